@@ -1,0 +1,152 @@
+package catalog
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits on a product. They bound memory per document and keep a single
+// listing from dominating an index shard.
+const (
+	MaxVariants      = 100
+	MaxTitleBytes    = 512
+	MaxDescBytes     = 64 << 10
+	MaxAttributes    = 200
+	MaxCategoryDepth = 8
+	MaxIDBytes       = 128
+)
+
+// ErrInvalid is wrapped by every validation error, so callers can branch on
+// errors.Is(err, catalog.ErrInvalid).
+var ErrInvalid = errors.New("catalog: invalid product")
+
+// Currencies are the ISO 4217 codes Aisle accepts.
+var currencies = map[string]bool{
+	"USD": true, "EUR": true, "GBP": true, "INR": true, "JPY": true,
+	"CAD": true, "AUD": true, "CHF": true, "CNY": true, "SEK": true,
+	"NOK": true, "DKK": true, "PLN": true, "BRL": true, "MXN": true,
+}
+
+// KnownCurrency reports whether code is a currency Aisle accepts.
+func KnownCurrency(code string) bool { return currencies[code] }
+
+// FieldError is one problem with one field of a product.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+func (e FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// ValidationError lists every problem found in a product.
+type ValidationError struct {
+	ProductID string
+	Fields    []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "catalog: invalid product %q: ", e.ProductID)
+	for i, f := range e.Fields {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(f.Error())
+	}
+	return b.String()
+}
+
+func (e *ValidationError) Unwrap() error { return ErrInvalid }
+
+// Validate checks p and returns a *ValidationError listing every problem, or
+// nil.
+func (p *Product) Validate() error {
+	var errs []FieldError
+	add := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	checkText := func(field, s string, max int) {
+		if !utf8.ValidString(s) {
+			add(field, "is not valid UTF-8")
+		}
+		if len(s) > max {
+			add(field, "is %d bytes, more than the limit of %d", len(s), max)
+		}
+	}
+	switch {
+	case p.ID == "":
+		add("id", "is empty")
+	default:
+		checkText("id", p.ID, MaxIDBytes)
+	}
+	if strings.TrimSpace(p.Title) == "" {
+		add("title", "is empty")
+	}
+	checkText("title", p.Title, MaxTitleBytes)
+	checkText("description", p.Description, MaxDescBytes)
+	checkText("brand", p.Brand, MaxTitleBytes)
+	if len(p.Category) > MaxCategoryDepth {
+		add("category", "has %d levels, more than the limit of %d", len(p.Category), MaxCategoryDepth)
+	}
+	for i, c := range p.Category {
+		if strings.TrimSpace(c) == "" {
+			add(fmt.Sprintf("category[%d]", i), "is empty")
+		}
+		checkText(fmt.Sprintf("category[%d]", i), c, MaxTitleBytes)
+	}
+	if len(p.Attributes) > MaxAttributes {
+		add("attributes", "has %d entries, more than the limit of %d", len(p.Attributes), MaxAttributes)
+	}
+	if p.Rating.Avg < 0 || p.Rating.Avg > 5 {
+		add("rating.avg", "is %g, outside 0 to 5", p.Rating.Avg)
+	}
+	if p.Rating.Count < 0 {
+		add("rating.count", "is negative (%d)", p.Rating.Count)
+	}
+	if p.SalesVelocity < 0 {
+		add("sales_velocity", "is negative (%g)", p.SalesVelocity)
+	}
+	if p.Sponsored < 0 {
+		add("sponsored_bid", "is negative (%d)", p.Sponsored)
+	}
+	switch n := len(p.Variants); {
+	case n == 0:
+		add("variants", "is empty: a product needs at least one variant with a price")
+	case n > MaxVariants:
+		add("variants", "has %d entries, more than the limit of %d", n, MaxVariants)
+	}
+	seen := make(map[string]bool, len(p.Variants))
+	for i := range p.Variants {
+		v := &p.Variants[i]
+		f := fmt.Sprintf("variants[%d]", i)
+		if v.ID == "" {
+			add(f+".variant_id", "is empty")
+		} else if seen[v.ID] {
+			add(f+".variant_id", "%q repeats an earlier variant", v.ID)
+		}
+		seen[v.ID] = true
+		if v.Price.Amount < 0 {
+			add(f+".price.amount", "is negative (%d)", v.Price.Amount)
+		}
+		if !KnownCurrency(v.Price.Currency) {
+			add(f+".price.currency", "%q is not a known currency", v.Price.Currency)
+		}
+		if v.CompareAt.Amount < 0 {
+			add(f+".compare_at.amount", "is negative (%d)", v.CompareAt.Amount)
+		}
+		if v.CompareAt.Amount > 0 && v.CompareAt.Currency != v.Price.Currency {
+			add(f+".compare_at.currency", "%q differs from the price currency %q", v.CompareAt.Currency, v.Price.Currency)
+		}
+		for w, q := range v.Stock {
+			if q < 0 {
+				add(f+".stock."+w, "is negative (%d)", q)
+			}
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return &ValidationError{ProductID: p.ID, Fields: errs}
+}

@@ -1,0 +1,101 @@
+package search
+
+import (
+	"time"
+
+	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/query"
+)
+
+// Limits on a request. The server answers 400 past them.
+const (
+	MaxPageSize    = 100
+	MaxResultDepth = 10000 // page*page_size may not reach past this many results
+	MaxQueryBytes  = 512
+)
+
+// Request is one storefront search.
+type Request struct {
+	Query  string
+	Filter query.Filter
+	Sort   query.Sort
+	// Page is 1-based; PageSize defaults to 20.
+	Page, PageSize int
+	// Facets asks for facet counts on the filtered result set.
+	Facets bool
+	// NoRelax turns off the relaxation of AND to partial matches.
+	NoRelax bool
+	// Plain scores by BM25F alone, with no business signals; used to
+	// measure what the signals add.
+	Plain bool
+}
+
+// Result is the answer to a Request.
+type Result struct {
+	Hits     []Hit
+	Total    int // matching products, before pagination
+	Page     int
+	PageSize int
+	Facets   *Facets
+	// Relaxed is set when no product matched every query word and the
+	// results are the best partial matches instead.
+	Relaxed bool
+	// FilterRelaxations is set when the filters left nothing: for each
+	// filter the shopper could drop, how many results would remain.
+	FilterRelaxations []Relaxation
+	Took              time.Duration
+}
+
+// Hit is one product on a result page.
+type Hit struct {
+	Product   *catalog.Product
+	Score     float64
+	Sponsored bool
+}
+
+// Relaxation is what dropping one filter would give.
+type Relaxation struct {
+	Param string // the request parameter to drop: "brand", "price", ...
+	Value string // the value dropped, for a multi-valued filter
+	Total int
+}
+
+// Facets are counts over the filtered result set. Multi-select facets
+// (brand, attributes) are disjunctive: their counts ignore their own filter.
+type Facets struct {
+	Brand      []FacetValue
+	Category   []CategoryCount
+	Price      []RangeCount
+	Rating     []RangeCount
+	Attributes []AttributeFacet
+}
+
+// FacetValue is one value of a facet with its count.
+type FacetValue struct {
+	Value string
+	Count int
+}
+
+// CategoryCount is one node of the category tree with the matching products
+// in its subtree.
+type CategoryCount struct {
+	Slug  string // "electronics/audio"
+	Name  string // "Audio"
+	Level int    // 0 for a root
+	Count int
+}
+
+// RangeCount is a bucket of a numeric facet, [From, To) in the field's unit
+// (minor currency units for price; stars for rating). To is zero for an
+// open-ended bucket.
+type RangeCount struct {
+	Key      string
+	From, To float64
+	Count    int
+}
+
+// AttributeFacet is the counts of one attribute's values.
+type AttributeFacet struct {
+	Name   string
+	Values []FacetValue
+}
