@@ -99,3 +99,16 @@ type AttributeFacet struct {
 	Name   string
 	Values []FacetValue
 }
+
+// Stats describes the engine's index for metrics.
+type Stats struct {
+	Shards []ShardStats
+}
+
+// ShardStats describes one shard.
+type ShardStats struct {
+	Docs    int   // live documents
+	Deleted int   // documents marked deleted and not yet merged away
+	Bytes   int64 // approximate heap bytes of the shard's index structures
+	Terms   int   // distinct terms
+}
