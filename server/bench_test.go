@@ -1,0 +1,54 @@
+package server
+
+import (
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+func BenchmarkAppendSearchResult(b *testing.B) {
+	res := testResult()
+	buf := appendSearchResult(nil, res, 2)
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = appendSearchResult(buf[:0], res, 2)
+	}
+}
+
+func BenchmarkParseSearchArgs(b *testing.B) {
+	var args fasthttp.Args
+	args.Parse("q=wireless+headphones&brand=sony,bose&price_min=20&price_max=400&sort=price_asc&page=2&page_size=24&attr.color=black")
+	var a searchArgs
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := a.parse(&args, 2); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkHandler runs the whole search handler, parsing to JSON, over the
+// placeholder engine with five products.
+func BenchmarkHandler(b *testing.B) {
+	for _, bc := range []struct{ name, uri string }{
+		{"search", "/api/v1/products/search?q=headphones&brand=sony,bose&sort=price_asc&page_size=24"},
+		{"product", "/api/v1/products/p1"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			s := New(newTestEngine(b), Options{})
+			h := s.Handler()
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				ctx := newCtx(bc.uri)
+				for pb.Next() {
+					ctx.Response.Reset()
+					h(ctx)
+					if ctx.Response.StatusCode() != 200 {
+						b.Fatalf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
+					}
+				}
+			})
+		})
+	}
+}

@@ -1,0 +1,21 @@
+// Package server is Aisle's storefront HTTP API, served with fasthttp:
+// product search with facets, the product page, a health check and
+// Prometheus metrics. doc/api.md describes every endpoint, parameter,
+// limit and error code.
+//
+// The server validates every request before it reaches the engine: a bad
+// parameter is answered with 400 and a JSON error naming it, and unknown
+// parameters are refused so that typos do not silently widen a search.
+// Prices in the API are decimal amounts in major units (19.99); the engine
+// works in minor units (1999).
+//
+// The search path is built for tens of thousands of requests a second: the
+// query string is parsed from fasthttp's Args into a pooled search.Request,
+// and the response is appended by hand into a pooled buffer. The colder
+// product page and error bodies use encoding/json.
+//
+// A Server is safe for concurrent use. Its Engine must be safe for
+// concurrent use and must not keep a *search.Request after Search returns.
+// Metrics live on the Server and are exposed only through /metrics; the
+// only package-level state is a pool of response buffers.
+package server

@@ -1,0 +1,338 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/aisle/aisle/query"
+	"github.com/aisle/aisle/search"
+	"github.com/valyala/fasthttp"
+)
+
+// Limits on search parameters beyond those of package search.
+const (
+	// MaxValueBytes bounds every parameter value other than q.
+	MaxValueBytes = 1024
+	// MaxFilterValues bounds the values of one multi-valued filter (brand,
+	// one attr.NAME), counted across repeats.
+	MaxFilterValues = 100
+	// MaxAttrFilters bounds the distinct attr.NAME parameters.
+	MaxAttrFilters = 32
+	// DefaultPageSize is the page size when page_size is not given.
+	DefaultPageSize = 20
+)
+
+// Error codes in the "code" field of an error response.
+const (
+	CodeInvalidParameter = "invalid_parameter"
+	CodeUnknownParameter = "unknown_parameter"
+	CodeNotFound         = "not_found"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeNotReady         = "not_ready"
+	CodeTimeout          = "timeout"
+	CodeInternal         = "internal"
+)
+
+// paramError is a request parameter the server refuses, answered with 400.
+type paramError struct {
+	Code    string
+	Param   string
+	Message string
+}
+
+func (e *paramError) Error() string { return e.Param + ": " + e.Message }
+
+func invalid(param, msg string) *paramError {
+	return &paramError{Code: CodeInvalidParameter, Param: param, Message: msg}
+}
+
+// The single-valued parameters, as bits of a seen set so repeats are caught
+// without a map.
+const (
+	seenQ = 1 << iota
+	seenCategory
+	seenPriceMin
+	seenPriceMax
+	seenRatingMin
+	seenInStock
+	seenSort
+	seenPage
+	seenPageSize
+	seenFacets
+	seenRelax
+	seenPlain
+)
+
+// searchArgs is a parsed search request with the buffers it reuses; it is
+// pooled by the server, so a request allocates only its strings.
+type searchArgs struct {
+	req    search.Request
+	brands []string
+	attrs  map[string][]string
+}
+
+func (a *searchArgs) reset() {
+	clear(a.brands)
+	a.brands = a.brands[:0]
+	clear(a.attrs)
+	a.req = search.Request{}
+}
+
+// parse fills a from the query arguments of a search. priceDigits is the
+// number of decimals of the store currency's minor unit (2 for cents).
+//
+// Every parameter may appear once, except brand and attr.NAME, whose
+// repeats add values: brand=a&brand=b is brand=a,b. An empty value is the
+// same as leaving the parameter out.
+func (a *searchArgs) parse(args *fasthttp.Args, priceDigits int) *paramError {
+	a.reset()
+	r := &a.req
+	r.Page, r.PageSize, r.Facets = 1, DefaultPageSize, true
+	var seen uint32
+	var err *paramError
+	for k, v := range args.All() {
+		if !utf8.Valid(k) {
+			return invalid(string(k), "the parameter name is not valid UTF-8")
+		}
+		if !utf8.Valid(v) {
+			return invalid(string(k), "the value is not valid UTF-8")
+		}
+		var bit uint32
+		switch string(k) {
+		case "q":
+			bit = seenQ
+		case "category":
+			bit = seenCategory
+		case "price_min":
+			bit = seenPriceMin
+		case "price_max":
+			bit = seenPriceMax
+		case "rating_min":
+			bit = seenRatingMin
+		case "in_stock":
+			bit = seenInStock
+		case "sort":
+			bit = seenSort
+		case "page":
+			bit = seenPage
+		case "page_size":
+			bit = seenPageSize
+		case "facets":
+			bit = seenFacets
+		case "relax":
+			bit = seenRelax
+		case "plain":
+			bit = seenPlain
+		}
+		if bit != 0 {
+			if seen&bit != 0 {
+				return invalid(string(k), "is given more than once")
+			}
+			seen |= bit
+		}
+		if string(k) != "q" && len(v) > MaxValueBytes {
+			return invalid(string(k), "is "+strconv.Itoa(len(v))+" bytes, more than the limit of "+strconv.Itoa(MaxValueBytes))
+		}
+		if len(v) == 0 && bit != 0 {
+			continue
+		}
+		switch string(k) {
+		case "q":
+			if len(v) > search.MaxQueryBytes {
+				return invalid("q", "is "+strconv.Itoa(len(v))+" bytes, more than the limit of "+strconv.Itoa(search.MaxQueryBytes))
+			}
+			r.Query = string(v)
+		case "category":
+			r.Filter.Category = string(v)
+		case "brand":
+			if a.brands, err = appendList(a.brands, "brand", v); err != nil {
+				return err
+			}
+		case "price_min":
+			r.Filter.PriceMin, err = parsePrice("price_min", v, priceDigits)
+			r.Filter.HasPriceMin = true
+		case "price_max":
+			r.Filter.PriceMax, err = parsePrice("price_max", v, priceDigits)
+			r.Filter.HasPriceMax = true
+		case "rating_min":
+			r.Filter.RatingMin, err = parseRating("rating_min", v)
+		case "in_stock":
+			r.Filter.InStock, err = parseBool("in_stock", v)
+		case "sort":
+			s, ok := query.ParseSort(string(v))
+			if !ok {
+				return invalid("sort", "must be one of relevance, price_asc, price_desc, rating, newest")
+			}
+			r.Sort = s
+		case "page":
+			r.Page, err = parsePositive("page", v)
+		case "page_size":
+			r.PageSize, err = parsePositive("page_size", v)
+			if err == nil && r.PageSize > search.MaxPageSize {
+				return invalid("page_size", "is "+string(v)+", more than the limit of "+strconv.Itoa(search.MaxPageSize))
+			}
+		case "facets":
+			r.Facets, err = parseBool("facets", v)
+		case "relax":
+			var relax bool
+			relax, err = parseBool("relax", v)
+			r.NoRelax = !relax
+		case "plain":
+			r.Plain, err = parseBool("plain", v)
+		default:
+			name, ok := strings.CutPrefix(string(k), "attr.")
+			if !ok {
+				return &paramError{Code: CodeUnknownParameter, Param: string(k), Message: "is not a search parameter"}
+			}
+			if err = a.addAttr(name, string(k), v); err != nil {
+				return err
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if r.Filter.HasPriceMin && r.Filter.HasPriceMax && r.Filter.PriceMin > r.Filter.PriceMax {
+		return invalid("price_min", "is more than price_max")
+	}
+	if r.Page > search.MaxResultDepth/r.PageSize {
+		return invalid("page", "page "+strconv.Itoa(r.Page)+" of size "+strconv.Itoa(r.PageSize)+
+			" reaches past the first "+strconv.Itoa(search.MaxResultDepth)+" results")
+	}
+	if len(a.brands) > 0 {
+		r.Filter.Brands = a.brands
+	}
+	if len(a.attrs) > 0 {
+		r.Filter.Attrs = a.attrs
+	}
+	return nil
+}
+
+func (a *searchArgs) addAttr(name, param string, v []byte) *paramError {
+	if name == "" {
+		return invalid(param, "names no attribute: write attr.NAME=value")
+	}
+	vals, ok := a.attrs[name]
+	if !ok && len(a.attrs) >= MaxAttrFilters {
+		return invalid(param, "is one attribute filter more than the limit of "+strconv.Itoa(MaxAttrFilters))
+	}
+	vals, err := appendList(vals, param, v)
+	if err != nil {
+		return err
+	}
+	if len(vals) == 0 && !ok {
+		return nil
+	}
+	if a.attrs == nil {
+		a.attrs = make(map[string][]string)
+	}
+	a.attrs[name] = vals
+	return nil
+}
+
+// appendList appends the non-empty comma-separated items of v to dst; the
+// items share one string allocation.
+func appendList(dst []string, param string, v []byte) ([]string, *paramError) {
+	s := string(v)
+	for s != "" {
+		item, rest, _ := strings.Cut(s, ",")
+		s = rest
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		if len(dst) >= MaxFilterValues {
+			return dst, invalid(param, "has more than "+strconv.Itoa(MaxFilterValues)+" values")
+		}
+		dst = append(dst, item)
+	}
+	return dst, nil
+}
+
+// maxPriceDigits bounds the integer part of a price so that it fits an
+// int64 in minor units with room to spare.
+const maxPriceDigits = 13
+
+// parsePrice reads a non-negative decimal amount in major units ("19.99")
+// and returns it in minor units, rounding extra decimals half up. Signs,
+// exponents, hex and NaN are refused.
+func parsePrice(param string, v []byte, digits int) (int64, *paramError) {
+	const msg = "must be a non-negative decimal amount such as 19.99"
+	intPart, frac, hasDot := strings.Cut(string(v), ".")
+	if intPart == "" && (!hasDot || frac == "") {
+		return 0, invalid(param, msg)
+	}
+	if len(intPart) > maxPriceDigits {
+		return 0, invalid(param, "is too large")
+	}
+	var n int64
+	for i := 0; i < len(intPart); i++ {
+		c := intPart[i]
+		if c < '0' || c > '9' {
+			return 0, invalid(param, msg)
+		}
+		n = n*10 + int64(c-'0')
+	}
+	for range digits {
+		n *= 10
+	}
+	scale := pow10[digits]
+	for i := 0; i < len(frac); i++ {
+		c := frac[i]
+		if c < '0' || c > '9' {
+			return 0, invalid(param, msg)
+		}
+		scale /= 10
+		switch {
+		case scale > 0:
+			n += int64(c-'0') * scale
+		case scale == 0 && i == digits && c >= '5':
+			n++ // round half up on the first dropped digit
+		}
+	}
+	return n, nil
+}
+
+// parseRating reads a decimal number of stars in [0, 5].
+func parseRating(param string, v []byte) (float64, *paramError) {
+	const msg = "must be a decimal number from 0 to 5"
+	for _, c := range v {
+		if (c < '0' || c > '9') && c != '.' {
+			return 0, invalid(param, msg)
+		}
+	}
+	f, err := strconv.ParseFloat(string(v), 64)
+	if err != nil || f < 0 || f > 5 {
+		return 0, invalid(param, msg)
+	}
+	return f, nil
+}
+
+func parseBool(param string, v []byte) (bool, *paramError) {
+	switch string(v) {
+	case "true", "1":
+		return true, nil
+	case "false", "0":
+		return false, nil
+	}
+	return false, invalid(param, "must be true or false")
+}
+
+// parsePositive reads a decimal integer of at least 1.
+func parsePositive(param string, v []byte) (int, *paramError) {
+	const msg = "must be a whole number of at least 1"
+	if len(v) > 9 {
+		return 0, invalid(param, msg+" and at most 999999999")
+	}
+	n := 0
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, invalid(param, msg)
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n < 1 {
+		return 0, invalid(param, msg)
+	}
+	return n, nil
+}

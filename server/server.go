@@ -1,0 +1,301 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/search"
+	"github.com/valyala/fasthttp"
+)
+
+// Engine is what the server needs of the search engine. Search must not
+// keep r, or anything it points to, after it returns: the server reuses
+// the request's buffers for the next one.
+type Engine interface {
+	Search(ctx context.Context, r *search.Request) (*search.Result, error)
+	Product(id string) (*catalog.Product, bool)
+	Stats() search.Stats
+}
+
+// Options configure a Server. The zero value of a field means its default.
+type Options struct {
+	// ReadTimeout bounds reading one request, headers and body; default 10 s.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds writing one response; default 10 s.
+	WriteTimeout time.Duration
+	// IdleTimeout bounds how long a keep-alive connection waits for its
+	// next request; default 60 s.
+	IdleTimeout time.Duration
+	// SearchTimeout is the deadline given to each search; default 2 s.
+	SearchTimeout time.Duration
+	// MaxRequestBodySize bounds a request body in bytes; default 64 KiB.
+	// The API is read-only, so bodies are never needed.
+	MaxRequestBodySize int
+	// ReadBufferSize bounds the request line and headers, and so the
+	// longest query string; default 16 KiB.
+	ReadBufferSize int
+	// Concurrency caps the requests served at once; more connections wait
+	// and are refused with 503 past it. Default 8192.
+	Concurrency int
+	// Currency is the store currency; its minor unit sets how price_min and
+	// price_max in major units convert to the engine's minor units.
+	// Default "USD".
+	Currency string
+	// Logf, when set, receives one line for each panic and internal error.
+	Logf func(format string, args ...any)
+}
+
+// EnsureDefaults returns o with every zero field set to its default.
+func (o Options) EnsureDefaults() Options {
+	setDur := func(d *time.Duration, def time.Duration) {
+		if *d == 0 {
+			*d = def
+		}
+	}
+	setInt := func(n *int, def int) {
+		if *n == 0 {
+			*n = def
+		}
+	}
+	setDur(&o.ReadTimeout, 10*time.Second)
+	setDur(&o.WriteTimeout, 10*time.Second)
+	setDur(&o.IdleTimeout, 60*time.Second)
+	setDur(&o.SearchTimeout, 2*time.Second)
+	setInt(&o.MaxRequestBodySize, 64<<10)
+	setInt(&o.ReadBufferSize, 16<<10)
+	setInt(&o.Concurrency, 8192)
+	if o.Currency == "" {
+		o.Currency = "USD"
+	}
+	return o
+}
+
+// Validate lists every problem with o, or returns nil. Zero fields are
+// fine: they take their defaults.
+func (o Options) Validate() error {
+	var errs []error
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"ReadTimeout", o.ReadTimeout}, {"WriteTimeout", o.WriteTimeout}, {"IdleTimeout", o.IdleTimeout}, {"SearchTimeout", o.SearchTimeout}} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("server: Options.%s is negative (%v)", d.name, d.v))
+		}
+	}
+	for _, n := range []struct {
+		name string
+		v    int
+	}{{"MaxRequestBodySize", o.MaxRequestBodySize}, {"ReadBufferSize", o.ReadBufferSize}, {"Concurrency", o.Concurrency}} {
+		if n.v < 0 {
+			errs = append(errs, fmt.Errorf("server: Options.%s is negative (%d)", n.name, n.v))
+		}
+	}
+	if o.ReadBufferSize > 0 && o.ReadBufferSize < 1024 {
+		errs = append(errs, fmt.Errorf("server: Options.ReadBufferSize is %d, less than the minimum of 1024", o.ReadBufferSize))
+	}
+	if o.Currency != "" && !catalog.KnownCurrency(o.Currency) {
+		errs = append(errs, fmt.Errorf("server: Options.Currency %q is not a known currency", o.Currency))
+	}
+	return errors.Join(errs...)
+}
+
+// Server answers the storefront HTTP API over an Engine.
+type Server struct {
+	eng         Engine
+	opts        Options
+	optsErr     error
+	priceDigits int
+	ready       atomic.Bool
+	metrics     metrics
+	args        sync.Pool // *searchArgs
+	srv         *fasthttp.Server
+}
+
+// New returns a server over eng. Invalid options are reported by Serve;
+// the handler runs with the defaults of the fields it uses.
+func New(eng Engine, opts Options) *Server {
+	s := &Server{eng: eng, optsErr: opts.Validate(), opts: opts.EnsureDefaults()}
+	if s.optsErr != nil {
+		s.opts = Options{Logf: opts.Logf}.EnsureDefaults()
+	}
+	s.priceDigits = minorDigits(s.opts.Currency)
+	s.args.New = func() any { return &searchArgs{} }
+	s.srv = &fasthttp.Server{
+		Handler:               s.Handler(),
+		Name:                  "aisle",
+		ReadTimeout:           s.opts.ReadTimeout,
+		WriteTimeout:          s.opts.WriteTimeout,
+		IdleTimeout:           s.opts.IdleTimeout,
+		MaxRequestBodySize:    s.opts.MaxRequestBodySize,
+		ReadBufferSize:        s.opts.ReadBufferSize,
+		Concurrency:           s.opts.Concurrency,
+		NoDefaultServerHeader: true,
+		CloseOnShutdown:       true,
+		Logger:                fasthttpLogger{s.logf},
+	}
+	return s
+}
+
+// SetReady sets whether the engine holds the whole store; /healthz answers
+// 503 until it does.
+func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
+
+// Serve accepts connections on ln until Shutdown; it returns nil after a
+// Shutdown and the listener's error otherwise.
+func (s *Server) Serve(ln net.Listener) error {
+	if s.optsErr != nil {
+		return s.optsErr
+	}
+	return s.srv.Serve(ln)
+}
+
+// Shutdown stops accepting connections and waits for the requests in flight
+// to finish, or for ctx to end.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.srv.ShutdownWithContext(ctx)
+}
+
+func (s *Server) logf(format string, args ...any) {
+	if s.opts.Logf != nil {
+		s.opts.Logf(format, args...)
+	}
+}
+
+type fasthttpLogger struct{ f func(string, ...any) }
+
+func (l fasthttpLogger) Printf(format string, args ...any) { l.f("server: "+format, args...) }
+
+// The endpoints, as indexes of the metrics arrays.
+const (
+	epSearch = iota
+	epProduct
+	epHealthz
+	epMetrics
+	epOther
+	numEndpoints
+)
+
+var endpointNames = [numEndpoints]string{"search", "product", "healthz", "metrics", "other"}
+
+const (
+	searchPath     = "/api/v1/products/search"
+	productsPrefix = "/api/v1/products/"
+)
+
+// Handler returns the request handler, for use with a fasthttp.Server of
+// the caller's or directly in tests.
+func (s *Server) Handler() fasthttp.RequestHandler {
+	return s.handle
+}
+
+func (s *Server) handle(ctx *fasthttp.RequestCtx) {
+	start := time.Now()
+	ep := epOther
+	path := ctx.Path()
+	switch {
+	case string(path) == searchPath:
+		ep = epSearch
+	case string(path) == "/healthz":
+		ep = epHealthz
+	case string(path) == "/metrics":
+		ep = epMetrics
+	case len(path) > len(productsPrefix) && string(path[:len(productsPrefix)]) == productsPrefix:
+		ep = epProduct
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			s.metrics.panics.Add(1)
+			s.logf("server: panic serving %q: %v\n%s", ctx.RequestURI(), p, debug.Stack())
+			ctx.Response.ResetBody()
+			writeError(ctx, fasthttp.StatusInternalServerError, CodeInternal, "internal error", "")
+		}
+		s.metrics.observe(ep, ctx.Response.StatusCode(), time.Since(start))
+	}()
+	if ep == epOther {
+		writeError(ctx, fasthttp.StatusNotFound, CodeNotFound, "no such endpoint: "+string(path), "")
+		return
+	}
+	if !ctx.IsGet() && !ctx.IsHead() {
+		ctx.Response.Header.Set("Allow", "GET, HEAD")
+		writeError(ctx, fasthttp.StatusMethodNotAllowed, CodeMethodNotAllowed, "method "+string(ctx.Method())+" not allowed; use GET", "")
+		return
+	}
+	switch ep {
+	case epSearch:
+		s.search(ctx)
+	case epProduct:
+		s.product(ctx, string(path[len(productsPrefix):]))
+	case epHealthz:
+		s.healthz(ctx)
+	case epMetrics:
+		s.writeMetrics(ctx)
+	}
+}
+
+func (s *Server) search(ctx *fasthttp.RequestCtx) {
+	a := s.args.Get().(*searchArgs)
+	defer s.args.Put(a)
+	if perr := a.parse(ctx.QueryArgs(), s.priceDigits); perr != nil {
+		writeError(ctx, fasthttp.StatusBadRequest, perr.Code, perr.Message, perr.Param)
+		return
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.opts.SearchTimeout)
+	res, err := s.eng.Search(sctx, &a.req)
+	cancel()
+	a.reset() // drop references to the request's strings before pooling
+	if err != nil {
+		switch {
+		case errors.Is(err, search.ErrInvalidRequest):
+			writeError(ctx, fasthttp.StatusBadRequest, CodeInvalidParameter, err.Error(), "")
+		case errors.Is(err, context.DeadlineExceeded):
+			writeError(ctx, fasthttp.StatusServiceUnavailable, CodeTimeout, "the search took longer than "+s.opts.SearchTimeout.String(), "")
+		default:
+			s.logf("server: search %q: %v", ctx.QueryArgs().String(), err)
+			writeError(ctx, fasthttp.StatusInternalServerError, CodeInternal, "internal error", "")
+		}
+		return
+	}
+	buf := getBuf()
+	*buf = appendSearchResult(*buf, res, s.priceDigits)
+	ctx.SetContentType("application/json")
+	ctx.SetBody(*buf)
+	putBuf(buf)
+}
+
+func (s *Server) healthz(ctx *fasthttp.RequestCtx) {
+	if !s.ready.Load() {
+		writeError(ctx, fasthttp.StatusServiceUnavailable, CodeNotReady, "the store is still loading", "")
+		return
+	}
+	ctx.SetContentType("application/json")
+	ctx.SetBodyString(`{"status":"ok"}`)
+}
+
+// errorBody is the JSON of every error response.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Param   string `json:"param,omitempty"`
+	} `json:"error"`
+}
+
+func writeError(ctx *fasthttp.RequestCtx, status int, code, msg, param string) {
+	var b errorBody
+	b.Error.Code, b.Error.Message, b.Error.Param = code, msg, param
+	body, err := json.Marshal(&b)
+	if err != nil { // cannot happen for strings
+		body = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+	}
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("application/json")
+	ctx.SetBody(body)
+}
