@@ -3,11 +3,15 @@ package search
 import (
 	"context"
 	"errors"
-	"strings"
+	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/index"
+	"github.com/aisle/aisle/rank"
 )
 
 // ErrInvalidRequest is wrapped by every error Search returns for a request
@@ -19,85 +23,228 @@ type Options struct {
 	// Shards is the number of index shards; a product's shard is
 	// murmur2(id) mod Shards, as Kafka's default partitioner places it.
 	Shards int
+	// Rank holds the ranking weights; the zero value means
+	// rank.DefaultOptions().
+	Rank rank.Options
+	// FacetAttributes are the attribute names counted as facets.
+	FacetAttributes []string
+	// MaxFacetValues caps the values returned per facet.
+	MaxFacetValues int
+	// MaxWords caps the words of a query that are matched.
+	MaxWords int
+	// Now returns the time used for recency; nil means time.Now.
+	Now func() time.Time
+}
+
+// EnsureDefaults fills unset fields with defaults.
+func (o *Options) EnsureDefaults() {
+	if o.Shards == 0 {
+		o.Shards = 8
+	}
+	if o.Rank.K1 == 0 {
+		o.Rank = rank.DefaultOptions()
+	}
+	if o.FacetAttributes == nil {
+		o.FacetAttributes = []string{"color"}
+	}
+	if o.MaxFacetValues == 0 {
+		o.MaxFacetValues = 20
+	}
+	if o.MaxWords == 0 {
+		o.MaxWords = 16
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Validate lists every problem with o.
+func (o *Options) Validate() error {
+	var errs []error
+	if o.Shards < 1 || o.Shards > 1024 {
+		errs = append(errs, fmt.Errorf("search: Shards is %d; want 1 to 1024", o.Shards))
+	}
+	if o.MaxFacetValues < 1 {
+		errs = append(errs, fmt.Errorf("search: MaxFacetValues is %d; want at least 1", o.MaxFacetValues))
+	}
+	if o.MaxWords < 1 {
+		errs = append(errs, fmt.Errorf("search: MaxWords is %d; want at least 1", o.MaxWords))
+	}
+	if err := o.Rank.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // Engine is the search engine over a set of shards.
-// TEMPORARY: a brute-force placeholder with the final API, replaced by the
-// sharded index.
 type Engine struct {
-	mu    sync.RWMutex
-	byID  map[string]*catalog.Product
-	order []string
+	opts   Options
+	plain  rank.Options
+	dicts  *index.Dicts
+	shards []*index.Shard
+	sem    chan struct{}
+	states sync.Pool
+	panics atomic.Int64
 }
 
 // New returns an empty engine.
 func New(opts Options) (*Engine, error) {
-	return &Engine{byID: map[string]*catalog.Product{}}, nil
+	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		opts:  opts,
+		plain: opts.Rank.Plain(),
+		dicts: index.NewDicts(),
+		sem:   make(chan struct{}, runtime.GOMAXPROCS(0)),
+	}
+	for range opts.Shards {
+		s, err := index.NewShard(index.Options{Rank: opts.Rank, Dicts: e.dicts, Now: opts.Now})
+		if err != nil {
+			return nil, err
+		}
+		e.shards = append(e.shards, s)
+	}
+	return e, nil
 }
 
-// Upsert adds or replaces products by id.
+// Shards returns the number of shards.
+func (e *Engine) Shards() int { return len(e.shards) }
+
+// Upsert adds or replaces products by id. It validates every product first
+// and applies none if any is invalid. The engine keeps the pointers: the
+// products must not be modified afterwards.
 func (e *Engine) Upsert(ps ...*catalog.Product) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	var errs []error
 	for _, p := range ps {
-		if _, ok := e.byID[p.ID]; !ok {
-			e.order = append(e.order, p.ID)
+		if err := p.Validate(); err != nil {
+			errs = append(errs, err)
 		}
-		e.byID[p.ID] = p
 	}
+	if len(errs) > 0 {
+		return fmt.Errorf("search: upsert of %d products: %w", len(ps), errors.Join(errs...))
+	}
+	by := make([][]*catalog.Product, len(e.shards))
+	for _, p := range ps {
+		i := index.Partition(p.ID, len(e.shards))
+		by[i] = append(by[i], p)
+	}
+	e.apply(by, nil)
 	return nil
 }
 
 // Delete removes products by id; unknown ids are ignored.
 func (e *Engine) Delete(ids ...string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	by := make([][]string, len(e.shards))
 	for _, id := range ids {
-		delete(e.byID, id)
+		i := index.Partition(id, len(e.shards))
+		by[i] = append(by[i], id)
 	}
+	e.apply(nil, by)
 	return nil
 }
 
-// Product returns the product with id.
+// apply runs one Apply per shard with work, at most GOMAXPROCS at once.
+func (e *Engine) apply(ps [][]*catalog.Product, del [][]string) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, s := range e.shards {
+		var p []*catalog.Product
+		var d []string
+		if ps != nil {
+			p = ps[i]
+		}
+		if del != nil {
+			d = del[i]
+		}
+		if len(p) == 0 && len(d) == 0 {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			s.Apply(p, d)
+		}()
+	}
+	wg.Wait()
+}
+
+// Product returns the live product with id.
 func (e *Engine) Product(id string) (*catalog.Product, bool) {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	p, ok := e.byID[id]
-	return p, ok
+	return e.shards[index.Partition(id, len(e.shards))].Product(id)
 }
 
 // Len returns the number of live products.
 func (e *Engine) Len() int {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return len(e.byID)
+	n := 0
+	for _, s := range e.shards {
+		n += s.View().Live()
+	}
+	return n
 }
 
 // Stats describes the shards.
 func (e *Engine) Stats() Stats {
-	return Stats{Shards: []ShardStats{{Docs: e.Len()}}}
+	st := Stats{Shards: make([]ShardStats, len(e.shards))}
+	for i, s := range e.shards {
+		ss := s.Stats()
+		st.Shards[i] = ShardStats{Docs: ss.Docs, Deleted: ss.Deleted, Bytes: ss.Bytes, Terms: ss.Terms}
+	}
+	return st
 }
 
-// Search runs r.
-func (e *Engine) Search(ctx context.Context, r *Request) (*Result, error) {
-	start := time.Now()
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	q := strings.ToLower(r.Query)
-	res := &Result{Page: r.Page, PageSize: r.PageSize}
-	for _, id := range e.order {
-		p, ok := e.byID[id]
-		if !ok || !strings.Contains(strings.ToLower(p.Title), q) {
-			continue
-		}
-		res.Total++
-		if len(res.Hits) < r.PageSize {
-			res.Hits = append(res.Hits, Hit{Product: p, Score: 1})
+// Panics returns how many shard evaluations panicked and were recovered.
+func (e *Engine) Panics() int64 { return e.panics.Load() }
+
+// Each calls fn for every live product, shard by shard, until fn returns
+// false.
+func (e *Engine) Each(fn func(*catalog.Product) bool) {
+	for _, s := range e.shards {
+		stop := false
+		s.Each(func(p *catalog.Product) bool {
+			if !fn(p) {
+				stop = true
+				return false
+			}
+			return true
+		})
+		if stop {
+			return
 		}
 	}
-	if r.Facets {
-		res.Facets = &Facets{}
+}
+
+// fanOut runs r on every view, at most GOMAXPROCS shard evaluations at once
+// across all searches; when none is free, the calling goroutine evaluates
+// the shard itself.
+func (e *Engine) fanOut(ctx context.Context, views []index.View, r *index.Request, res []index.Result) error {
+	var wg sync.WaitGroup
+	for i := range views {
+		select {
+		case e.sem <- struct{}{}:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-e.sem }()
+				e.searchShard(views[i], r, &res[i])
+			}()
+		default:
+			e.searchShard(views[i], r, &res[i])
+		}
 	}
-	res.Took = time.Since(start)
-	return res, nil
+	wg.Wait()
+	return ctx.Err()
+}
+
+func (e *Engine) searchShard(v index.View, r *index.Request, res *index.Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			e.panics.Add(1)
+			res.Reset()
+		}
+	}()
+	v.Search(r, res)
 }

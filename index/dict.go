@@ -1,0 +1,202 @@
+package index
+
+import (
+	"sync"
+
+	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/query"
+)
+
+// Dicts numbers the facet values of all shards of an engine: brands,
+// category nodes and attribute values. Numbers are dense, start at 0 and are
+// never reused, so a count array indexed by them is valid across shards and
+// snapshots. Dicts is safe for concurrent use.
+type Dicts struct {
+	mu sync.RWMutex
+
+	brandIdx  map[string]uint32 // folded brand -> ord
+	brandName []string          // ord -> brand as first seen
+
+	nodeIdx map[string]uint32 // category slug -> ord
+	nodes   []Node
+
+	attrIdx    map[attrKey]uint32 // (name, folded value) -> ord
+	attrs      []AttrValue
+	attrByName map[string][]uint32 // name -> ords of its values
+}
+
+// Node is a category node.
+type Node struct {
+	Slug   string
+	Name   string
+	Level  int
+	Parent int32 // ord of the parent node, -1 for a root
+}
+
+// AttrValue is one value of one attribute.
+type AttrValue struct {
+	Name, Value string
+}
+
+type attrKey struct{ name, value string }
+
+// NewDicts returns empty dictionaries.
+func NewDicts() *Dicts {
+	return &Dicts{
+		brandIdx:   map[string]uint32{},
+		nodeIdx:    map[string]uint32{},
+		attrIdx:    map[attrKey]uint32{},
+		attrByName: map[string][]uint32{},
+	}
+}
+
+// brandKey is the comparison key of a brand: folded, trimmed.
+func brandKey(b string) string { return query.Fold(b) }
+
+// AttrName is the key of an attribute name.
+func AttrName(n string) string { return query.Fold(n) }
+
+func (d *Dicts) brand(name string) (uint32, bool) {
+	k := brandKey(name)
+	if k == "" {
+		return 0, false
+	}
+	d.mu.RLock()
+	o, ok := d.brandIdx[k]
+	d.mu.RUnlock()
+	if ok {
+		return o, true
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if o, ok := d.brandIdx[k]; ok {
+		return o, true
+	}
+	o = uint32(len(d.brandName))
+	d.brandIdx[k] = o
+	d.brandName = append(d.brandName, name)
+	return o, true
+}
+
+// category returns the ord of the leaf node of path, adding it and its
+// ancestors as needed; ok is false for an empty path.
+func (d *Dicts) category(path []string) (uint32, bool) {
+	if len(path) == 0 {
+		return 0, false
+	}
+	leaf := catalog.CategorySlug(path)
+	d.mu.RLock()
+	o, ok := d.nodeIdx[leaf]
+	d.mu.RUnlock()
+	if ok {
+		return o, true
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	parent := int32(-1)
+	for i := range path {
+		slug := catalog.CategorySlug(path[:i+1])
+		o, ok := d.nodeIdx[slug]
+		if !ok {
+			o = uint32(len(d.nodes))
+			d.nodeIdx[slug] = o
+			d.nodes = append(d.nodes, Node{Slug: slug, Name: path[i], Level: i, Parent: parent})
+		}
+		parent = int32(o)
+	}
+	return uint32(parent), true
+}
+
+func (d *Dicts) attr(name, value string) (uint32, bool) {
+	k := attrKey{AttrName(name), query.Fold(value)}
+	if k.name == "" || k.value == "" {
+		return 0, false
+	}
+	d.mu.RLock()
+	o, ok := d.attrIdx[k]
+	d.mu.RUnlock()
+	if ok {
+		return o, true
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if o, ok := d.attrIdx[k]; ok {
+		return o, true
+	}
+	o = uint32(len(d.attrs))
+	d.attrIdx[k] = o
+	d.attrs = append(d.attrs, AttrValue{Name: k.name, Value: value})
+	d.attrByName[k.name] = append(d.attrByName[k.name], o)
+	return o, true
+}
+
+// LookupBrand returns the ord of a brand, compared folded.
+func (d *Dicts) LookupBrand(name string) (uint32, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	o, ok := d.brandIdx[brandKey(name)]
+	return o, ok
+}
+
+// LookupCategory returns the ord of a category slug.
+func (d *Dicts) LookupCategory(slug string) (uint32, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	o, ok := d.nodeIdx[slug]
+	return o, ok
+}
+
+// LookupAttr returns the ord of an attribute value, compared folded.
+func (d *Dicts) LookupAttr(name, value string) (uint32, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	o, ok := d.attrIdx[attrKey{AttrName(name), query.Fold(value)}]
+	return o, ok
+}
+
+// Brand returns the display name of a brand ord.
+func (d *Dicts) Brand(ord uint32) string {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.brandName[ord]
+}
+
+// Node returns a category node by ord.
+func (d *Dicts) Node(ord uint32) Node {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.nodes[ord]
+}
+
+// Attr returns an attribute value by ord.
+func (d *Dicts) Attr(ord uint32) AttrValue {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.attrs[ord]
+}
+
+// AttrValues returns the ords of the values of an attribute name. The
+// returned slice must not be modified.
+func (d *Dicts) AttrValues(name string) []uint32 {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.attrByName[AttrName(name)]
+}
+
+// Sizes returns the number of brands, category nodes and attribute values.
+func (d *Dicts) Sizes() (brands, nodes, attrs int) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return len(d.brandName), len(d.nodes), len(d.attrs)
+}
+
+// Parents returns the parent ord of every node, indexed by ord, appended to
+// dst; -1 marks a root.
+func (d *Dicts) Parents(dst []int32) []int32 {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for i := range d.nodes {
+		dst = append(dst, d.nodes[i].Parent)
+	}
+	return dst
+}

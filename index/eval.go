@@ -1,0 +1,390 @@
+package index
+
+import (
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/aisle/aisle/query"
+	"github.com/aisle/aisle/rank"
+)
+
+// View is a shard at one snapshot: its statistics and searches agree with
+// each other however the shard changes meanwhile. A View is cheap, immutable
+// and safe for concurrent use.
+type View struct {
+	snap *snapshot
+	opts *Options
+}
+
+// View returns the shard's current snapshot.
+func (s *Shard) View() View { return View{snap: s.snap.Load(), opts: &s.opts} }
+
+// Docs returns the number of documents, deleted ones included, that term
+// statistics count.
+func (v View) Docs() int { return v.snap.docs }
+
+// Live returns the number of live documents.
+func (v View) Live() int { return v.snap.live }
+
+// LenSum returns the summed field lengths of all documents.
+func (v View) LenSum() [rank.NumFields]uint64 { return v.snap.lenSum }
+
+// DocFreq returns the number of documents containing term.
+func (v View) DocFreq(term string) int {
+	n := 0
+	for _, seg := range v.snap.segs {
+		if pn, ok := seg.terms[term]; ok {
+			n += len(seg.postings[pn].docs)
+		}
+	}
+	return n
+}
+
+// Search evaluates r on the view and fills res, which it resets first.
+func (v View) Search(r *Request, res *Result) {
+	res.Reset()
+	if r.Facets {
+		nb, nn, _ := v.opts.Dicts.Sizes()
+		res.Facets.Brand = grow(res.Facets.Brand, nb)
+		res.Facets.Leaf = grow(res.Facets.Leaf, nn)
+		res.Facets.Attr = grow(res.Facets.Attr, len(r.FacetAttrs))
+	}
+	if r.Filter.None {
+		return
+	}
+	ev := evaluator{r: r, res: res}
+	if !r.CountOnly {
+		ev.top.Reset(r.K)
+		ev.spons.Reset(r.Sponsored)
+	}
+	base := uint32(0)
+	ev.bases = ev.bases[:0]
+	for i, seg := range v.snap.segs {
+		ev.bases = append(ev.bases, base)
+		ev.segment(seg, v.snap.dels[i], base)
+		base += uint32(seg.len())
+	}
+	if r.CountOnly {
+		return
+	}
+	ev.hits = ev.top.Sorted(ev.hits[:0])
+	res.Hits = ev.resolve(v.snap, ev.hits, res.Hits)
+	ev.hits = ev.spons.Sorted(ev.hits[:0])
+	res.Sponsored = ev.resolve(v.snap, ev.hits, res.Sponsored)
+}
+
+// evaluator holds the state of one Search; its buffers are reused across
+// segments.
+type evaluator struct {
+	r     *Request
+	res   *Result
+	top   rank.TopK
+	spons rank.TopK
+	hits  []rank.Hit
+	bases []uint32
+	buf   [256]uint32
+	cur   []cursor
+	best  []float64
+}
+
+type cursor struct {
+	p    *posting
+	pos  int
+	word int
+	idf  float64
+}
+
+// advance moves c to the first posting at or after d and returns its
+// frequencies, or nil if d is not in the posting.
+func (c *cursor) advance(d uint32) *rank.TermFreqs {
+	docs := c.p.docs
+	i := c.pos
+	if i < len(docs) && docs[i] < d {
+		// Gallop, then binary search.
+		step := 1
+		lo := i
+		for i < len(docs) && docs[i] < d {
+			lo = i
+			i += step
+			step *= 2
+		}
+		hi := min(i, len(docs))
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			if docs[m] < d {
+				lo = m + 1
+			} else {
+				hi = m
+			}
+		}
+		i = lo
+	}
+	c.pos = i
+	if i < len(docs) && docs[i] == d {
+		return &c.p.tfs[i]
+	}
+	return nil
+}
+
+func (ev *evaluator) resolve(snap *snapshot, hs []rank.Hit, dst []Hit) []Hit {
+	for _, h := range hs {
+		si := len(ev.bases) - 1
+		for si > 0 && ev.bases[si] > h.Doc {
+			si--
+		}
+		seg := snap.segs[si]
+		dst = append(dst, Hit{Hit: h, Product: seg.docs[h.Doc-ev.bases[si]], Matched: ev.matchedOf(h)})
+	}
+	return dst
+}
+
+// matchedOf recovers the matched-word count encoded in a relaxed hit's key.
+func (ev *evaluator) matchedOf(h rank.Hit) int {
+	if ev.r.MinMatch > 0 && ev.r.Sort == query.SortRelevance {
+		return int(h.Key / relaxedStep)
+	}
+	return len(ev.r.Words)
+}
+
+// relaxedStep separates products by matched words in a relaxed ranking.
+const relaxedStep = 1 << 20
+
+// segment evaluates the request on one segment.
+func (ev *evaluator) segment(seg *segment, del *roaring.Bitmap, base uint32) {
+	r := ev.r
+	match := ev.textMatch(seg)
+	if match == nil {
+		return
+	}
+	if del != nil {
+		match.AndNot(del)
+	}
+	f := &r.Filter
+	// The bitmap filters, in a fixed order so a facet can leave its own
+	// out: 0 category, 1 brand, 2 stock, 3.. attributes.
+	var filters [3][]*roaring.Bitmap
+	var fb []*roaring.Bitmap
+	if f.Category >= 0 {
+		bm := seg.nodes[uint32(f.Category)]
+		if bm == nil {
+			return
+		}
+		filters[0] = []*roaring.Bitmap{bm}
+	}
+	if len(f.Brands) > 0 {
+		for _, o := range f.Brands {
+			if bm := seg.brands[o]; bm != nil {
+				fb = append(fb, bm)
+			}
+		}
+		if len(fb) == 0 {
+			fb = append(fb, roaring.New())
+		}
+		filters[1] = fb
+	}
+	if f.InStock {
+		filters[2] = []*roaring.Bitmap{seg.inStock}
+	}
+	attrSets := make([][]*roaring.Bitmap, len(f.Attrs))
+	for i, vals := range f.Attrs {
+		for _, o := range vals {
+			if bm := seg.attrs[o]; bm != nil {
+				attrSets[i] = append(attrSets[i], bm)
+			}
+		}
+		if len(attrSets[i]) == 0 {
+			attrSets[i] = []*roaring.Bitmap{roaring.New()}
+		}
+	}
+	const noExclude = -1
+	const (
+		exBrand = 1
+		exPrice = 100
+		exRate  = 101
+	)
+	// narrowed returns match with every filter applied but the one
+	// excluded (an index of filters, 3+i for attribute i, or exPrice or
+	// exRate for the predicates).
+	narrowed := func(exclude int) *roaring.Bitmap {
+		out := match.Clone()
+		for i, set := range filters {
+			if set == nil || i == exclude {
+				continue
+			}
+			andAny(out, set)
+		}
+		for i, set := range attrSets {
+			if 3+i != exclude {
+				andAny(out, set)
+			}
+		}
+		pmin, pmax := f.HasPriceMin && exclude != exPrice, f.HasPriceMax && exclude != exPrice
+		rmin := f.RatingMin > 0 && exclude != exRate
+		if pmin || pmax || rmin {
+			out = ev.predicate(seg, out, pmin, pmax, rmin)
+		}
+		return out
+	}
+	full := narrowed(noExclude)
+	ev.score(seg, full, base)
+	if !r.Facets {
+		return
+	}
+	fc := &ev.res.Facets
+	if len(f.Brands) > 0 {
+		countBrands(seg, narrowed(exBrand), fc.Brand, &ev.buf)
+	}
+	if f.HasPriceMin || f.HasPriceMax {
+		countColumn(narrowed(exPrice), &ev.buf, func(d uint32) { fc.Price[priceBucket(seg.price[d])]++ })
+	}
+	if f.RatingMin > 0 {
+		countColumn(narrowed(exRate), &ev.buf, func(d uint32) { countRating(fc, seg.rating[d]) })
+	}
+	// Attribute facets count from bitmaps: they have few values each. A
+	// filtered attribute counts its values without its own filter.
+	var own []*roaring.Bitmap
+	for i, o := range r.FacetAttrs {
+		bm := seg.attrs[o]
+		if bm == nil {
+			continue
+		}
+		set := full
+		if k := r.FacetAttrFilter[i]; k >= 0 {
+			if own == nil {
+				own = make([]*roaring.Bitmap, len(f.Attrs))
+			}
+			if own[k] == nil {
+				own[k] = narrowed(3 + k)
+			}
+			set = own[k]
+		}
+		fc.Attr[i] += uint32(bm.AndCardinality(set))
+	}
+}
+
+// andAny intersects out with the union of set.
+func andAny(out *roaring.Bitmap, set []*roaring.Bitmap) {
+	if len(set) == 1 {
+		out.And(set[0])
+		return
+	}
+	out.And(roaring.FastOr(set...))
+}
+
+// textMatch returns a new bitmap of the segment's documents matching the
+// words, and sets up the cursors that score them; nil when none can match.
+func (ev *evaluator) textMatch(seg *segment) *roaring.Bitmap {
+	r := ev.r
+	ev.cur = ev.cur[:0]
+	if len(r.Words) == 0 {
+		return seg.all.Clone()
+	}
+	sets := make([]*roaring.Bitmap, 0, len(r.Words))
+	missing := 0
+	for wi, word := range r.Words {
+		var alts []*roaring.Bitmap
+		for ti, t := range word {
+			pn, ok := seg.terms[t]
+			if !ok {
+				continue
+			}
+			p := &seg.postings[pn]
+			ev.cur = append(ev.cur, cursor{p: p, word: wi, idf: r.IDF[wi][ti]})
+			alts = append(alts, p.bm)
+		}
+		switch len(alts) {
+		case 0:
+			missing++
+			sets = append(sets, nil)
+		case 1:
+			sets = append(sets, alts[0])
+		default:
+			sets = append(sets, roaring.FastOr(alts...))
+		}
+	}
+	need := len(r.Words)
+	if r.MinMatch > 0 && r.MinMatch < need {
+		need = r.MinMatch
+	}
+	if len(r.Words)-missing < need {
+		return nil
+	}
+	var present []*roaring.Bitmap
+	for _, s := range sets {
+		if s != nil {
+			present = append(present, s)
+		}
+	}
+	if need == len(r.Words) {
+		return roaring.FastAnd(present...)
+	}
+	union := roaring.FastOr(present...)
+	if need <= 1 {
+		return union
+	}
+	out := roaring.New()
+	it := union.ManyIterator()
+	for n := it.NextMany(ev.buf[:]); n > 0; n = it.NextMany(ev.buf[:]) {
+		for _, d := range ev.buf[:n] {
+			c := 0
+			for _, s := range present {
+				if s.Contains(d) {
+					c++
+				}
+			}
+			if c >= need {
+				out.Add(d)
+			}
+		}
+	}
+	return out
+}
+
+// predicate returns the documents of set that pass the price and rating
+// bounds asked for.
+func (ev *evaluator) predicate(seg *segment, set *roaring.Bitmap, pmin, pmax, rmin bool) *roaring.Bitmap {
+	f := &ev.r.Filter
+	out := roaring.New()
+	var keep [256]uint32
+	it := set.ManyIterator()
+	for n := it.NextMany(ev.buf[:]); n > 0; n = it.NextMany(ev.buf[:]) {
+		k := 0
+		for _, d := range ev.buf[:n] {
+			p := seg.price[d]
+			if pmin && p < f.PriceMin || pmax && p > f.PriceMax || rmin && seg.rating[d] < f.RatingMin {
+				continue
+			}
+			keep[k] = d
+			k++
+		}
+		out.AddMany(keep[:k])
+	}
+	return out
+}
+
+func countColumn(set *roaring.Bitmap, buf *[256]uint32, fn func(uint32)) {
+	it := set.ManyIterator()
+	for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
+		for _, d := range buf[:n] {
+			fn(d)
+		}
+	}
+}
+
+func countBrands(seg *segment, set *roaring.Bitmap, counts []uint32, buf *[256]uint32) {
+	it := set.ManyIterator()
+	for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
+		for _, d := range buf[:n] {
+			if b := seg.brand[d]; b >= 0 {
+				counts[b]++
+			}
+		}
+	}
+}
+
+func countRating(fc *FacetCounts, r float32) {
+	for i, t := range RatingBuckets {
+		if r >= t {
+			fc.Rating[i]++
+		}
+	}
+}

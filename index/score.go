@@ -1,0 +1,103 @@
+package index
+
+import (
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/aisle/aisle/query"
+	"github.com/aisle/aisle/rank"
+)
+
+// score walks the matching documents of a segment in order: it counts them,
+// counts the facets that need no other set, and offers each to the top-k.
+func (ev *evaluator) score(seg *segment, full *roaring.Bitmap, base uint32) {
+	r := ev.r
+	f := &r.Filter
+	fc := &ev.res.Facets
+	facets := r.Facets
+	brandFacet := facets && len(f.Brands) == 0
+	priceFacet := facets && !f.HasPriceMin && !f.HasPriceMax
+	ratingFacet := facets && f.RatingMin == 0
+	if cap(ev.best) < len(r.Words) {
+		ev.best = make([]float64, len(r.Words))
+	}
+	best := ev.best[:len(r.Words)]
+	relaxed := r.MinMatch > 0 && r.MinMatch < len(r.Words)
+	wantSpons := r.Sponsored > 0 && seg.hasSpons && !r.CountOnly
+	var lens rank.DocLens
+
+	it := full.ManyIterator()
+	for n := it.NextMany(ev.buf[:]); n > 0; n = it.NextMany(ev.buf[:]) {
+		ev.res.Total += n
+		for _, d := range ev.buf[:n] {
+			if facets {
+				if l := seg.leaf[d]; l >= 0 {
+					fc.Leaf[l]++
+				}
+				if brandFacet {
+					if b := seg.brand[d]; b >= 0 {
+						fc.Brand[b]++
+					}
+				}
+				if priceFacet {
+					fc.Price[priceBucket(seg.price[d])]++
+				}
+				if ratingFacet {
+					countRating(fc, seg.rating[d])
+				}
+			}
+			if r.CountOnly {
+				continue
+			}
+			// Text score: per word, its best alternative term.
+			text := 1.0
+			matched := len(r.Words)
+			if len(r.Words) > 0 {
+				clear(best)
+				lens = seg.lens[d]
+				for i := range ev.cur {
+					c := &ev.cur[i]
+					if tf := c.advance(d); tf != nil {
+						s := rank.BM25F(r.Rank, &r.Fields, c.idf, tf, &lens)
+						if s > best[c.word] {
+							best[c.word] = s
+						}
+					}
+				}
+				text, matched = 0, 0
+				for _, s := range best {
+					if s > 0 {
+						text += s
+						matched++
+					}
+				}
+			}
+			score := text
+			if !r.Plain {
+				score *= float64(seg.boost[d])
+			}
+			var key float64
+			switch r.Sort {
+			case query.SortRelevance:
+				key = score
+				if relaxed {
+					key += float64(matched) * relaxedStep
+				}
+			case query.SortPriceAsc:
+				key = -float64(seg.price[d])
+			case query.SortPriceDesc:
+				key = float64(seg.price[d])
+			case query.SortRating:
+				key = float64(seg.rating[d])
+			case query.SortNewest:
+				key = float64(seg.created[d])
+			}
+			h := rank.Hit{Doc: base + d, Key: key, Score: score}
+			ev.top.Push(h)
+			if wantSpons {
+				if bid := seg.sponsored[d]; bid > 0 {
+					ev.spons.Push(rank.Hit{Doc: base + d, Key: float64(bid) * score, Score: score})
+				}
+			}
+		}
+	}
+}

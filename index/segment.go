@@ -1,0 +1,228 @@
+package index
+
+import (
+	"math"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/query"
+	"github.com/aisle/aisle/rank"
+)
+
+// segment is an immutable part of a shard: the products it holds are
+// numbered 0..n-1 in the order they were added.
+type segment struct {
+	docs []*catalog.Product
+	ids  map[string]uint32
+
+	terms    map[string]uint32 // term -> posting number
+	postings []posting
+	lens     []rank.DocLens
+	lenSum   [rank.NumFields]uint64
+
+	// Columns, indexed by doc.
+	price     []int64   // lowest price in minor units
+	rating    []float32 // average rating
+	created   []int64   // unix seconds
+	boost     []float32 // business-signal factor under the shard's rank options
+	sponsored []int64   // bid; 0 when not sponsored
+	brand     []int32   // brand ord, -1 when none
+	leaf      []int32   // leaf category node ord, -1 when none
+
+	all      *roaring.Bitmap
+	inStock  *roaring.Bitmap
+	brands   map[uint32]*roaring.Bitmap // brand ord -> docs
+	nodes    map[uint32]*roaring.Bitmap // category node ord -> docs of its subtree
+	attrs    map[uint32]*roaring.Bitmap // attribute value ord -> docs
+	hasSpons bool
+
+	bytes int64
+}
+
+// posting is the documents of one term, ascending, with the term's
+// frequency in each field of each document.
+type posting struct {
+	docs []uint32
+	tfs  []rank.TermFreqs
+	bm   *roaring.Bitmap
+}
+
+func (s *segment) len() int { return len(s.docs) }
+
+// build makes a segment of ps. dicts numbers facet values; ro computes the
+// business boost of each product at time now.
+func build(ps []*catalog.Product, dicts *Dicts, ro *rank.Options, now time.Time) *segment {
+	n := len(ps)
+	s := &segment{
+		docs:      ps,
+		ids:       make(map[string]uint32, n),
+		terms:     make(map[string]uint32, n*4),
+		lens:      make([]rank.DocLens, n),
+		price:     make([]int64, n),
+		rating:    make([]float32, n),
+		created:   make([]int64, n),
+		boost:     make([]float32, n),
+		sponsored: make([]int64, n),
+		brand:     make([]int32, n),
+		leaf:      make([]int32, n),
+		all:       roaring.New(),
+		inStock:   roaring.New(),
+		brands:    map[uint32]*roaring.Bitmap{},
+		nodes:     map[uint32]*roaring.Bitmap{},
+		attrs:     map[uint32]*roaring.Bitmap{},
+	}
+	var (
+		buf   []string
+		tfDoc = map[string]*rank.TermFreqs{}
+		order []string
+		pb    []postingBuilder
+	)
+	addField := func(f rank.Field, text string, d int) {
+		before := len(buf)
+		buf = query.AppendTerms(buf, text)
+		l := int(s.lens[d][f]) + len(buf) - before
+		s.lens[d][f] = uint16(min(l, math.MaxUint16))
+		for _, t := range buf[before:] {
+			tf, ok := tfDoc[t]
+			if !ok {
+				tf = new(rank.TermFreqs)
+				tfDoc[t] = tf
+				order = append(order, t)
+			}
+			if tf[f] < math.MaxUint8 {
+				tf[f]++
+			}
+		}
+		buf = buf[:before]
+	}
+	addBitmap := func(m map[uint32]*roaring.Bitmap, ord uint32, d int) {
+		bm := m[ord]
+		if bm == nil {
+			bm = roaring.New()
+			m[ord] = bm
+		}
+		bm.Add(uint32(d))
+	}
+	for d, p := range ps {
+		s.ids[p.ID] = uint32(d)
+		clear(tfDoc)
+		order = order[:0]
+		addField(rank.Title, p.Title, d)
+		addField(rank.Brand, p.Brand, d)
+		for _, c := range p.Category {
+			addField(rank.Category, c, d)
+		}
+		for _, v := range p.Attributes {
+			addField(rank.Attributes, v, d)
+		}
+		for i := range p.Variants {
+			for _, v := range p.Variants[i].Attributes {
+				addField(rank.Attributes, v, d)
+			}
+		}
+		addField(rank.Description, p.Description, d)
+		for f := range s.lenSum {
+			s.lenSum[f] += uint64(s.lens[d][f])
+		}
+		for _, t := range order {
+			pn, ok := s.terms[t]
+			if !ok {
+				pn = uint32(len(pb))
+				s.terms[t] = pn
+				pb = append(pb, postingBuilder{})
+			}
+			pb[pn].docs = append(pb[pn].docs, uint32(d))
+			pb[pn].tfs = append(pb[pn].tfs, *tfDoc[t])
+		}
+
+		price, _ := p.Price()
+		s.price[d] = price.Amount
+		s.rating[d] = float32(p.Rating.Avg)
+		s.created[d] = p.CreatedAt.Unix()
+		in := p.InStock()
+		if in {
+			s.inStock.Add(uint32(d))
+		}
+		sig := rank.Signals{
+			SalesVelocity: p.SalesVelocity,
+			RatingAvg:     p.Rating.Avg,
+			RatingCount:   p.Rating.Count,
+			SellerQuality: p.SellerQuality,
+			AgeDays:       now.Sub(p.CreatedAt).Hours() / 24,
+			InStock:       in,
+		}
+		s.boost[d] = float32(rank.Boost(ro, &sig))
+		s.sponsored[d] = p.Sponsored
+		if p.Sponsored > 0 {
+			s.hasSpons = true
+		}
+		s.brand[d] = -1
+		if o, ok := dicts.brand(p.Brand); ok {
+			s.brand[d] = int32(o)
+			addBitmap(s.brands, o, d)
+		}
+		s.leaf[d] = -1
+		if o, ok := dicts.category(p.Category); ok {
+			s.leaf[d] = int32(o)
+			for i := range p.Category {
+				no, _ := dicts.LookupCategory(catalog.CategorySlug(p.Category[:i+1]))
+				addBitmap(s.nodes, no, d)
+			}
+		}
+		for name, v := range p.Attributes {
+			if o, ok := dicts.attr(name, v); ok {
+				addBitmap(s.attrs, o, d)
+			}
+		}
+		for i := range p.Variants {
+			for name, v := range p.Variants[i].Attributes {
+				if o, ok := dicts.attr(name, v); ok {
+					addBitmap(s.attrs, o, d)
+				}
+			}
+		}
+	}
+	s.all.AddRange(0, uint64(n))
+	s.postings = make([]posting, len(pb))
+	for i := range pb {
+		bm := roaring.New()
+		bm.AddMany(pb[i].docs)
+		bm.RunOptimize()
+		s.postings[i] = posting{docs: pb[i].docs, tfs: pb[i].tfs, bm: bm}
+	}
+	for _, m := range []map[uint32]*roaring.Bitmap{s.brands, s.nodes, s.attrs} {
+		for _, bm := range m {
+			bm.RunOptimize()
+		}
+	}
+	s.inStock.RunOptimize()
+	s.bytes = s.size()
+	return s
+}
+
+type postingBuilder struct {
+	docs []uint32
+	tfs  []rank.TermFreqs
+}
+
+// size estimates the heap bytes of s's index structures (not the products).
+func (s *segment) size() int64 {
+	var b int64
+	for t := range s.terms {
+		b += int64(len(t)) + 24
+	}
+	for i := range s.postings {
+		p := &s.postings[i]
+		b += int64(cap(p.docs))*4 + int64(cap(p.tfs))*int64(rank.NumFields) + int64(p.bm.GetSizeInBytes()) + 64
+	}
+	n := int64(len(s.docs))
+	b += n * (8 + 2*int64(rank.NumFields) + 8 + 4 + 8 + 4 + 8 + 4 + 4 + 40)
+	for _, m := range []map[uint32]*roaring.Bitmap{s.brands, s.nodes, s.attrs} {
+		for _, bm := range m {
+			b += int64(bm.GetSizeInBytes()) + 48
+		}
+	}
+	return b
+}

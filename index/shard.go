@@ -1,0 +1,218 @@
+package index
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/rank"
+)
+
+// ErrClosed is returned by Apply on a closed shard.
+var ErrClosed = errors.New("index: shard closed")
+
+// Options configure a Shard.
+type Options struct {
+	Rank  rank.Options
+	Dicts *Dicts
+	// MaxSegments is how many segments a shard keeps before it merges the
+	// small ones.
+	MaxSegments int
+	// Now returns the time used for recency; nil means time.Now.
+	Now func() time.Time
+}
+
+// Shard is one partition of the index. See the package comment for its
+// concurrency rules.
+type Shard struct {
+	opts Options
+	mu   sync.Mutex // serialises Apply
+	snap atomic.Pointer[snapshot]
+}
+
+// snapshot is what a search sees: segments and their deletions, never
+// modified once published.
+type snapshot struct {
+	segs   []*segment
+	dels   []*roaring.Bitmap // per segment; nil when none deleted
+	live   int
+	lenSum [rank.NumFields]uint64
+	docs   int // documents in all segments, deleted ones included
+}
+
+// NewShard returns an empty shard.
+func NewShard(opts Options) (*Shard, error) {
+	if opts.Dicts == nil {
+		return nil, errors.New("index: Options.Dicts is nil")
+	}
+	if err := opts.Rank.Validate(); err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	if opts.MaxSegments <= 0 {
+		opts.MaxSegments = 8
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Shard{opts: opts}
+	s.snap.Store(&snapshot{})
+	return s, nil
+}
+
+// Apply upserts ps and deletes the products with ids in del, as one atomic
+// change: a concurrent search sees all of it or none. A product id present in
+// both is upserted. Apply keeps the product pointers.
+func (s *Shard) Apply(ps []*catalog.Product, del []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.snap.Load()
+	next := &snapshot{
+		segs: append([]*segment(nil), old.segs...),
+		dels: append([]*roaring.Bitmap(nil), old.dels...),
+	}
+	cloned := make([]bool, len(next.segs))
+	remove := func(id string) {
+		for i := len(next.segs) - 1; i >= 0; i-- {
+			seg := next.segs[i]
+			d, ok := seg.ids[id]
+			if !ok {
+				continue
+			}
+			if next.dels[i] != nil && next.dels[i].Contains(d) {
+				continue
+			}
+			if !cloned[i] {
+				if next.dels[i] == nil {
+					next.dels[i] = roaring.New()
+				} else {
+					next.dels[i] = next.dels[i].Clone()
+				}
+				cloned[i] = true
+			}
+			next.dels[i].Add(d)
+			return
+		}
+	}
+	for _, id := range del {
+		remove(id)
+	}
+	// Of the same id upserted twice in one batch, the last wins.
+	seen := make(map[string]int, len(ps))
+	for i, p := range ps {
+		seen[p.ID] = i
+	}
+	var add []*catalog.Product
+	for i, p := range ps {
+		if seen[p.ID] != i {
+			continue
+		}
+		remove(p.ID)
+		add = append(add, p)
+	}
+	if len(add) > 0 {
+		next.segs = append(next.segs, build(add, s.opts.Dicts, &s.opts.Rank, s.opts.Now()))
+		next.dels = append(next.dels, nil)
+	}
+	if len(next.segs) > s.opts.MaxSegments {
+		s.merge(next)
+	}
+	next.stats()
+	s.snap.Store(next)
+}
+
+// merge rebuilds the small segments of n into one: all of them but the
+// first when it dwarfs the rest, else all.
+func (s *Shard) merge(n *snapshot) {
+	from := 0
+	if len(n.segs) > 1 {
+		rest := 0
+		for _, seg := range n.segs[1:] {
+			rest += seg.len()
+		}
+		if n.segs[0].len() > 4*rest {
+			from = 1
+		}
+	}
+	var live []*catalog.Product
+	for i := from; i < len(n.segs); i++ {
+		seg, del := n.segs[i], n.dels[i]
+		for d, p := range seg.docs {
+			if del == nil || !del.Contains(uint32(d)) {
+				live = append(live, p)
+			}
+		}
+	}
+	n.segs = n.segs[:from]
+	n.dels = n.dels[:from]
+	if len(live) > 0 {
+		n.segs = append(n.segs, build(live, s.opts.Dicts, &s.opts.Rank, s.opts.Now()))
+		n.dels = append(n.dels, nil)
+	}
+}
+
+func (n *snapshot) stats() {
+	n.live, n.docs = 0, 0
+	n.lenSum = [rank.NumFields]uint64{}
+	for i, seg := range n.segs {
+		n.docs += seg.len()
+		n.live += seg.len()
+		if n.dels[i] != nil {
+			n.live -= int(n.dels[i].GetCardinality())
+		}
+		for f := range n.lenSum {
+			n.lenSum[f] += seg.lenSum[f]
+		}
+	}
+}
+
+// Product returns the live product with id.
+func (s *Shard) Product(id string) (*catalog.Product, bool) {
+	snap := s.snap.Load()
+	for i := len(snap.segs) - 1; i >= 0; i-- {
+		seg := snap.segs[i]
+		if d, ok := seg.ids[id]; ok {
+			if del := snap.dels[i]; del != nil && del.Contains(d) {
+				continue
+			}
+			return seg.docs[d], true
+		}
+	}
+	return nil, false
+}
+
+// Stats describes the shard.
+type Stats struct {
+	Docs, Deleted, Segments, Terms int
+	Bytes                          int64
+}
+
+// Stats returns the shard's current figures.
+func (s *Shard) Stats() Stats {
+	snap := s.snap.Load()
+	st := Stats{Docs: snap.live, Deleted: snap.docs - snap.live, Segments: len(snap.segs)}
+	for _, seg := range snap.segs {
+		st.Terms += len(seg.terms)
+		st.Bytes += seg.bytes
+	}
+	return st
+}
+
+// Each calls fn for every live product until fn returns false.
+func (s *Shard) Each(fn func(*catalog.Product) bool) {
+	snap := s.snap.Load()
+	for i, seg := range snap.segs {
+		for d, p := range seg.docs {
+			if del := snap.dels[i]; del != nil && del.Contains(uint32(d)) {
+				continue
+			}
+			if !fn(p) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,266 @@
+package search
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aisle/aisle/index"
+	"github.com/aisle/aisle/query"
+	)
+
+// compareHits orders hits from all shards: as each shard does, then by
+// product id so the order does not depend on the shard count.
+func compareHits(a, b index.Hit) int {
+	if a.Key != b.Key {
+		return cmp.Compare(b.Key, a.Key)
+	}
+	if a.Score != b.Score {
+		return cmp.Compare(b.Score, a.Score)
+	}
+	return cmp.Compare(a.Product.ID, b.Product.ID)
+}
+
+// page merges the shards' hits and cuts the requested page, with sponsored
+// products placed in their slots.
+func (e *Engine) page(st *state, res *Result, page, size int) {
+	st.hits = st.hits[:0]
+	st.spons = st.spons[:0]
+	for i := range st.res {
+		st.hits = append(st.hits, st.res[i].Hits...)
+		st.spons = append(st.spons, st.res[i].Sponsored...)
+	}
+	slices.SortFunc(st.hits, compareHits)
+	from := min((page-1)*size, len(st.hits))
+	to := min(page*size, len(st.hits))
+	organic := st.hits[from:to]
+	res.Hits = make([]Hit, 0, len(organic)+len(e.opts.Rank.SponsoredSlots))
+	for _, h := range organic {
+		res.Hits = append(res.Hits, Hit{Product: h.Product, Score: h.Score})
+	}
+	if len(st.spons) == 0 || len(organic) == 0 {
+		return
+	}
+	// Sponsored products need a share of the page's best relevance and are
+	// not repeated from the organic results; organic results keep their
+	// order and all stay on the page.
+	slices.SortFunc(st.spons, compareHits)
+	bestScore := st.hits[0].Score
+	floor := bestScore * e.opts.Rank.SponsoredMinRelevance
+	onPage := make(map[string]bool, len(organic))
+	for _, h := range organic {
+		onPage[h.Product.ID] = true
+	}
+	var ads []Hit
+	for _, h := range st.spons {
+		if len(ads) == len(e.opts.Rank.SponsoredSlots) {
+			break
+		}
+		if h.Score < floor || onPage[h.Product.ID] || h.Matched < len(st.req.Words) {
+			continue
+		}
+		ads = append(ads, Hit{Product: h.Product, Score: h.Score, Sponsored: true})
+	}
+	for i, ad := range ads {
+		slot := min(e.opts.Rank.SponsoredSlots[i], len(res.Hits))
+		res.Hits = slices.Insert(res.Hits, slot, ad)
+	}
+}
+
+// facets adds up the shards' counts and names the values.
+func (e *Engine) facets(st *state, f *query.Filter) *Facets {
+	fc := &st.facet
+	fc.Brand = fc.Brand[:0]
+	fc.Leaf = fc.Leaf[:0]
+	fc.Attr = fc.Attr[:0]
+	fc.Price = [len(index.PriceBuckets) + 1]uint32{}
+	fc.Rating = [len(index.RatingBuckets)]uint32{}
+	for i := range st.res {
+		fc.Add(&st.res[i].Facets)
+	}
+	out := &Facets{}
+	d := e.dicts
+	max := e.opts.MaxFacetValues
+
+	// Brands: the most frequent, and every selected one.
+	selected := map[uint32]bool{}
+	for _, b := range f.Brands {
+		if o, ok := d.LookupBrand(b); ok {
+			selected[o] = true
+		}
+	}
+	type oc struct {
+		ord   uint32
+		count uint32
+	}
+	var top []oc
+	for o, c := range fc.Brand {
+		if c > 0 || selected[uint32(o)] {
+			top = append(top, oc{uint32(o), c})
+		}
+	}
+	byCount := func(a, b oc) int {
+		if a.count != b.count {
+			return cmp.Compare(b.count, a.count)
+		}
+		return cmp.Compare(a.ord, b.ord)
+	}
+	slices.SortFunc(top, byCount)
+	for i, t := range top {
+		if i >= max && !selected[t.ord] {
+			continue
+		}
+		out.Brand = append(out.Brand, FacetValue{Value: d.Brand(t.ord), Count: int(t.count)})
+	}
+
+	// Categories: leaf counts added up the tree. With no category chosen,
+	// the roots and their children; with one, its path and its children.
+	parents := d.Parents(nil)
+	sub := make([]uint32, len(parents))
+	for o, c := range fc.Leaf {
+		for n := int32(o); n >= 0 && c > 0; n = parents[n] {
+			sub[n] += c
+		}
+	}
+	chosen := int32(-1)
+	if f.Category != "" {
+		if o, ok := d.LookupCategory(strings.ToLower(strings.Trim(f.Category, "/"))); ok {
+			chosen = int32(o)
+		}
+	}
+	onPath := map[int32]bool{}
+	for n := chosen; n >= 0; n = parents[n] {
+		onPath[n] = true
+	}
+	var cats []CategoryCount
+	for o, c := range sub {
+		if c == 0 {
+			continue
+		}
+		p := parents[o]
+		show := false
+		switch {
+		case chosen < 0:
+			show = p < 0 || parents[p] < 0
+		default:
+			show = onPath[int32(o)] || p == chosen
+		}
+		if show {
+			n := d.Node(uint32(o))
+			cats = append(cats, CategoryCount{Slug: n.Slug, Name: n.Name, Level: n.Level, Count: int(c)})
+		}
+	}
+	slices.SortFunc(cats, func(a, b CategoryCount) int {
+		if a.Level != b.Level {
+			return cmp.Compare(a.Level, b.Level)
+		}
+		if a.Count != b.Count {
+			return cmp.Compare(b.Count, a.Count)
+		}
+		return cmp.Compare(a.Slug, b.Slug)
+	})
+	if len(cats) > 4*max {
+		cats = cats[:4*max]
+	}
+	out.Category = cats
+
+	// Price buckets, in minor units.
+	lo := int64(0)
+	for i, c := range fc.Price {
+		var hi int64
+		key := ""
+		if i < len(index.PriceBuckets) {
+			hi = index.PriceBuckets[i]
+			key = fmt.Sprintf("%d-%d", lo/100, hi/100)
+		} else {
+			key = fmt.Sprintf("%d-", lo/100)
+		}
+		if c > 0 {
+			out.Price = append(out.Price, RangeCount{Key: key, From: float64(lo), To: float64(hi), Count: int(c)})
+		}
+		lo = hi
+	}
+	for i, c := range fc.Rating {
+		t := index.RatingBuckets[i]
+		out.Rating = append(out.Rating, RangeCount{Key: fmt.Sprintf("%g-up", t), From: float64(t), Count: int(c)})
+	}
+
+	// Attributes, in the order of Options.FacetAttributes.
+	for _, name := range e.opts.FacetAttributes {
+		var vals []oc
+		for i, o := range st.req.FacetAttrs {
+			if d.Attr(o).Name == index.AttrName(name) && i < len(fc.Attr) && fc.Attr[i] > 0 {
+				vals = append(vals, oc{o, fc.Attr[i]})
+			}
+		}
+		if len(vals) == 0 {
+			continue
+		}
+		slices.SortFunc(vals, byCount)
+		af := AttributeFacet{Name: name}
+		for i, v := range vals {
+			if i >= max {
+				break
+			}
+			af.Values = append(af.Values, FacetValue{Value: d.Attr(v.ord).Value, Count: int(v.count)})
+		}
+		out.Attributes = append(out.Attributes, af)
+	}
+	return out
+}
+
+// relaxFilters counts, for each filter set in f, the results the same
+// query would have without it.
+func (e *Engine) relaxFilters(ctx context.Context, st *state, f *query.Filter) ([]Relaxation, error) {
+	type drop struct {
+		param string
+		value string
+		fn    func(*query.Filter)
+	}
+	var drops []drop
+	if f.Category != "" {
+		drops = append(drops, drop{"category", f.Category, func(g *query.Filter) { g.Category = "" }})
+	}
+	if len(f.Brands) > 0 {
+		drops = append(drops, drop{"brand", strings.Join(f.Brands, ","), func(g *query.Filter) { g.Brands = nil }})
+	}
+	if f.HasPriceMin || f.HasPriceMax {
+		drops = append(drops, drop{"price", "", func(g *query.Filter) { g.HasPriceMin, g.HasPriceMax = false, false }})
+	}
+	if f.RatingMin > 0 {
+		drops = append(drops, drop{"rating_min", fmt.Sprintf("%g", f.RatingMin), func(g *query.Filter) { g.RatingMin = 0 }})
+	}
+	if f.InStock {
+		drops = append(drops, drop{"in_stock", "true", func(g *query.Filter) { g.InStock = false }})
+	}
+	names := make([]string, 0, len(f.Attrs))
+	for n := range f.Attrs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		drops = append(drops, drop{"attr." + n, strings.Join(f.Attrs[n], ","), func(g *query.Filter) { delete(g.Attrs, n) }})
+	}
+	ir := &st.req
+	ir.CountOnly, ir.Facets = true, false
+	var out []Relaxation
+	for _, d := range drops {
+		g := *f
+		g.Attrs = make(map[string][]string, len(f.Attrs))
+		for k, v := range f.Attrs {
+			g.Attrs[k] = v
+		}
+		d.fn(&g)
+		e.resolveFilter(&g, &ir.Filter)
+		if err := e.run(ctx, st); err != nil {
+			return nil, err
+		}
+		if n := e.total(st); n > 0 {
+			out = append(out, Relaxation{Param: d.param, Value: d.value, Total: n})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Relaxation) int { return cmp.Compare(b.Total, a.Total) })
+	return out, nil
+}

@@ -1,0 +1,256 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aisle/aisle/index"
+	"github.com/aisle/aisle/query"
+	"github.com/aisle/aisle/rank"
+)
+
+// state is the reusable memory of one search.
+type state struct {
+	views []index.View
+	res   []index.Result
+	req   index.Request
+	hits  []index.Hit
+	spons []index.Hit
+	facet index.FacetCounts
+}
+
+func (e *Engine) getState() *state {
+	if s, ok := e.states.Get().(*state); ok {
+		return s
+	}
+	n := len(e.shards)
+	return &state{views: make([]index.View, n), res: make([]index.Result, n)}
+}
+
+// Validate checks r against the engine's limits.
+func (r *Request) Validate() error {
+	bad := func(param, format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrInvalidRequest, param, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case len(r.Query) > MaxQueryBytes:
+		return bad("q", "%d bytes, more than %d", len(r.Query), MaxQueryBytes)
+	case !utf8.ValidString(r.Query):
+		return bad("q", "not valid UTF-8")
+	case r.PageSize < 0 || r.PageSize > MaxPageSize:
+		return bad("page_size", "%d, want 1 to %d", r.PageSize, MaxPageSize)
+	case r.Page < 0:
+		return bad("page", "%d, want at least 1", r.Page)
+	case r.Filter.HasPriceMin && r.Filter.HasPriceMax && r.Filter.PriceMin > r.Filter.PriceMax:
+		return bad("price_min", "%d is above price_max %d", r.Filter.PriceMin, r.Filter.PriceMax)
+	case math.IsNaN(r.Filter.RatingMin) || r.Filter.RatingMin < 0 || r.Filter.RatingMin > 5:
+		return bad("rating_min", "%g, want 0 to 5", r.Filter.RatingMin)
+	case r.Sort > query.SortNewest:
+		return bad("sort", "unknown sort %d", r.Sort)
+	}
+	page, size := max(r.Page, 1), r.PageSize
+	if size == 0 {
+		size = 20
+	}
+	if page*size > MaxResultDepth {
+		return bad("page", "page %d of %d reaches past result %d", page, size, MaxResultDepth)
+	}
+	return nil
+}
+
+// Search runs r. Its hits point at products the engine holds; treat them as
+// read-only.
+func (e *Engine) Search(ctx context.Context, r *Request) (*Result, error) {
+	start := time.Now()
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	page, size := max(r.Page, 1), r.PageSize
+	if size == 0 {
+		size = 20
+	}
+	st := e.getState()
+	defer e.states.Put(st)
+	for i, s := range e.shards {
+		st.views[i] = s.View()
+	}
+	ir := &st.req
+	*ir = index.Request{
+		Words:     ir.Words[:0],
+		IDF:       ir.IDF[:0],
+		Sort:      r.Sort,
+		K:         page * size,
+		Facets:    r.Facets,
+		Plain:     r.Plain,
+		Rank:      &e.opts.Rank,
+		Sponsored: 0,
+	}
+	if r.Plain {
+		ir.Rank = &e.plain
+	}
+	e.words(st, r.Query)
+	if r.Sort == query.SortRelevance && !r.Plain {
+		ir.Sponsored = len(e.opts.Rank.SponsoredSlots) + size
+	}
+	e.resolveFilter(&r.Filter, &ir.Filter)
+	if r.Facets {
+		e.facetAttrs(ir)
+	}
+	res := &Result{Page: page, PageSize: size}
+	if err := e.run(ctx, st); err != nil {
+		return nil, err
+	}
+	if e.total(st) == 0 && len(ir.Words) > 1 && !r.NoRelax {
+		for m := len(ir.Words) - 1; m >= 1; m-- {
+			ir.MinMatch = m
+			if err := e.run(ctx, st); err != nil {
+				return nil, err
+			}
+			if e.total(st) > 0 {
+				res.Relaxed = true
+				break
+			}
+		}
+	}
+	res.Total = e.total(st)
+	e.page(st, res, page, size)
+	if r.Facets {
+		res.Facets = e.facets(st, &r.Filter)
+	}
+	if res.Total == 0 && !r.Filter.IsZero() {
+		rel, err := e.relaxFilters(ctx, st, &r.Filter)
+		if err != nil {
+			return nil, err
+		}
+		res.FilterRelaxations = rel
+	}
+	res.Took = time.Since(start)
+	return res, nil
+}
+
+func (e *Engine) run(ctx context.Context, st *state) error {
+	return e.fanOut(ctx, st.views, &st.req, st.res)
+}
+
+func (e *Engine) total(st *state) int {
+	n := 0
+	for i := range st.res {
+		n += st.res[i].Total
+	}
+	return n
+}
+
+// words analyzes the query into the request's words, drops stop words when
+// anything else is left, and weighs every term by its IDF over all shards.
+func (e *Engine) words(st *state, q string) {
+	ir := &st.req
+	ws := query.Words(q)
+	content := 0
+	for _, w := range ws {
+		if !w.Stop && len(w.Terms) > 0 {
+			content++
+		}
+	}
+	docs := 0
+	var lenSum [rank.NumFields]uint64
+	for _, v := range st.views {
+		docs += v.Docs()
+		ls := v.LenSum()
+		for f := range lenSum {
+			lenSum[f] += ls[f]
+		}
+	}
+	for f := range lenSum {
+		ir.Fields.AvgLen[f] = 0
+		if docs > 0 {
+			ir.Fields.AvgLen[f] = float64(lenSum[f]) / float64(docs)
+		}
+	}
+	for _, w := range ws {
+		if len(w.Terms) == 0 || (w.Stop && content > 0) {
+			continue
+		}
+		if len(ir.Words) >= e.opts.MaxWords {
+			break
+		}
+		idf := make([]float64, len(w.Terms))
+		for i, t := range w.Terms {
+			df := 0
+			for _, v := range st.views {
+				df += v.DocFreq(t)
+			}
+			idf[i] = rank.IDF(docs, df)
+		}
+		ir.Words = append(ir.Words, w.Terms)
+		ir.IDF = append(ir.IDF, idf)
+	}
+}
+
+// resolveFilter turns filter values into dictionary ords. A value no
+// product has makes its filter match nothing.
+func (e *Engine) resolveFilter(f *query.Filter, out *index.Filter) {
+	d := e.dicts
+	*out = index.Filter{
+		Category:    -1,
+		PriceMin:    f.PriceMin,
+		PriceMax:    f.PriceMax,
+		HasPriceMin: f.HasPriceMin,
+		HasPriceMax: f.HasPriceMax,
+		RatingMin:   float32(f.RatingMin),
+		InStock:     f.InStock,
+	}
+	if f.Category != "" {
+		o, ok := d.LookupCategory(strings.ToLower(strings.Trim(f.Category, "/")))
+		if !ok {
+			out.None = true
+		}
+		out.Category = int32(o)
+	}
+	if len(f.Brands) > 0 {
+		for _, b := range f.Brands {
+			if o, ok := d.LookupBrand(b); ok {
+				out.Brands = append(out.Brands, o)
+			}
+		}
+		if len(out.Brands) == 0 {
+			out.None = true
+		}
+	}
+	names := make([]string, 0, len(f.Attrs))
+	for n := range f.Attrs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		var ords []uint32
+		for _, v := range f.Attrs[n] {
+			if o, ok := d.LookupAttr(n, v); ok {
+				ords = append(ords, o)
+			}
+		}
+		if len(ords) == 0 {
+			out.None = true
+		}
+		out.Attrs = append(out.Attrs, ords)
+		out.AttrNames = append(out.AttrNames, index.AttrName(n))
+	}
+}
+
+// facetAttrs lists the attribute values to count, with the filter on the
+// same attribute for each.
+func (e *Engine) facetAttrs(ir *index.Request) {
+	ir.FacetAttrs = ir.FacetAttrs[:0]
+	ir.FacetAttrFilter = ir.FacetAttrFilter[:0]
+	for _, name := range e.opts.FacetAttributes {
+		k := slices.Index(ir.Filter.AttrNames, index.AttrName(name))
+		for _, o := range e.dicts.AttrValues(name) {
+			ir.FacetAttrs = append(ir.FacetAttrs, o)
+			ir.FacetAttrFilter = append(ir.FacetAttrFilter, k)
+		}
+	}
+}
