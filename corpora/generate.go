@@ -102,7 +102,9 @@ func fill(p *catalog.Product, r *rand.Rand, src has, quality *[Sellers]float64) 
 			case u < outOfStockShare:
 				q = 0
 			case u < outOfStockShare+lowStockShare:
-				q = r.IntN(2) // at most 1 per warehouse and variant: low stock
+				if i == 0 { // low stock: at most 1 per warehouse, first variant only
+					q = r.IntN(2)
+				}
 			default:
 				if r.IntN(6) > 0 { // a warehouse may not carry the product
 					q = 5 + r.IntN(200)
@@ -190,8 +192,8 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// dollars converts an amount in minor units of INR to USD cents at
-// inrPerUSD, rounding half away from zero.
+// inrToCents converts an amount in rupees to USD cents at inrPerUSD,
+// rounding half away from zero.
 func inrToCents(rupees float64) int64 {
 	return int64(math.Round(rupees * 100 / inrPerUSD))
 }

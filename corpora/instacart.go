@@ -197,4 +197,3 @@ func InstacartOrderCounts() ([]int32, error) {
 	}
 	return counts, nil
 }
-
