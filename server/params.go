@@ -41,10 +41,20 @@ type paramError struct {
 	Message string
 }
 
-func (e *paramError) Error() string { return e.Param + ": " + e.Message }
+func (e *paramError) Error() string { return e.Message }
 
+// invalid returns the error for param; msg continues a sentence that
+// starts with the parameter's name.
 func invalid(param, msg string) *paramError {
-	return &paramError{Code: CodeInvalidParameter, Param: param, Message: msg}
+	return &paramError{Code: CodeInvalidParameter, Param: param, Message: param + " " + msg}
+}
+
+func unknown(param string) *paramError {
+	msg := param + " is not a search parameter"
+	if param == "" {
+		msg = "a parameter with an empty name is not a search parameter"
+	}
+	return &paramError{Code: CodeUnknownParameter, Param: param, Message: msg}
 }
 
 // The single-valued parameters, as bits of a seen set so repeats are caught
@@ -93,10 +103,7 @@ func (a *searchArgs) parse(args *fasthttp.Args, priceDigits int) *paramError {
 	var err *paramError
 	for k, v := range args.All() {
 		if !utf8.Valid(k) {
-			return invalid(string(k), "the parameter name is not valid UTF-8")
-		}
-		if !utf8.Valid(v) {
-			return invalid(string(k), "the value is not valid UTF-8")
+			return &paramError{Code: CodeInvalidParameter, Param: string(k), Message: "a parameter name is not valid UTF-8"}
 		}
 		var bit uint32
 		switch string(k) {
@@ -124,6 +131,12 @@ func (a *searchArgs) parse(args *fasthttp.Args, priceDigits int) *paramError {
 			bit = seenRelax
 		case "plain":
 			bit = seenPlain
+		}
+		if bit == 0 && string(k) != "brand" && !strings.HasPrefix(string(k), "attr.") {
+			return unknown(string(k))
+		}
+		if !utf8.Valid(v) {
+			return invalid(string(k), "is not valid UTF-8")
 		}
 		if bit != 0 {
 			if seen&bit != 0 {
@@ -181,11 +194,7 @@ func (a *searchArgs) parse(args *fasthttp.Args, priceDigits int) *paramError {
 		case "plain":
 			r.Plain, err = parseBool("plain", v)
 		default:
-			name, ok := strings.CutPrefix(string(k), "attr.")
-			if !ok {
-				return &paramError{Code: CodeUnknownParameter, Param: string(k), Message: "is not a search parameter"}
-			}
-			if err = a.addAttr(name, string(k), v); err != nil {
+			if err = a.addAttr(string(k[len("attr."):]), string(k), v); err != nil {
 				return err
 			}
 		}
@@ -194,11 +203,11 @@ func (a *searchArgs) parse(args *fasthttp.Args, priceDigits int) *paramError {
 		}
 	}
 	if r.Filter.HasPriceMin && r.Filter.HasPriceMax && r.Filter.PriceMin > r.Filter.PriceMax {
-		return invalid("price_min", "is more than price_max")
+		return invalid("price_min", "is "+formatMinor(r.Filter.PriceMin, priceDigits)+", more than price_max "+formatMinor(r.Filter.PriceMax, priceDigits))
 	}
 	if r.Page > search.MaxResultDepth/r.PageSize {
-		return invalid("page", "page "+strconv.Itoa(r.Page)+" of size "+strconv.Itoa(r.PageSize)+
-			" reaches past the first "+strconv.Itoa(search.MaxResultDepth)+" results")
+		return invalid("page", "is "+strconv.Itoa(r.Page)+" with page_size "+strconv.Itoa(r.PageSize)+
+			", which reaches past the first "+strconv.Itoa(search.MaxResultDepth)+" results")
 	}
 	if len(a.brands) > 0 {
 		r.Filter.Brands = a.brands
@@ -291,6 +300,10 @@ func parsePrice(param string, v []byte, digits int) (int64, *paramError) {
 		}
 	}
 	return n, nil
+}
+
+func formatMinor(amount int64, digits int) string {
+	return string(appendMinor(nil, amount, digits))
 }
 
 // parseRating reads a decimal number of stars in [0, 5].

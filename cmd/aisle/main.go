@@ -1,0 +1,80 @@
+// Command aisle runs the Aisle search service.
+//
+//	aisle serve [--addr 127.0.0.1:8080] [--data ./data] [--shards 8]
+//
+// serve starts listening at once, answering /healthz with 503, then loads
+// the shipped store into the engine and turns ready. SIGINT or SIGTERM
+// shuts it down gracefully.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "aisle:", err)
+		}
+		stop()
+		os.Exit(2)
+	}
+}
+
+const usage = `usage: aisle serve [--addr HOST:PORT] [--data DIR] [--shards N]`
+
+// run runs the subcommand named by args[0] until ctx ends.
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		cfg, err := parseServeFlags(args[1:], stderr)
+		if err != nil {
+			return err
+		}
+		return serve(ctx, cfg, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stderr, usage)
+		return nil
+	}
+	fmt.Fprintln(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// serveConfig is what the serve flags say.
+type serveConfig struct {
+	addr   string
+	data   string
+	shards int
+}
+
+func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
+	var cfg serveConfig
+	fs := flag.NewFlagSet("aisle serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "`address` to listen on; port 0 picks a free port")
+	fs.StringVar(&cfg.data, "data", "./data", "data `directory`, created if missing")
+	fs.IntVar(&cfg.shards, "shards", 8, "number of index shards")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+	}
+	if cfg.shards < 1 {
+		return cfg, fmt.Errorf("serve: --shards is %d; it must be at least 1", cfg.shards)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/aisle/aisle/corpora"
+	"github.com/aisle/aisle/search"
+	"github.com/aisle/aisle/server"
+)
+
+// shutdownGrace bounds how long a shutdown waits for requests in flight.
+const shutdownGrace = 10 * time.Second
+
+// serve listens first, so health checks get an answer while the store
+// loads, then loads the store, marks the server ready, and serves until ctx
+// ends.
+func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
+	if err := os.MkdirAll(cfg.data, 0o755); err != nil {
+		return fmt.Errorf("serve: cannot create data directory: %w", err)
+	}
+	eng, err := search.New(search.Options{Shards: cfg.shards})
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	srv := server.New(eng, server.Options{
+		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, "aisle: "+format+"\n", args...) },
+	})
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	fmt.Fprintf(stderr, "aisle: listening on http://%s\n", ln.Addr())
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	loaded := make(chan error, 1)
+	go func() { loaded <- load(eng, stderr) }()
+
+	var runErr error
+	select {
+	case err := <-loaded:
+		if err != nil {
+			runErr = err
+			break
+		}
+		srv.SetReady(true)
+		select {
+		case <-ctx.Done():
+		case err := <-served:
+			return fmt.Errorf("serve: %w", err)
+		}
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	fmt.Fprintln(stderr, "aisle: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("serve: shutdown: %w", err))
+	}
+	if err := <-served; err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("serve: %w", err))
+	}
+	return runErr
+}
+
+// load reads the shipped store into eng.
+func load(eng *search.Engine, stderr io.Writer) error {
+	start := time.Now()
+	ps, err := corpora.DefaultStore()
+	if err != nil {
+		return fmt.Errorf("serve: loading the store: %w", err)
+	}
+	const batch = 1000
+	for i := 0; i < len(ps); i += batch {
+		if err := eng.Upsert(ps[i:min(i+batch, len(ps))]...); err != nil {
+			return fmt.Errorf("serve: indexing products %d to %d: %w", i, min(i+batch, len(ps)), err)
+		}
+	}
+	fmt.Fprintf(stderr, "aisle: loaded %d products in %.1f s\n", len(ps), time.Since(start).Seconds())
+	return nil
+}
