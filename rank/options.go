@@ -73,7 +73,7 @@ func DefaultOptions() Options {
 	return Options{
 		K1: 1.2,
 		Fields: [NumFields]FieldParams{
-			Title:       {Weight: 3.0, B: 0.75},
+			Title:       {Weight: 3.0, B: 0.3},
 			Brand:       {Weight: 2.0, B: 0.3},
 			Category:    {Weight: 1.5, B: 0.5},
 			Attributes:  {Weight: 0.6, B: 0.75},

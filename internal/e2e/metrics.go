@@ -14,6 +14,7 @@ import (
 // queries.
 type Metrics struct {
 	Queries   int
+	Judged    int // queries with a product rated 2 or 3, over which NDCG, recall and MRR are averaged
 	NDCG10    float64
 	Recall100 float64
 	MRR       float64
@@ -66,9 +67,11 @@ func Evaluate(eng *search.Engine, js []corpora.Judgment, plain bool) (Metrics, e
 		for i, g := range ideal[:min(10, len(ideal))] {
 			idcg += gain(g) / math.Log2(float64(i+2))
 		}
-		if idcg > 0 {
-			m.NDCG10 += dcg / idcg
+		if relevant == 0 {
+			continue // NDCG, recall and MRR are undefined without a relevant product
 		}
+		m.Judged++
+		m.NDCG10 += dcg / idcg
 		found := 0
 		rr := 0.0
 		for i, id := range ids {
@@ -80,17 +83,13 @@ func Evaluate(eng *search.Engine, js []corpora.Judgment, plain bool) (Metrics, e
 			}
 		}
 		m.MRR += rr
-		if relevant > 0 {
-			m.Recall100 += float64(found) / float64(relevant)
-		} else {
-			m.Recall100 += 1
-		}
+		m.Recall100 += float64(found) / float64(relevant)
 	}
-	n := float64(m.Queries)
+	n := float64(max(m.Judged, 1))
 	m.NDCG10 /= n
 	m.Recall100 /= n
 	m.MRR /= n
-	m.ZeroRate /= n
+	m.ZeroRate /= float64(max(m.Queries, 1))
 	return m, nil
 }
 
@@ -122,6 +121,6 @@ func top(eng *search.Engine, q string, k int, plain bool) ([]string, int, error)
 }
 
 func (m Metrics) String() string {
-	return fmt.Sprintf("queries=%d ndcg@10=%.4f recall@100=%.4f mrr=%.4f zero_rate=%.4f",
-		m.Queries, m.NDCG10, m.Recall100, m.MRR, m.ZeroRate)
+	return fmt.Sprintf("queries=%d judged=%d ndcg@10=%.4f recall@100=%.4f mrr=%.4f zero_rate=%.4f",
+		m.Queries, m.Judged, m.NDCG10, m.Recall100, m.MRR, m.ZeroRate)
 }
