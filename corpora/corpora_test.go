@@ -278,3 +278,25 @@ func TestInstacartVelocity(t *testing.T) {
 		t.Errorf("%d order lines over %d ordered products: fewer than expected", lines, ordered)
 	}
 }
+
+func TestInstacartOrders(t *testing.T) {
+	orders, err := InstacartOrders()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := 0
+	seen := make(map[int32]bool, len(orders))
+	for _, o := range orders {
+		if seen[o.ID] {
+			t.Fatalf("order %d appears in two runs of lines", o.ID)
+		}
+		seen[o.ID] = true
+		if len(o.Products) == 0 {
+			t.Errorf("order %d is empty", o.ID)
+		}
+		lines += len(o.Products)
+	}
+	if len(orders) != 105128 || lines != 1109815 {
+		t.Errorf("got %d orders with %d lines, want 105128 with 1109815", len(orders), lines)
+	}
+}

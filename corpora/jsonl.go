@@ -82,8 +82,9 @@ func eachField(line []byte, fn func(key []byte, kind byte, raw []byte) error) er
 			}
 		case c == '[' || c == '{':
 			kind = kindOther
-			next, err = skipComposite(line, i)
-			raw = line[i:next]
+			if next, err = skipComposite(line, i); err == nil {
+				raw = line[i:next]
+			}
 		default:
 			return fmt.Errorf("%w: unexpected %q at offset %d", errSyntax, c, i)
 		}
