@@ -11,6 +11,9 @@ import (
 // at the last rune boundary within the limit, on both sides, so they agree.
 const MaxTermLen = 64
 
+// appendTerm stores a term's length in one byte.
+var _ [255 - MaxTermLen]struct{}
+
 // The analyzer reads text as a sequence of words separated by spaces and
 // punctuation. A word is one or more parts joined by hyphens: "wh-1000xm5"
 // has the parts "wh" and "1000xm5". Within a part:
@@ -92,6 +95,10 @@ func Words(text string) []Word {
 	out, buf, cuts := outArr[:0], bufArr[:0], cutArr[:0]
 	var words []Word
 	for pos := 0; pos < len(text); {
+		if words == nil {
+			// Usually exact: most queries separate words with single spaces.
+			words = make([]Word, 0, strings.Count(text, " ")+1)
+		}
 		var start, end int
 		pos, start, end, buf, cuts = scanWord(text, pos, buf, cuts)
 		if len(cuts) == 0 {
@@ -123,11 +130,12 @@ func isStop(w []byte) bool {
 }
 
 // appendTerm appends to out the stemmed, length-limited form of the folded
-// part p followed by a 0 byte, which never occurs in a term.
+// part p, preceded by its length in one byte (a term is at most MaxTermLen
+// bytes), so that splitTerms can cut the converted string without searching.
 func appendTerm(out, p []byte) []byte {
 	i := len(out)
-	out = append(out, p...)
-	t := stemBytes(out[i:])
+	out = append(append(out, 0), p...)
+	t := stemBytes(out[i+1:])
 	if len(t) > MaxTermLen {
 		k := MaxTermLen
 		for k > 0 && !utf8.RuneStart(t[k]) {
@@ -135,15 +143,16 @@ func appendTerm(out, p []byte) []byte {
 		}
 		t = t[:k]
 	}
-	return append(out[:i+len(t)], 0)
+	out[i] = byte(len(t))
+	return out[:i+1+len(t)]
 }
 
-// splitTerms appends to dst the 0-terminated terms of s.
+// splitTerms appends to dst the length-prefixed terms of s.
 func splitTerms(dst []string, s string) []string {
 	for len(s) > 0 {
-		i := strings.IndexByte(s, 0)
-		dst = append(dst, s[:i])
-		s = s[i+1:]
+		n := int(s[0]) + 1
+		dst = append(dst, s[1:n])
+		s = s[n:]
 	}
 	return dst
 }

@@ -209,3 +209,13 @@ func checkAgreement(t *testing.T, s string) {
 		}
 	}
 }
+
+func TestAllocs(t *testing.T) {
+	dst := make([]string, 0, 256)
+	if n := testing.AllocsPerRun(100, func() { dst = AppendTerms(dst[:0], benchDescription) }); n != 1 {
+		t.Errorf("AppendTerms of a %d-byte description: %v allocations, want 1", len(benchDescription), n)
+	}
+	if n := testing.AllocsPerRun(100, func() { Words("sony wh-1000xm5 headphones for men") }); n > 3 {
+		t.Errorf("Words: %v allocations, want at most 3", n)
+	}
+}
