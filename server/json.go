@@ -182,8 +182,20 @@ func appendSlug(dst []byte, path []string) []byte {
 		}
 		start := len(dst)
 		dash := false
-		for _, r := range p {
-			r = unicode.ToLower(r)
+		for j := 0; j < len(p); {
+			var r rune
+			if c := p[j]; c < utf8.RuneSelf {
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				r = rune(c)
+				j++
+			} else {
+				var size int
+				r, size = utf8.DecodeRuneInString(p[j:])
+				r = unicode.ToLower(r)
+				j += size
+			}
 			isWord := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127 && r != utf8.RuneError
 			if !isWord {
 				dash = len(dst) > start
@@ -246,7 +258,7 @@ func appendSearchResult(dst []byte, res *search.Result, priceDigits int) []byte 
 
 func appendHit(dst []byte, h *search.Hit) []byte {
 	p := h.Product
-	price, was := p.Price()
+	price, was, inStock := priceAndStock(p)
 	dst = append(dst, `{"product_id":`...)
 	dst = appendString(dst, p.ID)
 	dst = append(dst, `,"title":`...)
@@ -269,12 +281,32 @@ func appendHit(dst []byte, h *search.Hit) []byte {
 		dst = appendString(dst, b)
 	}
 	dst = append(dst, `],"in_stock":`...)
-	dst = appendBool(dst, p.InStock())
+	dst = appendBool(dst, inStock)
 	dst = append(dst, `,"sponsored":`...)
 	dst = appendBool(dst, h.Sponsored)
 	dst = append(dst, `,"category":"`...)
 	dst = appendSlug(dst, p.Category) // a slug needs no escaping
 	return append(dst, `"}`...)
+}
+
+// priceAndStock returns what p.Price and p.InStock return, in one pass
+// over the variants' stock maps.
+func priceAndStock(p *catalog.Product) (price, was catalog.Money, inStock bool) {
+	best := -1
+	for i := range p.Variants {
+		v := &p.Variants[i]
+		in := v.TotalStock() > 0
+		switch {
+		case best < 0,
+			in && !inStock,
+			in == inStock && v.Price.Amount < p.Variants[best].Price.Amount:
+			best, inStock = i, in
+		}
+	}
+	if best < 0 {
+		return catalog.Money{}, catalog.Money{}, false
+	}
+	return p.Variants[best].Price, p.Variants[best].CompareAt, inStock
 }
 
 func appendFacets(dst []byte, f *search.Facets, priceDigits int) []byte {
