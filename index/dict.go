@@ -33,9 +33,11 @@ type Node struct {
 	Parent int32 // ord of the parent node, -1 for a root
 }
 
-// AttrValue is one value of one attribute.
+// AttrValue is one value of one attribute. Local numbers the values of one
+// attribute name densely, for facet counting.
 type AttrValue struct {
 	Name, Value string
+	Local       uint32
 }
 
 type attrKey struct{ name, value string }
@@ -125,7 +127,7 @@ func (d *Dicts) attr(name, value string) (uint32, bool) {
 	}
 	o = uint32(len(d.attrs))
 	d.attrIdx[k] = o
-	d.attrs = append(d.attrs, AttrValue{Name: k.name, Value: value})
+	d.attrs = append(d.attrs, AttrValue{Name: k.name, Value: value, Local: uint32(len(d.attrByName[k.name]))})
 	d.attrByName[k.name] = append(d.attrByName[k.name], o)
 	return o, true
 }
@@ -181,6 +183,20 @@ func (d *Dicts) AttrValues(name string) []uint32 {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	return d.attrByName[AttrName(name)]
+}
+
+// AttrLocal returns the value of attribute name with local number local.
+func (d *Dicts) AttrLocal(name string, local uint32) AttrValue {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.attrs[d.attrByName[name][local]]
+}
+
+// NumAttrValues returns the number of values of attribute name.
+func (d *Dicts) NumAttrValues(name string) int {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return len(d.attrByName[AttrName(name)])
 }
 
 // Sizes returns the number of brands, category nodes and attribute values.

@@ -46,7 +46,12 @@ func (v View) Search(r *Request, res *Result) {
 		nb, nn, _ := v.opts.Dicts.Sizes()
 		res.Facets.Brand = grow(res.Facets.Brand, nb)
 		res.Facets.Leaf = grow(res.Facets.Leaf, nn)
-		res.Facets.Attr = grow(res.Facets.Attr, len(r.FacetAttrs))
+		for len(res.Facets.Attr) < len(v.opts.FacetAttrs) {
+			res.Facets.Attr = append(res.Facets.Attr, nil)
+		}
+		for k, name := range v.opts.FacetAttrs {
+			res.Facets.Attr[k] = grow(res.Facets.Attr[k], v.opts.Dicts.NumAttrValues(name))
+		}
 	}
 	if r.Filter.None {
 		return
@@ -239,25 +244,17 @@ func (ev *evaluator) segment(seg *segment, del *roaring.Bitmap, base uint32) {
 	if f.RatingMin > 0 {
 		countColumn(narrowed(exRate), &ev.buf, func(d uint32) { countRating(fc, seg.rating[d]) })
 	}
-	// Attribute facets count from bitmaps: they have few values each. A
-	// filtered attribute counts its values without its own filter.
-	var own []*roaring.Bitmap
-	for i, o := range r.FacetAttrs {
-		bm := seg.attrs[o]
-		if bm == nil {
-			continue
+	// A filtered attribute counts its values without its own filter; the
+	// others were counted while scoring.
+	for k, i := range r.FacetAttrFilter {
+		if i >= 0 {
+			col, counts := seg.fattr[k], fc.Attr[k]
+			countColumn(narrowed(3+i), &ev.buf, func(d uint32) {
+				if v := col[d]; v >= 0 {
+					counts[v]++
+				}
+			})
 		}
-		set := full
-		if k := r.FacetAttrFilter[i]; k >= 0 {
-			if own == nil {
-				own = make([]*roaring.Bitmap, len(f.Attrs))
-			}
-			if own[k] == nil {
-				own[k] = narrowed(3 + k)
-			}
-			set = own[k]
-		}
-		fc.Attr[i] += uint32(bm.AndCardinality(set))
 	}
 }
 

@@ -29,12 +29,11 @@ type Request struct {
 	// Sponsored is how many sponsored candidates to return beside the
 	// hits, best bid times relevance first.
 	Sponsored int
-	// Facets asks for facet counts; FacetAttrs are the attribute value
-	// ords to count.
-	Facets     bool
-	FacetAttrs []uint32
-	// FacetAttrFilter holds, for each of FacetAttrs, the index in
-	// Filter.Attrs of the filter on the same attribute, or -1.
+	// Facets asks for facet counts, of the shard's FacetAttrs among
+	// others.
+	Facets bool
+	// FacetAttrFilter holds, for each of the shard's FacetAttrs, the
+	// index in Filter.Attrs of the filter on the same attribute, or -1.
 	FacetAttrFilter []int
 	// CountOnly skips scoring: only Total is filled in.
 	CountOnly bool
@@ -99,7 +98,7 @@ var RatingBuckets = [...]float32{4, 3, 2, 1}
 type FacetCounts struct {
 	Brand  []uint32 // by brand ord
 	Leaf   []uint32 // by category node ord: products whose leaf is the node
-	Attr   []uint32 // aligned with Request.FacetAttrs
+	Attr   [][]uint32 // per facet attribute, by the value's local number
 	Price  [len(PriceBuckets) + 1]uint32
 	Rating [len(RatingBuckets)]uint32
 }
@@ -107,7 +106,9 @@ type FacetCounts struct {
 func (f *FacetCounts) reset() {
 	clear(f.Brand)
 	clear(f.Leaf)
-	clear(f.Attr)
+	for _, a := range f.Attr {
+		clear(a)
+	}
 	f.Price = [len(PriceBuckets) + 1]uint32{}
 	f.Rating = [len(RatingBuckets)]uint32{}
 }
@@ -116,7 +117,12 @@ func (f *FacetCounts) reset() {
 func (f *FacetCounts) Add(o *FacetCounts) {
 	f.Brand = addCounts(f.Brand, o.Brand)
 	f.Leaf = addCounts(f.Leaf, o.Leaf)
-	f.Attr = addCounts(f.Attr, o.Attr)
+	for len(f.Attr) < len(o.Attr) {
+		f.Attr = append(f.Attr, nil)
+	}
+	for k := range o.Attr {
+		f.Attr[k] = addCounts(f.Attr[k], o.Attr[k])
+	}
 	for i := range f.Price {
 		f.Price[i] += o.Price[i]
 	}

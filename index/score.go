@@ -17,6 +17,17 @@ func (ev *evaluator) score(seg *segment, full *roaring.Bitmap, base uint32) {
 	brandFacet := facets && len(f.Brands) == 0
 	priceFacet := facets && !f.HasPriceMin && !f.HasPriceMax
 	ratingFacet := facets && f.RatingMin == 0
+	// The attribute facets without a filter of their own.
+	var attrCols [][]int32
+	var attrCounts [][]uint32
+	if facets {
+		for k, i := range r.FacetAttrFilter {
+			if i < 0 && k < len(seg.fattr) {
+				attrCols = append(attrCols, seg.fattr[k])
+				attrCounts = append(attrCounts, fc.Attr[k])
+			}
+		}
+	}
 	if cap(ev.best) < len(r.Words) {
 		ev.best = make([]float64, len(r.Words))
 	}
@@ -43,6 +54,11 @@ func (ev *evaluator) score(seg *segment, full *roaring.Bitmap, base uint32) {
 				}
 				if ratingFacet {
 					countRating(fc, seg.rating[d])
+				}
+				for k, col := range attrCols {
+					if v := col[d]; v >= 0 {
+						attrCounts[k][v]++
+					}
 				}
 			}
 			if r.CountOnly {

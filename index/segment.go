@@ -2,6 +2,7 @@ package index
 
 import (
 	"math"
+	"strings"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -30,6 +31,7 @@ type segment struct {
 	sponsored []int64   // bid; 0 when not sponsored
 	brand     []int32   // brand ord, -1 when none
 	leaf      []int32   // leaf category node ord, -1 when none
+	fattr     [][]int32 // per Options.FacetAttrs: the value's local number, -1 when none
 
 	all      *roaring.Bitmap
 	inStock  *roaring.Bitmap
@@ -51,9 +53,10 @@ type posting struct {
 
 func (s *segment) len() int { return len(s.docs) }
 
-// build makes a segment of ps. dicts numbers facet values; ro computes the
-// business boost of each product at time now.
-func build(ps []*catalog.Product, dicts *Dicts, ro *rank.Options, now time.Time) *segment {
+// build makes a segment of ps with the shard's options; the business boost
+// of each product is computed at time now.
+func build(ps []*catalog.Product, opts *Options, now time.Time) *segment {
+	dicts, ro := opts.Dicts, &opts.Rank
 	n := len(ps)
 	s := &segment{
 		docs:      ps,
@@ -72,6 +75,13 @@ func build(ps []*catalog.Product, dicts *Dicts, ro *rank.Options, now time.Time)
 		brands:    map[uint32]*roaring.Bitmap{},
 		nodes:     map[uint32]*roaring.Bitmap{},
 		attrs:     map[uint32]*roaring.Bitmap{},
+		fattr:     make([][]int32, len(opts.FacetAttrs)),
+	}
+	for k := range s.fattr {
+		s.fattr[k] = make([]int32, n)
+		for d := range s.fattr[k] {
+			s.fattr[k][d] = -1
+		}
 	}
 	var (
 		buf   []string
@@ -130,7 +140,7 @@ func build(ps []*catalog.Product, dicts *Dicts, ro *rank.Options, now time.Time)
 			pn, ok := s.terms[t]
 			if !ok {
 				pn = uint32(len(pb))
-				s.terms[t] = pn
+				s.terms[strings.Clone(t)] = pn
 				pb = append(pb, postingBuilder{})
 			}
 			pb[pn].docs = append(pb[pn].docs, uint32(d))
@@ -171,16 +181,24 @@ func build(ps []*catalog.Product, dicts *Dicts, ro *rank.Options, now time.Time)
 				addBitmap(s.nodes, no, d)
 			}
 		}
-		for name, v := range p.Attributes {
-			if o, ok := dicts.attr(name, v); ok {
-				addBitmap(s.attrs, o, d)
+		addAttr := func(name, v string) {
+			o, ok := dicts.attr(name, v)
+			if !ok {
+				return
 			}
+			addBitmap(s.attrs, o, d)
+			for k, fa := range opts.FacetAttrs {
+				if s.fattr[k][d] < 0 && AttrName(name) == fa {
+					s.fattr[k][d] = int32(dicts.Attr(o).Local)
+				}
+			}
+		}
+		for name, v := range p.Attributes {
+			addAttr(name, v)
 		}
 		for i := range p.Variants {
 			for name, v := range p.Variants[i].Attributes {
-				if o, ok := dicts.attr(name, v); ok {
-					addBitmap(s.attrs, o, d)
-				}
+				addAttr(name, v)
 			}
 		}
 	}

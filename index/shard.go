@@ -20,6 +20,9 @@ var ErrClosed = errors.New("index: shard closed")
 type Options struct {
 	Rank  rank.Options
 	Dicts *Dicts
+	// FacetAttrs are the attribute names counted as facets; each gets a
+	// column of value numbers per segment.
+	FacetAttrs []string
 	// MaxSegments is how many segments a shard keeps before it merges the
 	// small ones.
 	MaxSegments int
@@ -52,6 +55,9 @@ func NewShard(opts Options) (*Shard, error) {
 	}
 	if err := opts.Rank.Validate(); err != nil {
 		return nil, fmt.Errorf("index: %w", err)
+	}
+	for i, n := range opts.FacetAttrs {
+		opts.FacetAttrs[i] = AttrName(n)
 	}
 	if opts.MaxSegments <= 0 {
 		opts.MaxSegments = 8
@@ -115,7 +121,7 @@ func (s *Shard) Apply(ps []*catalog.Product, del []string) {
 		add = append(add, p)
 	}
 	if len(add) > 0 {
-		next.segs = append(next.segs, build(add, s.opts.Dicts, &s.opts.Rank, s.opts.Now()))
+		next.segs = append(next.segs, build(add, &s.opts, s.opts.Now()))
 		next.dels = append(next.dels, nil)
 	}
 	if len(next.segs) > s.opts.MaxSegments {
@@ -150,7 +156,7 @@ func (s *Shard) merge(n *snapshot) {
 	n.segs = n.segs[:from]
 	n.dels = n.dels[:from]
 	if len(live) > 0 {
-		n.segs = append(n.segs, build(live, s.opts.Dicts, &s.opts.Rank, s.opts.Now()))
+		n.segs = append(n.segs, build(live, &s.opts, s.opts.Now()))
 		n.dels = append(n.dels, nil)
 	}
 }

@@ -100,7 +100,8 @@ func New(opts Options) (*Engine, error) {
 		sem:   make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	for range opts.Shards {
-		s, err := index.NewShard(index.Options{Rank: opts.Rank, Dicts: e.dicts, Now: opts.Now})
+		s, err := index.NewShard(index.Options{Rank: opts.Rank, Dicts: e.dicts, Now: opts.Now,
+			FacetAttrs: append([]string(nil), opts.FacetAttributes...)})
 		if err != nil {
 			return nil, err
 		}

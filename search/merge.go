@@ -74,7 +74,9 @@ func (e *Engine) facets(st *state, f *query.Filter) *Facets {
 	fc := &st.facet
 	fc.Brand = fc.Brand[:0]
 	fc.Leaf = fc.Leaf[:0]
-	fc.Attr = fc.Attr[:0]
+	for _, a := range fc.Attr {
+		clear(a)
+	}
 	fc.Price = [len(index.PriceBuckets) + 1]uint32{}
 	fc.Rating = [len(index.RatingBuckets)]uint32{}
 	for i := range st.res {
@@ -188,11 +190,14 @@ func (e *Engine) facets(st *state, f *query.Filter) *Facets {
 	}
 
 	// Attributes, in the order of Options.FacetAttributes.
-	for _, name := range e.opts.FacetAttributes {
+	for k, name := range e.opts.FacetAttributes {
+		if k >= len(fc.Attr) {
+			break
+		}
 		var vals []oc
-		for i, o := range st.req.FacetAttrs {
-			if d.Attr(o).Name == index.AttrName(name) && i < len(fc.Attr) && fc.Attr[i] > 0 {
-				vals = append(vals, oc{o, fc.Attr[i]})
+		for local, c := range fc.Attr[k] {
+			if c > 0 {
+				vals = append(vals, oc{uint32(local), c})
 			}
 		}
 		if len(vals) == 0 {
@@ -204,7 +209,7 @@ func (e *Engine) facets(st *state, f *query.Filter) *Facets {
 			if i >= max {
 				break
 			}
-			af.Values = append(af.Values, FacetValue{Value: d.Attr(v.ord).Value, Count: int(v.count)})
+			af.Values = append(af.Values, FacetValue{Value: d.AttrLocal(index.AttrName(name), v.ord).Value, Count: int(v.count)})
 		}
 		out.Attributes = append(out.Attributes, af)
 	}

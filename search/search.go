@@ -241,16 +241,11 @@ func (e *Engine) resolveFilter(f *query.Filter, out *index.Filter) {
 	}
 }
 
-// facetAttrs lists the attribute values to count, with the filter on the
-// same attribute for each.
+// facetAttrs tells the shards, for each facet attribute, which filter is on
+// the same attribute, so its counts can leave that filter out.
 func (e *Engine) facetAttrs(ir *index.Request) {
-	ir.FacetAttrs = ir.FacetAttrs[:0]
 	ir.FacetAttrFilter = ir.FacetAttrFilter[:0]
 	for _, name := range e.opts.FacetAttributes {
-		k := slices.Index(ir.Filter.AttrNames, index.AttrName(name))
-		for _, o := range e.dicts.AttrValues(name) {
-			ir.FacetAttrs = append(ir.FacetAttrs, o)
-			ir.FacetAttrFilter = append(ir.FacetAttrFilter, k)
-		}
+		ir.FacetAttrFilter = append(ir.FacetAttrFilter, slices.Index(ir.Filter.AttrNames, index.AttrName(name)))
 	}
 }
