@@ -1,7 +1,10 @@
 package server
 
 import (
+	"context"
 	"testing"
+
+	"github.com/aisle/aisle/search"
 
 	"github.com/valyala/fasthttp"
 )
@@ -51,4 +54,28 @@ func BenchmarkHandler(b *testing.B) {
 			})
 		})
 	}
+}
+
+// staticEngine answers every search with one prepared result, so the
+// handler benchmark measures the server alone.
+type staticEngine struct {
+	Engine
+	res *search.Result
+}
+
+func (e staticEngine) Search(context.Context, *search.Request) (*search.Result, error) { return e.res, nil }
+
+// BenchmarkServerOverhead is the search handler minus the engine: parsing,
+// the search deadline, the JSON of a 20-hit page with facets, metrics.
+func BenchmarkServerOverhead(b *testing.B) {
+	s := New(staticEngine{res: testResult()}, Options{})
+	h := s.Handler()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := newCtx("/api/v1/products/search?q=headphones&brand=sony,bose&sort=price_asc&page_size=20")
+		for pb.Next() {
+			ctx.Response.Reset()
+			h(ctx)
+		}
+	})
 }
