@@ -63,7 +63,9 @@ type staticEngine struct {
 	res *search.Result
 }
 
-func (e staticEngine) Search(context.Context, *search.Request) (*search.Result, error) { return e.res, nil }
+func (e staticEngine) Search(context.Context, *search.Request) (*search.Result, error) {
+	return e.res, nil
+}
 
 // BenchmarkServerOverhead is the search handler minus the engine: parsing,
 // the search deadline, the JSON of a 20-hit page with facets, metrics.

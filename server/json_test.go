@@ -120,10 +120,10 @@ func testResult() *search.Result {
 		res.Hits = append(res.Hits, search.Hit{Product: ps[i%len(ps)], Score: 1, Sponsored: i == 0})
 	}
 	res.Facets = &search.Facets{
-		Brand:    []search.FacetValue{{Value: "Sony", Count: 2}, {Value: "Bose", Count: 1}},
-		Category: []search.CategoryCount{{Slug: "electronics", Name: "Electronics", Level: 0, Count: 5}},
-		Price:    []search.RangeCount{{Key: "0-50", From: 0, To: 5000, Count: 2}, {Key: "50+", From: 5000, Count: 3}},
-		Rating:   []search.RangeCount{{Key: "4+", From: 4, To: 0, Count: 5}},
+		Brand:      []search.FacetValue{{Value: "Sony", Count: 2}, {Value: "Bose", Count: 1}},
+		Category:   []search.CategoryCount{{Slug: "electronics", Name: "Electronics", Level: 0, Count: 5}},
+		Price:      []search.RangeCount{{Key: "0-50", From: 0, To: 5000, Count: 2}, {Key: "50+", From: 5000, Count: 3}},
+		Rating:     []search.RangeCount{{Key: "4+", From: 4, To: 0, Count: 5}},
 		Attributes: []search.AttributeFacet{{Name: "color", Values: []search.FacetValue{{Value: "black", Count: 5}}}},
 	}
 	return res
