@@ -236,7 +236,11 @@ func (ev *evaluator) segment(seg *segment, del *roaring.Bitmap, base uint32) {
 	}
 	fc := &ev.res.Facets
 	if len(f.Brands) > 0 {
-		countBrands(seg, narrowed(exBrand), fc.Brand, &ev.buf)
+		countColumn(narrowed(exBrand), &ev.buf, func(d uint32) {
+			if b := seg.brand[d]; b >= 0 {
+				fc.countBrand(b)
+			}
+		})
 	}
 	if f.HasPriceMin || f.HasPriceMax {
 		countColumn(narrowed(exPrice), &ev.buf, func(d uint32) { fc.Price[priceBucket(seg.price[d])]++ })

@@ -96,7 +96,10 @@ var RatingBuckets = [...]float32{4, 3, 2, 1}
 
 // FacetCounts are counts indexed by dictionary ord, or by bucket.
 type FacetCounts struct {
-	Brand  []uint32 // by brand ord
+	Brand []uint32 // by brand ord
+	// BrandSeen lists the brand ords with a count, so that adding and
+	// clearing touch only those.
+	BrandSeen []uint32
 	Leaf   []uint32 // by category node ord: products whose leaf is the node
 	Attr   [][]uint32 // per facet attribute, by the value's local number
 	Price  [len(PriceBuckets) + 1]uint32
@@ -104,7 +107,10 @@ type FacetCounts struct {
 }
 
 func (f *FacetCounts) reset() {
-	clear(f.Brand)
+	for _, b := range f.BrandSeen {
+		f.Brand[b] = 0
+	}
+	f.BrandSeen = f.BrandSeen[:0]
 	clear(f.Leaf)
 	for _, a := range f.Attr {
 		clear(a)
@@ -113,9 +119,25 @@ func (f *FacetCounts) reset() {
 	f.Rating = [len(RatingBuckets)]uint32{}
 }
 
+// Reset zeroes f, keeping its memory.
+func (f *FacetCounts) Reset() { f.reset() }
+
+func (f *FacetCounts) countBrand(b int32) {
+	if f.Brand[b] == 0 {
+		f.BrandSeen = append(f.BrandSeen, uint32(b))
+	}
+	f.Brand[b]++
+}
+
 // Add adds o's counts to f.
 func (f *FacetCounts) Add(o *FacetCounts) {
-	f.Brand = addCounts(f.Brand, o.Brand)
+	f.Brand = grow(f.Brand, len(o.Brand))
+	for _, b := range o.BrandSeen {
+		if f.Brand[b] == 0 {
+			f.BrandSeen = append(f.BrandSeen, b)
+		}
+		f.Brand[b] += o.Brand[b]
+	}
 	f.Leaf = addCounts(f.Leaf, o.Leaf)
 	for len(f.Attr) < len(o.Attr) {
 		f.Attr = append(f.Attr, nil)

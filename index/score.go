@@ -46,7 +46,7 @@ func (ev *evaluator) score(seg *segment, full *roaring.Bitmap, base uint32) {
 				}
 				if brandFacet {
 					if b := seg.brand[d]; b >= 0 {
-						fc.Brand[b]++
+						fc.countBrand(b)
 					}
 				}
 				if priceFacet {

@@ -131,32 +131,43 @@ func (s *Shard) Apply(ps []*catalog.Product, del []string) {
 	s.snap.Store(next)
 }
 
-// merge rebuilds the small segments of n into one: all of them but the
-// first when it dwarfs the rest, else all.
+// merge rebuilds a tail of n's segments into one. Segments are kept in the
+// order they were made, so sizes mostly fall toward the tail; the tail merged
+// starts at the first segment no larger than all later ones together, which
+// makes merges logarithmic: a document is rebuilt O(log n) times however
+// small the batches it arrives in.
 func (s *Shard) merge(n *snapshot) {
-	from := 0
-	if len(n.segs) > 1 {
-		rest := 0
-		for _, seg := range n.segs[1:] {
-			rest += seg.len()
+	live := func(i int) int {
+		c := n.segs[i].len()
+		if n.dels[i] != nil {
+			c -= int(n.dels[i].GetCardinality())
 		}
-		if n.segs[0].len() > 4*rest {
-			from = 1
+		return c
+	}
+	suffix := make([]int, len(n.segs)+1)
+	for i := len(n.segs) - 1; i >= 0; i-- {
+		suffix[i] = suffix[i+1] + live(i)
+	}
+	from := len(n.segs) - 2
+	for j := range n.segs[:len(n.segs)-1] {
+		if live(j) <= suffix[j+1] {
+			from = j
+			break
 		}
 	}
-	var live []*catalog.Product
+	var ps []*catalog.Product
 	for i := from; i < len(n.segs); i++ {
 		seg, del := n.segs[i], n.dels[i]
 		for d, p := range seg.docs {
 			if del == nil || !del.Contains(uint32(d)) {
-				live = append(live, p)
+				ps = append(ps, p)
 			}
 		}
 	}
 	n.segs = n.segs[:from]
 	n.dels = n.dels[:from]
-	if len(live) > 0 {
-		n.segs = append(n.segs, build(live, &s.opts, s.opts.Now()))
+	if len(ps) > 0 {
+		n.segs = append(n.segs, build(ps, &s.opts, s.opts.Now()))
 		n.dels = append(n.dels, nil)
 	}
 }

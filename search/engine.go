@@ -85,6 +85,8 @@ type Engine struct {
 	sem    chan struct{}
 	states sync.Pool
 	panics atomic.Int64
+
+	parentCache atomic.Pointer[[]int32]
 }
 
 // New returns an empty engine.

@@ -9,7 +9,8 @@ import (
 
 	"github.com/aisle/aisle/index"
 	"github.com/aisle/aisle/query"
-	)
+	"github.com/aisle/aisle/rank"
+)
 
 // compareHits orders hits from all shards: as each shard does, then by
 // product id so the order does not depend on the shard count.
@@ -63,8 +64,12 @@ func (e *Engine) page(st *state, res *Result, page, size int) {
 		}
 		ads = append(ads, Hit{Product: h.Product, Score: h.Score, Sponsored: true})
 	}
+	// A slot past the organic results of a short page stays empty.
 	for i, ad := range ads {
-		slot := min(e.opts.Rank.SponsoredSlots[i], len(res.Hits))
+		slot := e.opts.Rank.SponsoredSlots[i]
+		if slot > len(res.Hits) {
+			continue
+		}
 		res.Hits = slices.Insert(res.Hits, slot, ad)
 	}
 }
@@ -72,13 +77,7 @@ func (e *Engine) page(st *state, res *Result, page, size int) {
 // facets adds up the shards' counts and names the values.
 func (e *Engine) facets(st *state, f *query.Filter) *Facets {
 	fc := &st.facet
-	fc.Brand = fc.Brand[:0]
-	fc.Leaf = fc.Leaf[:0]
-	for _, a := range fc.Attr {
-		clear(a)
-	}
-	fc.Price = [len(index.PriceBuckets) + 1]uint32{}
-	fc.Rating = [len(index.RatingBuckets)]uint32{}
+	fc.Reset()
 	for i := range st.res {
 		fc.Add(&st.res[i].Facets)
 	}
@@ -97,29 +96,38 @@ func (e *Engine) facets(st *state, f *query.Filter) *Facets {
 		ord   uint32
 		count uint32
 	}
-	var top []oc
-	for o, c := range fc.Brand {
-		if c > 0 || selected[uint32(o)] {
-			top = append(top, oc{uint32(o), c})
-		}
-	}
 	byCount := func(a, b oc) int {
 		if a.count != b.count {
 			return cmp.Compare(b.count, a.count)
 		}
 		return cmp.Compare(a.ord, b.ord)
 	}
-	slices.SortFunc(top, byCount)
-	for i, t := range top {
-		if i >= max && !selected[t.ord] {
-			continue
+	// The most frequent brands by a bounded heap, then the selected ones
+	// that did not make it.
+	tk := rank.NewTopK(max)
+	for _, o := range fc.BrandSeen {
+		tk.Push(rank.Hit{Doc: o, Key: float64(fc.Brand[o])})
+	}
+	var top []oc
+	for _, h := range tk.Sorted(nil) {
+		top = append(top, oc{h.Doc, uint32(h.Key)})
+		delete(selected, h.Doc)
+	}
+	for o := range selected {
+		var c uint32
+		if int(o) < len(fc.Brand) {
+			c = fc.Brand[o]
 		}
+		top = append(top, oc{o, c})
+	}
+	slices.SortFunc(top, byCount)
+	for _, t := range top {
 		out.Brand = append(out.Brand, FacetValue{Value: d.Brand(t.ord), Count: int(t.count)})
 	}
 
 	// Categories: leaf counts added up the tree. With no category chosen,
 	// the roots and their children; with one, its path and its children.
-	parents := d.Parents(nil)
+	parents := e.parents()
 	sub := make([]uint32, len(parents))
 	for o, c := range fc.Leaf {
 		for n := int32(o); n >= 0 && c > 0; n = parents[n] {
@@ -268,4 +276,16 @@ func (e *Engine) relaxFilters(ctx context.Context, st *state, f *query.Filter) (
 	}
 	slices.SortStableFunc(out, func(a, b Relaxation) int { return cmp.Compare(b.Total, a.Total) })
 	return out, nil
+}
+
+// parents returns the parent of every category node, cached until the
+// dictionary grows.
+func (e *Engine) parents() []int32 {
+	_, n, _ := e.dicts.Sizes()
+	if p := e.parentCache.Load(); p != nil && len(*p) == n {
+		return *p
+	}
+	p := e.dicts.Parents(nil)
+	e.parentCache.Store(&p)
+	return p
 }
