@@ -58,6 +58,9 @@ type serveConfig struct {
 	addr   string
 	data   string
 	shards int
+	// cpuProfile, when set, is a file to write a CPU profile of the whole
+	// run to.
+	cpuProfile string
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -67,6 +70,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "`address` to listen on; port 0 picks a free port")
 	fs.StringVar(&cfg.data, "data", "./data", "data `directory`, created if missing")
 	fs.IntVar(&cfg.shards, "shards", 8, "number of index shards")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `file`")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/aisle/aisle/corpora"
@@ -23,6 +25,17 @@ const shutdownGrace = 10 * time.Second
 func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 	if err := os.MkdirAll(cfg.data, 0o755); err != nil {
 		return fmt.Errorf("serve: cannot create data directory: %w", err)
+	}
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	eng, err := search.New(search.Options{Shards: cfg.shards})
 	if err != nil {
@@ -73,19 +86,23 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 	return runErr
 }
 
-// load reads the shipped store into eng.
+// load reads the shipped store into eng, in one upsert so each shard builds
+// one segment, and reports the time and heap it took.
 func load(eng *search.Engine, stderr io.Writer) error {
 	start := time.Now()
 	ps, err := corpora.DefaultStore()
 	if err != nil {
 		return fmt.Errorf("serve: loading the store: %w", err)
 	}
-	const batch = 1000
-	for i := 0; i < len(ps); i += batch {
-		if err := eng.Upsert(ps[i:min(i+batch, len(ps))]...); err != nil {
-			return fmt.Errorf("serve: indexing products %d to %d: %w", i, min(i+batch, len(ps)), err)
-		}
+	decoded := time.Now()
+	if err := eng.Upsert(ps...); err != nil {
+		return fmt.Errorf("serve: indexing %d products: %w", len(ps), err)
 	}
-	fmt.Fprintf(stderr, "aisle: loaded %d products in %.1f s\n", len(ps), time.Since(start).Seconds())
+	built := time.Now()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Fprintf(stderr, "aisle: loaded %d products in %.1f s (decode %.1f s, index %.1f s; heap %d MiB)\n",
+		len(ps), built.Sub(start).Seconds(), decoded.Sub(start).Seconds(), built.Sub(decoded).Seconds(), ms.HeapAlloc>>20)
 	return nil
 }
