@@ -89,6 +89,7 @@ type evaluator struct {
 	buf   [256]uint32
 	cur   []cursor
 	best  []float64
+	words []*roaring.Bitmap // per word of a relaxed query: its documents in the segment, nil if none
 }
 
 type cursor struct {
@@ -230,6 +231,10 @@ func (ev *evaluator) segment(seg *segment, del *roaring.Bitmap, base uint32) {
 		return out
 	}
 	full := narrowed(noExclude)
+	if ev.prunable() {
+		ev.maxScore(seg, full, base)
+		return
+	}
 	ev.score(seg, full, base)
 	if !r.Facets {
 		return
@@ -276,6 +281,7 @@ func andAny(out *roaring.Bitmap, set []*roaring.Bitmap) {
 func (ev *evaluator) textMatch(seg *segment) *roaring.Bitmap {
 	r := ev.r
 	ev.cur = ev.cur[:0]
+	ev.words = nil
 	if len(r.Words) == 0 {
 		return seg.all.Clone()
 	}
@@ -318,10 +324,14 @@ func (ev *evaluator) textMatch(seg *segment) *roaring.Bitmap {
 	if need == len(r.Words) {
 		return roaring.FastAnd(present...)
 	}
-	union := roaring.FastOr(present...)
+	ev.words = sets
 	if need <= 1 {
-		return union
+		return roaring.FastOr(present...)
 	}
+	if len(present) <= maxComboWords {
+		return atLeast(present, need)
+	}
+	union := roaring.FastOr(present...)
 	out := roaring.New()
 	it := union.ManyIterator()
 	for n := it.NextMany(ev.buf[:]); n > 0; n = it.NextMany(ev.buf[:]) {

@@ -39,6 +39,8 @@ type Request struct {
 	CountOnly bool
 	// Plain scores by BM25F alone.
 	Plain bool
+	// NoPrune turns MaxScore pruning off, to measure or check it.
+	NoPrune bool
 	// Rank are the BM25F parameters; required unless CountOnly.
 	Rank *rank.Options
 }

@@ -39,6 +39,7 @@ type segment struct {
 	nodes    map[uint32]*roaring.Bitmap // category node ord -> docs of its subtree
 	attrs    map[uint32]*roaring.Bitmap // attribute value ord -> docs
 	hasSpons bool
+	maxBoost float32 // the largest of boost, an upper bound for pruning
 
 	bytes int64
 }
@@ -164,6 +165,7 @@ func build(ps []*catalog.Product, opts *Options, now time.Time) *segment {
 			InStock:       in,
 		}
 		s.boost[d] = float32(rank.Boost(ro, &sig))
+		s.maxBoost = max(s.maxBoost, s.boost[d])
 		s.sponsored[d] = p.Sponsored
 		if p.Sponsored > 0 {
 			s.hasSpons = true

@@ -106,6 +106,9 @@ func (e *Engine) Search(ctx context.Context, r *Request) (*Result, error) {
 		return nil, err
 	}
 	if e.total(st) == 0 && len(ir.Words) > 1 && !r.NoRelax {
+		// Sponsored products must match every word, so a relaxed query
+		// has none, and its shards may prune.
+		ir.Sponsored = 0
 		for m := len(ir.Words) - 1; m >= 1; m-- {
 			ir.MinMatch = m
 			if err := e.run(ctx, st); err != nil {

@@ -1,0 +1,157 @@
+package index
+
+import (
+	"math"
+	"slices"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/aisle/aisle/query"
+	"github.com/aisle/aisle/rank"
+)
+
+// maxComboWords bounds the words for which "matches at least m words" is
+// computed as a union of intersections (at most C(6,3) = 20 of them) rather
+// than by probing every document of the union.
+const maxComboWords = 6
+
+// atLeast returns the documents in at least m of sets, as the union over
+// every m-subset of sets of its intersection.
+func atLeast(sets []*roaring.Bitmap, m int) *roaring.Bitmap {
+	out := roaring.New()
+	pick := make([]*roaring.Bitmap, 0, m)
+	var rec func(start int)
+	rec = func(start int) {
+		if len(pick) == m {
+			out.Or(roaring.FastAnd(pick...))
+			return
+		}
+		for i := start; i <= len(sets)-(m-len(pick)); i++ {
+			pick = append(pick, sets[i])
+			rec(i + 1)
+			pick = pick[:len(pick)-1]
+		}
+	}
+	rec(0)
+	return out
+}
+
+// prunable reports whether the request is a disjunction whose top-k the
+// segment can find by MaxScore: a relaxed query (at least MinMatch of its
+// words) ranked by relevance, with no facets, whose total is counted from
+// bitmaps. With facets, every match is visited anyway and pruning saves
+// nothing.
+func (ev *evaluator) prunable() bool {
+	r := ev.r
+	return r.Sort == query.SortRelevance && r.MinMatch > 0 && r.MinMatch < len(r.Words) &&
+		!r.Facets && !r.CountOnly && !r.NoPrune && r.Sponsored == 0 && len(ev.words) == len(r.Words)
+}
+
+// msWord is one word in a MaxScore evaluation.
+type msWord struct {
+	it roaring.IntPeekable
+	ub float64 // upper bound of what the word adds to a document's key
+}
+
+// maxScore collects the top-k of full, the documents matching enough
+// words and every filter, with MaxScore dynamic pruning (Turtle and Flood
+// 1995): words are sorted by the most they can add to a key; the longest
+// prefix of them whose bounds sum to at most the k-th best key so far are
+// non-essential, because a document matching only those cannot enter the
+// top-k, so candidates come only from the essential words' postings and the
+// frequent words' long postings are skipped, not walked. Keys are
+// matched-words × relaxedStep + BM25F × boost, and BM25F of a word is below
+// its largest IDF, so each bound is strict.
+func (ev *evaluator) maxScore(seg *segment, full *roaring.Bitmap, base uint32) {
+	r := ev.r
+	ev.res.Total += int(full.GetCardinality())
+	if full.IsEmpty() {
+		return
+	}
+	boost := float64(seg.maxBoost)
+	if r.Plain {
+		boost = 1
+	}
+	var ws []msWord
+	for wi, bm := range ev.words {
+		if bm == nil {
+			continue
+		}
+		idf := 0.0
+		for _, v := range r.IDF[wi] {
+			idf = math.Max(idf, v)
+		}
+		ws = append(ws, msWord{it: bm.Iterator(), ub: relaxedStep + idf*boost})
+	}
+	slices.SortFunc(ws, func(a, b msWord) int {
+		switch {
+		case a.ub < b.ub:
+			return -1
+		case a.ub > b.ub:
+			return 1
+		}
+		return 0
+	})
+	prefix := make([]float64, len(ws)+1)
+	for i, w := range ws {
+		prefix[i+1] = prefix[i] + w.ub
+	}
+	if cap(ev.best) < len(r.Words) {
+		ev.best = make([]float64, len(r.Words))
+	}
+	best := ev.best[:len(r.Words)]
+	var lens rank.DocLens
+	for {
+		// Essential words: from the first whose prefix of bounds beats
+		// the threshold.
+		e := 0
+		if ev.top.Full() {
+			th := ev.top.Min().Key
+			for e < len(ws) && prefix[e+1] <= th {
+				e++
+			}
+		}
+		if e == len(ws) {
+			return
+		}
+		d, ok := uint32(0), false
+		for i := e; i < len(ws); i++ {
+			if ws[i].it.HasNext() {
+				if n := ws[i].it.PeekNext(); !ok || n < d {
+					d, ok = n, true
+				}
+			}
+		}
+		if !ok {
+			return
+		}
+		for i := e; i < len(ws); i++ {
+			ws[i].it.AdvanceIfNeeded(d + 1)
+		}
+		if !full.Contains(d) {
+			continue
+		}
+		clear(best)
+		lens = seg.lens[d]
+		for i := range ev.cur {
+			c := &ev.cur[i]
+			if tf := c.advance(d); tf != nil {
+				if s := rank.BM25F(r.Rank, &r.Fields, c.idf, tf, &lens); s > best[c.word] {
+					best[c.word] = s
+				}
+			}
+		}
+		text, matched := 0.0, 0
+		for _, s := range best {
+			if s > 0 {
+				text += s
+				matched++
+			}
+		}
+		score := text
+		if !r.Plain {
+			score *= float64(seg.boost[d])
+		}
+		ev.top.Push(rank.Hit{Doc: base + d, Key: float64(matched)*relaxedStep + score, Score: score})
+	}
+}

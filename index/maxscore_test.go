@@ -1,0 +1,136 @@
+package index
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/query"
+	"github.com/aisle/aisle/rank"
+)
+
+func TestAtLeast(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 50 {
+		n := 1 + r.IntN(maxComboWords)
+		sets := make([]*roaring.Bitmap, n)
+		for i := range sets {
+			sets[i] = roaring.New()
+			for range r.IntN(200) {
+				sets[i].Add(uint32(r.IntN(300)))
+			}
+		}
+		for m := 1; m <= n; m++ {
+			got := atLeast(sets, m)
+			for d := range uint32(300) {
+				c := 0
+				for _, s := range sets {
+					if s.Contains(d) {
+						c++
+					}
+				}
+				if (c >= m) != got.Contains(d) {
+					t.Fatalf("n=%d m=%d doc %d in %d sets: atLeast says %v", n, m, d, c, got.Contains(d))
+				}
+			}
+		}
+	}
+}
+
+// TestMaxScoreEqualsExhaustive checks that pruning changes nothing: the
+// top-k of a relaxed query is the same with MaxScore (no facets) as with
+// the exhaustive walk, for many queries and k.
+func TestMaxScoreEqualsExhaustive(t *testing.T) {
+	words := []string{"steel", "kettle", "glass", "black", "electric", "cordless", "travel", "mini", "pro", "blue"}
+	r := rand.New(rand.NewPCG(5, 6))
+	s := newShard(t)
+	var ps []*catalog.Product
+	for i := range 3000 {
+		title := ""
+		for range 1 + r.IntN(5) {
+			title += words[int(r.ExpFloat64()*2)%len(words)] + " "
+		}
+		p := product(fmt.Sprintf("p%d", i), title)
+		p.SalesVelocity = r.Float64() * 20
+		ps = append(ps, p)
+	}
+	// Three batches, so pruning works across segments.
+	s.Apply(ps[:1000], nil)
+	s.Apply(ps[1000:2500], nil)
+	s.Apply(ps[2500:], []string{"p3", "p1200"})
+	v := s.View()
+	ro := rank.DefaultOptions()
+	pruned := 0
+	for q := range 200 {
+		nw := 2 + r.IntN(4)
+		req := &Request{Filter: Filter{Category: -1}, K: 1 + r.IntN(40), MinMatch: 1 + r.IntN(nw-1), Rank: &ro}
+		for range nw {
+			w := query.Words(words[r.IntN(len(words))])[0]
+			df := v.DocFreq(w.Terms[0])
+			req.Words = append(req.Words, w.Terms)
+			req.IDF = append(req.IDF, []float64{rank.IDF(v.Docs(), df)})
+		}
+		var a, b Result
+		v.Search(req, &a)
+		ev := evaluator{r: req}
+		ev.words = make([]*roaring.Bitmap, nw)
+		if ev.prunable() {
+			pruned++
+		}
+		req.NoPrune = true
+		v.Search(req, &b)
+		if a.Total != b.Total {
+			t.Fatalf("query %d: total %d pruned, %d exhaustive", q, a.Total, b.Total)
+		}
+		ids := func(hs []Hit) []string {
+			var out []string
+			for _, h := range hs {
+				out = append(out, fmt.Sprintf("%s:%.6f", h.Product.ID, h.Key))
+			}
+			return out
+		}
+		if !slices.Equal(ids(a.Hits), ids(b.Hits)) {
+			t.Fatalf("query %d %v min %d k %d:\npruned     %v\nexhaustive %v", q, req.Words, req.MinMatch, req.K, ids(a.Hits), ids(b.Hits))
+		}
+	}
+	if pruned < 100 {
+		t.Fatalf("only %d of 200 queries took the MaxScore path", pruned)
+	}
+}
+
+func BenchmarkRelaxed(b *testing.B) {
+	words := []string{"steel", "kettle", "glass", "black", "electric", "cordless", "travel", "mini", "pro", "blue"}
+	r := rand.New(rand.NewPCG(5, 6))
+	s := newShard(b)
+	var ps []*catalog.Product
+	for i := range 100000 {
+		title := ""
+		for range 1 + r.IntN(5) {
+			title += words[int(r.ExpFloat64()*2)%len(words)] + " "
+		}
+		ps = append(ps, product(fmt.Sprintf("p%d", i), title))
+	}
+	s.Apply(ps, nil)
+	v := s.View()
+	ro := rank.DefaultOptions()
+	req := &Request{Filter: Filter{Category: -1}, K: 20, MinMatch: 2, Rank: &ro}
+	for _, w := range []string{"steel", "kettle", "cordless"} {
+		t := query.Words(w)[0].Terms
+		req.Words = append(req.Words, t)
+		req.IDF = append(req.IDF, []float64{rank.IDF(v.Docs(), v.DocFreq(t[0]))})
+	}
+	for _, mode := range []string{"maxscore", "exhaustive"} {
+		b.Run(mode, func(b *testing.B) {
+			req.NoPrune = mode == "exhaustive"
+			var res Result
+			b.ReportAllocs()
+			for b.Loop() {
+				v.Search(req, &res)
+			}
+		})
+	}
+}
