@@ -1,0 +1,285 @@
+package spell
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/blevesearch/vellum"
+	"github.com/blevesearch/vellum/levenshtein"
+)
+
+// Index is what a Corrector needs to know of the catalog beyond the words
+// of its Dict. Both methods take folded words.
+type Index interface {
+	// DocFreq returns how many products hold word in any field.
+	DocFreq(word string) int
+	// CoCount returns how many products hold both a and b.
+	CoCount(a, b string) int
+}
+
+// Options configure a Corrector. The zero value of a field means its
+// default.
+type Options struct {
+	// MinLen1 is the shortest word, in letters, corrected with one edit;
+	// default 4.
+	MinLen1 int
+	// MinLen2 is the shortest word corrected with two edits; default 8.
+	MinLen2 int
+	// KnownFreq is the product count from which a word is left alone:
+	// a word in at least KnownFreq products (by its Dict frequency or the
+	// Index's DocFreq) is never corrected; default 3.
+	KnownFreq int
+	// MinRatio is how many times more frequent than the typed word a
+	// correction must be when the typed word is in the catalog at all;
+	// default 20.
+	MinRatio float64
+	// MaxCandidates bounds the candidates kept per word; default 4.
+	MaxCandidates int
+}
+
+// EnsureDefaults fills unset fields with defaults.
+func (o *Options) EnsureDefaults() {
+	if o.MinLen1 == 0 {
+		o.MinLen1 = 4
+	}
+	if o.MinLen2 == 0 {
+		o.MinLen2 = 8
+	}
+	if o.KnownFreq == 0 {
+		o.KnownFreq = 3
+	}
+	if o.MinRatio == 0 {
+		o.MinRatio = 20
+	}
+	if o.MaxCandidates == 0 {
+		o.MaxCandidates = 4
+	}
+}
+
+// Validate lists every problem with o.
+func (o *Options) Validate() error {
+	var errs []error
+	if o.MinLen1 < 1 {
+		errs = append(errs, fmt.Errorf("spell: MinLen1 is %d; want at least 1", o.MinLen1))
+	}
+	if o.MinLen2 < o.MinLen1 {
+		errs = append(errs, fmt.Errorf("spell: MinLen2 is %d, below MinLen1 %d", o.MinLen2, o.MinLen1))
+	}
+	if o.KnownFreq < 1 {
+		errs = append(errs, fmt.Errorf("spell: KnownFreq is %d; want at least 1", o.KnownFreq))
+	}
+	if o.MinRatio < 1 {
+		errs = append(errs, fmt.Errorf("spell: MinRatio is %g; want at least 1", o.MinRatio))
+	}
+	if o.MaxCandidates < 1 || o.MaxCandidates > 32 {
+		errs = append(errs, fmt.Errorf("spell: MaxCandidates is %d; want 1 to 32", o.MaxCandidates))
+	}
+	return errors.Join(errs...)
+}
+
+// Corrector corrects words against a Dict. It holds the Levenshtein
+// automaton builders, which take milliseconds to make: make one Corrector
+// and share it.
+type Corrector struct {
+	opts Options
+	lev  [3]*levenshtein.LevenshteinAutomatonBuilder // by distance; transpositions count 1
+}
+
+// New returns a Corrector.
+func New(opts Options) (*Corrector, error) {
+	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Corrector{opts: opts}
+	for d := uint8(1); d <= 2; d++ {
+		b, err := levenshtein.NewLevenshteinAutomatonBuilder(d, true)
+		if err != nil {
+			return nil, fmt.Errorf("spell: levenshtein automaton of distance %d: %w", d, err)
+		}
+		c.lev[d] = b
+	}
+	return c, nil
+}
+
+// Candidate is a dictionary word offered for a typed word.
+type Candidate struct {
+	Word  string
+	Freq  uint64
+	Dist  int     // Damerau distance to the typed word
+	Cost  float64 // Cost to the typed word
+	Score float64 // higher is better
+}
+
+// MaxEdits returns the edits allowed for a word of n letters.
+func (c *Corrector) MaxEdits(n int) int {
+	switch {
+	case n >= c.opts.MinLen2:
+		return 2
+	case n >= c.opts.MinLen1:
+		return 1
+	}
+	return 0
+}
+
+// Candidates appends to dst the dictionary words within the allowed edits
+// of word, best first, at most MaxCandidates of them, and returns the
+// extended slice. word itself is never a candidate.
+func (c *Corrector) Candidates(d *Dict, word string, dst []Candidate) []Candidate {
+	n := runeCount(word)
+	edits := c.MaxEdits(n)
+	if edits == 0 || len(word) > MaxWordLen {
+		return dst
+	}
+	dfa, err := c.lev[edits].BuildDfa(word, uint8(edits))
+	if err != nil {
+		return dst
+	}
+	it, err := d.fst.Search(dfa, nil, nil)
+	start := len(dst)
+	for err == nil {
+		k, f := it.Current()
+		if string(k) != word {
+			// The automaton measures Damerau distance already; confirm
+			// with ours and weigh by the typist's likely slips.
+			// A word with a digit is a model number: never offered for
+			// a typed word without one.
+			if dist := distance(word, string(k), false); dist <= float64(edits) && (!hasDigit(string(k)) || hasDigit(word)) {
+				cost := Cost(word, string(k))
+				dst = append(dst, Candidate{Word: string(k), Freq: f, Dist: int(dist), Cost: cost, Score: score(cost, f)})
+			}
+		}
+		err = it.Next()
+	}
+	if err != nil && !errors.Is(err, vellum.ErrIteratorDone) {
+		return dst[:start]
+	}
+	cs := dst[start:]
+	slices.SortFunc(cs, byScore)
+	if len(cs) > c.opts.MaxCandidates {
+		dst = dst[:start+c.opts.MaxCandidates]
+	}
+	return dst
+}
+
+func byScore(a, b Candidate) int {
+	if a.Score != b.Score {
+		if a.Score > b.Score {
+			return -1
+		}
+		return 1
+	}
+	if a.Word < b.Word {
+		return -1
+	}
+	if a.Word > b.Word {
+		return 1
+	}
+	return 0
+}
+
+// score weighs a candidate: each unit of cost is worth a factor of e^2.5
+// (about 12) in frequency.
+func score(cost float64, freq uint64) float64 {
+	return -2.5*cost + math.Log1p(float64(freq))
+}
+
+func runeCount(s string) int {
+	n := 0
+	for range s {
+		n++
+	}
+	return n
+}
+
+// Correction is the outcome of Correct.
+type Correction struct {
+	// Words are the query's words with the corrections applied.
+	Words []string
+	// Changed counts the words corrected.
+	Changed int
+}
+
+// Correct returns the query words with the misspelt ones corrected. A word
+// is left alone when it is protected (a brand, or with a digit), shorter
+// than MinLen1, or known: in KnownFreq products or more. For the others the
+// candidates from Candidates are rescored by how many products hold them
+// together with the query's other words, so "wireles mouse" becomes
+// "wireless mouse" and not "wireles moose". ix may be nil, which skips the
+// index checks. Correct allocates only the returned slice.
+func (c *Corrector) Correct(d *Dict, ix Index, words []string) Correction {
+	out := Correction{Words: slices.Clone(words)}
+	if d == nil {
+		return out
+	}
+	var candArr [32]Candidate
+	for i, w := range words {
+		if c.known(d, ix, w) {
+			continue
+		}
+		cands := c.Candidates(d, w, candArr[:0])
+		if len(cands) == 0 {
+			continue
+		}
+		typed := d.Freq(w)
+		if ix != nil {
+			typed = max(typed, uint64(ix.DocFreq(w)))
+		}
+		best, bestScore := -1, math.Inf(-1)
+		for k := range cands {
+			cd := &cands[k]
+			if typed > 0 && float64(cd.Freq) < c.opts.MinRatio*float64(typed) {
+				continue
+			}
+			s := cd.Score
+			if ix != nil {
+				s += c.context(ix, out.Words, i, cd.Word)
+			}
+			if s > bestScore {
+				best, bestScore = k, s
+			}
+		}
+		if best < 0 || math.IsInf(bestScore, -1) {
+			continue
+		}
+		out.Words[i] = cands[best].Word
+		out.Changed++
+	}
+	return out
+}
+
+// known reports whether w is to be left alone.
+func (c *Corrector) known(d *Dict, ix Index, w string) bool {
+	if runeCount(w) < c.opts.MinLen1 || d.Protected(w) {
+		return true
+	}
+	if d.Freq(w) >= uint64(c.opts.KnownFreq) {
+		return true
+	}
+	return ix != nil && ix.DocFreq(w) >= c.opts.KnownFreq
+}
+
+// context scores a candidate for words[i] by its co-occurrence with the
+// other words: log of the products holding both, and a penalty of the
+// equivalent of one edit for a word it never appears with. Words shorter
+// than three letters are skipped.
+func (c *Corrector) context(ix Index, words []string, i int, cand string) float64 {
+	s := 0.0
+	for j, o := range words {
+		if j == i || len(o) < 3 {
+			continue
+		}
+		n := ix.CoCount(cand, o)
+		if n == 0 {
+			s -= 2.5
+			continue
+		}
+		s += 0.5 * math.Log1p(float64(n))
+	}
+	if math.IsInf(s, -1) {
+		return math.Inf(-1)
+	}
+	return s
+}

@@ -1,0 +1,233 @@
+package spell
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestDistance(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		d    int
+	}{
+		{"", "", 0},
+		{"abc", "abc", 0},
+		{"", "abc", 3},
+		{"wireless", "wirelss", 1},
+		{"wireless", "wirelses", 1}, // transposition
+		{"headphones", "hedphones", 1},
+		{"headphones", "haedphoens", 2},
+		{"ca", "abc", 3}, // OSA, not full Damerau
+		{"café", "cafe", 1},
+		{"kitten", "sitting", 3},
+	} {
+		if got := Distance(c.a, c.b); got != c.d {
+			t.Errorf("Distance(%q, %q) = %d, want %d", c.a, c.b, got, c.d)
+		}
+		if got := Distance(c.b, c.a); got != c.d {
+			t.Errorf("Distance(%q, %q) = %d, want %d", c.b, c.a, got, c.d)
+		}
+	}
+}
+
+func TestCost(t *testing.T) {
+	for _, c := range []struct {
+		typed, word string
+		want        float64
+	}{
+		{"hesdphones", "headphones", costAdjacent},
+		{"hexdphones", "headphones", 1},
+		{"adress", "address", costDouble},
+		{"wirelses", "wireless", costSwap},
+		{"wireless", "wireless", 0},
+	} {
+		if got := Cost(c.typed, c.word); got != c.want {
+			t.Errorf("Cost(%q, %q) = %g, want %g", c.typed, c.word, got, c.want)
+		}
+	}
+}
+
+func TestAdjacent(t *testing.T) {
+	yes := []string{"as", "sa", "qw", "aq", "aw", "sz", "zs", "ws", "ed", "mn", "pl", "12", "1q", "2q"}
+	no := []string{"aa", "ad", "qs", "ax", "pm", "a1", "é1"}
+	for _, p := range yes {
+		r := []rune(p)
+		if !adjacent(r[0], r[1]) {
+			t.Errorf("adjacent(%q) = false", p)
+		}
+	}
+	for _, p := range no {
+		r := []rune(p)
+		if adjacent(r[0], r[1]) {
+			t.Errorf("adjacent(%q) = true", p)
+		}
+	}
+}
+
+func seq(m map[string]uint64) func(func(string, uint64) bool) { return maps.All(m) }
+
+var testWords = map[string]uint64{
+	"wireless": 900, "headphones": 500, "headphone": 40, "headset": 300, "mouse": 800, "moose": 2,
+	"keyboard": 700, "laptop": 1000, "lapdog": 1, "sony": 200, "samsung": 400, "charger": 300,
+	"printer": 600, "pointer": 30, "toner": 300, "tone": 20, "battery": 500, "batter": 3,
+	"ps4": 50, "tn2110": 5, "case": 900, "cable": 800,
+}
+
+func testDict(t testing.TB) *Dict {
+	d, err := Build(seq(testWords), slices.Values([]string{"sony", "samsung"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestDict(t *testing.T) {
+	d := testDict(t)
+	if d.Len() != len(testWords) {
+		t.Fatalf("Len = %d, want %d", d.Len(), len(testWords))
+	}
+	for w, f := range testWords {
+		if got := d.Freq(w); got != f {
+			t.Errorf("Freq(%q) = %d, want %d", w, got, f)
+		}
+	}
+	if d.Freq("nothere") != 0 || d.Freq("") != 0 || d.Freq(strings.Repeat("a", 100)) != 0 {
+		t.Error("Freq of an absent word is not 0")
+	}
+	for _, w := range []string{"sony", "ps4", "abc123"} {
+		if !d.Protected(w) {
+			t.Errorf("Protected(%q) = false", w)
+		}
+	}
+	if d.Protected("mouse") {
+		t.Error("Protected(mouse) = true")
+	}
+	n := 0
+	for range d.All() {
+		n++
+	}
+	if n != len(testWords) {
+		t.Errorf("All yields %d words, want %d", n, len(testWords))
+	}
+	if _, err := Build(seq(nil), nil); err != ErrEmpty {
+		t.Errorf("Build(empty) = %v, want ErrEmpty", err)
+	}
+}
+
+// fakeIndex answers co-occurrence from a list of products' word sets.
+type fakeIndex [][]string
+
+func (f fakeIndex) DocFreq(w string) int { return f.CoCount(w, w) }
+func (f fakeIndex) CoCount(a, b string) int {
+	n := 0
+	for _, p := range f {
+		if slices.Contains(p, a) && slices.Contains(p, b) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestCorrect(t *testing.T) {
+	d := testDict(t)
+	c, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := fakeIndex{
+		{"wireless", "mouse"}, {"wireless", "mouse"}, {"wireless", "headphones"}, {"wireless", "keyboard"},
+		{"laptop", "charger"}, {"laser", "printer"}, {"toner", "printer"}, {"moose", "plush"},
+	}
+	for _, tc := range []struct {
+		in, want string
+		changed  int
+	}{
+		{"wirelss mouse", "wireless mouse", 1},
+		{"wireless mouse", "wireless mouse", 0},
+		{"wirelses headphnoes", "wireless headphones", 2},
+		{"hedphones", "headphones", 1},
+		{"keybaord", "keyboard", 1},
+		{"laptpo charger", "laptop charger", 1},
+		{"batery", "battery", 1},
+		{"sny", "sny", 0},         // too short
+		{"ps5", "ps5", 0},         // model number
+		{"tn2120", "tn2120", 0},   // model number
+		{"samsnug", "samsung", 1}, // brands are corrected into
+		{"xyzzyq", "xyzzyq", 0},   // nothing near
+		{"tonr printer", "toner printer", 1},
+	} {
+		got := c.Correct(d, ix, strings.Fields(tc.in))
+		if s := strings.Join(got.Words, " "); s != tc.want || got.Changed != tc.changed {
+			t.Errorf("Correct(%q) = %q (%d changed), want %q (%d)", tc.in, s, got.Changed, tc.want, tc.changed)
+		}
+	}
+	// The typed word known with enough frequency is left alone.
+	if got := c.Correct(d, ix, []string{"moose"}); got.Changed != 0 && d.Freq("moose") >= 3 {
+		t.Errorf("known word corrected: %v", got.Words)
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	var ps []Phrase
+	for w, f := range testWords {
+		ps = append(ps, Phrase{Text: w, Weight: f, Category: "electronics"})
+	}
+	ps = append(ps,
+		Phrase{Text: "wireless headphones", Weight: 300, Category: "electronics/audio/headphones"},
+		Phrase{Text: "wireless mouse", Weight: 400, Category: "electronics/computers/mice"},
+		Phrase{Text: "wireless mouse", Weight: 100},
+	)
+	s := NewSuggester(slices.Values(ps))
+	texts := func(ss []Suggestion) string {
+		var out []string
+		for _, x := range ss {
+			out = append(out, x.Text)
+		}
+		return strings.Join(out, "|")
+	}
+	for _, tc := range []struct {
+		q     string
+		limit int
+		want  string
+	}{
+		{"wire", 8, "wireless|wireless mouse|wireless headphones"},
+		{"wireless m", 8, "wireless mouse"},
+		{"wirl", 8, "wireless|wireless mouse|wireless headphones"}, // one deletion
+		{"wrie", 8, "wireless|wireless mouse|wireless headphones"}, // transposition
+		{"head", 2, "headphones|headset"},
+		{"zzz", 8, ""},
+		{"", 8, ""},
+	} {
+		if got := texts(s.Suggest(tc.q, tc.limit, nil)); got != tc.want {
+			t.Errorf("Suggest(%q, %d) = %q, want %q", tc.q, tc.limit, got, tc.want)
+		}
+	}
+	if got := s.Suggest("wireless mo", 1, nil); len(got) != 1 || got[0].Category != "electronics/computers/mice" || got[0].Weight != 500 {
+		t.Errorf("Suggest(wireless mo) = %+v", got)
+	}
+}
+
+// TestSuggestWide checks the precomputed ranges against a plain scan.
+func TestSuggestWide(t *testing.T) {
+	var ps []Phrase
+	for i := range 5000 {
+		w := uint64((i * 7919) % 1000)
+		ps = append(ps, Phrase{Text: "a" + strings.Repeat("b", i%7) + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676%26)), Weight: w})
+	}
+	s := NewSuggester(slices.Values(ps))
+	for _, p := range []string{"a", "ab", "abb", "abbb", "aa", "abc", "abbbbbbz"} {
+		got := s.Suggest(p, 10, nil)
+		lo, hi := s.span(p)
+		want := s.scan(lo, hi, 10, nil)
+		if len(got) > len(want) {
+			got = got[:len(want)]
+		}
+		for i := range want {
+			if i >= len(got) || got[i].Text != s.keys[want[i]] {
+				t.Fatalf("Suggest(%q)[%d] differs from a scan: got %v, want %v", p, i, got, want)
+			}
+		}
+	}
+}
