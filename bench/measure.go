@@ -1,0 +1,213 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/aisle/aisle/catalog"
+)
+
+// Build are the indexing figures of one engine.
+type Build struct {
+	Docs       int     `json:"docs"`
+	Seconds    float64 `json:"seconds"`
+	DocsPerSec float64 `json:"docs_per_sec"`
+	// PeakHeap is the highest Go heap seen while building, products
+	// included; for an engine outside the process it is the Go side only.
+	PeakHeap int64 `json:"peak_heap_bytes"`
+	// IndexBytes is the heap the built index holds beyond the products
+	// (measured after a GC), plus the engine's files or server memory.
+	IndexBytes      int64   `json:"index_bytes"`
+	BytesPerProduct float64 `json:"bytes_per_product"`
+}
+
+// heapBytes returns the bytes of live and not yet swept heap objects.
+func heapBytes() int64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
+}
+
+// liveHeap returns the heap after a full collection.
+func liveHeap() int64 {
+	runtime.GC()
+	runtime.GC()
+	return heapBytes()
+}
+
+// measureBuild runs b over ps, sampling the heap every 5 ms for the peak.
+func measureBuild(ctx context.Context, b builder, ps []*catalog.Product) (*engine, Build, error) {
+	base := liveHeap()
+	var peak atomic.Int64
+	peak.Store(base)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if h := heapBytes(); h > peak.Load() {
+				peak.Store(h)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	start := time.Now()
+	e, err := b(ctx, ps)
+	secs := time.Since(start).Seconds()
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		return nil, Build{}, err
+	}
+	st := Build{Docs: len(ps), Seconds: secs, DocsPerSec: float64(len(ps)) / secs, PeakHeap: peak.Load()}
+	st.IndexBytes = max(liveHeap()-base, 0)
+	if e.bytes != nil {
+		st.IndexBytes += e.bytes()
+	}
+	st.BytesPerProduct = float64(st.IndexBytes) / float64(max(len(ps), 1))
+	return e, st, nil
+}
+
+// Load are the figures of one engine at one concurrency level.
+type Load struct {
+	Concurrency int     `json:"concurrency"`
+	Queries     int     `json:"queries"`
+	Errors      int     `json:"errors"`
+	Seconds     float64 `json:"seconds"`
+	QPS         float64 `json:"qps"`
+	// Latencies in microseconds.
+	P50  float64 `json:"p50_us"`
+	P90  float64 `json:"p90_us"`
+	P99  float64 `json:"p99_us"`
+	P999 float64 `json:"p999_us"`
+	// AllocsPerQuery counts heap allocations of the whole process per
+	// query; CPUPer1000 is process CPU seconds (user and system) per 1,000
+	// queries. Neither sees work done in another process.
+	AllocsPerQuery float64 `json:"allocs_per_query"`
+	CPUPer1000     float64 `json:"cpu_s_per_1000"`
+	// Hist is the latency distribution for charts: counts per bucket of
+	// histEdges.
+	Hist []int `json:"hist"`
+}
+
+// histEdges are the upper bounds, in microseconds, of the latency
+// histogram's buckets: 8 per factor of 10 from 10 µs to 10 s.
+var histEdges = func() []float64 {
+	var e []float64
+	for x := 10.0; x <= 1e7; x *= 1.333521432 {
+		e = append(e, x)
+	}
+	return e
+}()
+
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+func mallocs() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// runLoad replays log from conc clients for d, client i starting at offset
+// i*len(log)/conc, each asking for the top 10. progress is told the share
+// of d gone.
+func runLoad(ctx context.Context, s Searcher, log []Query, conc int, d time.Duration, progress func(float64)) (Load, error) {
+	if len(log) == 0 {
+		return Load{}, fmt.Errorf("bench: empty query log")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	lat := make([][]time.Duration, conc)
+	errs := make([]int, conc)
+	var firstErr atomic.Pointer[error]
+	var stopped atomic.Bool
+	var wg sync.WaitGroup
+	runtime.GC()
+	m0, c0 := mallocs(), cpuSeconds()
+	start := time.Now()
+	for i := range conc {
+		wg.Go(func() {
+			mine := make([]time.Duration, 0, 1<<14)
+			ids := make([]string, 0, 16)
+			for j := i * len(log) / conc; !stopped.Load(); j++ {
+				q := &log[j%len(log)]
+				t := time.Now()
+				var err error
+				ids, _, err = s.Search(ctx, q, 10, ids)
+				if err != nil {
+					errs[i]++
+					firstErr.CompareAndSwap(nil, &err)
+					continue
+				}
+				mine = append(mine, time.Since(t))
+			}
+			lat[i] = mine
+		})
+	}
+	deadline := time.NewTimer(d)
+	tick := time.NewTicker(200 * time.Millisecond)
+wait:
+	for {
+		select {
+		case <-deadline.C:
+			break wait
+		case <-ctx.Done():
+			break wait
+		case <-tick.C:
+			progress(float64(time.Since(start)) / float64(d))
+		}
+	}
+	tick.Stop()
+	stopped.Store(true)
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	m1, c1 := mallocs(), cpuSeconds()
+	progress(1)
+	all := slices.Concat(lat...)
+	l := Load{Concurrency: conc, Queries: len(all), Seconds: secs}
+	for _, n := range errs {
+		l.Errors += n
+	}
+	if p := firstErr.Load(); p != nil && len(all) == 0 {
+		return l, fmt.Errorf("bench: every query failed at concurrency %d: %w", conc, *p)
+	}
+	if len(all) == 0 {
+		return l, nil
+	}
+	slices.Sort(all)
+	pct := func(p float64) float64 {
+		return float64(all[min(len(all)-1, int(p*float64(len(all))))].Nanoseconds()) / 1e3
+	}
+	l.QPS = float64(len(all)) / secs
+	l.P50, l.P90, l.P99, l.P999 = pct(0.50), pct(0.90), pct(0.99), pct(0.999)
+	l.AllocsPerQuery = float64(m1-m0) / float64(len(all)+l.Errors)
+	l.CPUPer1000 = (c1 - c0) / float64(len(all)+l.Errors) * 1000
+	l.Hist = make([]int, len(histEdges)+1)
+	k := 0
+	for _, x := range all {
+		us := float64(x.Nanoseconds()) / 1e3
+		for k < len(histEdges) && us > histEdges[k] {
+			k++
+		}
+		l.Hist[k]++
+	}
+	return l, ctx.Err()
+}

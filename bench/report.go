@@ -1,0 +1,157 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteJSON writes r as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("bench: writing the JSON report: %w", err)
+	}
+	return nil
+}
+
+// WriteMarkdown writes r as markdown: a header with the machine and the
+// commit, then one table per workload and, when a peer was measured, the
+// ratios Aisle/peer.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Aisle benchmark\n\n")
+	fmt.Fprintf(&b, "- commit: `%s`, started %s\n", orDash(r.Commit), r.Started.Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(&b, "- machine: %s, %d cores (GOMAXPROCS %d), %s, %s\n", r.Machine.CPU, r.Machine.Cores, r.Machine.GOMAXPROCS, r.Machine.GoVersion, r.Machine.OS)
+	fmt.Fprintf(&b, "- corpus: %d products; %d judged queries; load log %d queries; %gs per concurrency level\n\n", r.Products, r.Judged, r.LogSize, r.Duration)
+	for _, s := range r.Skipped {
+		fmt.Fprintf(&b, "- skipped: %s\n", s)
+	}
+	if len(r.Skipped) > 0 {
+		b.WriteString("\n")
+	}
+
+	b.WriteString("## Indexing and relevance\n\n")
+	b.WriteString("| engine | build s | docs/s | peak heap MiB | index bytes/product | NDCG@10 | recall@100 | MRR | zero-result |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, e := range r.Engines {
+		fmt.Fprintf(&b, "| %s | %.2f | %.0f | %.0f | %.0f |", e.Name, e.Build.Seconds, e.Build.DocsPerSec, mib(e.Build.PeakHeap), e.Build.BytesPerProduct)
+		if rel := e.Relevance; rel != nil {
+			fmt.Fprintf(&b, " %.4f | %.4f | %.4f | %.4f |\n", rel.NDCG10, rel.Recall100, rel.MRR, rel.ZeroRate)
+		} else {
+			b.WriteString(" - | - | - | - |\n")
+		}
+	}
+	b.WriteString("\n")
+
+	if hasLoad(r.Engines) {
+		b.WriteString("## Throughput and latency (top 10, the mixed log)\n\n")
+		b.WriteString("| engine | clients | q/s | p50 µs | p90 µs | p99 µs | p99.9 µs | allocs/q | CPU s/1000 q | errors |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, e := range r.Engines {
+			for _, l := range e.Load {
+				writeLoadRow(&b, e.Name, l)
+			}
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Engines) > 1 && r.Engines[0].Name == "aisle" {
+		writeRatios(&b, r.Engines)
+	}
+	for _, e := range r.Engines {
+		if e.Notes != "" {
+			fmt.Fprintf(&b, "- %s: %s\n", e.Name, e.Notes)
+		}
+	}
+	if len(r.Scale) > 0 {
+		writeScale(&b, r.Scale)
+	}
+	if r.HTTP != nil {
+		fmt.Fprintf(&b, "\n## HTTP over loopback (load generator in another process, %s)\n\n", r.HTTP.Addr)
+		b.WriteString("| engine | clients | q/s | p50 µs | p90 µs | p99 µs | p99.9 µs | allocs/q | CPU s/1000 q | errors |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, l := range r.HTTP.Loads {
+			writeLoadRow(&b, "aisle serve", l)
+		}
+		b.WriteString("\nallocs/q and CPU are the load generator's own, not the server's.\n")
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("bench: writing the markdown report: %w", err)
+	}
+	return nil
+}
+
+func writeLoadRow(b *strings.Builder, name string, l Load) {
+	fmt.Fprintf(b, "| %s | %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.3f | %d |\n",
+		name, l.Concurrency, l.QPS, l.P50, l.P90, l.P99, l.P999, l.AllocsPerQuery, l.CPUPer1000, l.Errors)
+}
+
+// writeRatios writes Aisle/peer for q/s and p99 at each concurrency, and
+// for index memory: above 1 means Aisle answers more queries, and below 1
+// that it waits or holds less.
+func writeRatios(b *strings.Builder, es []EngineReport) {
+	a := es[0]
+	b.WriteString("## Aisle / peer\n\n")
+	b.WriteString("q/s above 1: Aisle answers more; p99 and memory below 1: Aisle waits or holds less.\n\n")
+	b.WriteString("| peer | clients | q/s ratio | p99 ratio | index memory ratio | peak heap ratio | NDCG@10 difference |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, p := range es[1:] {
+		ndcg := "-"
+		if a.Relevance != nil && p.Relevance != nil {
+			ndcg = fmt.Sprintf("%+.4f", a.Relevance.NDCG10-p.Relevance.NDCG10)
+		}
+		mem := ratio(float64(a.Build.IndexBytes), float64(p.Build.IndexBytes))
+		peak := ratio(float64(a.Build.PeakHeap), float64(p.Build.PeakHeap))
+		if len(a.Load) == 0 || len(p.Load) == 0 {
+			fmt.Fprintf(b, "| %s | - | - | - | %s | %s | %s |\n", p.Name, mem, peak, ndcg)
+			continue
+		}
+		for _, al := range a.Load {
+			for _, pl := range p.Load {
+				if pl.Concurrency == al.Concurrency {
+					fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s | %s |\n", p.Name, al.Concurrency,
+						ratio(al.QPS, pl.QPS), ratio(al.P99, pl.P99), mem, peak, ndcg)
+				}
+			}
+		}
+	}
+	b.WriteString("\n")
+}
+
+func writeScale(b *strings.Builder, pts []ScalePoint) {
+	b.WriteString("\n## Scale (the catalog grown with recombined titles; Aisle unless named)\n\n")
+	b.WriteString("| engine | products | build s | docs/s | peak heap MiB | index bytes/product | q/s | p50 µs | p99 µs | filters+facets p99 µs |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, p := range pts {
+		fmt.Fprintf(b, "| %s | %d | %.1f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |\n", p.Engine, p.Products,
+			p.Build.Seconds, p.Build.DocsPerSec, mib(p.Build.PeakHeap), p.Build.BytesPerProduct,
+			p.Load.QPS, p.Load.P50, p.Load.P99, p.Facets.P99)
+	}
+}
+
+func hasLoad(es []EngineReport) bool {
+	for _, e := range es {
+		if len(e.Load) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", a/b)
+}
+
+func mib(n int64) float64 { return float64(n) / (1 << 20) }
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
