@@ -82,11 +82,13 @@ func measureBuild(ctx context.Context, b builder, ps []*catalog.Product) (*engin
 
 // Load are the figures of one engine at one concurrency level.
 type Load struct {
-	Concurrency int     `json:"concurrency"`
-	Queries     int     `json:"queries"`
-	Errors      int     `json:"errors"`
-	Seconds     float64 `json:"seconds"`
-	QPS         float64 `json:"qps"`
+	Concurrency int `json:"concurrency"`
+	Queries     int `json:"queries"`
+	Errors      int `json:"errors"`
+	// FirstError is the first error seen, when there was one.
+	FirstError string  `json:"first_error,omitempty"`
+	Seconds    float64 `json:"seconds"`
+	QPS        float64 `json:"qps"`
 	// Latencies in microseconds.
 	P50  float64 `json:"p50_us"`
 	P90  float64 `json:"p90_us"`
@@ -185,6 +187,9 @@ wait:
 	l := Load{Concurrency: conc, Queries: len(all), Seconds: secs}
 	for _, n := range errs {
 		l.Errors += n
+	}
+	if p := firstErr.Load(); p != nil {
+		l.FirstError = (*p).Error()
 	}
 	if p := firstErr.Load(); p != nil && len(all) == 0 {
 		return l, fmt.Errorf("bench: every query failed at concurrency %d: %w", conc, *p)

@@ -172,6 +172,9 @@ func (c *Config) measure(ctx context.Context, p peer, log []Query) (er *EngineRe
 			er.Load = append(er.Load, l)
 			c.Logf("%s c=%d: %.0f q/s p50=%.0fµs p99=%.0fµs p99.9=%.0fµs allocs/q=%.0f cpu/1000q=%.3fs errors=%d",
 				p.name, conc, l.QPS, l.P50, l.P99, l.P999, l.AllocsPerQuery, l.CPUPer1000, l.Errors)
+			if l.FirstError != "" {
+				c.Logf("%s c=%d: first error: %s", p.name, conc, l.FirstError)
+			}
 		}
 	}
 	return er, nil

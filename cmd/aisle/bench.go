@@ -127,7 +127,11 @@ func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) erro
 		defer pprof.StopCPUProfile()
 	}
 	bar := &progressBar{w: stderr}
-	cfg.Progress = bar.set
+	if f, ok := stderr.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			cfg.Progress = bar.set // a bar only on a terminal, not in logs
+		}
+	}
 	cfg.Logf = func(format string, args ...any) {
 		bar.clear()
 		fmt.Fprintf(stderr, "bench: "+format+"\n", args...)
