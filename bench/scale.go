@@ -1,14 +1,139 @@
 package bench
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+
+	"github.com/aisle/aisle/catalog"
+)
 
 // ScalePoint is one engine at one catalog size.
 type ScalePoint struct {
 	Engine   string `json:"engine"`
 	Products int    `json:"products"`
 	Build    Build  `json:"build"`
-	Load     Load   `json:"load"`
-	Facets   Load   `json:"filters_facets"`
+	// Load is the mixed log at GOMAXPROCS clients; Facets is the log's
+	// queries with filters, each asking for all facets, at one client.
+	Load   Load `json:"load"`
+	Facets Load `json:"filters_facets"`
 }
 
-func (c *Config) scale(ctx context.Context, log []Query) ([]ScalePoint, error) { return nil, nil }
+// Grow returns the real catalog ps followed by generated products up to n
+// in all, with seed. A generated product copies a real one drawn at random
+// (so brands, categories, prices and attributes keep their real
+// distributions) under a new id, with a title recombined from its own
+// title and that of another real product of the same top category: the
+// first half of one, the second half of the other. Descriptions,
+// attributes and variants are shared with the source, read-only.
+func Grow(ps []*catalog.Product, n int, seed uint64) []*catalog.Product {
+	if n <= len(ps) {
+		return ps[:n]
+	}
+	r := rand.New(rand.NewPCG(seed, seed^0x51ed270b27b5b5b5))
+	byTop := map[string][]int32{}
+	for i, p := range ps {
+		top := ""
+		if len(p.Category) > 0 {
+			top = p.Category[0]
+		}
+		byTop[top] = append(byTop[top], int32(i))
+	}
+	out := make([]*catalog.Product, n)
+	copy(out, ps)
+	gen := make([]catalog.Product, n-len(ps))
+	for i := range gen {
+		src := ps[r.IntN(len(ps))]
+		top := ""
+		if len(src.Category) > 0 {
+			top = src.Category[0]
+		}
+		peers := byTop[top]
+		donor := ps[peers[r.IntN(len(peers))]]
+		g := &gen[i]
+		*g = *src
+		g.ID = fmt.Sprintf("gen-%d", len(ps)+i)
+		g.Title = recombine(src.Title, donor.Title)
+		out[len(ps)+i] = g
+	}
+	return out
+}
+
+// recombine returns the first half of a's words and the second half of b's.
+func recombine(a, b string) string {
+	aw, bw := strings.Fields(a), strings.Fields(b)
+	t := strings.Join(append(aw[:(len(aw)+1)/2:(len(aw)+1)/2], bw[len(bw)/2:]...), " ")
+	if t == "" {
+		return a
+	}
+	return t
+}
+
+// facetLog returns the queries of log with filters, each asking for
+// facets.
+func facetLog(log []Query) []Query {
+	var out []Query
+	for _, q := range log {
+		if !q.Filter.IsZero() {
+			q.Facets = true
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// scale grows the catalog to each size of c.Scale and measures Aisle (and
+// the peers up to c.ScalePeerMax products): build, the mixed log at
+// GOMAXPROCS clients, and the filtered queries with all facets at one
+// client. The log is regenerated from each grown catalog.
+func (c *Config) scale(ctx context.Context, _ []Query) ([]ScalePoint, error) {
+	var pts []ScalePoint
+	judged := judgedQueries(c.Judgments)
+	for _, n := range c.Scale {
+		ps := Grow(c.Products, n, c.Seed)
+		log := QueryLog(ps, judged, c.LogSize, c.Seed)
+		flog := facetLog(log)
+		for _, p := range c.peers() {
+			if p.skip != "" || (p.name != "aisle" && n > c.ScalePeerMax) {
+				continue
+			}
+			pt, err := c.scalePoint(ctx, p, ps, log, flog)
+			if err != nil {
+				return pts, err
+			}
+			pts = append(pts, pt)
+		}
+		runtime.GC()
+	}
+	return pts, nil
+}
+
+func (c *Config) scalePoint(ctx context.Context, p peer, ps []*catalog.Product, log, flog []Query) (pt ScalePoint, err error) {
+	phase := fmt.Sprintf("%s %d", p.name, len(ps))
+	c.Progress(phase+" build", 0)
+	e, st, err := measureBuild(ctx, p.build, ps)
+	if err != nil {
+		return pt, fmt.Errorf("bench: scale: building %s over %d products: %w", p.name, len(ps), err)
+	}
+	defer func() {
+		if e.close != nil {
+			err = errors.Join(err, e.close())
+		}
+	}()
+	c.Progress(phase+" build", 1)
+	pt = ScalePoint{Engine: p.name, Products: len(ps), Build: st}
+	if pt.Load, err = runLoad(ctx, e.s, log, runtime.GOMAXPROCS(0), c.ScaleDuration, func(f float64) { c.Progress(phase+" log", f) }); err != nil {
+		return pt, fmt.Errorf("bench: scale: %w", err)
+	}
+	if len(flog) > 0 {
+		if pt.Facets, err = runLoad(ctx, e.s, flog, 1, c.ScaleDuration, func(f float64) { c.Progress(phase+" facets", f) }); err != nil {
+			return pt, fmt.Errorf("bench: scale: %w", err)
+		}
+	}
+	c.Logf("scale %s %d: build %.1fs (%.0f docs/s), peak heap %d MiB, %.0f bytes/product; log %.0f q/s p99 %.0fµs; filters+facets p50 %.0fµs p99 %.0fµs",
+		p.name, len(ps), st.Seconds, st.DocsPerSec, st.PeakHeap>>20, st.BytesPerProduct, pt.Load.QPS, pt.Load.P99, pt.Facets.P50, pt.Facets.P99)
+	return pt, nil
+}
