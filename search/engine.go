@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/index"
 	"github.com/aisle/aisle/rank"
+	"github.com/aisle/aisle/spell"
 )
 
 // ErrInvalidRequest is wrapped by every error Search returns for a request
@@ -34,6 +36,31 @@ type Options struct {
 	MaxWords int
 	// Now returns the time used for recency; nil means time.Now.
 	Now func() time.Time
+
+	// Spell configures term correction.
+	Spell spell.Options
+	// NoSpell turns spelling correction off.
+	NoSpell bool
+	// NoUnderstand turns query understanding off.
+	NoUnderstand bool
+	// SpellMaxTotal is the result count from which a query is not
+	// corrected: one matching at least this many products, every word,
+	// matched well. Default 5.
+	SpellMaxTotal int
+	// SpellRatio is how many times more products the corrected query must
+	// find to replace a query that found some; default 10.
+	SpellRatio int
+	// SpellRebuildDelay is the wait between a catalog change and the
+	// background rebuild of the spelling data; default 2 s.
+	SpellRebuildDelay time.Duration
+	// PopularQueries are offered by autocomplete above most title phrases.
+	PopularQueries []string
+	// MinBrandProducts is how many products a brand needs for query
+	// understanding to recognise it; default 5.
+	MinBrandProducts int
+	// BrandBoost raises the score of products of a brand the query names
+	// by this fraction; default 0.1, negative for none.
+	BrandBoost float64
 }
 
 // EnsureDefaults fills unset fields with defaults.
@@ -56,6 +83,22 @@ func (o *Options) EnsureDefaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	o.Spell.EnsureDefaults()
+	if o.SpellMaxTotal == 0 {
+		o.SpellMaxTotal = 5
+	}
+	if o.SpellRatio == 0 {
+		o.SpellRatio = 10
+	}
+	if o.SpellRebuildDelay == 0 {
+		o.SpellRebuildDelay = 2 * time.Second
+	}
+	if o.MinBrandProducts == 0 {
+		o.MinBrandProducts = 5
+	}
+	if o.BrandBoost == 0 {
+		o.BrandBoost = 0.1
+	}
 }
 
 // Validate lists every problem with o.
@@ -73,6 +116,24 @@ func (o *Options) Validate() error {
 	if err := o.Rank.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := o.Spell.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if o.SpellMaxTotal < 1 {
+		errs = append(errs, fmt.Errorf("search: SpellMaxTotal is %d; want at least 1", o.SpellMaxTotal))
+	}
+	if o.SpellRatio < 1 {
+		errs = append(errs, fmt.Errorf("search: SpellRatio is %d; want at least 1", o.SpellRatio))
+	}
+	if o.SpellRebuildDelay < 0 {
+		errs = append(errs, fmt.Errorf("search: SpellRebuildDelay is %v; want at least 0", o.SpellRebuildDelay))
+	}
+	if o.MinBrandProducts < 1 {
+		errs = append(errs, fmt.Errorf("search: MinBrandProducts is %d; want at least 1", o.MinBrandProducts))
+	}
+	if o.BrandBoost > 10 || math.IsNaN(o.BrandBoost) {
+		errs = append(errs, fmt.Errorf("search: BrandBoost is %g; want at most 10", o.BrandBoost))
+	}
 	return errors.Join(errs...)
 }
 
@@ -87,6 +148,12 @@ type Engine struct {
 	panics atomic.Int64
 
 	parentCache atomic.Pointer[[]int32]
+
+	corrector   *spell.Corrector
+	spelling    atomic.Pointer[spelling]
+	spellDirty  atomic.Bool
+	spellBusy   atomic.Bool
+	spellErrors atomic.Int64
 }
 
 // New returns an empty engine.
@@ -100,6 +167,13 @@ func New(opts Options) (*Engine, error) {
 		plain: opts.Rank.Plain(),
 		dicts: index.NewDicts(),
 		sem:   make(chan struct{}, runtime.GOMAXPROCS(0)),
+	}
+	if opts.BrandBoost < 0 {
+		e.opts.BrandBoost = 0
+	}
+	var err error
+	if e.corrector, err = spell.New(opts.Spell); err != nil {
+		return nil, err
 	}
 	for range opts.Shards {
 		s, err := index.NewShard(index.Options{Rank: opts.Rank, Dicts: e.dicts, Now: opts.Now,
@@ -134,6 +208,7 @@ func (e *Engine) Upsert(ps ...*catalog.Product) error {
 		by[i] = append(by[i], p)
 	}
 	e.apply(by, nil)
+	e.spellChanged()
 	return nil
 }
 
@@ -145,6 +220,7 @@ func (e *Engine) Delete(ids ...string) error {
 		by[i] = append(by[i], id)
 	}
 	e.apply(nil, by)
+	e.spellChanged()
 	return nil
 }
 

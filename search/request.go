@@ -28,6 +28,11 @@ type Request struct {
 	// Plain scores by BM25F alone, with no business signals; used to
 	// measure what the signals add.
 	Plain bool
+	// NoSpell turns off spelling correction for this request.
+	NoSpell bool
+	// NoUnderstand turns off query understanding: the query is keywords
+	// only.
+	NoUnderstand bool
 }
 
 // Result is the answer to a Request.
@@ -43,7 +48,18 @@ type Result struct {
 	// FilterRelaxations is set when the filters left nothing: for each
 	// filter the shopper could drop, how many results would remain.
 	FilterRelaxations []Relaxation
-	Took              time.Duration
+	// DidYouMean is the whole query with its misspellings corrected, set
+	// when the correction finds more products than the query as typed.
+	DidYouMean string
+	// CorrectedFrom is the query as typed when the results are those of
+	// DidYouMean instead ("showing results for DidYouMean; search instead
+	// for CorrectedFrom").
+	CorrectedFrom string
+	// Understood is what query understanding extracted from the query
+	// (price bounds, a minimum rating, brands, colours) and applied; nil
+	// when nothing was.
+	Understood *query.Understood
+	Took       time.Duration
 }
 
 // Hit is one product on a result page.

@@ -79,6 +79,22 @@ func (e *Engine) Search(ctx context.Context, r *Request) (*Result, error) {
 	for i, s := range e.shards {
 		st.views[i] = s.View()
 	}
+	res := &Result{Page: page, PageSize: size}
+	if err := e.runQuery(ctx, st, r, r.Query, res); err != nil {
+		return nil, err
+	}
+	res, err := e.spellFallback(ctx, st, r, res)
+	if err != nil {
+		return nil, err
+	}
+	res.Took = time.Since(start)
+	return res, nil
+}
+
+// execute runs the keywords text with filter f into res, whose Page and
+// PageSize are set; brands, when the query named some, are boosted.
+func (e *Engine) execute(ctx context.Context, st *state, r *Request, text string, f *query.Filter, brands []string, res *Result) error {
+	page, size := res.Page, res.PageSize
 	ir := &st.req
 	*ir = index.Request{
 		Words:     ir.Words[:0],
@@ -93,17 +109,16 @@ func (e *Engine) Search(ctx context.Context, r *Request) (*Result, error) {
 	if r.Plain {
 		ir.Rank = &e.plain
 	}
-	e.words(st, r.Query)
+	e.words(st, text)
 	if r.Sort == query.SortRelevance && !r.Plain {
 		ir.Sponsored = len(e.opts.Rank.SponsoredSlots) + size
 	}
-	e.resolveFilter(&r.Filter, &ir.Filter)
+	e.resolveFilter(f, &ir.Filter)
 	if r.Facets {
 		e.facetAttrs(ir)
 	}
-	res := &Result{Page: page, PageSize: size}
 	if err := e.run(ctx, st); err != nil {
-		return nil, err
+		return err
 	}
 	if e.total(st) == 0 && len(ir.Words) > 1 && !r.NoRelax {
 		// Sponsored products must match every word, so a relaxed query
@@ -112,7 +127,7 @@ func (e *Engine) Search(ctx context.Context, r *Request) (*Result, error) {
 		for m := len(ir.Words) - 1; m >= 1; m-- {
 			ir.MinMatch = m
 			if err := e.run(ctx, st); err != nil {
-				return nil, err
+				return err
 			}
 			if e.total(st) > 0 {
 				res.Relaxed = true
@@ -121,19 +136,19 @@ func (e *Engine) Search(ctx context.Context, r *Request) (*Result, error) {
 		}
 	}
 	res.Total = e.total(st)
+	e.boostBrands(st, brands)
 	e.page(st, res, page, size)
 	if r.Facets {
-		res.Facets = e.facets(st, &r.Filter)
+		res.Facets = e.facets(st, f)
 	}
-	if res.Total == 0 && !r.Filter.IsZero() {
-		rel, err := e.relaxFilters(ctx, st, &r.Filter)
+	if res.Total == 0 && !f.IsZero() {
+		rel, err := e.relaxFilters(ctx, st, f)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		res.FilterRelaxations = rel
 	}
-	res.Took = time.Since(start)
-	return res, nil
+	return nil
 }
 
 func (e *Engine) run(ctx context.Context, st *state) error {

@@ -1,0 +1,392 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/index"
+	"github.com/aisle/aisle/query"
+	"github.com/aisle/aisle/spell"
+)
+
+// spelling is what the engine knows of the catalog's vocabulary, built from
+// the live products as a whole and swapped atomically: the spelling
+// dictionary, the autocomplete phrases, and the brands and colours query
+// understanding recognises.
+type spelling struct {
+	dict  *spell.Dict
+	sugg  *spell.Suggester
+	vocab vocabulary
+	built time.Time
+	took  time.Duration
+}
+
+// popularWeight is the weight of a popular query in autocomplete: it ranks
+// above all but the most common title phrases.
+const popularWeight = 200
+
+// RebuildSpelling builds the spelling dictionary, the autocomplete phrases
+// and the query-understanding vocabulary from the live products, and swaps
+// them in. Searches running meanwhile use the previous ones. After the
+// first call, Upsert and Delete schedule a rebuild in the background, at
+// most one at a time and at most once per Options.SpellRebuildDelay.
+func (e *Engine) RebuildSpelling() error {
+	start := time.Now()
+	sp, err := e.buildSpelling()
+	if err != nil {
+		return err
+	}
+	sp.took = time.Since(start)
+	e.spelling.Store(sp)
+	return nil
+}
+
+// spellChanged schedules a background rebuild once a dictionary exists.
+func (e *Engine) spellChanged() {
+	if e.spelling.Load() == nil || e.opts.NoSpell {
+		return
+	}
+	e.spellDirty.Store(true)
+	if !e.spellBusy.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer e.spellBusy.Store(false)
+		for e.spellDirty.Swap(false) {
+			time.Sleep(e.opts.SpellRebuildDelay)
+			e.spellDirty.Store(false) // changes during the wait are in this build
+			if err := e.RebuildSpelling(); err != nil {
+				e.spellErrors.Add(1)
+			}
+		}
+	}()
+}
+
+// SpellingStats describes the spelling data.
+type SpellingStats struct {
+	Words, Phrases, Brands, Colors int
+	Built                          time.Time
+	Took                           time.Duration
+}
+
+// SpellingStats returns the size of the current spelling data; all zero
+// before RebuildSpelling.
+func (e *Engine) SpellingStats() SpellingStats {
+	sp := e.spelling.Load()
+	if sp == nil {
+		return SpellingStats{}
+	}
+	return SpellingStats{Words: sp.dict.Len(), Phrases: sp.sugg.Len(), Brands: len(sp.vocab.brands),
+		Colors: len(sp.vocab.colors), Built: sp.built, Took: sp.took}
+}
+
+// textWords appends to dst the folded, unstemmed words of text, in order:
+// letters and digits only, a hyphenated word as its parts. It is the
+// spelling counterpart of query.AppendTerms, which stems.
+func textWords(dst []string, text string) []string {
+	for _, w := range query.Words(text) {
+		f := query.Fold(w.Text)
+		for part := range strings.SplitSeq(f, "-") {
+			part = strings.Map(func(r rune) rune {
+				if r == '\'' || r == '.' || r == ',' {
+					return -1
+				}
+				return r
+			}, part)
+			if part != "" && len(part) <= spell.MaxWordLen {
+				dst = append(dst, part)
+			}
+		}
+	}
+	return dst
+}
+
+func (e *Engine) buildSpelling() (*spelling, error) {
+	var (
+		df       = map[string]uint64{}
+		protect  = map[string]struct{}{}
+		brands   = map[string]*brandCount{}
+		colors   = map[string]*brandCount{}
+		phrases  = map[string]*phraseCount{}
+		words    []string
+		seen     = map[string]struct{}{}
+		seenPhr  = map[string]struct{}{}
+		products int
+	)
+	addWord := func(w string) {
+		if _, ok := seen[w]; ok {
+			return
+		}
+		seen[w] = struct{}{}
+		df[w]++
+	}
+	e.Each(func(p *catalog.Product) bool {
+		products++
+		clear(seen)
+		clear(seenPhr)
+		words = textWords(words[:0], p.Title)
+		for _, w := range words {
+			addWord(w)
+		}
+		leaf := catalog.CategorySlug(p.Category)
+		// Title phrases of one to three words that neither start nor end
+		// with a stop word.
+		for i := range words {
+			if isStopWord(words[i]) {
+				continue
+			}
+			for n := 1; n <= 3 && i+n <= len(words); n++ {
+				if isStopWord(words[i+n-1]) {
+					continue
+				}
+				ph := strings.Join(words[i:i+n], " ")
+				if _, ok := seenPhr[ph]; ok {
+					continue
+				}
+				seenPhr[ph] = struct{}{}
+				pc := phrases[ph]
+				if pc == nil {
+					pc = &phraseCount{}
+					phrases[ph] = pc
+				}
+				pc.add(leaf)
+			}
+		}
+		if p.Brand != "" {
+			bw := textWords(words[:0], p.Brand)
+			for _, w := range bw {
+				addWord(w)
+				protect[w] = struct{}{}
+			}
+			key := strings.Join(bw, " ")
+			if key != "" {
+				bc := brands[key]
+				if bc == nil {
+					bc = &brandCount{name: p.Brand}
+					brands[key] = bc
+				}
+				bc.n++
+			}
+		}
+		for _, c := range p.Category {
+			for _, w := range textWords(words[:0], c) {
+				addWord(w)
+			}
+		}
+		addColor := func(v string) {
+			if v == "" {
+				return
+			}
+			key := strings.Join(textWords(nil, v), " ")
+			if key == "" {
+				return
+			}
+			cc := colors[key]
+			if cc == nil {
+				cc = &brandCount{name: v}
+				colors[key] = cc
+			}
+			cc.n++
+		}
+		addColor(p.Attributes["color"])
+		for i := range p.Variants {
+			addColor(p.Variants[i].Attributes["color"])
+		}
+		return true
+	})
+	dict, err := spell.Build(maps.All(df), maps.Keys(protect))
+	if err != nil {
+		return nil, fmt.Errorf("search: spelling dictionary of %d products: %w", products, err)
+	}
+	sugg := spell.NewSuggester(func(yield func(spell.Phrase) bool) {
+		for ph, pc := range phrases {
+			// A phrase of several words found in one title only is noise.
+			if pc.n < 2 && strings.IndexByte(ph, ' ') >= 0 {
+				continue
+			}
+			if !yield(spell.Phrase{Text: ph, Weight: uint64(pc.n), Category: pc.cat}) {
+				return
+			}
+		}
+		for _, q := range e.opts.PopularQueries {
+			ws := textWords(nil, q)
+			if len(ws) == 0 {
+				continue
+			}
+			ph := strings.Join(ws, " ")
+			cat := ""
+			if pc := phrases[ph]; pc != nil {
+				cat = pc.cat
+			}
+			if !yield(spell.Phrase{Text: ph, Weight: popularWeight, Category: cat}) {
+				return
+			}
+		}
+	})
+	sp := &spelling{dict: dict, sugg: sugg, built: time.Now()}
+	sp.vocab.build(brands, colors, e.opts.MinBrandProducts)
+	return sp, nil
+}
+
+type brandCount struct {
+	name string
+	n    int
+}
+
+// phraseCount counts the products of a phrase and finds their most common
+// category by the Boyer-Moore majority vote, in constant space.
+type phraseCount struct {
+	n     int
+	cat   string
+	votes int
+}
+
+func (p *phraseCount) add(cat string) {
+	p.n++
+	switch {
+	case cat == p.cat:
+		p.votes++
+	case p.votes == 0:
+		p.cat, p.votes = cat, 1
+	default:
+		p.votes--
+	}
+}
+
+func isStopWord(w string) bool {
+	switch w {
+	case "for", "the", "with", "and", "of", "in", "a", "an", "to", "on", "by", "or", "x":
+		return true
+	}
+	return false
+}
+
+// spellIndex answers spell.Index from the views of one search.
+type spellIndex struct {
+	views []index.View
+	req   index.Request
+	res   index.Result
+	words [2][]string
+	idf   [2][]float64
+}
+
+func (s *spellIndex) DocFreq(w string) int {
+	t := query.Stem(w)
+	n := 0
+	for _, v := range s.views {
+		n += v.DocFreq(t)
+	}
+	return n
+}
+
+func (s *spellIndex) CoCount(a, b string) int {
+	s.words[0] = append(s.words[0][:0], query.Stem(a))
+	s.words[1] = append(s.words[1][:0], query.Stem(b))
+	s.idf[0] = append(s.idf[0][:0], 1)
+	s.idf[1] = append(s.idf[1][:0], 1)
+	s.req = index.Request{Words: s.words[:], IDF: s.idf[:], CountOnly: true, Filter: index.Filter{Category: -1}}
+	n := 0
+	for _, v := range s.views {
+		v.Search(&s.req, &s.res)
+		n += s.res.Total
+	}
+	return n
+}
+
+// correct returns q with its misspelt words replaced by their corrections,
+// and whether any was. Everything else of q is kept as typed, so the
+// corrected query reads the same to query understanding ("$20-$50").
+func (e *Engine) correct(st *state, q string) (string, bool) {
+	sp := e.spelling.Load()
+	if sp == nil || e.opts.NoSpell {
+		return "", false
+	}
+	ws := query.Words(q)
+	if len(ws) == 0 || len(ws) > e.opts.MaxWords {
+		return "", false
+	}
+	folded := make([]string, len(ws))
+	for i, w := range ws {
+		folded[i] = strings.ReplaceAll(query.Fold(w.Text), "'", "")
+	}
+	ix := &spellIndex{views: st.views}
+	c := e.corrector.Correct(sp.dict, ix, folded)
+	if c.Changed == 0 {
+		return "", false
+	}
+	var b strings.Builder
+	pos, changed := 0, false
+	for i, w := range ws {
+		at := strings.Index(q[pos:], w.Text)
+		if at < 0 {
+			return "", false // cannot happen: Text is a substring of q, in order
+		}
+		at += pos
+		b.WriteString(q[pos:at])
+		if c.Words[i] != folded[i] && !strings.ContainsAny(folded[i], "-.,") {
+			b.WriteString(c.Words[i])
+			changed = true
+		} else {
+			b.WriteString(w.Text)
+		}
+		pos = at + len(w.Text)
+	}
+	b.WriteString(q[pos:])
+	return b.String(), changed
+}
+
+// Suggest completes the prefix q to at most limit popular phrases, most
+// popular first, tolerating one typo in the last word. It answers nothing
+// before RebuildSpelling.
+func (e *Engine) Suggest(q string, limit int) []spell.Suggestion {
+	sp := e.spelling.Load()
+	if sp == nil {
+		return nil
+	}
+	ws := textWords(nil, q)
+	if len(ws) == 0 {
+		return nil
+	}
+	prefix := strings.Join(ws, " ")
+	if n := len(q); n > 0 && (q[n-1] == ' ') {
+		prefix += " " // a finished last word completes only to phrases going on
+	}
+	return sp.sugg.Suggest(prefix, limit, nil)
+}
+
+// spellFallback corrects a query that matched nothing, only some of its
+// words, or fewer than SpellMaxTotal products. The corrected query's
+// results replace those of a query that matched nothing or only some of
+// its words (CorrectedFrom is set); for a query that matched every word,
+// the correction is only offered as DidYouMean, and only when it finds
+// SpellRatio times as many products. A query that matched at least
+// SpellMaxTotal products with every word is never corrected.
+func (e *Engine) spellFallback(ctx context.Context, st *state, r *Request, res *Result) (*Result, error) {
+	if r.NoSpell || res.Total >= e.opts.SpellMaxTotal && !res.Relaxed {
+		return res, nil
+	}
+	corrected, ok := e.correct(st, r.Query)
+	if !ok {
+		return res, nil
+	}
+	alt := &Result{Page: res.Page, PageSize: res.PageSize}
+	if err := e.runQuery(ctx, st, r, corrected, alt); err != nil {
+		return nil, err
+	}
+	// Results for every word as typed are kept: the correction is only
+	// offered, and only when it finds SpellRatio times as many.
+	replace := alt.Total > 0 && (res.Total == 0 || res.Relaxed && !alt.Relaxed)
+	if !replace {
+		if !alt.Relaxed && alt.Total >= e.opts.SpellRatio*max(res.Total, 1) {
+			res.DidYouMean = corrected
+		}
+		return res, nil
+	}
+	alt.DidYouMean = corrected
+	alt.CorrectedFrom = r.Query
+	return alt, nil
+}
