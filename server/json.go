@@ -9,7 +9,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/query"
 	"github.com/aisle/aisle/search"
+	"github.com/aisle/aisle/spell"
 )
 
 // The search response is written by hand, appending to a pooled buffer:
@@ -251,6 +253,77 @@ func appendSearchResult(dst []byte, res *search.Result, priceDigits int) []byte 
 		dst = appendString(dst, r.Value)
 		dst = append(dst, `,"total":`...)
 		dst = strconv.AppendInt(dst, int64(r.Total), 10)
+		dst = append(dst, '}')
+	}
+	dst = append(dst, ']')
+	if res.DidYouMean != "" {
+		dst = append(dst, `,"did_you_mean":`...)
+		dst = appendString(dst, res.DidYouMean)
+	}
+	if res.CorrectedFrom != "" {
+		dst = append(dst, `,"corrected_from":`...)
+		dst = appendString(dst, res.CorrectedFrom)
+	}
+	if u := res.Understood; u != nil {
+		dst = append(dst, `,"understood":`...)
+		dst = appendUnderstood(dst, u)
+	}
+	return append(dst, '}')
+}
+
+// appendUnderstood appends what query understanding applied, as the
+// storefront shows it in removable chips: {"price_min":20,"price_max":50,
+// "rating_min":4,"brand":["Sony"],"color":["Black"]}, each key only when
+// set. Prices are in major units, as typed.
+func appendUnderstood(dst []byte, u *query.Understood) []byte {
+	dst = append(dst, '{')
+	if u.HasPriceMin {
+		dst = appendKey(dst, "price_min")
+		dst = appendFloat(dst, u.PriceMin)
+	}
+	if u.HasPriceMax {
+		dst = appendKey(dst, "price_max")
+		dst = appendFloat(dst, u.PriceMax)
+	}
+	if u.RatingMin > 0 {
+		dst = appendKey(dst, "rating_min")
+		dst = appendFloat(dst, u.RatingMin)
+	}
+	for _, l := range [...]struct {
+		key string
+		vs  []string
+	}{{"brand", u.Brands}, {"color", u.Colors}} {
+		if len(l.vs) == 0 {
+			continue
+		}
+		dst = appendKey(dst, l.key)
+		dst = append(dst, '[')
+		for i, v := range l.vs {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, v)
+		}
+		dst = append(dst, ']')
+	}
+	return append(dst, '}')
+}
+
+// appendSuggestions appends the answer of /api/v1/suggest:
+// {"suggestions":[{"text":...,"category":...}]}, the category only when
+// known.
+func appendSuggestions(dst []byte, ss []spell.Suggestion) []byte {
+	dst = append(dst, `{"suggestions":[`...)
+	for i := range ss {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"text":`...)
+		dst = appendString(dst, ss[i].Text)
+		if ss[i].Category != "" {
+			dst = append(dst, `,"category":`...)
+			dst = appendString(dst, ss[i].Category)
+		}
 		dst = append(dst, '}')
 	}
 	return append(dst, "]}"...)

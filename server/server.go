@@ -13,6 +13,7 @@ import (
 
 	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/search"
+	"github.com/aisle/aisle/spell"
 	"github.com/valyala/fasthttp"
 )
 
@@ -23,6 +24,12 @@ type Engine interface {
 	Search(ctx context.Context, r *search.Request) (*search.Result, error)
 	Product(id string) (*catalog.Product, bool)
 	Stats() search.Stats
+}
+
+// Suggester is the optional interface of an Engine that answers
+// autocomplete; /api/v1/suggest answers 404 for an engine without it.
+type Suggester interface {
+	Suggest(q string, limit int) []spell.Suggestion
 }
 
 // Options configure a Server. The zero value of a field means its default.
@@ -177,16 +184,18 @@ func (l fasthttpLogger) Printf(format string, args ...any) { l.f("server: "+form
 const (
 	epSearch = iota
 	epProduct
+	epSuggest
 	epHealthz
 	epMetrics
 	epOther
 	numEndpoints
 )
 
-var endpointNames = [numEndpoints]string{"search", "product", "healthz", "metrics", "other"}
+var endpointNames = [numEndpoints]string{"search", "product", "suggest", "healthz", "metrics", "other"}
 
 const (
 	searchPath     = "/api/v1/products/search"
+	suggestPath    = "/api/v1/suggest"
 	productsPrefix = "/api/v1/products/"
 )
 
@@ -203,6 +212,8 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	switch {
 	case string(path) == searchPath:
 		ep = epSearch
+	case string(path) == suggestPath:
+		ep = epSuggest
 	case string(path) == "/healthz":
 		ep = epHealthz
 	case string(path) == "/metrics":
@@ -233,6 +244,8 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.search(ctx)
 	case epProduct:
 		s.product(ctx, string(path[len(productsPrefix):]))
+	case epSuggest:
+		s.suggest(ctx)
 	case epHealthz:
 		s.healthz(ctx)
 	case epMetrics:

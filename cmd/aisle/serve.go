@@ -37,7 +37,7 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	eng, err := search.New(search.Options{Shards: cfg.shards})
+	eng, err := search.New(search.Options{Shards: cfg.shards, PopularQueries: popularQueries()})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -99,10 +99,34 @@ func load(eng *search.Engine, stderr io.Writer) error {
 		return fmt.Errorf("serve: indexing %d products: %w", len(ps), err)
 	}
 	built := time.Now()
+	if err := eng.RebuildSpelling(); err != nil {
+		return fmt.Errorf("serve: building the spelling data: %w", err)
+	}
+	ss := eng.SpellingStats()
+	fmt.Fprintf(stderr, "aisle: spelling data: %d words, %d autocomplete phrases, %d brands, %d colours in %.1f s\n",
+		ss.Words, ss.Phrases, ss.Brands, ss.Colors, ss.Took.Seconds())
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	fmt.Fprintf(stderr, "aisle: loaded %d products in %.1f s (decode %.1f s, index %.1f s; heap %d MiB)\n",
 		len(ps), built.Sub(start).Seconds(), decoded.Sub(start).Seconds(), built.Sub(decoded).Seconds(), ms.HeapAlloc>>20)
 	return nil
+}
+
+// popularQueries are the judged Icecat queries, offered by autocomplete as
+// the store's popular searches; none when they cannot be read.
+func popularQueries() []string {
+	js, err := corpora.IcecatJudgments()
+	if err != nil {
+		return nil
+	}
+	var qs []string
+	seen := map[string]bool{}
+	for _, j := range js {
+		if !seen[j.Query] {
+			seen[j.Query] = true
+			qs = append(qs, j.Query)
+		}
+	}
+	return qs
 }
