@@ -47,7 +47,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchConfig, error) {
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the generated query log and scale catalogs")
 	fs.StringVar(&c.scale, "scale", "", "comma-separated catalog `sizes` to grow the catalog to, e.g. 100k,1m")
 	fs.IntVar(&c.scalePeers, "scale-peers", 0, "also measure the peers at scale sizes up to this many products")
-	fs.BoolVar(&c.http, "http", false, "also load 'aisle serve' over loopback from a separate process")
+	fs.BoolVar(&c.http, "http", false, "also load 'aisle serve' over loopback from a separate process (not implemented yet: fails after the other workloads)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `file`")
 	if err := fs.Parse(args); err != nil {
 		return c, err
