@@ -1,0 +1,393 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/aisle/aisle/catalog"
+)
+
+// Sink receives the products that changed in a batch: the products to put
+// in the index, whole and immutable, and the ids to take out. cmd/ wires it
+// to the search engine.
+type Sink interface {
+	Apply(upserts []*catalog.Product, deletes []string) error
+}
+
+// Options configure a Consumer.
+type Options struct {
+	Brokers []string
+	// Group and InstanceID are the consumer group and this member's
+	// static id: a restarted member gets its partitions back at once
+	// instead of after the session timeout.
+	Group      string
+	InstanceID string
+	// Dir holds the partition logs.
+	Dir string
+	// Partitions is the partition count of the catalog topics, which is
+	// the engine's shard count.
+	Partitions int
+	Sink       Sink
+	// MaxPoll bounds the records handled per poll.
+	MaxPoll int
+	// CompactBytes is the log size past which a partition log is
+	// rewritten as one snapshot entry (when it is also twice its last
+	// snapshot).
+	CompactBytes   int64
+	FetchMaxWait   time.Duration
+	SessionTimeout time.Duration
+	Logf           func(format string, args ...any)
+}
+
+func (o *Options) ensureDefaults() {
+	if o.Group == "" {
+		o.Group = "aisle-indexer"
+	}
+	if o.InstanceID == "" {
+		o.InstanceID = "aisle-indexer-0"
+	}
+	if o.MaxPoll == 0 {
+		o.MaxPoll = 5000
+	}
+	if o.CompactBytes == 0 {
+		o.CompactBytes = 64 << 20
+	}
+	if o.FetchMaxWait == 0 {
+		o.FetchMaxWait = 100 * time.Millisecond
+	}
+	if o.SessionTimeout == 0 {
+		o.SessionTimeout = 10 * time.Second
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+}
+
+// Validate lists every problem with o.
+func (o *Options) Validate() error {
+	var errs []error
+	if len(o.Brokers) == 0 {
+		errs = append(errs, errors.New("ingest: no brokers"))
+	}
+	if o.Dir == "" {
+		errs = append(errs, errors.New("ingest: Dir is empty"))
+	}
+	if o.Partitions < 1 {
+		errs = append(errs, fmt.Errorf("ingest: Partitions is %d; want at least 1", o.Partitions))
+	}
+	if o.Sink == nil {
+		errs = append(errs, errors.New("ingest: Sink is nil"))
+	}
+	return errors.Join(errs...)
+}
+
+// Stats are the consumer's counters since it started.
+type Stats struct {
+	Applied, Stale, Duplicates, DeadLettered, Batches int64
+	// Offsets are the next offsets applied, by topic and partition.
+	Offsets map[string]map[int32]int64
+}
+
+// Consumer applies catalog events to the Sink. Run it once.
+type Consumer struct {
+	opts  Options
+	parts []*partition
+
+	applied, stale, dups, dead, batches atomic.Int64
+}
+
+// partition is the state, log and offsets of one partition number. Only
+// its worker touches st and log; offsets is read by Stats under mu.
+type partition struct {
+	n       int32
+	st      *state
+	log     *plog
+	mu      sync.Mutex
+	offsets map[string]int64 // topic -> next offset, as durable in the log
+	snap    int64            // log size after the last compaction
+}
+
+// New opens the partition logs in opts.Dir, replays them and hands every
+// product they hold to the Sink, so the index is whole before consuming
+// resumes where the logs end.
+func New(opts Options) (*Consumer, error) {
+	opts.ensureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Consumer{opts: opts}
+	for p := range int32(opts.Partitions) {
+		st := newState()
+		l, offs, err := openLog(opts.Dir, p, st)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		pt := &partition{n: p, st: st, log: l, offsets: offs, snap: l.size}
+		c.parts = append(c.parts, pt)
+		var ups []*catalog.Product
+		var dels []string
+		for id, r := range st.recs {
+			if e := r.effective(); e != nil {
+				ups = append(ups, e)
+			} else {
+				dels = append(dels, id)
+			}
+		}
+		if err := opts.Sink.Apply(ups, dels); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("ingest: applying partition %d's log to the sink: %w", p, err)
+		}
+	}
+	return c, nil
+}
+
+// Close closes the partition logs.
+func (c *Consumer) Close() error {
+	var errs []error
+	for _, p := range c.parts {
+		errs = append(errs, p.log.close())
+	}
+	return errors.Join(errs...)
+}
+
+// Stats returns the counters and applied offsets.
+func (c *Consumer) Stats() Stats {
+	s := Stats{
+		Applied: c.applied.Load(), Stale: c.stale.Load(), Duplicates: c.dups.Load(),
+		DeadLettered: c.dead.Load(), Batches: c.batches.Load(),
+		Offsets: map[string]map[int32]int64{},
+	}
+	for _, p := range c.parts {
+		p.mu.Lock()
+		for t, o := range p.offsets {
+			if s.Offsets[t] == nil {
+				s.Offsets[t] = map[int32]int64{}
+			}
+			s.Offsets[t][p.n] = o
+		}
+		p.mu.Unlock()
+	}
+	return s
+}
+
+// CaughtUp reports whether every partition has applied at least the given
+// end offsets (from EndOffsets).
+func (c *Consumer) CaughtUp(ends map[string]map[int32]int64) bool {
+	st := c.Stats()
+	for t, ps := range ends {
+		for p, end := range ps {
+			if end > 0 && st.Offsets[t][p] < end {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Run consumes until ctx ends.
+func (c *Consumer) Run(ctx context.Context) error {
+	o := &c.opts
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(o.Brokers...),
+		kgo.ConsumerGroup(o.Group),
+		kgo.InstanceID(o.InstanceID),
+		kgo.ConsumeTopics(CatalogTopics...),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.AdjustFetchOffsetsFn(c.adjust),
+		kgo.FetchMaxWait(o.FetchMaxWait),
+		kgo.SessionTimeout(o.SessionTimeout),
+		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
+	)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	// Polling blocks rebalances until AllowRebalance; a plain Close, which
+	// leaves the group, would wait for one forever.
+	defer cl.CloseAllowingRebalance()
+	for {
+		fs := cl.PollRecords(ctx, o.MaxPoll)
+		if fs.IsClientClosed() || ctx.Err() != nil {
+			return nil
+		}
+		fs.EachError(func(t string, p int32, err error) {
+			if !errors.Is(err, context.Canceled) {
+				o.Logf("ingest: fetch %s/%d: %v", t, p, err)
+			}
+		})
+		byPart := map[int32][]*kgo.Record{}
+		fs.EachRecord(func(r *kgo.Record) {
+			byPart[r.Partition] = append(byPart[r.Partition], r)
+		})
+		if len(byPart) > 0 {
+			var wg sync.WaitGroup
+			errs := make([]error, len(c.parts))
+			for pn, recs := range byPart {
+				if int(pn) >= len(c.parts) {
+					o.Logf("ingest: partition %d beyond the %d the index has; skipped", pn, len(c.parts))
+					continue
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs[pn] = c.parts[pn].apply(ctx, c, cl, recs)
+				}()
+			}
+			wg.Wait()
+			if err := errors.Join(errs...); err != nil {
+				// The logs hold what was applied; the failed batch
+				// is consumed again after a restart.
+				cl.AllowRebalance()
+				return err
+			}
+			// The logs are authoritative; a failed commit only
+			// means a restarted consumer re-reads from the log's
+			// offsets, which the adjust function does anyway.
+			if err := cl.CommitUncommittedOffsets(ctx); err != nil && ctx.Err() == nil {
+				o.Logf("ingest: commit: %v", err)
+			}
+			c.batches.Add(1)
+		}
+		cl.AllowRebalance()
+	}
+}
+
+// adjust replaces the group's committed offsets with the ones recorded in
+// the partition logs: the index state is what they describe.
+func (c *Consumer) adjust(_ context.Context, offs map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	for t, ps := range offs {
+		for p := range ps {
+			if int(p) >= len(c.parts) {
+				continue
+			}
+			pt := c.parts[p]
+			pt.mu.Lock()
+			next, ok := pt.offsets[t]
+			pt.mu.Unlock()
+			if ok {
+				ps[p] = kgo.NewOffset().At(next).WithEpoch(-1)
+			} else {
+				ps[p] = kgo.NewOffset().AtStart()
+			}
+		}
+	}
+	return offs, nil
+}
+
+// apply decodes and applies one partition's records, makes the result
+// durable in the log, and hands the changed products to the Sink.
+func (p *partition) apply(ctx context.Context, c *Consumer, cl *kgo.Client, recs []*kgo.Record) error {
+	changed := map[string]bool{}
+	next := map[string]int64{}
+	for _, r := range recs {
+		next[r.Topic] = r.Offset + 1
+		id, o, err := p.event(r)
+		if err != nil {
+			if err := deadLetter(ctx, cl, r, err); err != nil {
+				return err
+			}
+			c.dead.Add(1)
+			continue
+		}
+		switch o {
+		case applied:
+			c.applied.Add(1)
+			changed[id] = true
+		case stale:
+			c.stale.Add(1)
+		case duplicate:
+			c.dups.Add(1)
+		}
+	}
+	p.mu.Lock()
+	offsets := make(map[string]int64, len(p.offsets)+len(next))
+	for t, o := range p.offsets {
+		offsets[t] = o
+	}
+	p.mu.Unlock()
+	for t, o := range next {
+		offsets[t] = o
+	}
+	e := entry{Offsets: offsets}
+	var ups []*catalog.Product
+	var dels []string
+	for id := range changed {
+		r := p.st.recs[id]
+		e.Records = append(e.Records, r)
+		if eff := r.effective(); eff != nil {
+			ups = append(ups, eff)
+		} else {
+			dels = append(dels, id)
+		}
+	}
+	if err := p.log.append(&e); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.offsets = offsets
+	p.mu.Unlock()
+	if err := c.opts.Sink.Apply(ups, dels); err != nil {
+		return fmt.Errorf("ingest: sink: %w", err)
+	}
+	if p.log.size > c.opts.CompactBytes && p.log.size > 2*p.snap {
+		if err := p.log.compact(p.st, offsets); err != nil {
+			return err
+		}
+		p.snap = p.log.size
+	}
+	return nil
+}
+
+// event decodes r and applies it to the partition's state.
+func (p *partition) event(r *kgo.Record) (string, outcome, error) {
+	switch r.Topic {
+	case TopicProducts:
+		e, err := catalog.DecodeProductEvent(r.Key, r.Value)
+		if err != nil {
+			return "", 0, err
+		}
+		return e.ID, p.st.product(&e), nil
+	case TopicPrices:
+		e, err := catalog.DecodePriceEvent(r.Key, r.Value)
+		if err != nil {
+			return "", 0, err
+		}
+		return e.ProductID, p.st.price(&e), nil
+	case TopicInventory:
+		e, err := catalog.DecodeInventoryEvent(r.Key, r.Value)
+		if err != nil {
+			return "", 0, err
+		}
+		return e.ProductID, p.st.inventory(&e), nil
+	}
+	return "", 0, fmt.Errorf("ingest: unexpected topic %q", r.Topic)
+}
+
+// deadLetter writes r to its topic's dead-letter topic, synchronously, with
+// where it came from and why, before its offset may move on.
+func deadLetter(ctx context.Context, cl *kgo.Client, r *kgo.Record, cause error) error {
+	dl := &kgo.Record{
+		Topic: DLQ(r.Topic),
+		Key:   r.Key,
+		Value: r.Value,
+		Headers: []kgo.RecordHeader{
+			{Key: "source_topic", Value: []byte(r.Topic)},
+			{Key: "source_partition", Value: []byte(strconv.Itoa(int(r.Partition)))},
+			{Key: "source_offset", Value: []byte(strconv.FormatInt(r.Offset, 10))},
+			{Key: "error", Value: []byte(cause.Error())},
+		},
+	}
+	if err := cl.ProduceSync(ctx, dl).FirstErr(); err != nil {
+		return fmt.Errorf("ingest: dead-lettering %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err)
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/aisle/aisle/catalog"
+)
+
+// NewProducer returns a client for publishing catalog events: idempotent,
+// acks from all replicas, and Kafka's murmur2 key partitioner, so a
+// product's events land in partition murmur2(id) mod n, the index shard of
+// the product.
+func NewProducer(brokers []string, opts ...kgo.Opt) (*kgo.Client, error) {
+	base := []kgo.Opt{
+		kgo.SeedBrokers(brokers...),
+		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerBatchMaxBytes(4 << 20),
+	}
+	cl, err := kgo.NewClient(append(base, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: producer: %w", err)
+	}
+	return cl, nil
+}
+
+// ProductRecord returns the catalog.products record of p at p.Version.
+func ProductRecord(p *catalog.Product) (*kgo.Record, error) {
+	v, err := json.Marshal(catalog.ProductEvent{Schema: catalog.SchemaVersion, ID: p.ID, Version: p.Version, Product: p})
+	if err != nil {
+		return nil, fmt.Errorf("ingest: encoding product %s: %w", p.ID, err)
+	}
+	return &kgo.Record{Topic: TopicProducts, Key: []byte(p.ID), Value: v}, nil
+}
+
+// TombstoneRecord returns the versioned tombstone of product id.
+func TombstoneRecord(id string, version uint64) *kgo.Record {
+	v, _ := json.Marshal(catalog.ProductEvent{Schema: catalog.SchemaVersion, ID: id, Version: version, Deleted: true})
+	return &kgo.Record{Topic: TopicProducts, Key: []byte(id), Value: v}
+}
+
+// PriceRecord returns the catalog.prices record of e.
+func PriceRecord(e catalog.PriceEvent) *kgo.Record {
+	e.Schema = catalog.SchemaVersion
+	v, _ := json.Marshal(e)
+	return &kgo.Record{Topic: TopicPrices, Key: []byte(e.ProductID), Value: v}
+}
+
+// InventoryRecord returns the catalog.inventory record of e.
+func InventoryRecord(e catalog.InventoryEvent) *kgo.Record {
+	e.Schema = catalog.SchemaVersion
+	v, _ := json.Marshal(e)
+	return &kgo.Record{Topic: TopicInventory, Key: []byte(e.ProductID), Value: v}
+}
+
+// PublishProducts publishes ps to catalog.products, synchronously, in
+// batches, and returns the number published.
+func PublishProducts(ctx context.Context, cl *kgo.Client, ps []*catalog.Product) (int, error) {
+	const batch = 5000
+	n := 0
+	recs := make([]*kgo.Record, 0, batch)
+	for i := 0; i < len(ps); i += batch {
+		recs = recs[:0]
+		for _, p := range ps[i:min(i+batch, len(ps))] {
+			r, err := ProductRecord(p)
+			if err != nil {
+				return n, err
+			}
+			recs = append(recs, r)
+		}
+		if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+			return n, fmt.Errorf("ingest: publishing products: %w", err)
+		}
+		n += len(recs)
+	}
+	return n, nil
+}
+
+// Bootstrap publishes ps as product events when the products topic is
+// empty, as on the first start of the embedded broker, and reports whether
+// it did.
+func Bootstrap(ctx context.Context, cl *kgo.Client, ps []*catalog.Product) (bool, error) {
+	ends, err := EndOffsets(ctx, cl, TopicProducts)
+	if err != nil {
+		return false, err
+	}
+	for _, o := range ends[TopicProducts] {
+		if o > 0 {
+			return false, nil
+		}
+	}
+	if _, err := PublishProducts(ctx, cl, ps); err != nil {
+		return false, err
+	}
+	return true, nil
+}
