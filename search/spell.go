@@ -177,6 +177,9 @@ func (e *Engine) buildSpelling() (*spelling, error) {
 				addWord(w)
 			}
 		}
+		for _, w := range textWords(words[:0], p.Description) {
+			addWord(w)
+		}
 		addColor := func(v string) {
 			if v == "" {
 				return

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/blevesearch/vellum"
-	"github.com/blevesearch/vellum/levenshtein"
 )
 
 // Index is what a Corrector needs to know of the catalog beyond the words
@@ -79,12 +79,17 @@ func (o *Options) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Corrector corrects words against a Dict. It holds the Levenshtein
-// automaton builders, which take milliseconds to make: make one Corrector
-// and share it.
+// Corrector corrects words against a Dict. It is safe for concurrent use
+// and pools the memory of its automata: make one and share it.
 type Corrector struct {
-	opts Options
-	lev  [3]*levenshtein.LevenshteinAutomatonBuilder // by distance; transpositions count 1
+	opts     Options
+	automata sync.Pool // *lookup
+}
+
+// lookup is the reusable memory of one candidate search.
+type lookup struct {
+	aut damerau
+	it  vellum.FSTIterator
 }
 
 // New returns a Corrector.
@@ -94,13 +99,7 @@ func New(opts Options) (*Corrector, error) {
 		return nil, err
 	}
 	c := &Corrector{opts: opts}
-	for d := uint8(1); d <= 2; d++ {
-		b, err := levenshtein.NewLevenshteinAutomatonBuilder(d, true)
-		if err != nil {
-			return nil, fmt.Errorf("spell: levenshtein automaton of distance %d: %w", d, err)
-		}
-		c.lev[d] = b
-	}
+	c.automata.New = func() any { return new(lookup) }
 	return c, nil
 }
 
@@ -133,33 +132,49 @@ func (c *Corrector) Candidates(d *Dict, word string, dst []Candidate) []Candidat
 	if edits == 0 || len(word) > MaxWordLen {
 		return dst
 	}
-	dfa, err := c.lev[edits].BuildDfa(word, uint8(edits))
-	if err != nil {
-		return dst
-	}
-	it, err := d.fst.Search(dfa, nil, nil)
+	a := c.automata.Get().(*lookup)
+	defer c.automata.Put(a)
 	start := len(dst)
-	for err == nil {
-		k, f := it.Current()
-		if string(k) != word {
-			// The automaton measures Damerau distance already; confirm
-			// with ours and weigh by the typist's likely slips.
-			// A word with a digit is a model number: never offered for
-			// a typed word without one.
-			if dist := distance(word, string(k), false); dist <= float64(edits) && (!hasDigit(string(k)) || hasDigit(word)) {
-				cost := Cost(word, string(k))
-				dst = append(dst, Candidate{Word: string(k), Freq: f, Dist: int(dist), Cost: cost, Score: score(cost, f)})
+	// One edit first: most typos are one, and its walk is several times
+	// cheaper. Two edits only when one finds no word in KnownFreq products.
+	for e := 1; e <= edits; e++ {
+		dst = c.search(a, d, word, e, dst[:start])
+		for _, cd := range dst[start:] {
+			if cd.Freq >= uint64(c.opts.KnownFreq) {
+				e = edits
+				break
 			}
 		}
-		err = it.Next()
-	}
-	if err != nil && !errors.Is(err, vellum.ErrIteratorDone) {
-		return dst[:start]
 	}
 	cs := dst[start:]
 	slices.SortFunc(cs, byScore)
 	if len(cs) > c.opts.MaxCandidates {
 		dst = dst[:start+c.opts.MaxCandidates]
+	}
+	return dst
+}
+
+// search appends the words within edits of word, in dictionary order.
+func (c *Corrector) search(a *lookup, d *Dict, word string, edits int, dst []Candidate) []Candidate {
+	a.aut.reset(word, edits)
+	start := len(dst)
+	err := a.it.Reset(d.fst, nil, nil, &a.aut)
+	for err == nil {
+		k, f := a.it.Current()
+		if string(k) != word {
+			// The automaton counts byte edits; confirm with the rune
+			// distance and weigh by the typist's likely slips. A word
+			// with a digit is a model number: never offered for a
+			// typed word without one.
+			if dist := distance(word, string(k), false); dist <= float64(edits) && (!hasDigit(string(k)) || hasDigit(word)) {
+				cost := Cost(word, string(k))
+				dst = append(dst, Candidate{Word: string(k), Freq: f, Dist: int(dist), Cost: cost, Score: score(cost, f)})
+			}
+		}
+		err = a.it.Next()
+	}
+	if err != nil && !errors.Is(err, vellum.ErrIteratorDone) {
+		return dst[:start]
 	}
 	return dst
 }
@@ -226,6 +241,18 @@ func (c *Corrector) Correct(d *Dict, ix Index, words []string) Correction {
 		typed := d.Freq(w)
 		if ix != nil {
 			typed = max(typed, uint64(ix.DocFreq(w)))
+		}
+		if typed > 0 {
+			// A word of the catalog, if misspelt there too, is only
+			// corrected within one edit.
+			n := 0
+			for _, cd := range cands {
+				if cd.Dist <= 1 {
+					cands[n] = cd
+					n++
+				}
+			}
+			cands = cands[:n]
 		}
 		best, bestScore := -1, math.Inf(-1)
 		for k := range cands {

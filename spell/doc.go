@@ -1,8 +1,9 @@
 // Package spell is the spelling side of search: a dictionary of the
 // catalog's words with their document frequencies, held in a vellum FST;
-// term correction through Levenshtein automata, scored by edit distance,
-// keyboard adjacency, frequency and co-occurrence; and Suggester, the
-// typo-tolerant prefix completion behind autocomplete.
+// term correction through a Damerau-Levenshtein automaton walked over the
+// FST, scored by edit distance, keyboard adjacency, frequency and
+// co-occurrence; and Suggester, the typo-tolerant prefix completion behind
+// autocomplete.
 //
 // The package knows nothing of the index or the analyzer: callers feed it
 // folded words (lower case, accents removed, unstemmed) as
