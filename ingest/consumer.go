@@ -122,38 +122,56 @@ func New(opts Options) (*Consumer, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Consumer{opts: opts}
+	c := &Consumer{opts: opts, parts: make([]*partition, opts.Partitions)}
+	// Partitions replay in parallel: each owns its log and state.
+	errs := make([]error, opts.Partitions)
+	var wg sync.WaitGroup
 	for p := range int32(opts.Partitions) {
-		st := newState()
-		l, offs, err := openLog(opts.Dir, p, st)
-		if err != nil {
-			c.Close()
-			return nil, err
-		}
-		pt := &partition{n: p, st: st, log: l, offsets: offs, snap: l.size}
-		c.parts = append(c.parts, pt)
-		var ups []*catalog.Product
-		var dels []string
-		for id, r := range st.recs {
-			if e := r.effective(); e != nil {
-				ups = append(ups, e)
-			} else {
-				dels = append(dels, id)
-			}
-		}
-		if err := opts.Sink.Apply(ups, dels); err != nil {
-			c.Close()
-			return nil, fmt.Errorf("ingest: applying partition %d's log to the sink: %w", p, err)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.parts[p], errs[p] = replay(&opts, p)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		c.Close()
+		return nil, err
 	}
 	return c, nil
+}
+
+// replay opens partition p's log and hands what it holds to the Sink.
+func replay(opts *Options, p int32) (*partition, error) {
+	st := newState()
+	l, offs, err := openLog(opts.Dir, p, st)
+	if err != nil {
+		return nil, err
+	}
+	pt := &partition{n: p, st: st, log: l, offsets: offs, snap: l.size}
+	var ups []*catalog.Product
+	var dels []string
+	for id, r := range st.recs {
+		if e := r.effective(); e != nil {
+			ups = append(ups, e)
+		} else {
+			dels = append(dels, id)
+		}
+	}
+	if err := opts.Sink.Apply(ups, dels); err != nil {
+		l.close()
+		return nil, fmt.Errorf("ingest: applying partition %d's log to the sink: %w", p, err)
+	}
+	return pt, nil
 }
 
 // Close closes the partition logs.
 func (c *Consumer) Close() error {
 	var errs []error
 	for _, p := range c.parts {
-		errs = append(errs, p.log.close())
+		if p != nil {
+			errs = append(errs, p.log.close())
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -332,12 +350,14 @@ func (p *partition) apply(ctx context.Context, c *Consumer, cl *kgo.Client, recs
 	if err := p.log.append(&e); err != nil {
 		return err
 	}
-	p.mu.Lock()
-	p.offsets = offsets
-	p.mu.Unlock()
 	if err := c.opts.Sink.Apply(ups, dels); err != nil {
 		return fmt.Errorf("ingest: sink: %w", err)
 	}
+	// Only now are the events visible in the Sink: Stats and CaughtUp
+	// report them as applied.
+	p.mu.Lock()
+	p.offsets = offsets
+	p.mu.Unlock()
 	if p.log.size > c.opts.CompactBytes && p.log.size > 2*p.snap {
 		if err := p.log.compact(p.st, offsets); err != nil {
 			return err

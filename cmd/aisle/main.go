@@ -30,7 +30,7 @@ func main() {
 	}
 }
 
-const usage = `usage: aisle serve [--addr HOST:PORT] [--data DIR] [--shards N]`
+const usage = `usage: aisle serve [--addr HOST:PORT] [--data DIR] [--shards N] [--brokers HOST:PORT,...] [--kafka-port N] [--no-kafka]`
 
 // run runs the subcommand named by args[0] until ctx ends.
 func run(ctx context.Context, args []string, stderr io.Writer) error {
@@ -63,6 +63,13 @@ type serveConfig struct {
 	// cpuProfile, when set, is a file to write a CPU profile of the whole
 	// run to.
 	cpuProfile string
+	// brokers names a Kafka cluster; empty starts the embedded broker on
+	// kafkaPort (0 picks a free port).
+	brokers   string
+	kafkaPort int
+	// noKafka loads the shipped store straight into the index, with no
+	// broker: the quickest start, for benchmarks.
+	noKafka bool
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -73,6 +80,9 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&cfg.data, "data", "./data", "data `directory`, created if missing")
 	fs.IntVar(&cfg.shards, "shards", 8, "number of index shards")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `file`")
+	fs.StringVar(&cfg.brokers, "brokers", "", "Kafka `host:port` list; empty runs the embedded broker")
+	fs.IntVar(&cfg.kafkaPort, "kafka-port", 0, "loopback `port` of the embedded broker; 0 picks a free one")
+	fs.BoolVar(&cfg.noKafka, "no-kafka", false, "load the shipped store directly, with no broker and no ingest")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

@@ -19,7 +19,7 @@ import (
 
 func TestParseServeFlags(t *testing.T) {
 	cfg, err := parseServeFlags(nil, io.Discard)
-	if err != nil || cfg != (serveConfig{addr: "127.0.0.1:8080", data: "./data", shards: 8}) {
+	if err != nil || cfg != (serveConfig{addr: "127.0.0.1:8080", data: "./data", shards: 8, kafkaPort: 0}) {
 		t.Errorf("defaults: %+v, %v", cfg, err)
 	}
 	cfg, err = parseServeFlags([]string{"--addr", "127.0.0.1:0", "--data", "/tmp/x", "--shards", "3"}, io.Discard)
@@ -41,16 +41,30 @@ func TestParseServeFlags(t *testing.T) {
 
 // TestServe builds the real binary, serves the shipped store on a loopback
 // port and speaks HTTP to it.
-func TestServe(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary over the whole store")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "aisle")
+// aisle is a running `aisle serve` process.
+type aisle struct {
+	base   string // http://host:port
+	broker string // the embedded broker's address
+	log    *syncBuffer
+	cmd    *exec.Cmd
+	exited chan error
+}
+
+// buildAisle builds the binary once per test.
+func buildAisle(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "aisle")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "--shards", "4")
+	return bin
+}
+
+// startAisle runs `aisle serve` on data and waits, bounded, until
+// /healthz answers 200.
+func startAisle(t *testing.T, bin, data string) *aisle {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data, "--shards", "4")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -58,34 +72,34 @@ func TestServe(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	var log syncBuffer
+	a := &aisle{cmd: cmd, log: &syncBuffer{}, exited: make(chan error, 1)}
 	addrc := make(chan string, 1)
+	brokerc := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
-			log.WriteString(line + "\n")
-			if a, ok := strings.CutPrefix(line, "aisle: listening on "); ok {
-				addrc <- a
+			a.log.WriteString(line + "\n")
+			if v, ok := strings.CutPrefix(line, "aisle: listening on "); ok {
+				addrc <- v
+			}
+			if v, ok := strings.CutPrefix(line, "aisle: embedded Kafka broker on "); ok {
+				brokerc <- strings.Fields(v)[0]
 			}
 		}
-		exited <- cmd.Wait()
+		a.exited <- cmd.Wait()
 	}()
 	t.Cleanup(func() { cmd.Process.Kill() }) // fails harmlessly once it has exited
-
-	var base string
 	select {
-	case base = <-addrc:
-	case err := <-exited:
-		t.Fatalf("aisle exited before listening: %v\n%s", err, log.String())
+	case a.base = <-addrc:
+	case err := <-a.exited:
+		t.Fatalf("aisle exited before listening: %v\n%s", err, a.log.String())
 	case <-time.After(30 * time.Second):
 		t.Fatal("aisle did not print its address within 30 s")
 	}
-
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for {
-		code, _ := httpGet(t, base+"/healthz")
+		code, _ := httpGet(t, a.base+"/healthz")
 		if code == 200 {
 			break
 		}
@@ -93,27 +107,73 @@ func TestServe(t *testing.T) {
 			t.Fatalf("/healthz answered %d while loading", code)
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("/healthz not 200 within 60 s")
+			t.Fatalf("/healthz not 200 within 90 s\n%s", a.log.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	select {
+	case a.broker = <-brokerc:
+	default:
+	}
+	return a
+}
 
+// stop sends SIGTERM and checks a clean exit.
+func (a *aisle) stop(t *testing.T) {
+	t.Helper()
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-a.exited:
+		if err != nil {
+			t.Errorf("aisle exited with %v after SIGTERM\n%s", err, a.log.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("aisle did not exit within 15 s of SIGTERM\n%s", a.log.String())
+	}
+}
+
+type searchResult struct {
+	Results []struct {
+		ProductID string `json:"product_id"`
+		Title     string `json:"title"`
+	} `json:"results"`
+	Total int `json:"total"`
+}
+
+func searchHTTP(t *testing.T, base, q string) searchResult {
+	t.Helper()
+	code, body := httpGet(t, base+"/api/v1/products/search?facets=false&page_size=5&q="+url.QueryEscape(q))
+	if code != 200 {
+		t.Fatalf("search %q: %d %s", q, code, body)
+	}
+	var r searchResult
+	if err := json.Unmarshal(body, &r); err != nil {
+		t.Fatalf("search %q: %v: %s", q, err, body)
+	}
+	return r
+}
+
+// TestServe starts the real binary on a fresh data directory: the store
+// goes through the embedded Kafka broker into the index; it answers search,
+// the product page and a 400; an event produced by an independent Kafka
+// client (Debian's kcat, where installed) becomes searchable; and a restart
+// on the same directory rebuilds the index from the ingest logs without
+// publishing the store again.
+func TestServe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary over the whole store")
+	}
+	bin := buildAisle(t)
+	data := filepath.Join(t.TempDir(), "data")
+	a := startAisle(t, bin, data)
+	if !strings.Contains(a.log.String(), "index caught up with Kafka: 93710 products") {
+		t.Errorf("the shipped store did not come in through Kafka:\n%s", a.log.String())
+	}
 	var id string
-	for _, q := range []string{"tea", "milk", "phone", ""} {
-		code, body := httpGet(t, base+"/api/v1/products/search?q="+url.QueryEscape(q)+"&page_size=5")
-		if code != 200 {
-			t.Fatalf("search %q: %d %s", q, code, body)
-		}
-		var r struct {
-			Results []struct {
-				ProductID string `json:"product_id"`
-			} `json:"results"`
-			Total int `json:"total"`
-		}
-		if err := json.Unmarshal(body, &r); err != nil {
-			t.Fatalf("search %q: %v: %s", q, err, body)
-		}
-		if len(r.Results) > 0 {
+	for _, q := range []string{"tea", "milk", "phone"} {
+		if r := searchHTTP(t, a.base, q); len(r.Results) > 0 {
 			id = r.Results[0].ProductID
 			break
 		}
@@ -121,29 +181,45 @@ func TestServe(t *testing.T) {
 	if id == "" {
 		t.Fatal("no search found any product in the shipped store")
 	}
-	code, body := httpGet(t, base+"/api/v1/products/"+url.PathEscape(id))
+	code, body := httpGet(t, a.base+"/api/v1/products/"+url.PathEscape(id))
 	if code != 200 || !strings.Contains(string(body), `"product_id":`) {
 		t.Errorf("product %q: %d %s", id, code, body)
 	}
-	code, body = httpGet(t, base+"/api/v1/products/search?q=tea&sort=cheapest")
+	code, body = httpGet(t, a.base+"/api/v1/products/search?q=tea&sort=cheapest")
 	if code != 400 || !strings.Contains(string(body), `"param":"sort"`) {
 		t.Errorf("bad sort: %d %s", code, body)
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("aisle exited with %v after SIGTERM\n%s", err, log.String())
+	if kcat, err := exec.LookPath("kcat"); err != nil {
+		t.Log("kcat not installed: the independent-client check is skipped (.ci/run installs it)")
+	} else if a.broker == "" {
+		t.Error("no embedded broker address in the log")
+	} else {
+		ev := `{"schema":1,"id":"kcat-1","version":1,"product":{"id":"kcat-1","title":"Zorblax kcat kettle","variants":[{"variant_id":"kcat-1-v","price":{"amount":1999,"currency":"USD"},"stock":{"wh-east":3}}]}}`
+		cmd := exec.Command(kcat, "-P", "-b", a.broker, "-t", "catalog.products", "-K", "|")
+		cmd.Stdin = strings.NewReader("kcat-1|" + ev + "\n")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("kcat: %v\n%s", err, out)
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("aisle did not exit within 15 s of SIGTERM\n%s", log.String())
+		deadline := time.Now().Add(10 * time.Second)
+		for searchHTTP(t, a.base, "zorblax").Total != 1 {
+			if time.Now().After(deadline) {
+				t.Fatal("a product produced with kcat was not searchable within 10 s")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
-	if !strings.Contains(log.String(), "aisle: loaded ") {
-		t.Errorf("no load line in the log:\n%s", log.String())
+	a.stop(t)
+
+	b := startAisle(t, bin, data)
+	log := b.log.String()
+	if !strings.Contains(log, "products from the ingest logs") || strings.Contains(log, "published the shipped store") {
+		t.Errorf("restart did not come from the ingest logs alone:\n%s", log)
 	}
+	if r := searchHTTP(t, b.base, "tea"); r.Total == 0 {
+		t.Error("nothing found after the restart")
+	}
+	b.stop(t)
 }
 
 // syncBuffer is a bytes.Buffer safe to write and read from two goroutines.

@@ -53,25 +53,38 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	loaded := make(chan error, 1)
-	go func() { loaded <- load(eng, stderr) }()
+	fctx, stopFeed := context.WithCancel(ctx)
+	defer stopFeed()
+	fed := make(chan error, 1)
+	if cfg.noKafka {
+		go func() {
+			err := load(eng, stderr)
+			if err == nil {
+				srv.SetReady(true)
+				<-fctx.Done()
+			}
+			fed <- err
+		}()
+	} else {
+		go func() { fed <- feed(fctx, cfg, eng, stderr, func() { srv.SetReady(true) }) }()
+	}
 
 	var runErr error
 	select {
-	case err := <-loaded:
-		if err != nil {
-			runErr = err
-			break
-		}
-		srv.SetReady(true)
-		select {
-		case <-ctx.Done():
-		case err := <-served:
-			return fmt.Errorf("serve: %w", err)
+	case err := <-fed:
+		runErr = err
+		if err == nil && ctx.Err() == nil {
+			runErr = errors.New("serve: ingest stopped")
 		}
 	case err := <-served:
+		stopFeed()
+		<-fed
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+		stopFeed()
+		if err := <-fed; err != nil {
+			runErr = err
+		}
 	}
 
 	fmt.Fprintln(stderr, "aisle: shutting down")
