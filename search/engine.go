@@ -12,6 +12,7 @@ import (
 
 	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/index"
+	"github.com/aisle/aisle/query"
 	"github.com/aisle/aisle/rank"
 	"github.com/aisle/aisle/spell"
 )
@@ -61,6 +62,9 @@ type Options struct {
 	// BrandBoost raises the score of products of a brand the query names
 	// by this fraction; default 0.1, negative for none.
 	BrandBoost float64
+	// Synonyms are query-time word alternatives; nil for none. Replace
+	// them while serving with SetSynonyms.
+	Synonyms *query.Synonyms
 }
 
 // EnsureDefaults fills unset fields with defaults.
@@ -154,6 +158,7 @@ type Engine struct {
 	spellDirty  atomic.Bool
 	spellBusy   atomic.Bool
 	spellErrors atomic.Int64
+	synonyms    atomic.Pointer[query.Synonyms]
 }
 
 // New returns an empty engine.
@@ -175,6 +180,7 @@ func New(opts Options) (*Engine, error) {
 	if e.corrector, err = spell.New(opts.Spell); err != nil {
 		return nil, err
 	}
+	e.synonyms.Store(opts.Synonyms)
 	for range opts.Shards {
 		s, err := index.NewShard(index.Options{Rank: opts.Rank, Dicts: e.dicts, Now: opts.Now,
 			FacetAttrs: append([]string(nil), opts.FacetAttributes...)})
@@ -185,6 +191,10 @@ func New(opts Options) (*Engine, error) {
 	}
 	return e, nil
 }
+
+// SetSynonyms replaces the query-time synonyms (nil for none); searches
+// already running keep the ones they started with.
+func (e *Engine) SetSynonyms(s *query.Synonyms) { e.synonyms.Store(s) }
 
 // Shards returns the number of shards.
 func (e *Engine) Shards() int { return len(e.shards) }

@@ -167,7 +167,7 @@ func (e *Engine) total(st *state) int {
 // anything else is left, and weighs every term by its IDF over all shards.
 func (e *Engine) words(st *state, q string) {
 	ir := &st.req
-	ws := query.Words(q)
+	ws := e.synonyms.Load().Expand(query.Words(q))
 	content := 0
 	for _, w := range ws {
 		if !w.Stop && len(w.Terms) > 0 {

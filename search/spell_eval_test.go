@@ -441,3 +441,61 @@ func hunspellAccuracy(t *testing.T, ms []misspelling, d *spell.Dict) string {
 	}
 	return strings.Join(out, "; ")
 }
+
+// TestSynonymsEval measures NDCG@10 of the judged queries on the Icecat
+// catalog with no synonyms and with a small list, to show what synonyms
+// do to relevance before any ships by default.
+func TestSynonymsEval(t *testing.T) {
+	if !*spellEval {
+		t.Skip("run with -spelleval")
+	}
+	ps, err := corpora.Icecat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := corpora.IcecatJudgments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	grades := map[string]map[string]int{}
+	for _, j := range js {
+		if grades[j.Query] == nil {
+			grades[j.Query] = map[string]int{}
+		}
+		grades[j.Query][j.ProductID] = j.Rating
+	}
+	eng, err := New(Options{Shards: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Upsert(ps...); err != nil {
+		t.Fatal(err)
+	}
+	for _, list := range []string{"", "laptop, notebook\n", "tv, television\nearbuds, earphones\nheadset, headphones\n"} {
+		var syn *query.Synonyms
+		if list != "" {
+			syn, err = query.ParseSynonyms(strings.NewReader(list))
+			if err != nil {
+				t.Logf("list %q: %v", list, err)
+				continue
+			}
+		}
+		eng.SetSynonyms(syn)
+		var sum, n float64
+		for q, g := range grades {
+			res, err := eng.Search(context.Background(), &Request{Query: q, PageSize: 10, Plain: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, h := range res.Hits {
+				ids = append(ids, h.Product.ID)
+			}
+			if v, ok := ndcg10(ids, g); ok {
+				sum += v
+				n++
+			}
+		}
+		t.Logf("synonyms %q: ndcg@10 %.4f over %d judged queries", list, sum/n, int(n))
+	}
+}
