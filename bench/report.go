@@ -69,7 +69,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		writeScale(&b, r.Scale)
 	}
 	if r.HTTP != nil {
-		fmt.Fprintf(&b, "\n## HTTP over loopback (load generator in another process, %s)\n\n", r.HTTP.Addr)
+		fmt.Fprintf(&b, "\n## HTTP over loopback (aisle serve --no-kafka with the shipped default store, in another process at %s)\n\n", r.HTTP.Addr)
 		b.WriteString("| engine | clients | q/s | p50 µs | p90 µs | p99 µs | p99.9 µs | allocs/q | CPU s/1000 q | errors |\n")
 		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, l := range r.HTTP.Loads {

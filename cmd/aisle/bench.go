@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"flag"
@@ -13,7 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/aisle/aisle/bench"
 	"github.com/aisle/aisle/corpora"
@@ -47,7 +51,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchConfig, error) {
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the generated query log and scale catalogs")
 	fs.StringVar(&c.scale, "scale", "", "comma-separated catalog `sizes` to grow the catalog to, e.g. 100k,1m")
 	fs.IntVar(&c.scalePeers, "scale-peers", 0, "also measure the peers at scale sizes up to this many products")
-	fs.BoolVar(&c.http, "http", false, "also load 'aisle serve' over loopback from a separate process (not implemented yet: fails after the other workloads)")
+	fs.BoolVar(&c.http, "http", false, "also load 'aisle serve' over loopback from a separate process (a child process; the load generator runs in this one)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `file`")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -231,10 +235,59 @@ func benchCommand(ctx context.Context, args []string, stderr io.Writer) error {
 }
 
 // httpWorkload returns the HTTP workload: it starts this binary's serve
-// command on a loopback port as a child process, waits until it is ready,
-// loads it with bench.HTTPLoad from this process, and stops it.
+// command (the shipped store, loaded directly) on a loopback port as a child
+// process, waits until it is ready, loads it with bench.HTTPLoad from this
+// process, and stops it.
 func httpWorkload(ctx context.Context, stderr io.Writer, d time.Duration, conc []int) func([]bench.Query) (*bench.HTTPReport, error) {
 	return func(log []bench.Query) (*bench.HTTPReport, error) {
-		return nil, fmt.Errorf("not implemented yet")
+		self, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		dir, err := os.MkdirTemp("", "aisle-bench-http-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		cmd := exec.CommandContext(ctx, self, "serve", "--no-kafka", "--addr", "127.0.0.1:0", "--data", dir)
+		out, err := cmd.StderrPipe()
+		if err != nil {
+			return nil, err
+		}
+		if err := cmd.Start(); err != nil {
+			return nil, fmt.Errorf("starting aisle serve: %w", err)
+		}
+		defer func() {
+			cmd.Process.Signal(syscall.SIGTERM)
+			cmd.Wait()
+		}()
+		addrc := make(chan string, 1)
+		go func() {
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				if a, ok := strings.CutPrefix(sc.Text(), "aisle: listening on http://"); ok {
+					addrc <- a
+				}
+			}
+		}()
+		var addr string
+		select {
+		case addr = <-addrc:
+		case <-time.After(30 * time.Second):
+			return nil, fmt.Errorf("aisle serve printed no address within 30 s")
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			code, _, err := fasthttp.GetTimeout(nil, "http://"+addr+"/healthz", time.Second)
+			if err == nil && code == 200 {
+				break
+			}
+			if time.Now().After(deadline) {
+				return nil, fmt.Errorf("aisle serve at %s not ready within 60 s", addr)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		fmt.Fprintf(stderr, "aisle bench: loading aisle serve at %s over HTTP\n", addr)
+		return bench.HTTPLoad(ctx, addr, log, conc, d)
 	}
 }
