@@ -112,6 +112,8 @@ func (e *Engine) buildSpelling() (*spelling, error) {
 		brands   = map[string]*brandCount{}
 		colors   = map[string]*brandCount{}
 		phrases  = map[string]*phraseCount{}
+		catIDs   = map[string]uint32{}
+		catNames []string
 		words    []string
 		seen     = map[string]struct{}{}
 		seenPhr  = map[string]struct{}{}
@@ -132,7 +134,13 @@ func (e *Engine) buildSpelling() (*spelling, error) {
 		for _, w := range words {
 			addWord(w)
 		}
-		leaf := catalog.CategorySlug(p.Category)
+		leafSlug := catalog.CategorySlug(p.Category)
+		leaf, ok := catIDs[leafSlug]
+		if !ok {
+			leaf = uint32(len(catNames))
+			catIDs[leafSlug] = leaf
+			catNames = append(catNames, leafSlug)
+		}
 		// Title phrases of one to three words that neither start nor end
 		// with a stop word.
 		for i := range words {
@@ -211,7 +219,11 @@ func (e *Engine) buildSpelling() (*spelling, error) {
 			if pc.n < 2 && strings.IndexByte(ph, ' ') >= 0 {
 				continue
 			}
-			if !yield(spell.Phrase{Text: ph, Weight: uint64(pc.n), Category: pc.cat}) {
+			cat := ""
+			if c, ok := pc.top(); ok {
+				cat = catNames[c]
+			}
+			if !yield(spell.Phrase{Text: ph, Weight: uint64(pc.n), Category: cat}) {
 				return
 			}
 		}
@@ -221,10 +233,7 @@ func (e *Engine) buildSpelling() (*spelling, error) {
 				continue
 			}
 			ph := strings.Join(ws, " ")
-			cat := ""
-			if pc := phrases[ph]; pc != nil {
-				cat = pc.cat
-			}
+			cat := e.queryCategory(q)
 			if !yield(spell.Phrase{Text: ph, Weight: popularWeight, Category: cat}) {
 				return
 			}
@@ -235,29 +244,75 @@ func (e *Engine) buildSpelling() (*spelling, error) {
 	return sp, nil
 }
 
+// queryCategory returns the most common leaf category among the first
+// ten results of q, "" when it has none.
+func (e *Engine) queryCategory(q string) string {
+	res, err := e.Search(context.Background(), &Request{Query: q, PageSize: 10, NoSpell: true, NoUnderstand: true})
+	if err != nil || len(res.Hits) == 0 {
+		return ""
+	}
+	count := map[string]int{}
+	best := ""
+	for _, h := range res.Hits {
+		c := catalog.CategorySlug(h.Product.Category)
+		count[c]++
+		if count[c] > count[best] || count[c] == count[best] && c < best {
+			best = c
+		}
+	}
+	return best
+}
+
 type brandCount struct {
 	name string
 	n    int
 }
 
-// phraseCount counts the products of a phrase and finds their most common
-// category by the Boyer-Moore majority vote, in constant space.
+// phraseCount counts the products of a phrase and keeps its most common
+// categories with the Misra-Gries summary of four counters, in constant
+// space: a category of more than a fifth of the products is always among
+// them, and the largest counter is the most common category in practice.
+// A majority vote is not enough: "wireless mouse" splits between mice and
+// keyboards, and the vote went to a grocery category seen last.
 type phraseCount struct {
-	n     int
-	cat   string
-	votes int
+	n    int
+	cats [4]struct{ cat, n uint32 }
 }
 
-func (p *phraseCount) add(cat string) {
+func (p *phraseCount) add(cat uint32) {
 	p.n++
-	switch {
-	case cat == p.cat:
-		p.votes++
-	case p.votes == 0:
-		p.cat, p.votes = cat, 1
-	default:
-		p.votes--
+	free := -1
+	for k := range p.cats {
+		c := &p.cats[k]
+		if c.n > 0 && c.cat == cat {
+			c.n++
+			return
+		}
+		if c.n == 0 && free < 0 {
+			free = k
+		}
 	}
+	if free >= 0 {
+		p.cats[free] = struct{ cat, n uint32 }{cat, 1}
+		return
+	}
+	for k := range p.cats {
+		p.cats[k].n--
+	}
+}
+
+// top returns the category with the largest counter.
+func (p *phraseCount) top() (uint32, bool) {
+	best := -1
+	for k, c := range p.cats {
+		if c.n > 0 && (best < 0 || c.n > p.cats[best].n) {
+			best = k
+		}
+	}
+	if best < 0 {
+		return 0, false
+	}
+	return p.cats[best].cat, true
 }
 
 func isStopWord(w string) bool {
@@ -354,11 +409,36 @@ func (e *Engine) Suggest(q string, limit int) []spell.Suggestion {
 	if len(ws) == 0 {
 		return nil
 	}
-	prefix := strings.Join(ws, " ")
-	if n := len(q); n > 0 && (q[n-1] == ' ') {
-		prefix += " " // a finished last word completes only to phrases going on
+	// A finished last word completes only to phrases going on.
+	prefix := strings.Join(ws, " ") + trailingSpace(q)
+	out := sp.sugg.Suggest(prefix, limit, nil)
+	if len(out) > 0 || len(ws) < 2 {
+		return out
 	}
-	return sp.sugg.Suggest(prefix, limit, nil)
+	// Nothing starts so: correct the finished words ("wirless hea") with
+	// the spelling dictionary and try again.
+	fixed := false
+	var cands []spell.Candidate
+	for i, w := range ws[:len(ws)-1] {
+		if sp.dict.Freq(w) > 0 || sp.dict.Protected(w) {
+			continue
+		}
+		if cands = e.corrector.Candidates(sp.dict, w, cands[:0]); len(cands) > 0 {
+			ws[i], fixed = cands[0].Word, true
+		}
+	}
+	if !fixed {
+		return out
+	}
+	prefix = strings.Join(ws, " ") + trailingSpace(q)
+	return sp.sugg.Suggest(prefix, limit, out)
+}
+
+func trailingSpace(q string) string {
+	if n := len(q); n > 0 && q[n-1] == ' ' {
+		return " "
+	}
+	return ""
 }
 
 // spellFallback corrects a query that matched nothing, only some of its

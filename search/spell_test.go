@@ -1,0 +1,167 @@
+package search
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/query"
+)
+
+func spellFixture(t *testing.T, opts Options) *Engine {
+	t.Helper()
+	opts.Shards = 3
+	e, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Upsert(fixture(600, 11)...); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.RebuildSpelling(); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestSearchSpelling(t *testing.T) {
+	e := spellFixture(t, Options{PopularQueries: []string{"wireless headphones"}})
+	ctx := context.Background()
+	for _, c := range []struct {
+		q, dym, from string
+	}{
+		{"wirelss hedphones", "wireless headphones", "wirelss hedphones"},
+		{"portible speaker", "portable speaker", "portible speaker"},
+		{"wireless headphones", "", ""},
+		{"laptop", "", ""},
+		{"xyzzy", "", ""},
+		{"ps5 cable", "", ""}, // a model number is never corrected; "cable" matched
+	} {
+		res, err := e.Search(ctx, &Request{Query: c.q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.DidYouMean != c.dym || res.CorrectedFrom != c.from {
+			t.Errorf("%q: did_you_mean %q corrected_from %q, want %q %q", c.q, res.DidYouMean, res.CorrectedFrom, c.dym, c.from)
+		}
+		if c.from != "" && res.Total == 0 {
+			t.Errorf("%q: corrected query found nothing", c.q)
+		}
+		res, err = e.Search(ctx, &Request{Query: c.q, NoSpell: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.DidYouMean != "" || res.CorrectedFrom != "" {
+			t.Errorf("%q with NoSpell: corrected", c.q)
+		}
+	}
+}
+
+func TestSearchUnderstanding(t *testing.T) {
+	e := spellFixture(t, Options{})
+	ctx := context.Background()
+	res, err := e.Search(ctx, &Request{Query: "wireless headphones under $100 4+ stars", PageSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := res.Understood
+	if u == nil || !u.HasPriceMax || u.PriceMax != 100 || u.RatingMin != 4 {
+		t.Fatalf("understood %+v", u)
+	}
+	if res.Total == 0 {
+		t.Fatal("no result")
+	}
+	for _, h := range res.Hits {
+		if p, _ := h.Product.Price(); p.Amount > 10000 || h.Product.Rating.Avg < 4 {
+			t.Errorf("%s: price %d rating %g breaks the understood filter", h.Product.ID, p.Amount, h.Product.Rating.Avg)
+		}
+	}
+	// An explicit filter wins over an understood one.
+	res, err = e.Search(ctx, &Request{Query: "speaker under 100", Filter: filterPriceMax(500), PageSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range res.Hits {
+		if p, _ := h.Product.Price(); p.Amount > 500 {
+			t.Errorf("%s: price %d above the request's 500", h.Product.ID, p.Amount)
+		}
+	}
+	// A colour is a filter; a colour nobody has in the query's products
+	// falls back to a keyword.
+	res, err = e.Search(ctx, &Request{Query: "red speaker", PageSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Understood == nil || len(res.Understood.Colors) != 1 || res.Total == 0 {
+		t.Fatalf("red speaker: understood %+v, total %d", res.Understood, res.Total)
+	}
+	for _, h := range res.Hits {
+		if h.Product.Attributes["color"] != "red" {
+			t.Errorf("%s is %s", h.Product.ID, h.Product.Attributes["color"])
+		}
+	}
+	// A brand is boosted, not required.
+	plain, err := e.Search(ctx, &Request{Query: "sony speaker", PageSize: 100, NoUnderstand: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	boosted, err := e.Search(ctx, &Request{Query: "sony speaker", PageSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if boosted.Understood == nil || len(boosted.Understood.Brands) != 1 || boosted.Total != plain.Total {
+		t.Fatalf("sony speaker: understood %+v, total %d vs %d", boosted.Understood, boosted.Total, plain.Total)
+	}
+	if len(boosted.Hits) > 0 && boosted.Hits[0].Product.Brand != "Sony" {
+		t.Errorf("sony speaker: first hit is %s", boosted.Hits[0].Product.Brand)
+	}
+}
+
+func filterPriceMax(v int64) (f query.Filter) {
+	f.PriceMax, f.HasPriceMax = v, true
+	return f
+}
+
+func TestSuggestEngine(t *testing.T) {
+	e := spellFixture(t, Options{PopularQueries: []string{"noise cancelling headphones"}})
+	for _, c := range []struct{ q, first string }{
+		{"noi", "noise"},
+		{"noise canc", "noise cancelling"},
+		{"nosie canc", "noise cancelling"}, // a typo in a finished word
+		{"noise cancelling h", "noise cancelling headphones"},
+	} {
+		got := e.Suggest(c.q, 5)
+		if len(got) == 0 || !strings.HasPrefix(got[0].Text, c.first) {
+			t.Errorf("Suggest(%q) = %+v, want first %q...", c.q, got, c.first)
+		}
+	}
+	if got := e.Suggest("", 5); len(got) != 0 {
+		t.Errorf("Suggest(\"\") = %v", got)
+	}
+}
+
+func TestSpellingRebuildsInBackground(t *testing.T) {
+	e := spellFixture(t, Options{SpellRebuildDelay: time.Millisecond})
+	before := e.SpellingStats()
+	p := *fixture(1, 99)[0]
+	p.ID, p.Title = "new-1", "Zanzibar gramophone"
+	p.Variants = []catalog.Variant{{ID: "new-1-v1", Price: catalog.Money{Amount: 100, Currency: "USD"}}}
+	if err := e.Upsert(&p); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for e.spelling.Load().dict.Freq("gramophone") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the spelling data was not rebuilt after an upsert")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if after := e.SpellingStats(); after.Words <= before.Words {
+		t.Errorf("words %d -> %d", before.Words, after.Words)
+	}
+	for e.spellBusy.Load() {
+		time.Sleep(time.Millisecond)
+	}
+}
