@@ -20,10 +20,24 @@ type Relevance struct {
 }
 
 // evaluate runs every judged query through s (text only, no filters) and
-// scores the first 100 organic results: NDCG@10 with gains 2^rating-1,
-// recall@100 of products rated 2 or 3, MRR of the first product rated 2 or
-// 3, and the share of queries with no result. Unjudged results count as 0.
+// scores the first 100 results with Score.
 func evaluate(ctx context.Context, s Searcher, js []corpora.Judgment) (Relevance, error) {
+	var ids []string
+	return Score(js, func(q string) ([]string, int, error) {
+		var total int
+		var err error
+		ids, total, err = s.Search(ctx, &Query{Text: q, Judged: true}, 100, ids)
+		return ids, total, err
+	})
+}
+
+// Score asks ranked for the first 100 results of every judged query and
+// scores them: NDCG@10 with gains 2^rating-1, recall@100 of products rated 2
+// or 3, MRR of the first product rated 2 or 3, and the share of queries with
+// no result. Unjudged results count as 0. NDCG, recall and MRR average over
+// the queries with a product rated 2 or 3. The ids ranked returns are read
+// before it is called again.
+func Score(js []corpora.Judgment, ranked func(query string) (ids []string, total int, err error)) (Relevance, error) {
 	byQuery := map[string]map[string]int{}
 	var queries []string
 	for _, j := range js {
@@ -37,12 +51,9 @@ func evaluate(ctx context.Context, s Searcher, js []corpora.Judgment) (Relevance
 	}
 	slices.Sort(queries)
 	var m Relevance
-	var ids []string
 	for _, qt := range queries {
 		grades := byQuery[qt]
-		var total int
-		var err error
-		ids, total, err = s.Search(ctx, &Query{Text: qt, Judged: true}, 100, ids)
+		ids, total, err := ranked(qt)
 		if err != nil {
 			return m, err
 		}
@@ -74,7 +85,7 @@ func evaluate(ctx context.Context, s Searcher, js []corpora.Judgment) (Relevance
 		m.Judged++
 		m.NDCG10 += dcg / idcg
 		found, rr := 0, 0.0
-		for i, id := range ids {
+		for i, id := range ids[:min(100, len(ids))] {
 			if grades[id] >= 2 {
 				found++
 				if rr == 0 {
