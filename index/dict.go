@@ -58,26 +58,34 @@ func brandKey(b string) string { return query.Fold(b) }
 // AttrName is the key of an attribute name.
 func AttrName(n string) string { return query.Fold(n) }
 
+// intern returns the ord of k in idx, calling add under the write lock to
+// number a new one. Lookups of known keys take only the read lock.
+func intern[K comparable](d *Dicts, idx map[K]uint32, k K, add func() uint32) uint32 {
+	d.mu.RLock()
+	o, ok := idx[k]
+	d.mu.RUnlock()
+	if ok {
+		return o
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if o, ok := idx[k]; ok {
+		return o
+	}
+	o = add()
+	idx[k] = o
+	return o
+}
+
 func (d *Dicts) brand(name string) (uint32, bool) {
 	k := brandKey(name)
 	if k == "" {
 		return 0, false
 	}
-	d.mu.RLock()
-	o, ok := d.brandIdx[k]
-	d.mu.RUnlock()
-	if ok {
-		return o, true
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if o, ok := d.brandIdx[k]; ok {
-		return o, true
-	}
-	o = uint32(len(d.brandName))
-	d.brandIdx[k] = o
-	d.brandName = append(d.brandName, name)
-	return o, true
+	return intern(d, d.brandIdx, k, func() uint32 {
+		d.brandName = append(d.brandName, name)
+		return uint32(len(d.brandName) - 1)
+	}), true
 }
 
 // category returns the ord of the leaf node of path, adding it and its
@@ -114,22 +122,12 @@ func (d *Dicts) attr(name, value string) (uint32, bool) {
 	if k.name == "" || k.value == "" {
 		return 0, false
 	}
-	d.mu.RLock()
-	o, ok := d.attrIdx[k]
-	d.mu.RUnlock()
-	if ok {
-		return o, true
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if o, ok := d.attrIdx[k]; ok {
-		return o, true
-	}
-	o = uint32(len(d.attrs))
-	d.attrIdx[k] = o
-	d.attrs = append(d.attrs, AttrValue{Name: k.name, Value: value, Local: uint32(len(d.attrByName[k.name]))})
-	d.attrByName[k.name] = append(d.attrByName[k.name], o)
-	return o, true
+	return intern(d, d.attrIdx, k, func() uint32 {
+		o := uint32(len(d.attrs))
+		d.attrs = append(d.attrs, AttrValue{Name: k.name, Value: value, Local: uint32(len(d.attrByName[k.name]))})
+		d.attrByName[k.name] = append(d.attrByName[k.name], o)
+		return o
+	}), true
 }
 
 // LookupBrand returns the ord of a brand, compared folded.
