@@ -43,7 +43,10 @@ type Options struct {
 	CompactBytes   int64
 	FetchMaxWait   time.Duration
 	SessionTimeout time.Duration
-	Logf           func(format string, args ...any)
+	// LagInterval is how often the end offsets are listed for the lag
+	// gauges; default 1 s.
+	LagInterval time.Duration
+	Logf        func(format string, args ...any)
 }
 
 func (o *Options) ensureDefaults() {
@@ -64,6 +67,9 @@ func (o *Options) ensureDefaults() {
 	}
 	if o.SessionTimeout == 0 {
 		o.SessionTimeout = 10 * time.Second
+	}
+	if o.LagInterval == 0 {
+		o.LagInterval = time.Second
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
@@ -101,13 +107,23 @@ type Consumer struct {
 	parts []*partition
 
 	applied, stale, dups, dead, batches atomic.Int64
+	applyLat, visible                   *histogram
+	ends                                atomic.Value // map[string]map[int32]int64, from pollEnds
+
+	// waitCh is closed, and replaced, whenever a partition's applied
+	// offsets move: WaitApplied sleeps on it instead of polling.
+	waitMu sync.Mutex
+	waitCh chan struct{}
 }
 
 // partition is the state, log and offsets of one partition number. Only
-// its worker touches st and log; offsets is read by Stats under mu.
+// its worker writes st and touches log; it changes st under smu, so the
+// seller writer can read versions with RLock; offsets is read by Stats
+// under mu.
 type partition struct {
 	n       int32
 	st      *state
+	smu     sync.RWMutex
 	log     *plog
 	mu      sync.Mutex
 	offsets map[string]int64 // topic -> next offset, as durable in the log
@@ -122,7 +138,8 @@ func New(opts Options) (*Consumer, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Consumer{opts: opts, parts: make([]*partition, opts.Partitions)}
+	c := &Consumer{opts: opts, parts: make([]*partition, opts.Partitions),
+		applyLat: newHistogram(ApplyBuckets), visible: newHistogram(VisibleBuckets), waitCh: make(chan struct{})}
 	// Partitions replay in parallel: each owns its log and state.
 	errs := make([]error, opts.Partitions)
 	var wg sync.WaitGroup
@@ -232,6 +249,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 	// Polling blocks rebalances until AllowRebalance; a plain Close, which
 	// leaves the group, would wait for one forever.
 	defer cl.CloseAllowingRebalance()
+	pctx, stopPoll := context.WithCancel(ctx)
+	polled := make(chan struct{})
+	go func() { defer close(polled); c.pollEnds(pctx, cl, o.LagInterval) }()
+	defer func() { stopPoll(); <-polled }()
 	for {
 		fs := cl.PollRecords(ctx, o.MaxPoll)
 		if fs.IsClientClosed() || ctx.Err() != nil {
@@ -304,11 +325,15 @@ func (c *Consumer) adjust(_ context.Context, offs map[string]map[int32]kgo.Offse
 // apply decodes and applies one partition's records, makes the result
 // durable in the log, and hands the changed products to the Sink.
 func (p *partition) apply(ctx context.Context, c *Consumer, cl *kgo.Client, recs []*kgo.Record) error {
+	start := time.Now()
 	changed := map[string]bool{}
 	next := map[string]int64{}
+	var stamps []time.Time // of the applied records
 	for _, r := range recs {
 		next[r.Topic] = r.Offset + 1
+		p.smu.Lock()
 		id, o, err := p.event(r)
+		p.smu.Unlock()
 		if err != nil {
 			if err := deadLetter(ctx, cl, r, err); err != nil {
 				return err
@@ -320,6 +345,7 @@ func (p *partition) apply(ctx context.Context, c *Consumer, cl *kgo.Client, recs
 		case applied:
 			c.applied.Add(1)
 			changed[id] = true
+			stamps = append(stamps, r.Timestamp)
 		case stale:
 			c.stale.Add(1)
 		case duplicate:
@@ -353,11 +379,17 @@ func (p *partition) apply(ctx context.Context, c *Consumer, cl *kgo.Client, recs
 	if err := c.opts.Sink.Apply(ups, dels); err != nil {
 		return fmt.Errorf("ingest: sink: %w", err)
 	}
-	// Only now are the events visible in the Sink: Stats and CaughtUp
-	// report them as applied.
+	// Only now are the events visible in the Sink: Stats, CaughtUp and
+	// Applied report them as applied.
+	now := time.Now()
+	c.applyLat.observe(now.Sub(start))
+	for _, ts := range stamps {
+		c.visible.observe(now.Sub(ts))
+	}
 	p.mu.Lock()
 	p.offsets = offsets
 	p.mu.Unlock()
+	c.wake()
 	if p.log.size > c.opts.CompactBytes && p.log.size > 2*p.snap {
 		if err := p.log.compact(p.st, offsets); err != nil {
 			return err
@@ -410,4 +442,88 @@ func deadLetter(ctx context.Context, cl *kgo.Client, r *kgo.Record, cause error)
 		return fmt.Errorf("ingest: dead-lettering %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err)
 	}
 	return nil
+}
+
+// wake wakes every WaitApplied.
+func (c *Consumer) wake() {
+	c.waitMu.Lock()
+	close(c.waitCh)
+	c.waitCh = make(chan struct{})
+	c.waitMu.Unlock()
+}
+
+// Applied returns the next offset of topic's partition that the index has
+// applied: every offset below it is searchable (or was stale, a duplicate
+// or dead-lettered). It is 0 before anything was applied.
+func (c *Consumer) Applied(topic string, partition int32) int64 {
+	if partition < 0 || int(partition) >= len(c.parts) {
+		return 0
+	}
+	p := c.parts[partition]
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.offsets[topic]
+}
+
+// WaitApplied waits until the record at offset of topic's partition is
+// applied, or ctx ends, and reports whether it was. It sleeps until the
+// partition's offsets move; it does not poll.
+func (c *Consumer) WaitApplied(ctx context.Context, topic string, partition int32, offset int64) bool {
+	for {
+		c.waitMu.Lock()
+		ch := c.waitCh
+		c.waitMu.Unlock()
+		if c.Applied(topic, partition) > offset {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// ContentVersion returns the content version the durable state holds for
+// product id, and whether the product exists (has content and is not
+// deleted). deletedV is its tombstone version, if any.
+func (c *Consumer) ContentVersion(id string) (v, deletedV uint64, exists bool) {
+	for _, p := range c.parts {
+		p.smu.RLock()
+		r := p.st.recs[id]
+		if r != nil {
+			v, deletedV, exists = r.ContentV, r.DeletedV, r.Content != nil && !r.deleted()
+		}
+		p.smu.RUnlock()
+		if r != nil {
+			return v, deletedV, exists
+		}
+	}
+	return 0, 0, false
+}
+
+// Stock returns the units available of a variant in a warehouse as the
+// state holds them, with the stock version (0 when they come from the
+// product document), and whether the product exists and has the variant.
+func (c *Consumer) Stock(productID, variantID, warehouseID string) (available int, version uint64, ok bool) {
+	for _, p := range c.parts {
+		p.smu.RLock()
+		r := p.st.recs[productID]
+		if r != nil && r.Content != nil && !r.deleted() {
+			for i := range r.Content.Variants {
+				if r.Content.Variants[i].ID == variantID {
+					ok = true
+					available = r.Content.Variants[i].Stock[warehouseID]
+				}
+			}
+			if s, has := r.Stock[variantID+"\x00"+warehouseID]; has && ok {
+				available, version = s.Available, s.V
+			}
+		}
+		p.smu.RUnlock()
+		if r != nil {
+			return available, version, ok
+		}
+	}
+	return 0, 0, false
 }
