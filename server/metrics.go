@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/aisle/aisle/ingest"
 )
 
 // latencyBuckets are the upper bounds of the latency histograms, from
@@ -150,6 +152,10 @@ func (s *Server) writeMetrics(ctx *fasthttp.RequestCtx) {
 		}
 	}
 
+	if feed := s.ingestSide().feed; feed != nil {
+		b = appendIngestMetrics(b, feed.Metrics())
+	}
+
 	ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
 	ctx.SetBody(b)
 	*buf = b
@@ -179,5 +185,59 @@ func appendSample(b []byte, name, shard string, v int64) []byte {
 	}
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, v, 10)
+	return append(b, '\n')
+}
+
+// appendIngestMetrics appends the freshness metrics of the ingest consumer.
+func appendIngestMetrics(b []byte, m ingest.Metrics) []byte {
+	b = appendHelp(b, "aisle_ingest_events_total", "counter", "Catalog events consumed, by outcome: applied, stale (older version), duplicate (same version), dead_lettered (undecodable or invalid).")
+	for _, o := range [...]struct {
+		name string
+		n    int64
+	}{{"applied", m.Applied}, {"stale", m.Stale}, {"duplicate", m.Duplicates}, {"dead_lettered", m.DeadLettered}} {
+		b = append(b, `aisle_ingest_events_total{outcome="`...)
+		b = append(b, o.name...)
+		b = append(b, `"} `...)
+		b = strconv.AppendInt(b, o.n, 10)
+		b = append(b, '\n')
+	}
+	b = appendHelp(b, "aisle_ingest_lag", "gauge", "Records of a partition not yet applied: end offset (polled every second) minus applied offset.")
+	for _, l := range m.Lag {
+		b = append(b, `aisle_ingest_lag{topic="`...)
+		b = append(b, l.Topic...)
+		b = append(b, `",partition="`...)
+		b = strconv.AppendInt(b, int64(l.Partition), 10)
+		b = append(b, `"} `...)
+		b = strconv.AppendInt(b, l.Lag, 10)
+		b = append(b, '\n')
+	}
+	b = appendHelp(b, "aisle_ingest_apply_seconds", "histogram", "Time to apply one partition's batch: decode, log fsync and index update.")
+	b = appendIngestHistogram(b, "aisle_ingest_apply_seconds", m.ApplyLatency)
+	b = appendHelp(b, "aisle_ingest_event_to_searchable_seconds", "histogram", "Time from an applied event's record timestamp to its effect being searchable.")
+	return appendIngestHistogram(b, "aisle_ingest_event_to_searchable_seconds", m.EventToSearchable)
+}
+
+func appendIngestHistogram(b []byte, name string, h ingest.Histogram) []byte {
+	var cum uint64
+	for i, c := range h.Counts {
+		cum += c
+		b = append(b, name...)
+		b = append(b, `_bucket{le="`...)
+		if i < len(h.Bounds) {
+			b = strconv.AppendFloat(b, h.Bounds[i].Seconds(), 'g', -1, 64)
+		} else {
+			b = append(b, "+Inf"...)
+		}
+		b = append(b, `"} `...)
+		b = strconv.AppendUint(b, cum, 10)
+		b = append(b, '\n')
+	}
+	b = append(b, name...)
+	b = append(b, "_sum "...)
+	b = strconv.AppendFloat(b, h.Sum.Seconds(), 'g', -1, 64)
+	b = append(b, '\n')
+	b = append(b, name...)
+	b = append(b, "_count "...)
+	b = strconv.AppendUint(b, cum, 10)
 	return append(b, '\n')
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,8 +44,9 @@ type Options struct {
 	IdleTimeout time.Duration
 	// SearchTimeout is the deadline given to each search; default 2 s.
 	SearchTimeout time.Duration
-	// MaxRequestBodySize bounds a request body in bytes; default 64 KiB.
-	// The API is read-only, so bodies are never needed.
+	// MaxRequestBodySize bounds a request body in bytes; default 256 KiB,
+	// room for a seller's product with the longest description
+	// (catalog.MaxDescBytes). Only the write endpoints read bodies.
 	MaxRequestBodySize int
 	// ReadBufferSize bounds the request line and headers, and so the
 	// longest query string; default 16 KiB.
@@ -76,7 +78,7 @@ func (o Options) EnsureDefaults() Options {
 	setDur(&o.WriteTimeout, 10*time.Second)
 	setDur(&o.IdleTimeout, 60*time.Second)
 	setDur(&o.SearchTimeout, 2*time.Second)
-	setInt(&o.MaxRequestBodySize, 64<<10)
+	setInt(&o.MaxRequestBodySize, 256<<10)
 	setInt(&o.ReadBufferSize, 16<<10)
 	setInt(&o.Concurrency, 8192)
 	if o.Currency == "" {
@@ -122,6 +124,7 @@ type Server struct {
 	priceDigits int
 	ready       atomic.Bool
 	metrics     metrics
+	ingest      ingestPtr // see SetIngest in seller.go
 	args        sync.Pool // *searchArgs
 	srv         *fasthttp.Server
 }
@@ -187,11 +190,13 @@ const (
 	epSuggest
 	epHealthz
 	epMetrics
+	epSeller
+	epInventory
 	epOther
 	numEndpoints
 )
 
-var endpointNames = [numEndpoints]string{"search", "product", "suggest", "healthz", "metrics", "other"}
+var endpointNames = [numEndpoints]string{"search", "product", "suggest", "healthz", "metrics", "seller", "inventory", "other"}
 
 const (
 	searchPath     = "/api/v1/products/search"
@@ -220,6 +225,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		ep = epMetrics
 	case len(path) > len(productsPrefix) && string(path[:len(productsPrefix)]) == productsPrefix:
 		ep = epProduct
+	case string(path) == sellerProductsPath || strings.HasPrefix(string(path), sellerProductsPath+"/"):
+		ep = epSeller
+	case strings.HasPrefix(string(path), inventoryPrefix):
+		ep = epInventory
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -234,6 +243,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, fasthttp.StatusNotFound, CodeNotFound, "no such endpoint: "+string(path), "")
 		return
 	}
+	if ep == epSeller || ep == epInventory {
+		s.write(ctx, ep, string(path))
+		return
+	}
 	if !ctx.IsGet() && !ctx.IsHead() {
 		ctx.Response.Header.Set("Allow", "GET, HEAD")
 		writeError(ctx, fasthttp.StatusMethodNotAllowed, CodeMethodNotAllowed, "method "+string(ctx.Method())+" not allowed; use GET", "")
@@ -241,7 +254,9 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	}
 	switch ep {
 	case epSearch:
-		s.search(ctx)
+		if s.awaitFresh(ctx) {
+			s.search(ctx)
+		}
 	case epProduct:
 		s.product(ctx, string(path[len(productsPrefix):]))
 	case epSuggest:

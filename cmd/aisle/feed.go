@@ -11,6 +11,7 @@ import (
 	"github.com/aisle/aisle/corpora"
 	"github.com/aisle/aisle/ingest"
 	"github.com/aisle/aisle/search"
+	"github.com/aisle/aisle/server"
 )
 
 // feed builds the index through Kafka, the way a production deployment
@@ -19,7 +20,8 @@ import (
 // into eng, publishes the shipped store as product events when the products
 // topic is empty, and consumes until ctx ends. ready is called once the
 // index has applied every event published before the consumer started.
-func feed(ctx context.Context, cfg serveConfig, eng *search.Engine, stderr io.Writer, ready func()) error {
+// srv, when not nil, gets the seller writes and the freshness metrics.
+func feed(ctx context.Context, cfg serveConfig, eng *search.Engine, srv *server.Server, stderr io.Writer, ready func()) error {
 	start := time.Now()
 	brokers := splitList(cfg.brokers)
 	if len(brokers) == 0 {
@@ -56,6 +58,10 @@ func feed(ctx context.Context, cfg serveConfig, eng *search.Engine, stderr io.Wr
 		return err
 	}
 	defer c.Close()
+	if srv != nil {
+		srv.SetIngest(ingest.NewWriter(prod, c), c)
+		defer srv.SetIngest(nil, nil)
+	}
 	if n := eng.Len(); n > 0 {
 		fmt.Fprintf(stderr, "aisle: %d products from the ingest logs in %.1f s\n", n, time.Since(start).Seconds())
 	}

@@ -66,7 +66,7 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 			fed <- err
 		}()
 	} else {
-		go func() { fed <- feed(fctx, cfg, eng, stderr, func() { srv.SetReady(true) }) }()
+		go func() { fed <- feed(fctx, cfg, eng, srv, stderr, func() { srv.SetReady(true) }) }()
 	}
 
 	var runErr error
