@@ -261,8 +261,11 @@ func (c *Corrector) Correct(d *Dict, ix Index, words []string) Correction {
 				continue
 			}
 			s := cd.Score
-			if ix != nil {
-				s += c.context(ix, out.Words, i, cd.Word)
+			if ix != nil && hasContext(out.Words, i) {
+				// With other words to go by, co-occurrence says more
+				// than overall frequency: "laptop cawe" is "laptop
+				// case", though "care" is in more products.
+				s += c.context(ix, out.Words, i, cd.Word) - 0.7*math.Log1p(float64(cd.Freq))
 			}
 			if s > bestScore {
 				best, bestScore = k, s
@@ -288,14 +291,28 @@ func (c *Corrector) known(d *Dict, ix Index, w string) bool {
 	return ix != nil && ix.DocFreq(w) >= c.opts.KnownFreq
 }
 
+// minContext is the shortest word, in bytes, that counts as context:
+// "sd" in "sd carc" does.
+const minContext = 2
+
+// hasContext reports whether words has a word other than words[i] to
+// score co-occurrence with.
+func hasContext(words []string, i int) bool {
+	for j, o := range words {
+		if j != i && len(o) >= minContext {
+			return true
+		}
+	}
+	return false
+}
+
 // context scores a candidate for words[i] by its co-occurrence with the
 // other words: log of the products holding both, and a penalty of the
-// equivalent of one edit for a word it never appears with. Words shorter
-// than three letters are skipped.
+// equivalent of one edit for a word it never appears with.
 func (c *Corrector) context(ix Index, words []string, i int, cand string) float64 {
 	s := 0.0
 	for j, o := range words {
-		if j == i || len(o) < 3 {
+		if j == i || len(o) < minContext {
 			continue
 		}
 		n := ix.CoCount(cand, o)
@@ -303,7 +320,7 @@ func (c *Corrector) context(ix Index, words []string, i int, cand string) float6
 			s -= 2.5
 			continue
 		}
-		s += 0.5 * math.Log1p(float64(n))
+		s += math.Log1p(float64(n))
 	}
 	if math.IsInf(s, -1) {
 		return math.Inf(-1)
