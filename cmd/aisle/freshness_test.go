@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/corpora"
+	"github.com/aisle/aisle/ingest"
+	"github.com/aisle/aisle/search"
+)
+
+// timedSink is the engine as the ingest Sink, recording for every product
+// it makes searchable the time since the product's UpdatedAt, which the
+// test sets to the moment it produced the event.
+type timedSink struct {
+	eng    *search.Engine
+	record atomic.Bool
+	mu     sync.Mutex
+	delays []time.Duration
+}
+
+func (s *timedSink) Apply(ups []*catalog.Product, dels []string) error {
+	if err := s.eng.Apply(ups, dels); err != nil {
+		return err
+	}
+	if !s.record.Load() {
+		return nil
+	}
+	now := time.Now()
+	s.mu.Lock()
+	for _, p := range ups {
+		s.delays = append(s.delays, now.Sub(p.UpdatedAt))
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// TestFreshness measures the figures of doc/ingest.md on the shipped store,
+// with the embedded broker in process and 8 shards:
+//
+//	AISLE_FRESHNESS=1 go test ./cmd/aisle -run TestFreshness -v -timeout 10m
+//
+// full ingest of the store through Kafka (events/s), restart from the
+// ingest logs, and event-to-searchable p50/p99 at AISLE_RATE updates/s
+// (default 5,000) for AISLE_SECONDS (default 10), produced asynchronously
+// in a batch every 10 ms, while AISLE_QPS searches a second (default 200)
+// run against the engine. It takes about a minute, so it only runs when
+// asked.
+func TestFreshness(t *testing.T) {
+	if os.Getenv("AISLE_FRESHNESS") == "" {
+		t.Skip("set AISLE_FRESHNESS=1 to measure (about a minute)")
+	}
+	rate, secs, qps := envInt("AISLE_RATE", 5000), envInt("AISLE_SECONDS", 10), envInt("AISLE_QPS", 200)
+	const shards = 8
+	ps, err := corpora.DefaultStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ingest.StartBroker(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	prod, err := ingest.NewProducer(b.Addrs(), kgo.ProducerLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
+	defer cancel()
+	if _, err := ingest.EnsureTopics(ctx, prod, shards); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := ingest.PublishProducts(ctx, prod, ps); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("published %d products in %.2f s", len(ps), time.Since(start).Seconds())
+
+	dir := t.TempDir()
+	open := func() (*search.Engine, *timedSink, *ingest.Consumer) {
+		eng, err := search.New(search.Options{Shards: shards})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink := &timedSink{eng: eng}
+		c, err := ingest.New(ingest.Options{Brokers: b.Addrs(), Dir: dir, Partitions: shards, Sink: sink,
+			FetchMaxWait: 50 * time.Millisecond, SessionTimeout: 6 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return eng, sink, c
+	}
+	waitCaught := func(c *ingest.Consumer) {
+		ends, err := ingest.EndOffsets(ctx, prod, ingest.CatalogTopics...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for !c.CaughtUp(ends) {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	eng, sink, c := open()
+	rctx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	start = time.Now()
+	go func() { ran <- c.Run(rctx) }()
+	waitCaught(c)
+	took := time.Since(start)
+	t.Logf("full ingest: %d products in %.2f s through Kafka = %.0f events/s (8 partitions, log fsync per batch, %d batches)",
+		eng.Len(), took.Seconds(), float64(len(ps))/took.Seconds(), c.Stats().Batches)
+	stop()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+
+	start = time.Now()
+	eng, sink, c = open()
+	t.Logf("restart: %d products from the ingest logs in %.2f s", eng.Len(), time.Since(start).Seconds())
+	rctx, stop = context.WithCancel(ctx)
+	defer stop()
+	go func() { ran <- c.Run(rctx) }()
+	waitCaught(c)
+
+	// Steady updates while searching.
+	var queries atomic.Int64
+	qdone := make(chan struct{})
+	qstop := make(chan struct{})
+	go func() {
+		defer close(qdone)
+		words := []string{"tea", "milk", "phone", "usb cable", "headphones", "chocolate", "laptop bag"}
+		qt := time.NewTicker(time.Second / time.Duration(qps))
+		defer qt.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-qstop:
+				return
+			case <-qt.C:
+			}
+			if _, err := eng.Search(ctx, &search.Request{Query: words[i%len(words)], Page: 1, PageSize: 20, Facets: true}); err != nil {
+				t.Error(err)
+				return
+			}
+			queries.Add(1)
+		}
+	}()
+	sink.record.Store(true)
+	const tick = 10 * time.Millisecond
+	per := rate * int(tick) / int(time.Second)
+	total := rate * secs
+	version := uint64(1)
+	tk := time.NewTicker(tick)
+	sent := 0
+	var inflight sync.WaitGroup
+	var produceErr atomic.Value
+	start = time.Now()
+	for sent < total {
+		<-tk.C
+		version++
+		recs := make([]*kgo.Record, 0, per)
+		now := time.Now()
+		for i := 0; i < per && sent < total; i++ {
+			q := *ps[(sent*7919)%len(ps)]
+			q.Version, q.UpdatedAt = version, now
+			q.Title = fmt.Sprintf("%s u%d", ps[(sent*7919)%len(ps)].Title, version)
+			r, err := ingest.ProductRecord(&q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs = append(recs, r)
+			sent++
+		}
+		for _, r := range recs {
+			inflight.Add(1)
+			prod.Produce(ctx, r, func(_ *kgo.Record, err error) {
+				if err != nil {
+					produceErr.CompareAndSwap(nil, err)
+				}
+				inflight.Done()
+			})
+		}
+	}
+	tk.Stop()
+	inflight.Wait()
+	if err, _ := produceErr.Load().(error); err != nil {
+		t.Fatal(err)
+	}
+	sendTook := time.Since(start)
+	waitCaught(c)
+	close(qstop)
+	<-qdone
+	sink.mu.Lock()
+	d := slices.Clone(sink.delays)
+	sink.mu.Unlock()
+	slices.Sort(d)
+	if len(d) == 0 {
+		t.Fatal("nothing recorded")
+	}
+	q := func(f float64) time.Duration { return d[min(len(d)-1, int(f*float64(len(d))))] }
+	t.Logf("steady updates: %d events in %.2f s (%.0f/s) while %d searches ran (%.0f/s): event-to-searchable p50 %v, p99 %v, max %v over %d products",
+		sent, sendTook.Seconds(), float64(sent)/sendTook.Seconds(), queries.Load(), float64(queries.Load())/sendTook.Seconds(),
+		q(0.5).Round(time.Microsecond), q(0.99).Round(time.Microsecond), d[len(d)-1].Round(time.Microsecond), len(d))
+	m := c.Metrics()
+	t.Logf("consumer histogram (record timestamp to Sink): %d observations, mean %v", m.EventToSearchable.Count(),
+		(m.EventToSearchable.Sum / time.Duration(max(m.EventToSearchable.Count(), 1))).Round(time.Microsecond))
+	stop()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+}
+
+func envInt(name string, def int) int {
+	var n int
+	if _, err := fmt.Sscan(os.Getenv(name), &n); err != nil || n <= 0 {
+		return def
+	}
+	return n
+}
