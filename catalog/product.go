@@ -87,6 +87,21 @@ func (p *Product) TotalStock() int {
 	return n
 }
 
+// Offer is what a result list shows of a product's price and stock: the
+// variant a shopper would buy (the cheapest in stock, or the cheapest) with
+// its price and struck-through compare-at price, and whether any variant is
+// in stock.
+type Offer struct {
+	Price, Was Money
+	InStock    bool
+}
+
+// Offer returns p's offer; see Offer.
+func (p *Product) Offer() Offer {
+	price, was := p.Price()
+	return Offer{Price: price, Was: was, InStock: p.InStock()}
+}
+
 // Price returns the lowest variant price, preferring variants in stock, and
 // the compare-at price of that variant. It returns zero Money for a product
 // without variants.

@@ -138,7 +138,8 @@ func (ev *evaluator) resolve(snap *snapshot, hs []rank.Hit, dst []Hit) []Hit {
 			si--
 		}
 		seg := snap.segs[si]
-		dst = append(dst, Hit{Hit: h, Product: seg.docs[h.Doc-ev.bases[si]], Matched: ev.matchedOf(h)})
+		d := h.Doc - ev.bases[si]
+		dst = append(dst, Hit{Hit: h, Product: seg.docs[d], Offer: &seg.offer[d], Matched: ev.matchedOf(h)})
 	}
 	return dst
 }

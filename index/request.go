@@ -85,6 +85,8 @@ func (r *Result) Reset() {
 type Hit struct {
 	rank.Hit
 	Product *catalog.Product
+	// Offer is the product's price and stock, computed when it was indexed.
+	Offer *catalog.Offer
 	// Matched is the number of query words the product matched.
 	Matched int
 }

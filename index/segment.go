@@ -24,6 +24,7 @@ type segment struct {
 	lenSum   [rank.NumFields]uint64
 
 	// Columns, indexed by doc.
+	offer     []catalog.Offer
 	price     []int64   // lowest price in minor units
 	rating    []float32 // average rating
 	created   []int64   // unix seconds
@@ -64,6 +65,7 @@ func build(ps []*catalog.Product, opts *Options, now time.Time) *segment {
 		ids:       make(map[string]uint32, n),
 		terms:     make(map[string]uint32, n*4),
 		lens:      make([]rank.DocLens, n),
+		offer:     make([]catalog.Offer, n),
 		price:     make([]int64, n),
 		rating:    make([]float32, n),
 		created:   make([]int64, n),
@@ -148,11 +150,11 @@ func build(ps []*catalog.Product, opts *Options, now time.Time) *segment {
 			pb[pn].tfs = append(pb[pn].tfs, *tfDoc[t])
 		}
 
-		price, _ := p.Price()
-		s.price[d] = price.Amount
+		s.offer[d] = p.Offer()
+		s.price[d] = s.offer[d].Price.Amount
 		s.rating[d] = float32(p.Rating.Avg)
 		s.created[d] = p.CreatedAt.Unix()
-		in := p.InStock()
+		in := s.offer[d].InStock
 		if in {
 			s.inStock.Add(uint32(d))
 		}

@@ -39,7 +39,7 @@ func (e *Engine) page(st *state, res *Result, page, size int) {
 	organic := st.hits[from:to]
 	res.Hits = make([]Hit, 0, len(organic)+len(e.opts.Rank.SponsoredSlots))
 	for _, h := range organic {
-		res.Hits = append(res.Hits, Hit{Product: h.Product, Score: h.Score})
+		res.Hits = append(res.Hits, Hit{Product: h.Product, Offer: *h.Offer, Score: h.Score})
 	}
 	if len(st.spons) == 0 || len(organic) == 0 {
 		return
@@ -62,7 +62,7 @@ func (e *Engine) page(st *state, res *Result, page, size int) {
 		if h.Score < floor || onPage[h.Product.ID] || h.Matched < len(st.req.Words) {
 			continue
 		}
-		ads = append(ads, Hit{Product: h.Product, Score: h.Score, Sponsored: true})
+		ads = append(ads, Hit{Product: h.Product, Offer: *h.Offer, Score: h.Score, Sponsored: true})
 	}
 	// A slot past the organic results of a short page stays empty.
 	for i, ad := range ads {

@@ -64,7 +64,10 @@ type Result struct {
 
 // Hit is one product on a result page.
 type Hit struct {
-	Product   *catalog.Product
+	Product *catalog.Product
+	// Offer is the product's price and stock as indexed: the same as
+	// Product.Offer(), without walking the variants again.
+	Offer     catalog.Offer
 	Score     float64
 	Sponsored bool
 }

@@ -133,6 +133,9 @@ func TestAgainstBruteForce(t *testing.T) {
 				if !matches(h.Product, q, &f, "") {
 					t.Fatalf("%s: hit %s does not match", name, h.Product.ID)
 				}
+				if h.Offer != h.Product.Offer() {
+					t.Fatalf("%s: hit %s offer %+v, product says %+v", name, h.Product.ID, h.Offer, h.Product.Offer())
+				}
 				if !h.Sponsored {
 					organic++
 				}

@@ -331,7 +331,7 @@ func appendSuggestions(dst []byte, ss []spell.Suggestion) []byte {
 
 func appendHit(dst []byte, h *search.Hit) []byte {
 	p := h.Product
-	price, was, inStock := priceAndStock(p)
+	price, was, inStock := h.Offer.Price, h.Offer.Was, h.Offer.InStock
 	dst = append(dst, `{"product_id":`...)
 	dst = appendString(dst, p.ID)
 	dst = append(dst, `,"title":`...)
@@ -360,26 +360,6 @@ func appendHit(dst []byte, h *search.Hit) []byte {
 	dst = append(dst, `,"category":"`...)
 	dst = appendSlug(dst, p.Category) // a slug needs no escaping
 	return append(dst, `"}`...)
-}
-
-// priceAndStock returns what p.Price and p.InStock return, in one pass
-// over the variants' stock maps.
-func priceAndStock(p *catalog.Product) (price, was catalog.Money, inStock bool) {
-	best := -1
-	for i := range p.Variants {
-		v := &p.Variants[i]
-		in := v.TotalStock() > 0
-		switch {
-		case best < 0,
-			in && !inStock,
-			in == inStock && v.Price.Amount < p.Variants[best].Price.Amount:
-			best, inStock = i, in
-		}
-	}
-	if best < 0 {
-		return catalog.Money{}, catalog.Money{}, false
-	}
-	return p.Variants[best].Price, p.Variants[best].CompareAt, inStock
 }
 
 func appendFacets(dst []byte, f *search.Facets, priceDigits int) []byte {

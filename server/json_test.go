@@ -80,23 +80,6 @@ func FuzzAppendSlug(f *testing.F) {
 	})
 }
 
-func TestPriceAndStock(t *testing.T) {
-	usd := func(n int64) catalog.Money { return catalog.Money{Amount: n, Currency: "USD"} }
-	ps := append(testProducts(), &catalog.Product{ID: "none"}, &catalog.Product{ID: "mixed", Variants: []catalog.Variant{
-		{ID: "a", Price: usd(100)},
-		{ID: "b", Price: usd(300), Stock: map[string]int{"w": 1}},
-		{ID: "c", Price: usd(200), CompareAt: usd(250), Stock: map[string]int{"w": 2, "x": -1}},
-		{ID: "d", Price: usd(50), Stock: map[string]int{"w": 0}},
-	}})
-	for _, p := range ps {
-		price, was, in := priceAndStock(p)
-		wp, ww := p.Price()
-		if price != wp || was != ww || in != p.InStock() {
-			t.Errorf("%s: priceAndStock = %v %v %v; catalog says %v %v %v", p.ID, price, was, in, wp, ww, p.InStock())
-		}
-	}
-}
-
 func TestAppendMinor(t *testing.T) {
 	for _, c := range []struct {
 		amount int64
