@@ -57,6 +57,7 @@ type env struct {
 	running chan error
 	c       *Consumer
 	sink    *mapSink
+	maxPoll int // 0: the default
 }
 
 func newEnv(t *testing.T, parts int) *env {
@@ -84,7 +85,7 @@ func (e *env) start() {
 	e.t.Helper()
 	e.sink = &mapSink{}
 	c, err := New(Options{Brokers: e.broker.Addrs(), Dir: e.dir, Partitions: e.parts, Sink: e.sink,
-		FetchMaxWait: 50 * time.Millisecond, SessionTimeout: 6 * time.Second})
+		FetchMaxWait: 50 * time.Millisecond, SessionTimeout: 6 * time.Second, MaxPoll: e.maxPoll})
 	if err != nil {
 		e.t.Fatal(err)
 	}
