@@ -163,7 +163,9 @@ func (ev *evaluator) segment(seg *segment, del *roaring.Bitmap, base uint32) {
 		return
 	}
 	if del != nil {
-		match.AndNot(del)
+		// A new bitmap: match may be a segment's own (all docs, or
+		// one word's posting).
+		match = roaring.AndNot(match, del)
 	}
 	f := &r.Filter
 	// The bitmap filters, in a fixed order so a facet can leave its own
@@ -211,17 +213,25 @@ func (ev *evaluator) segment(seg *segment, del *roaring.Bitmap, base uint32) {
 	// narrowed returns match with every filter applied but the one
 	// excluded (an index of filters, 3+i for attribute i, or exPrice or
 	// exRate for the predicates).
+	// The sets it returns are only read, so with nothing to narrow it
+	// returns match itself.
 	narrowed := func(exclude int) *roaring.Bitmap {
-		out := match.Clone()
+		out := match
+		narrow := func(set []*roaring.Bitmap) {
+			if out == match {
+				out = match.Clone()
+			}
+			andAny(out, set)
+		}
 		for i, set := range filters {
 			if set == nil || i == exclude {
 				continue
 			}
-			andAny(out, set)
+			narrow(set)
 		}
 		for i, set := range attrSets {
 			if 3+i != exclude {
-				andAny(out, set)
+				narrow(set)
 			}
 		}
 		pmin, pmax := f.HasPriceMin && exclude != exPrice, f.HasPriceMax && exclude != exPrice
@@ -277,14 +287,15 @@ func andAny(out *roaring.Bitmap, set []*roaring.Bitmap) {
 	out.And(roaring.FastOr(set...))
 }
 
-// textMatch returns a new bitmap of the segment's documents matching the
-// words, and sets up the cursors that score them; nil when none can match.
+// textMatch returns the segment's documents matching the words, and sets up
+// the cursors that score them; nil when none can match. The bitmap may be
+// the segment's own and must not be modified.
 func (ev *evaluator) textMatch(seg *segment) *roaring.Bitmap {
 	r := ev.r
 	ev.cur = ev.cur[:0]
 	ev.words = nil
 	if len(r.Words) == 0 {
-		return seg.all.Clone()
+		return seg.all // shared: segment never modifies it
 	}
 	sets := make([]*roaring.Bitmap, 0, len(r.Words))
 	missing := 0
@@ -323,6 +334,9 @@ func (ev *evaluator) textMatch(seg *segment) *roaring.Bitmap {
 		}
 	}
 	if need == len(r.Words) {
+		if len(present) == 1 {
+			return present[0] // read only, like every match set
+		}
 		return roaring.FastAnd(present...)
 	}
 	ev.words = sets
