@@ -80,10 +80,10 @@ func PublishProducts(ctx context.Context, cl *kgo.Client, ps []*catalog.Product)
 	return n, nil
 }
 
-// Bootstrap publishes ps as product events when the products topic is
-// empty, as on the first start of the embedded broker, and reports whether
-// it did.
-func Bootstrap(ctx context.Context, cl *kgo.Client, ps []*catalog.Product) (bool, error) {
+// Bootstrap publishes the products load returns as product events when the
+// products topic is empty, as on the first start of the embedded broker, and
+// reports whether it did. load is not called otherwise.
+func Bootstrap(ctx context.Context, cl *kgo.Client, load func() ([]*catalog.Product, error)) (bool, error) {
 	ends, err := EndOffsets(ctx, cl, TopicProducts)
 	if err != nil {
 		return false, err
@@ -92,6 +92,10 @@ func Bootstrap(ctx context.Context, cl *kgo.Client, ps []*catalog.Product) (bool
 		if o > 0 {
 			return false, nil
 		}
+	}
+	ps, err := load()
+	if err != nil {
+		return false, err
 	}
 	if _, err := PublishProducts(ctx, cl, ps); err != nil {
 		return false, err

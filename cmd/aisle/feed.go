@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/corpora"
 	"github.com/aisle/aisle/ingest"
 	"github.com/aisle/aisle/search"
@@ -65,16 +66,20 @@ func feed(ctx context.Context, cfg serveConfig, eng *search.Engine, srv *server.
 	if n := eng.Len(); n > 0 {
 		fmt.Fprintf(stderr, "aisle: %d products from the ingest logs in %.1f s\n", n, time.Since(start).Seconds())
 	}
-	ps, err := corpora.DefaultStore()
-	if err != nil {
-		return fmt.Errorf("serve: loading the store: %w", err)
-	}
-	published, err := ingest.Bootstrap(ctx, prod, ps)
+	n := 0
+	published, err := ingest.Bootstrap(ctx, prod, func() ([]*catalog.Product, error) {
+		ps, err := corpora.DefaultStore()
+		if err != nil {
+			return nil, fmt.Errorf("serve: loading the store: %w", err)
+		}
+		n = len(ps)
+		return ps, nil
+	})
 	if err != nil {
 		return err
 	}
 	if published {
-		fmt.Fprintf(stderr, "aisle: published the shipped store, %d products, to %s in %.1f s\n", len(ps), ingest.TopicProducts, time.Since(start).Seconds())
+		fmt.Fprintf(stderr, "aisle: published the shipped store, %d products, to %s in %.1f s\n", n, ingest.TopicProducts, time.Since(start).Seconds())
 	}
 	ends, err := ingest.EndOffsets(ctx, prod, ingest.CatalogTopics...)
 	if err != nil {
