@@ -1,0 +1,23 @@
+// Package recs builds and serves Aisle's recommendations from orders:
+// "customers who bought X also bought" (item-to-item collaborative
+// filtering) and "frequently bought together" bundles.
+//
+// Build counts co-purchases over a set of Orders and keeps, per item, the
+// TopN neighbours under one of two scorers: Cosine, the cosine between item
+// vectors whose dimensions are orders (Linden, Smith and York 2003), or
+// SmithLinden, the popularity-corrected (N_xy - E_xy) / sqrt(E_xy) of Smith
+// and Linden 2017. Bundles of two and three items pass support, confidence
+// and lift thresholds. Counting is sparse and bounded: one dense counter
+// array per worker, baskets capped at Options.MaxBasket items, and only the
+// top lists kept. Evaluate measures basket completion on held-out orders.
+//
+// Lists are written and read as one versioned, checksummed, zstd-compressed
+// snapshot (WriteTo, Read; the layout is in doc/recs.md).
+//
+// Concurrency and lifetimes: Build and Evaluate are safe to call
+// concurrently on distinct inputs and do not keep Orders after they return.
+// A *Lists is immutable once built or read: AlsoBought and BoughtTogether
+// may run concurrently from any number of goroutines. Stock is not part of
+// the lists: serving filters through the caller's Products, so an item out
+// of stock now disappears at once.
+package recs

@@ -1,0 +1,198 @@
+package recs
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// EvalOptions configure Evaluate. The zero value of a field means its
+// default.
+type EvalOptions struct {
+	// K is the length of the ranked list scored; default 10.
+	K int
+	// HideHalf hides half of each basket's items (rounded down, at least
+	// one) instead of one.
+	HideHalf bool
+	// Seed picks the hidden items.
+	Seed uint64
+}
+
+// EvalResult is the basket-completion score of one method.
+type EvalResult struct {
+	Method  string
+	Baskets int // baskets scored: those with at least two items
+	// HitRate is the share of baskets with a hidden item in the top K,
+	// Recall the share of hidden items found there (equal when one item is
+	// hidden), NDCG the normalised discounted cumulative gain at K.
+	HitRate, Recall, NDCG float64
+	// Coverage is the share of items recommended to at least one basket.
+	Coverage float64
+}
+
+func (r EvalResult) String() string {
+	return fmt.Sprintf("%-14s baskets %6d  HR %.4f  recall %.4f  NDCG %.4f  coverage %.4f",
+		r.Method, r.Baskets, r.HitRate, r.Recall, r.NDCG, r.Coverage)
+}
+
+// Evaluate scores basket completion on test, baskets of indexes into the
+// items l was built with: for each basket it hides one item (or half, per
+// opts), ranks the whole catalog from the visible rest and checks the top
+// K. The learned ranking sums, over the visible items, their also-bought
+// scores, excludes the visible items, and fills a short list from the most
+// popular items. It returns the learned result and the popularity
+// baseline's (the most ordered items not visible), scored on the same
+// hidden items.
+func Evaluate(l *Lists, test [][]int32, opts EvalOptions) (learned, popular EvalResult) {
+	k := opts.K
+	if k <= 0 {
+		k = 10
+	}
+	rng := rand.New(rand.NewPCG(opts.Seed, 0x5eed))
+	n := len(l.items)
+	pop := topByCount(l.count, 4*k+64) // enough to skip any visible items
+	acc := make([]float32, n)
+	visible := make([]bool, n)
+	seenL := make([]bool, n)
+	seenP := make([]bool, n)
+	var (
+		touched         []int32
+		basket, hidden  []int32
+		rankL, rankP    []int32
+		sumL, sumP      EvalResult
+		covL, covP, cnt int
+	)
+	for _, b := range test {
+		basket = dedupe(append(basket[:0], b...))
+		if len(basket) < 2 {
+			continue
+		}
+		cnt++
+		rng.Shuffle(len(basket), func(i, j int) { basket[i], basket[j] = basket[j], basket[i] })
+		h := 1
+		if opts.HideHalf {
+			h = max(1, len(basket)/2)
+		}
+		hidden = basket[:h]
+		vis := basket[h:]
+		for _, v := range vis {
+			visible[v] = true
+		}
+		touched = touched[:0]
+		for _, v := range vis {
+			for _, nb := range l.Neighbors(v) {
+				if visible[nb.Item] {
+					continue
+				}
+				if acc[nb.Item] == 0 {
+					touched = append(touched, nb.Item)
+				}
+				acc[nb.Item] += nb.Score
+			}
+		}
+		slices.SortFunc(touched, func(a, b int32) int {
+			if c := cmp.Compare(acc[b], acc[a]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
+		rankL = append(rankL[:0], touched[:min(k, len(touched))]...)
+		for _, t := range touched {
+			acc[t] = 0
+		}
+		for _, p := range pop {
+			if len(rankL) >= k {
+				break
+			}
+			if !visible[p] && !slices.Contains(rankL, p) {
+				rankL = append(rankL, p)
+			}
+		}
+		rankP = rankP[:0]
+		for _, p := range pop {
+			if len(rankP) >= k {
+				break
+			}
+			if !visible[p] {
+				rankP = append(rankP, p)
+			}
+		}
+		for _, v := range vis {
+			visible[v] = false
+		}
+		score(&sumL, rankL, hidden)
+		score(&sumP, rankP, hidden)
+		for _, x := range rankL {
+			if !seenL[x] {
+				seenL[x] = true
+				covL++
+			}
+		}
+		for _, x := range rankP {
+			if !seenP[x] {
+				seenP[x] = true
+				covP++
+			}
+		}
+	}
+	finish := func(r *EvalResult, method string, cov int) {
+		r.Method, r.Baskets = method, cnt
+		if cnt > 0 {
+			r.HitRate /= float64(cnt)
+			r.Recall /= float64(cnt)
+			r.NDCG /= float64(cnt)
+		}
+		if n > 0 {
+			r.Coverage = float64(cov) / float64(n)
+		}
+	}
+	finish(&sumL, l.scorer.String(), covL)
+	finish(&sumP, "popularity", covP)
+	return sumL, sumP
+}
+
+// score adds one basket's hit, recall and NDCG to sum.
+func score(sum *EvalResult, rank, hidden []int32) {
+	hits := 0
+	var dcg, idcg float64
+	for i, x := range rank {
+		if slices.Contains(hidden, x) {
+			hits++
+			dcg += 1 / math.Log2(float64(i+2))
+		}
+	}
+	for i := range min(len(hidden), len(rank)) {
+		idcg += 1 / math.Log2(float64(i+2))
+	}
+	if hits > 0 {
+		sum.HitRate++
+		sum.NDCG += dcg / idcg
+	}
+	sum.Recall += float64(hits) / float64(len(hidden))
+}
+
+// dedupe sorts b and drops repeats, in place.
+func dedupe(b []int32) []int32 {
+	slices.Sort(b)
+	return slices.Compact(b)
+}
+
+// topByCount returns the indexes of the n largest counts, largest first,
+// ties by index; items with no count are left out.
+func topByCount(count []int32, n int) []int32 {
+	idx := make([]int32, 0, len(count))
+	for i, c := range count {
+		if c > 0 {
+			idx = append(idx, int32(i))
+		}
+	}
+	slices.SortFunc(idx, func(a, b int32) int {
+		if c := cmp.Compare(count[b], count[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	return idx[:min(n, len(idx))]
+}
