@@ -125,6 +125,7 @@ type Server struct {
 	ready       atomic.Bool
 	metrics     metrics
 	ingest      ingestPtr // see SetIngest in seller.go
+	recs        recsPtr   // see SetRecs in recs.go
 	args        sync.Pool // *searchArgs
 	srv         *fasthttp.Server
 }
@@ -192,11 +193,12 @@ const (
 	epMetrics
 	epSeller
 	epInventory
+	epRecs
 	epOther
 	numEndpoints
 )
 
-var endpointNames = [numEndpoints]string{"search", "product", "suggest", "healthz", "metrics", "seller", "inventory", "other"}
+var endpointNames = [numEndpoints]string{"search", "product", "suggest", "healthz", "metrics", "seller", "inventory", "recs", "other"}
 
 const (
 	searchPath     = "/api/v1/products/search"
@@ -225,6 +227,11 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		ep = epMetrics
 	case len(path) > len(productsPrefix) && string(path[:len(productsPrefix)]) == productsPrefix:
 		ep = epProduct
+		if strings.HasSuffix(string(path), "/"+alsoBoughtName) || strings.HasSuffix(string(path), "/"+boughtTogetherName) {
+			ep = epRecs
+		}
+	case strings.HasPrefix(string(path), recsPrefix):
+		ep = epRecs
 	case string(path) == sellerProductsPath || strings.HasPrefix(string(path), sellerProductsPath+"/"):
 		ep = epSeller
 	case strings.HasPrefix(string(path), inventoryPrefix):
@@ -259,6 +266,8 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		}
 	case epProduct:
 		s.product(ctx, string(path[len(productsPrefix):]))
+	case epRecs:
+		s.recsRoute(ctx, string(path))
 	case epSuggest:
 		s.suggest(ctx)
 	case epHealthz:

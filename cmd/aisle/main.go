@@ -45,6 +45,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 		return serve(ctx, cfg, stderr)
+	case "recs":
+		return recsCommand(ctx, args[1:], stderr)
 	case "bench":
 		return benchCommand(ctx, args[1:], stderr)
 	case "help", "-h", "--help":

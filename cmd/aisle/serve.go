@@ -44,6 +44,7 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 	srv := server.New(eng, server.Options{
 		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, "aisle: "+format+"\n", args...) },
 	})
+	startRecs(ctx, cfg.data, srv, stderr)
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/aisle/aisle/corpora"
+	"github.com/aisle/aisle/recs"
+	"github.com/aisle/aisle/server"
+)
+
+// recsFile is the recommendations snapshot in the data directory.
+const recsFile = "recs.snap"
+
+const recsUsage = `usage: aisle recs build [--data DIR] [--scorer cosine|smith-linden] [--top N] [--max-basket N]
+       aisle recs eval [--sample N] [--half]`
+
+// recsCommand runs `aisle recs build` and `aisle recs eval`.
+func recsCommand(ctx context.Context, args []string, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, recsUsage)
+		return errors.New("recs: no subcommand given")
+	}
+	switch args[0] {
+	case "build":
+		return recsBuild(ctx, args[1:], stderr)
+	case "eval":
+		return recsEval(ctx, args[1:], stderr)
+	}
+	fmt.Fprintln(stderr, recsUsage)
+	return fmt.Errorf("recs: unknown subcommand %q", args[0])
+}
+
+func recsBuild(ctx context.Context, args []string, stderr io.Writer) error {
+	var (
+		data   string
+		scorer string
+		opts   recs.Options
+	)
+	fs := flag.NewFlagSet("aisle recs build", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&data, "data", "./data", "data `directory`; the snapshot is written to "+recsFile+" in it")
+	fs.StringVar(&scorer, "scorer", "cosine", "also-bought `scorer`: cosine or smith-linden")
+	fs.IntVar(&opts.TopN, "top", 0, "also-bought neighbours kept per item (0: the default, 50)")
+	fs.IntVar(&opts.MaxBasket, "max-basket", 0, "items counted per order (0: the default, 50)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("recs build: unexpected arguments %q", fs.Args())
+	}
+	var err error
+	if opts.Scorer, err = recs.ParseScorer(scorer); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		return fmt.Errorf("recs build: cannot create data directory: %w", err)
+	}
+	opts.Progress = recsProgress(stderr, "also bought")
+	start := time.Now()
+	l, err := buildRecs(ctx, opts, stderr)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(data, recsFile)
+	size, err := writeRecs(path, l)
+	if err != nil {
+		return err
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Fprintf(stderr, "aisle: wrote %s (%d KiB) in %.1f s; heap in use %d MiB, peak from the OS %d MiB\n",
+		path, size>>10, time.Since(start).Seconds(), ms.HeapInuse>>20, ms.Sys>>20)
+	return nil
+}
+
+// buildRecs builds the lists from every shipped Instacart order and logs
+// their figures.
+func buildRecs(ctx context.Context, opts recs.Options, stderr io.Writer) (*recs.Lists, error) {
+	start := time.Now()
+	o, err := instacartOrders(nil)
+	if err != nil {
+		return nil, err
+	}
+	read := time.Since(start)
+	l, err := recs.Build(ctx, o, opts)
+	if err != nil {
+		return nil, err
+	}
+	st := l.Stats()
+	fmt.Fprintf(stderr, "aisle: recs (%s) from %d orders over %d items in %.1f s (read %.1f s): %d items with %d also-bought, %d items with %d pairs and %d triples\n",
+		st.Scorer, st.Orders, st.Items, time.Since(start).Seconds(), read.Seconds(), st.WithAlso, st.Neighbors, st.WithBundle, st.Pairs, st.Triples)
+	return l, nil
+}
+
+// instacartOrders returns the shipped Instacart orders as recs.Orders with
+// store product ids ("instacart-<product_id>"). With keep set, only the
+// orders it accepts (by order id) are in Baskets; the items are the same.
+func instacartOrders(keep func(orderID int32) bool) (recs.Orders, error) {
+	orders, err := corpora.InstacartOrders()
+	if err != nil {
+		return recs.Orders{}, fmt.Errorf("recs: reading the orders: %w", err)
+	}
+	var o recs.Orders
+	dense := map[int32]int32{}
+	for i := range orders {
+		ps := orders[i].Products
+		for j, p := range ps {
+			x, ok := dense[p]
+			if !ok {
+				x = int32(len(o.Items))
+				dense[p] = x
+				o.Items = append(o.Items, "instacart-"+strconv.Itoa(int(p)))
+			}
+			ps[j] = x // the orders are ours: rewrite in place
+		}
+		if keep == nil || keep(orders[i].ID) {
+			o.Baskets = append(o.Baskets, ps)
+		}
+	}
+	return o, nil
+}
+
+// testOrder is the fixed split of the evaluation: an order whose id is a
+// multiple of 11 is held out (9% of the orders). Not 10: the shipped
+// orders have no id ending in 0 or 5.
+func testOrder(id int32) bool { return id%11 == 0 }
+
+// splitOrders returns the train and test baskets of the shipped orders,
+// sharing one item list.
+func splitOrders() (train recs.Orders, test [][]int32, err error) {
+	all, err := instacartOrders(nil)
+	if err != nil {
+		return recs.Orders{}, nil, err
+	}
+	orders, err := corpora.InstacartOrders()
+	if err != nil {
+		return recs.Orders{}, nil, err
+	}
+	train.Items = all.Items
+	for i, b := range all.Baskets {
+		if testOrder(orders[i].ID) {
+			test = append(test, b)
+		} else {
+			train.Baskets = append(train.Baskets, b)
+		}
+	}
+	return train, test, nil
+}
+
+func recsEval(ctx context.Context, args []string, stderr io.Writer) error {
+	var (
+		sample int
+		half   bool
+	)
+	fs := flag.NewFlagSet("aisle recs eval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&sample, "sample", 0, "score only the first `N` test orders (0: all)")
+	fs.BoolVar(&half, "half", false, "hide half of each basket instead of one item")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	train, test, err := splitOrders()
+	if err != nil {
+		return err
+	}
+	if sample > 0 && sample < len(test) {
+		test = test[:sample]
+	}
+	fmt.Fprintf(stderr, "aisle: %d train orders, %d test orders (order_id %% 11 == 0), hiding %s\n",
+		len(train.Baskets), len(test), map[bool]string{false: "one item", true: "half the items"}[half])
+	for i, sc := range []recs.Scorer{recs.Cosine, recs.SmithLinden} {
+		start := time.Now()
+		l, err := recs.Build(ctx, train, recs.Options{Scorer: sc})
+		if err != nil {
+			return err
+		}
+		built := time.Since(start)
+		learned, pop := recs.Evaluate(l, test, recs.EvalOptions{HideHalf: half, Seed: 1})
+		if i == 0 {
+			fmt.Fprintln(stderr, "aisle: eval", pop)
+		}
+		fmt.Fprintf(stderr, "aisle: eval %v  (build %.1f s)\n", learned, built.Seconds())
+	}
+	return nil
+}
+
+// writeRecs writes l to path through a temporary file and a rename, so a
+// reader never sees half a snapshot, and returns its size.
+func writeRecs(path string, l *recs.Lists) (int64, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), ".recs-*")
+	if err != nil {
+		return 0, fmt.Errorf("recs: %w", err)
+	}
+	n, err := l.WriteTo(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return 0, fmt.Errorf("recs: writing %s: %w", path, err)
+	}
+	return n, nil
+}
+
+func readRecs(path string) (*recs.Lists, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	l, err := recs.Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return l, nil
+}
+
+// startRecs gives srv its recommendations: from the snapshot in the data
+// directory when there is one, else built from the shipped orders in the
+// background (a few seconds on two cores) and written there for the next
+// start. Until then the recommendation endpoints answer 503.
+func startRecs(ctx context.Context, data string, srv *server.Server, stderr io.Writer) {
+	path := filepath.Join(data, recsFile)
+	start := time.Now()
+	l, err := readRecs(path)
+	if err == nil {
+		srv.SetRecs(l)
+		fmt.Fprintf(stderr, "aisle: recs loaded from %s in %.1f s\n", path, time.Since(start).Seconds())
+		return
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(stderr, "aisle: recs: %v; building afresh\n", err)
+	}
+	go func() {
+		l, err := buildRecs(ctx, recs.Options{Workers: 1}, stderr)
+		if err != nil {
+			if ctx.Err() == nil {
+				fmt.Fprintf(stderr, "aisle: recs: %v\n", err)
+			}
+			return
+		}
+		srv.SetRecs(l)
+		if _, err := writeRecs(path, l); err != nil {
+			fmt.Fprintf(stderr, "aisle: recs: %v\n", err)
+		}
+	}()
+}
+
+// recsProgress returns a recs.Options.Progress drawing bench.go's
+// progress bar on w; it clears the bar when done.
+func recsProgress(w io.Writer, what string) func(done, total int) {
+	pb := &progressBar{w: w}
+	finished := false
+	return func(done, total int) {
+		if finished {
+			return
+		}
+		finished = done == total
+		pb.set(what, float64(done)/float64(max(total, 1)))
+		if done == total {
+			pb.clear()
+		}
+	}
+}

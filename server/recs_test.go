@@ -1,0 +1,132 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aisle/aisle/recs"
+)
+
+// testRecs builds lists over the test products: p1 sells with p4 (often),
+// p3 (out of stock) and p2; p2 with p5.
+func testRecs(t *testing.T) *recs.Lists {
+	t.Helper()
+	o := recs.Orders{Items: []string{"p1", "p2", "p3", "p4", "p5", "gone"}}
+	add := func(n int, b ...int32) {
+		for range n {
+			o.Baskets = append(o.Baskets, b)
+		}
+	}
+	add(30, 0, 3)
+	add(20, 0, 2)
+	add(10, 0, 1)
+	add(10, 0, 3, 5)
+	add(30, 1, 4)
+	add(15, 0, 3, 4)
+	l, err := recs.Build(context.Background(), o, recs.Options{BundleMinLift: 1.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+type recsResponse struct {
+	ProductID string `json:"product_id"`
+	Items     []struct {
+		ProductID   string  `json:"product_id"`
+		Title       string  `json:"title"`
+		Score       float64 `json:"score"`
+		CoPurchases int     `json:"co_purchases"`
+		Reason      string  `json:"reason"`
+		Price       struct {
+			Amount   float64 `json:"amount"`
+			Currency string  `json:"currency"`
+		} `json:"price"`
+	} `json:"items"`
+	Bundles []struct {
+		ProductIDs []string `json:"product_ids"`
+		Price      struct {
+			Amount float64 `json:"amount"`
+		} `json:"price"`
+		Orders     int     `json:"orders"`
+		Confidence float64 `json:"confidence"`
+		Lift       float64 `json:"lift"`
+	} `json:"bundles"`
+}
+
+func TestRecsEndpoints(t *testing.T) {
+	s, base := startServer(t)
+	code, _, body := get(t, "GET", base+"/api/v1/products/p1/also-bought")
+	if code != 503 || !strings.Contains(string(body), CodeNotReady) {
+		t.Errorf("before SetRecs: %d %s, want 503 not_ready", code, body)
+	}
+	s.SetRecs(testRecs(t))
+
+	for _, path := range []string{"/api/v1/products/p1/also-bought", "/api/v1/recs/also-bought/p1"} {
+		code, _, body = get(t, "GET", base+path)
+		var r recsResponse
+		if err := json.Unmarshal(body, &r); err != nil || code != 200 {
+			t.Fatalf("%s: %d %s (%v)", path, code, body, err)
+		}
+		var ids []string
+		for _, it := range r.Items {
+			ids = append(ids, it.ProductID)
+			if it.Title == "" || it.CoPurchases < 2 || it.Price.Currency != "USD" || !strings.Contains(it.Reason, "Sony WH-1000XM5") {
+				t.Errorf("%s: item %+v", path, it)
+			}
+		}
+		// p3 is out of stock and "gone" is not in the engine.
+		if strings.Join(ids, ",") != "p4,p2,p5" && strings.Join(ids, ",") != "p4,p5,p2" {
+			t.Errorf("%s: items %v, want p4 first then p2 and p5, no p3 or gone", path, ids)
+		}
+	}
+	code, _, body = get(t, "GET", base+"/api/v1/products/p1/also-bought?limit=1")
+	var r recsResponse
+	if json.Unmarshal(body, &r); code != 200 || len(r.Items) != 1 {
+		t.Errorf("limit=1: %d %s", code, body)
+	}
+
+	code, _, body = get(t, "GET", base+"/api/v1/products/p1/bought-together")
+	r = recsResponse{}
+	if err := json.Unmarshal(body, &r); err != nil || code != 200 || len(r.Bundles) == 0 {
+		t.Fatalf("bought-together: %d %s (%v)", code, body, err)
+	}
+	if len(r.Items) < 2 || r.Items[0].ProductID != "p1" {
+		t.Errorf("bought-together items %+v: want the first bundle, p1 first", r.Items)
+	}
+	for _, b := range r.Bundles {
+		if b.ProductIDs[0] != "p1" || b.Price.Amount <= 0 || b.Orders < 2 || b.Lift < 1.01 {
+			t.Errorf("bundle %+v", b)
+		}
+		for _, id := range b.ProductIDs {
+			if id == "p3" {
+				t.Errorf("bundle %v holds p3, out of stock", b.ProductIDs)
+			}
+		}
+	}
+
+	for _, c := range []struct {
+		path string
+		code int
+		want string
+	}{
+		{"/api/v1/products/p1/also-bought?limit=0", 400, CodeInvalidParameter},
+		{"/api/v1/products/p1/also-bought?limit=x", 400, CodeInvalidParameter},
+		{"/api/v1/products/p1/also-bought?limit=51", 400, CodeInvalidParameter},
+		{"/api/v1/products/p1/also-bought?limit=2&limit=3", 400, CodeInvalidParameter},
+		{"/api/v1/products/p1/bought-together?limit=11", 400, CodeInvalidParameter},
+		{"/api/v1/products/p1/also-bought?q=1", 400, CodeUnknownParameter},
+		{"/api/v1/products/nope/also-bought", 404, CodeNotFound},
+		{"/api/v1/recs/bought-together/nope", 404, CodeNotFound},
+		{"/api/v1/recs/frobnicate/p1", 404, CodeNotFound},
+		{"/api/v1/products/p3/also-bought", 200, `"items":[`},
+		{"/api/v1/products/p1", 200, `"product_id":"p1"`},
+	} {
+		code, _, body := get(t, "GET", base+c.path)
+		if code != c.code || !strings.Contains(string(body), c.want) {
+			t.Errorf("%s: %d %s, want %d with %s", c.path, code, body, c.code, c.want)
+		}
+	}
+}
