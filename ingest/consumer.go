@@ -57,7 +57,7 @@ func (o *Options) ensureDefaults() {
 		o.InstanceID = "aisle-indexer-0"
 	}
 	if o.MaxPoll == 0 {
-		o.MaxPoll = 5000
+		o.MaxPoll = 20000
 	}
 	if o.CompactBytes == 0 {
 		o.CompactBytes = 64 << 20
@@ -240,6 +240,11 @@ func (c *Consumer) Run(ctx context.Context) error {
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.AdjustFetchOffsetsFn(c.adjust),
 		kgo.FetchMaxWait(o.FetchMaxWait),
+		// Large fetches make large batches while catching up: each batch
+		// is one index segment per partition, and fewer, larger segments
+		// mean fewer merges.
+		kgo.FetchMaxBytes(64<<20),
+		kgo.FetchMaxPartitionBytes(16<<20),
 		kgo.SessionTimeout(o.SessionTimeout),
 		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
 	)
