@@ -11,7 +11,7 @@ import (
 
 // testRecs builds lists over the test products: p1 sells with p4 (often),
 // p3 (out of stock) and p2; p2 with p5.
-func testRecs(t *testing.T) *recs.Lists {
+func testRecs(t testing.TB) *recs.Lists {
 	t.Helper()
 	o := recs.Orders{Items: []string{"p1", "p2", "p3", "p4", "p5", "gone"}}
 	add := func(n int, b ...int32) {
@@ -128,5 +128,32 @@ func TestRecsEndpoints(t *testing.T) {
 		if code != c.code || !strings.Contains(string(body), c.want) {
 			t.Errorf("%s: %d %s, want %d with %s", c.path, code, body, c.code, c.want)
 		}
+	}
+}
+
+// BenchmarkRecsHandler runs the recommendation handlers end to end (route,
+// parse, lookups through the engine, JSON) over the test store.
+func BenchmarkRecsHandler(b *testing.B) {
+	l := testRecs(b)
+	for _, bc := range []struct{ name, uri string }{
+		{"also-bought", "/api/v1/products/p1/also-bought?limit=10"},
+		{"bought-together", "/api/v1/products/p1/bought-together"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			s := New(newTestEngine(b), Options{})
+			s.SetRecs(l)
+			h := s.Handler()
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				ctx := newCtx(bc.uri)
+				for pb.Next() {
+					ctx.Response.Reset()
+					h(ctx)
+					if ctx.Response.StatusCode() != 200 {
+						b.Fatalf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
+					}
+				}
+			})
+		})
 	}
 }

@@ -97,7 +97,7 @@ func buildRecs(ctx context.Context, opts recs.Options, stderr io.Writer) (*recs.
 		return nil, err
 	}
 	st := l.Stats()
-	fmt.Fprintf(stderr, "aisle: recs (%s) from %d orders over %d items in %.1f s (read %.1f s): %d items with %d also-bought, %d items with %d pairs and %d triples\n",
+	fmt.Fprintf(stderr, "aisle: recs (%s) from %d orders (of two items or more) over %d items in %.1f s (read %.1f s): %d items with %d also-bought, %d items with %d pairs and %d triples\n",
 		st.Scorer, st.Orders, st.Items, time.Since(start).Seconds(), read.Seconds(), st.WithAlso, st.Neighbors, st.WithBundle, st.Pairs, st.Triples)
 	return l, nil
 }
