@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/corpora"
@@ -17,13 +21,17 @@ import (
 
 // feed builds the index through Kafka, the way a production deployment
 // does: it starts the embedded broker unless --brokers names a cluster,
-// creates the topics with one partition per shard, replays the ingest logs
-// into eng, publishes the shipped store as product events when the products
-// topic is empty, and consumes until ctx ends. ready is called once the
-// index has applied every event published before the consumer started.
-// srv, when not nil, gets the seller writes and the freshness metrics.
-func feed(ctx context.Context, cfg serveConfig, eng *search.Engine, srv *server.Server, stderr io.Writer, ready func()) error {
+// creates the topics with one partition per shard, replays the current
+// generation's ingest logs into live's engine, publishes the shipped store
+// as product events when the products topic is empty, and consumes until ctx
+// ends. ready is called once the index has applied every event published
+// before the consumer started. srv, when not nil, gets the seller writes and
+// the freshness metrics. A reindex asked of rx builds a new generation with
+// an engine from newEngine and swaps it into live.
+func feed(ctx context.Context, cfg serveConfig, live *liveEngine, newEngine func() (*search.Engine, error),
+	srv *server.Server, rx *reindexer, stderr io.Writer, ready func()) error {
 	start := time.Now()
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "aisle: "+format+"\n", args...) }
 	brokers := splitList(cfg.brokers)
 	if len(brokers) == 0 {
 		b, err := ingest.StartBroker(filepath.Join(cfg.data, "kafka"), cfg.kafkaPort)
@@ -48,23 +56,21 @@ func feed(ctx context.Context, cfg serveConfig, eng *search.Engine, srv *server.
 			return fmt.Errorf("serve: topic %s has %d partitions but the index has %d shards; start with --shards %d", t, n, cfg.shards, n)
 		}
 	}
-	c, err := ingest.New(ingest.Options{
-		Brokers:    brokers,
-		Dir:        filepath.Join(cfg.data, "ingest"),
-		Partitions: cfg.shards,
-		Sink:       eng,
-		Logf:       func(format string, args ...any) { fmt.Fprintf(stderr, "aisle: "+format+"\n", args...) },
-	})
+	gn, err := currentGeneration(cfg.data)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	cur, err := openGeneration(ctx, gn, cfg, brokers, live.get(), logf)
+	if err != nil {
+		return err
+	}
+	defer func() { cur.stop() }()
 	if srv != nil {
-		srv.SetIngest(ingest.NewWriter(prod, c), c)
+		srv.SetIngest(ingest.NewWriter(prod, cur.c), cur.c)
 		defer srv.SetIngest(nil, nil)
 	}
-	if n := eng.Len(); n > 0 {
-		fmt.Fprintf(stderr, "aisle: %d products from the ingest logs in %.1f s\n", n, time.Since(start).Seconds())
+	if n := cur.eng.Len(); n > 0 {
+		fmt.Fprintf(stderr, "aisle: %d products from the ingest logs of generation %d in %.1f s\n", n, gn, time.Since(start).Seconds())
 	}
 	n := 0
 	published, err := ingest.Bootstrap(ctx, prod, func() ([]*catalog.Product, error) {
@@ -81,29 +87,89 @@ func feed(ctx context.Context, cfg serveConfig, eng *search.Engine, srv *server.
 	if published {
 		fmt.Fprintf(stderr, "aisle: published the shipped store, %d products, to %s in %.1f s\n", n, ingest.TopicProducts, time.Since(start).Seconds())
 	}
-	ends, err := ingest.EndOffsets(ctx, prod, ingest.CatalogTopics...)
-	if err != nil {
+	if err := cur.catchUp(ctx, prod); err != nil {
 		return err
 	}
-	runErr := make(chan error, 1)
-	go func() { runErr <- c.Run(ctx) }()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !c.CaughtUp(ends) {
-		select {
-		case err := <-runErr:
-			return err
-		case <-tick.C:
-		}
+	if err := setCurrentGeneration(cfg.data, gn); err != nil {
+		return err
 	}
-	if err := eng.RebuildSpelling(); err != nil {
+	if err := cur.eng.RebuildSpelling(); err != nil {
 		return fmt.Errorf("serve: building the spelling data: %w", err)
 	}
-	st := c.Stats()
+	st := cur.c.Stats()
 	fmt.Fprintf(stderr, "aisle: index caught up with Kafka: %d products in %.1f s (%d events applied, %d stale, %d duplicate, %d dead-lettered)\n",
-		eng.Len(), time.Since(start).Seconds(), st.Applied, st.Stale, st.Duplicates, st.DeadLettered)
+		cur.eng.Len(), time.Since(start).Seconds(), st.Applied, st.Stale, st.Duplicates, st.DeadLettered)
+	rx.set(func(s *reindexStatus) { s.Generation = gn })
 	ready()
-	return <-runErr
+	for {
+		select {
+		case err := <-cur.done:
+			cur.done <- err // for the deferred stop
+			if err == nil && ctx.Err() == nil {
+				err = errors.New("serve: the consumer stopped")
+			}
+			return err
+		case <-ctx.Done():
+			return nil
+		case <-rx.req:
+			next, err := reindex(ctx, cfg, brokers, prod, cur.n+1, newEngine, logf)
+			if err != nil {
+				logf("reindex to generation %d failed: %v", cur.n+1, err)
+				rx.set(func(s *reindexStatus) { s.State, s.Error, s.Finished = "failed", err.Error(), time.Now().UTC() })
+				continue
+			}
+			// Swap: the server answers from the new generation and
+			// the writer versions against its state; then the old
+			// generation stops and its logs go.
+			live.swap(next.eng)
+			if srv != nil {
+				srv.SetIngest(ingest.NewWriter(prod, next.c), next.c)
+			}
+			old := cur
+			cur = next
+			if err := setCurrentGeneration(cfg.data, cur.n); err != nil {
+				return err
+			}
+			if err := old.stop(); err != nil {
+				logf("stopping generation %d: %v", old.n, err)
+			}
+			os.RemoveAll(generationDir(cfg.data, old.n))
+			logf("reindex: generation %d serves %d products", cur.n, cur.eng.Len())
+			rx.set(func(s *reindexStatus) {
+				s.State, s.Generation, s.Products, s.Finished = "done", cur.n, cur.eng.Len(), time.Now().UTC()
+			})
+		}
+	}
+}
+
+// reindex builds generation n from the start of the topics, with no logs,
+// beside the live one, and returns it once it has caught up.
+func reindex(ctx context.Context, cfg serveConfig, brokers []string, prod *kgo.Client, n int,
+	newEngine func() (*search.Engine, error), logf func(string, ...any)) (*generation, error) {
+	start := time.Now()
+	if err := os.RemoveAll(generationDir(cfg.data, n)); err != nil {
+		return nil, err
+	}
+	eng, err := newEngine()
+	if err != nil {
+		return nil, err
+	}
+	g, err := openGeneration(ctx, n, cfg, brokers, eng, logf)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.catchUp(ctx, prod); err != nil {
+		g.stop()
+		os.RemoveAll(generationDir(cfg.data, n))
+		return nil, err
+	}
+	if err := eng.RebuildSpelling(); err != nil {
+		g.stop()
+		os.RemoveAll(generationDir(cfg.data, n))
+		return nil, err
+	}
+	logf("reindex: generation %d built from the start of the topics in %.1f s", n, time.Since(start).Seconds())
+	return g, nil
 }
 
 func splitList(s string) []string {

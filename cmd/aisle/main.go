@@ -69,6 +69,8 @@ type serveConfig struct {
 	// kafkaPort (0 picks a free port).
 	brokers   string
 	kafkaPort int
+	// adminAddr is where the admin API listens; loopback by default.
+	adminAddr string
 	// noKafka loads the shipped store straight into the index, with no
 	// broker: the quickest start, for benchmarks.
 	noKafka bool
@@ -84,6 +86,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `file`")
 	fs.StringVar(&cfg.brokers, "brokers", "", "Kafka `host:port` list; empty runs the embedded broker")
 	fs.IntVar(&cfg.kafkaPort, "kafka-port", 0, "loopback `port` of the embedded broker; 0 picks a free one")
+	fs.StringVar(&cfg.adminAddr, "admin-addr", "127.0.0.1:0", "`address` of the admin API (reindex); keep it on loopback")
 	fs.BoolVar(&cfg.noKafka, "no-kafka", false, "load the shipped store directly, with no broker and no ingest")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err

@@ -19,11 +19,11 @@ import (
 
 func TestParseServeFlags(t *testing.T) {
 	cfg, err := parseServeFlags(nil, io.Discard)
-	if err != nil || cfg != (serveConfig{addr: "127.0.0.1:8080", data: "./data", shards: 8, kafkaPort: 0}) {
+	if err != nil || cfg != (serveConfig{addr: "127.0.0.1:8080", data: "./data", shards: 8, adminAddr: "127.0.0.1:0"}) {
 		t.Errorf("defaults: %+v, %v", cfg, err)
 	}
 	cfg, err = parseServeFlags([]string{"--addr", "127.0.0.1:0", "--data", "/tmp/x", "--shards", "3"}, io.Discard)
-	if err != nil || cfg != (serveConfig{addr: "127.0.0.1:0", data: "/tmp/x", shards: 3}) {
+	if err != nil || cfg != (serveConfig{addr: "127.0.0.1:0", data: "/tmp/x", shards: 3, adminAddr: "127.0.0.1:0"}) {
 		t.Errorf("flags: %+v, %v", cfg, err)
 	}
 	for _, args := range [][]string{{"--shards", "0"}, {"--nope"}, {"extra"}} {
@@ -45,6 +45,7 @@ func TestParseServeFlags(t *testing.T) {
 type aisle struct {
 	base   string // http://host:port
 	broker string // the embedded broker's address
+	admin  string // http://host:port of the admin API
 	log    *syncBuffer
 	cmd    *exec.Cmd
 	exited chan error
@@ -75,6 +76,7 @@ func startAisle(t *testing.T, bin, data string) *aisle {
 	a := &aisle{cmd: cmd, log: &syncBuffer{}, exited: make(chan error, 1)}
 	addrc := make(chan string, 1)
 	brokerc := make(chan string, 1)
+	adminc := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -85,6 +87,9 @@ func startAisle(t *testing.T, bin, data string) *aisle {
 			}
 			if v, ok := strings.CutPrefix(line, "aisle: embedded Kafka broker on "); ok {
 				brokerc <- strings.Fields(v)[0]
+			}
+			if v, ok := strings.CutPrefix(line, "aisle: admin API on "); ok {
+				adminc <- strings.Fields(v)[0]
 			}
 		}
 		a.exited <- cmd.Wait()
@@ -113,6 +118,10 @@ func startAisle(t *testing.T, bin, data string) *aisle {
 	}
 	select {
 	case a.broker = <-brokerc:
+	default:
+	}
+	select {
+	case a.admin = <-adminc:
 	default:
 	}
 	return a
@@ -209,11 +218,12 @@ func TestServe(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+	reindexWhileWriting(t, a)
 	a.stop(t)
 
 	b := startAisle(t, bin, data)
 	log := b.log.String()
-	if !strings.Contains(log, "products from the ingest logs") || strings.Contains(log, "published the shipped store") {
+	if !strings.Contains(log, "products from the ingest logs of generation 2") || strings.Contains(log, "published the shipped store") {
 		t.Errorf("restart did not come from the ingest logs alone:\n%s", log)
 	}
 	if r := searchHTTP(t, b.base, "tea"); r.Total == 0 {
@@ -253,4 +263,62 @@ func httpGet(t *testing.T, u string) (int, []byte) {
 		t.Fatalf("GET %s: %v", u, err)
 	}
 	return resp.StatusCode, body
+}
+
+// reindexWhileWriting starts an online reindex through the admin API, saves
+// a product through the seller API while it runs, and checks that the new
+// generation serves the whole store and that product.
+func reindexWhileWriting(t *testing.T, a *aisle) {
+	t.Helper()
+	if a.admin == "" {
+		t.Fatal("no admin API address in the log")
+	}
+	before := searchHTTP(t, a.base, "tea").Total
+	resp, err := http.Post(a.admin+"/admin/reindex", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST /admin/reindex: %d", resp.StatusCode)
+	}
+	body := `{"title":"Quuxotic reindex teapot","brand":"Aisle","variants":[{"sku":"q-1","price_cents":1500,"stock":[{"warehouse_id":"wh-east","available":4}]}]}`
+	resp, err = http.Post(a.base+"/api/v1/seller/products", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("seller POST during the reindex: %d %s", resp.StatusCode, out)
+	}
+	deadline := time.Now().Add(120 * time.Second)
+	for {
+		code, b := httpGet(t, a.admin+"/admin/reindex")
+		var st struct {
+			State      string `json:"state"`
+			Generation int    `json:"generation"`
+			Error      string `json:"error"`
+		}
+		if code != 200 || json.Unmarshal(b, &st) != nil {
+			t.Fatalf("GET /admin/reindex: %d %s", code, b)
+		}
+		if st.State == "done" && st.Generation == 2 {
+			break
+		}
+		if st.State == "failed" || time.Now().After(deadline) {
+			t.Fatalf("reindex %s after %v: %s\n%s", st.State, time.Since(deadline.Add(-120*time.Second)), b, a.log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for searchHTTP(t, a.base, "quuxotic").Total != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the product saved during the reindex is not in the new generation")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if after := searchHTTP(t, a.base, "tea").Total; after < before {
+		t.Errorf("the new generation finds %d products for tea, the old one %d", after, before)
+	}
 }

@@ -37,11 +37,16 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	eng, err := search.New(search.Options{Shards: cfg.shards, PopularQueries: popularQueries()})
+	popular := popularQueries()
+	newEngine := func() (*search.Engine, error) {
+		return search.New(search.Options{Shards: cfg.shards, PopularQueries: popular})
+	}
+	eng, err := newEngine()
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	srv := server.New(eng, server.Options{
+	live := newLiveEngine(eng)
+	srv := server.New(live, server.Options{
 		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, "aisle: "+format+"\n", args...) },
 	})
 	startRecs(ctx, cfg.data, srv, stderr)
@@ -50,6 +55,15 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	fmt.Fprintf(stderr, "aisle: listening on http://%s\n", ln.Addr())
+	rx := newReindexer()
+	if !cfg.noKafka {
+		aln, err := serveAdmin(cfg.adminAddr, rx)
+		if err != nil {
+			return fmt.Errorf("serve: admin listener: %w", err)
+		}
+		defer aln.Close()
+		fmt.Fprintf(stderr, "aisle: admin API on http://%s (POST /admin/reindex)\n", aln.Addr())
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -67,7 +81,7 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 			fed <- err
 		}()
 	} else {
-		go func() { fed <- feed(fctx, cfg, eng, srv, stderr, func() { srv.SetReady(true) }) }()
+		go func() { fed <- feed(fctx, cfg, live, newEngine, srv, rx, stderr, func() { srv.SetReady(true) }) }()
 	}
 
 	var runErr error

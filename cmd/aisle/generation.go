@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/aisle/aisle/ingest"
+	"github.com/aisle/aisle/search"
+)
+
+// A generation is one index built from Kafka: an engine, the consumer that
+// feeds it, in its own consumer group, and its partition logs in
+// DATA/ingest/g<N>. DATA/ingest/CURRENT names the generation serve starts
+// from. A reindex builds generation N+1 from the start of the topics beside
+// the live one N, swaps it in once it has caught up, and only then stops N
+// and removes its logs; events arriving meanwhile reach both, so none is
+// lost.
+type generation struct {
+	n      int
+	eng    *search.Engine
+	c      *ingest.Consumer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func generationDir(data string, n int) string {
+	return filepath.Join(data, "ingest", "g"+strconv.Itoa(n))
+}
+
+// currentGeneration reads DATA/ingest/CURRENT; a fresh directory is at
+// generation 1.
+func currentGeneration(data string) (int, error) {
+	b, err := os.ReadFile(filepath.Join(data, "ingest", "CURRENT"))
+	if errors.Is(err, os.ErrNotExist) {
+		return 1, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("serve: %w", err)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("serve: %s does not name a generation: %q", filepath.Join(data, "ingest", "CURRENT"), b)
+	}
+	return n, nil
+}
+
+// setCurrentGeneration writes DATA/ingest/CURRENT atomically.
+func setCurrentGeneration(data string, n int) error {
+	dir := filepath.Join(data, "ingest")
+	tmp := filepath.Join(dir, "CURRENT.tmp")
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(n)+"\n"), 0o644); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	f, err := os.Open(tmp)
+	if err == nil {
+		f.Sync()
+		f.Close()
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "CURRENT")); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// openGeneration replays generation n's logs into eng and starts its
+// consumer.
+func openGeneration(ctx context.Context, n int, cfg serveConfig, brokers []string, eng *search.Engine, logf func(string, ...any)) (*generation, error) {
+	c, err := ingest.New(ingest.Options{
+		Brokers:    brokers,
+		Group:      "aisle-indexer-g" + strconv.Itoa(n),
+		InstanceID: "aisle-indexer-0-g" + strconv.Itoa(n),
+		Dir:        generationDir(cfg.data, n),
+		Partitions: cfg.shards,
+		Sink:       eng,
+		Logf:       logf,
+	})
+	if err != nil {
+		return nil, err
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	g := &generation{n: n, eng: eng, c: c, cancel: cancel, done: make(chan error, 1)}
+	go func() { g.done <- c.Run(rctx) }()
+	return g, nil
+}
+
+// catchUp waits until g has applied everything published to the catalog
+// topics before the call.
+func (g *generation) catchUp(ctx context.Context, prod *kgo.Client) error {
+	ends, err := ingest.EndOffsets(ctx, prod, ingest.CatalogTopics...)
+	if err != nil {
+		return err
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !g.c.CaughtUp(ends) {
+		select {
+		case err := <-g.done:
+			g.done <- err // stop and the feed loop read it again
+			if err == nil {
+				err = errors.New("consumer stopped")
+			}
+			return fmt.Errorf("serve: generation %d: %w", g.n, err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+// stop ends g's consumer and closes its logs.
+func (g *generation) stop() error {
+	g.cancel()
+	err := <-g.done
+	return errors.Join(err, g.c.Close())
+}
