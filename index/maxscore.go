@@ -100,7 +100,6 @@ func (ev *evaluator) maxScore(seg *segment, full *roaring.Bitmap, base uint32) {
 		ev.best = make([]float64, len(r.Words))
 	}
 	best := ev.best[:len(r.Words)]
-	var lens rank.DocLens
 	for {
 		// Essential words: from the first whose prefix of bounds beats
 		// the threshold.
@@ -131,23 +130,7 @@ func (ev *evaluator) maxScore(seg *segment, full *roaring.Bitmap, base uint32) {
 		if !full.Contains(d) {
 			continue
 		}
-		clear(best)
-		lens = seg.lens[d]
-		for i := range ev.cur {
-			c := &ev.cur[i]
-			if tf := c.advance(d); tf != nil {
-				if s := rank.BM25F(r.Rank, &r.Fields, c.idf, tf, &lens); s > best[c.word] {
-					best[c.word] = s
-				}
-			}
-		}
-		text, matched := 0.0, 0
-		for _, s := range best {
-			if s > 0 {
-				text += s
-				matched++
-			}
-		}
+		text, matched := ev.text(seg, d, best)
 		score := text
 		if !r.Plain {
 			score *= float64(seg.boost[d])

@@ -104,10 +104,10 @@ type FacetCounts struct {
 	// BrandSeen lists the brand ords with a count, so that adding and
 	// clearing touch only those.
 	BrandSeen []uint32
-	Leaf   []uint32 // by category node ord: products whose leaf is the node
-	Attr   [][]uint32 // per facet attribute, by the value's local number
-	Price  [len(PriceBuckets) + 1]uint32
-	Rating [len(RatingBuckets)]uint32
+	Leaf      []uint32   // by category node ord: products whose leaf is the node
+	Attr      [][]uint32 // per facet attribute, by the value's local number
+	Price     [len(PriceBuckets) + 1]uint32
+	Rating    [len(RatingBuckets)]uint32
 }
 
 func (f *FacetCounts) reset() {

@@ -34,7 +34,6 @@ func (ev *evaluator) score(seg *segment, full *roaring.Bitmap, base uint32) {
 	best := ev.best[:len(r.Words)]
 	relaxed := r.MinMatch > 0 && r.MinMatch < len(r.Words)
 	wantSpons := r.Sponsored > 0 && seg.hasSpons && !r.CountOnly
-	var lens rank.DocLens
 
 	it := full.ManyIterator()
 	for n := it.NextMany(ev.buf[:]); n > 0; n = it.NextMany(ev.buf[:]) {
@@ -68,24 +67,7 @@ func (ev *evaluator) score(seg *segment, full *roaring.Bitmap, base uint32) {
 			text := 1.0
 			matched := len(r.Words)
 			if len(r.Words) > 0 {
-				clear(best)
-				lens = seg.lens[d]
-				for i := range ev.cur {
-					c := &ev.cur[i]
-					if tf := c.advance(d); tf != nil {
-						s := rank.BM25F(r.Rank, &r.Fields, c.idf, tf, &lens)
-						if s > best[c.word] {
-							best[c.word] = s
-						}
-					}
-				}
-				text, matched = 0, 0
-				for _, s := range best {
-					if s > 0 {
-						text += s
-						matched++
-					}
-				}
+				text, matched = ev.text(seg, d, best)
 			}
 			score := text
 			if !r.Plain {
@@ -116,4 +98,30 @@ func (ev *evaluator) score(seg *segment, full *roaring.Bitmap, base uint32) {
 			}
 		}
 	}
+}
+
+// text returns the BM25F score of document d, each word counted by its best
+// alternative term, and the number of words it matches. The term cursors
+// only move forward, so d must not decrease between calls. best is scratch
+// of one entry per word.
+func (ev *evaluator) text(seg *segment, d uint32, best []float64) (float64, int) {
+	r := ev.r
+	clear(best)
+	lens := &seg.lens[d]
+	for i := range ev.cur {
+		c := &ev.cur[i]
+		if tf := c.advance(d); tf != nil {
+			if s := rank.BM25F(r.Rank, &r.Fields, c.idf, tf, lens); s > best[c.word] {
+				best[c.word] = s
+			}
+		}
+	}
+	text, matched := 0.0, 0
+	for _, s := range best {
+		if s > 0 {
+			text += s
+			matched++
+		}
+	}
+	return text, matched
 }
