@@ -105,6 +105,7 @@ type FacetCounts struct {
 	// clearing touch only those.
 	BrandSeen []uint32
 	Leaf      []uint32   // by category node ord: products whose leaf is the node
+	LeafSeen  []uint32   // the node ords with a Leaf count
 	Attr      [][]uint32 // per facet attribute, by the value's local number
 	Price     [len(PriceBuckets) + 1]uint32
 	Rating    [len(RatingBuckets)]uint32
@@ -115,7 +116,10 @@ func (f *FacetCounts) reset() {
 		f.Brand[b] = 0
 	}
 	f.BrandSeen = f.BrandSeen[:0]
-	clear(f.Leaf)
+	for _, l := range f.LeafSeen {
+		f.Leaf[l] = 0
+	}
+	f.LeafSeen = f.LeafSeen[:0]
 	for _, a := range f.Attr {
 		clear(a)
 	}
@@ -142,7 +146,13 @@ func (f *FacetCounts) Add(o *FacetCounts) {
 		}
 		f.Brand[b] += o.Brand[b]
 	}
-	f.Leaf = addCounts(f.Leaf, o.Leaf)
+	f.Leaf = grow(f.Leaf, len(o.Leaf))
+	for _, l := range o.LeafSeen {
+		if f.Leaf[l] == 0 {
+			f.LeafSeen = append(f.LeafSeen, l)
+		}
+		f.Leaf[l] += o.Leaf[l]
+	}
 	for len(f.Attr) < len(o.Attr) {
 		f.Attr = append(f.Attr, nil)
 	}

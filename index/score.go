@@ -41,6 +41,9 @@ func (ev *evaluator) score(seg *segment, full *roaring.Bitmap, base uint32) {
 		for _, d := range ev.buf[:n] {
 			if facets {
 				if l := seg.leaf[d]; l >= 0 {
+					if fc.Leaf[l] == 0 {
+						fc.LeafSeen = append(fc.LeafSeen, uint32(l))
+					}
 					fc.Leaf[l]++
 				}
 				if brandFacet {

@@ -128,9 +128,14 @@ func (e *Engine) facets(st *state, f *query.Filter) *Facets {
 	// Categories: leaf counts added up the tree. With no category chosen,
 	// the roots and their children; with one, its path and its children.
 	parents := e.parents()
-	sub := make([]uint32, len(parents))
-	for o, c := range fc.Leaf {
-		for n := int32(o); n >= 0 && c > 0; n = parents[n] {
+	if cap(st.sub) < len(parents) {
+		st.sub = make([]uint32, len(parents))
+	}
+	sub := st.sub[:len(parents)]
+	clear(sub)
+	for _, o := range fc.LeafSeen {
+		c := fc.Leaf[o]
+		for n := int32(o); n >= 0; n = parents[n] {
 			sub[n] += c
 		}
 	}
@@ -176,25 +181,17 @@ func (e *Engine) facets(st *state, f *query.Filter) *Facets {
 	}
 	out.Category = cats
 
-	// Price buckets, in minor units.
-	lo := int64(0)
 	for i, c := range fc.Price {
-		var hi int64
-		key := ""
-		if i < len(index.PriceBuckets) {
-			hi = index.PriceBuckets[i]
-			key = fmt.Sprintf("%d-%d", lo/100, hi/100)
-		} else {
-			key = fmt.Sprintf("%d-", lo/100)
-		}
 		if c > 0 {
-			out.Price = append(out.Price, RangeCount{Key: key, From: float64(lo), To: float64(hi), Count: int(c)})
+			b := priceRanges[i]
+			b.Count = int(c)
+			out.Price = append(out.Price, b)
 		}
-		lo = hi
 	}
 	for i, c := range fc.Rating {
-		t := index.RatingBuckets[i]
-		out.Rating = append(out.Rating, RangeCount{Key: fmt.Sprintf("%g-up", t), From: float64(t), Count: int(c)})
+		b := ratingRanges[i]
+		b.Count = int(c)
+		out.Rating = append(out.Rating, b)
 	}
 
 	// Attributes, in the order of Options.FacetAttributes.
@@ -289,3 +286,25 @@ func (e *Engine) parents() []int32 {
 	e.parentCache.Store(&p)
 	return p
 }
+
+// priceRanges and ratingRanges are the facet buckets without their counts:
+// price in minor units, keyed in major ones ("25-50", "1000-").
+var priceRanges, ratingRanges = func() (p, r []RangeCount) {
+	lo := int64(0)
+	for i := range len(index.PriceBuckets) + 1 {
+		var hi int64
+		key := ""
+		if i < len(index.PriceBuckets) {
+			hi = index.PriceBuckets[i]
+			key = fmt.Sprintf("%d-%d", lo/100, hi/100)
+		} else {
+			key = fmt.Sprintf("%d-", lo/100)
+		}
+		p = append(p, RangeCount{Key: key, From: float64(lo), To: float64(hi)})
+		lo = hi
+	}
+	for _, t := range index.RatingBuckets {
+		r = append(r, RangeCount{Key: fmt.Sprintf("%g-up", t), From: float64(t)})
+	}
+	return p, r
+}()

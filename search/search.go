@@ -22,6 +22,7 @@ type state struct {
 	hits  []index.Hit
 	spons []index.Hit
 	facet index.FacetCounts
+	sub   []uint32 // category counts of subtrees, by node ord
 }
 
 func (e *Engine) getState() *state {

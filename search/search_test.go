@@ -148,6 +148,17 @@ func TestAgainstBruteForce(t *testing.T) {
 					t.Fatalf("%s: brand %s count %d, want %d", name, fv.Value, fv.Count, brands[fv.Value])
 				}
 			}
+			for _, cc := range res.Facets.Category {
+				n := 0
+				for _, p := range ps {
+					if matches(p, q, &f, "") && strings.HasPrefix(catalog.CategorySlug(p.Category)+"/", cc.Slug+"/") {
+						n++
+					}
+				}
+				if cc.Count != n {
+					t.Fatalf("%s: category %s count %d, want %d", name, cc.Slug, cc.Count, n)
+				}
+			}
 			for _, af := range res.Facets.Attributes {
 				for _, fv := range af.Values {
 					if fv.Count != colors[fv.Value] {
