@@ -396,16 +396,6 @@ func countColumn(set *roaring.Bitmap, buf *[256]uint32, fn func(uint32)) {
 	}
 }
 
-func countBrands(seg *segment, set *roaring.Bitmap, counts []uint32, buf *[256]uint32) {
-	it := set.ManyIterator()
-	for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
-		for _, d := range buf[:n] {
-			if b := seg.brand[d]; b >= 0 {
-				counts[b]++
-			}
-		}
-	}
-}
 
 func countRating(fc *FacetCounts, r float32) {
 	for i, t := range RatingBuckets {
