@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,14 +68,11 @@ func badEvent(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrBadEvent, fmt.Sprintf(format, args...))
 }
 
+// decode unmarshals one JSON value; trailing data is an error, as
+// json.Unmarshal reports it.
 func decode(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	if err := d.Decode(v); err != nil {
+	if err := json.Unmarshal(b, v); err != nil {
 		return badEvent("%v", err)
-	}
-	if d.More() {
-		return badEvent("trailing data after the JSON value")
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package catalog
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -86,4 +87,18 @@ func FuzzDecodeEvents(f *testing.F) {
 		}
 		_, _ = DecodeOrderEvent(key, value)
 	})
+}
+
+func BenchmarkDecodeProductEvent(b *testing.B) {
+	p := valid()
+	p.Description = strings.Repeat("A long product description with many words. ", 20)
+	p.Attributes = map[string]string{"color": "black", "connectivity": "Bluetooth 5.3", "weight": "250 g"}
+	v, _ := json.Marshal(ProductEvent{Schema: SchemaVersion, ID: p.ID, Version: 3, Product: &p})
+	b.SetBytes(int64(len(v)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeProductEvent([]byte("p1"), v); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
