@@ -1,0 +1,31 @@
+// Package commerce holds the thin commerce services behind the search
+// engine: a cart that never loses an item and inventory reservations
+// that never oversell, both kept in one embedded bbolt file.
+//
+// # Cart
+//
+// A Cart is an add-wins observed-remove map (an OR-Map, as Riak's data
+// types build it) from variant id to quantity. Every local write takes a
+// new causal dot (replica, counter) from the cart's version vector; an
+// entry keeps the dots of the writes that set it and no others. A remove
+// forgets only the dots it has observed, so a write made concurrently on
+// another replica survives the merge (add wins), and a write it did
+// observe never comes back (no resurfacing deletes). Merge is
+// commutative, associative and idempotent; Encode is deterministic.
+//
+// # Store
+//
+// A Store keeps carts and stock in one bbolt file. Every committed
+// transaction is fsynced before the call returns, so an acknowledged
+// write survives a crash. Update runs a function on one cart inside one
+// read-write transaction; inventory operations check every line and write
+// every cell inside one transaction, so available never goes negative and
+// a multi-line reservation is all or nothing. With Options.GroupCommit,
+// concurrent writes share a transaction and its fsync (bbolt's Batch).
+//
+// # Concurrency and lifetimes
+//
+// A Cart is a value owned by one goroutine; it is not safe for concurrent
+// use. A Store is safe for concurrent use and must be closed; carts
+// passed to an Update function are valid only during the call.
+package commerce
