@@ -14,11 +14,12 @@ import (
 //
 //	GET /api/v1/products/{id}/also-bought?limit=N
 //	GET /api/v1/products/{id}/bought-together?limit=N
+//	GET /api/v1/products/{id}/similar?limit=N
 //
-// and the same under /api/v1/recs/also-bought/{id} and
-// /api/v1/recs/bought-together/{id}. Lists are filtered at request time
-// through the engine, so a product deleted or out of stock now is never
-// recommended.
+// and the same under /api/v1/recs/also-bought/{id},
+// /api/v1/recs/bought-together/{id} and /api/v1/recs/similar/{id}. Lists
+// are filtered at request time through the engine, so a product deleted or
+// out of stock now is never recommended.
 
 // Recommender is what the server needs of recommendations (*recs.Lists).
 // Both methods append to dst and must be safe for concurrent use.
@@ -27,21 +28,35 @@ type Recommender interface {
 	BoughtTogether(dst []recs.Bundle, id string, limit int, ps recs.Products) []recs.Bundle
 }
 
+// SimilarItems is what the server needs of "similar items"
+// (*recs.Embeddings). Similar appends to dst and must be safe for
+// concurrent use.
+type SimilarItems interface {
+	Similar(dst []recs.Item, id string, limit int, ps recs.Products) []recs.Item
+}
+
 // Limits of the recommendation endpoints.
 const (
 	DefaultAlsoBoughtLimit     = 10
 	MaxAlsoBoughtLimit         = 50
 	DefaultBoughtTogetherLimit = 3
 	MaxBoughtTogetherLimit     = 10
+	DefaultSimilarLimit        = 10
+	MaxSimilarLimit            = 50
 )
 
 const (
 	recsPrefix         = "/api/v1/recs/"
 	alsoBoughtName     = "also-bought"
 	boughtTogetherName = "bought-together"
+	similarName        = "similar"
 )
 
-type recsHolder struct{ r Recommender }
+// recsHolder is what SetRecs and SetSimilar set; either may be nil.
+type recsHolder struct {
+	r   Recommender
+	sim SimilarItems
+}
 
 type recsPtr = atomic.Pointer[recsHolder]
 
@@ -49,7 +64,32 @@ type recsPtr = atomic.Pointer[recsHolder]
 // without a pause: requests in flight finish on the lists they started
 // with. Until the first call the recommendation endpoints answer 503.
 func (s *Server) SetRecs(r Recommender) {
-	s.recs.Store(&recsHolder{r})
+	for {
+		old := s.recs.Load()
+		h := &recsHolder{r: r}
+		if old != nil {
+			h.sim = old.sim
+		}
+		if s.recs.CompareAndSwap(old, h) {
+			return
+		}
+	}
+}
+
+// SetSimilar makes sim the server's "similar items", replacing any earlier
+// ones without a pause, as SetRecs does for the other lists. Until the
+// first call the similar endpoint answers 503.
+func (s *Server) SetSimilar(sim SimilarItems) {
+	for {
+		old := s.recs.Load()
+		h := &recsHolder{sim: sim}
+		if old != nil {
+			h.r = old.r
+		}
+		if s.recs.CompareAndSwap(old, h) {
+			return
+		}
+	}
 }
 
 // recsRoute serves path if it is a recommendation endpoint and reports
@@ -67,7 +107,7 @@ func (s *Server) recsRoute(ctx *fasthttp.RequestCtx, path string) bool {
 	} else {
 		return false
 	}
-	if kind != alsoBoughtName && kind != boughtTogetherName {
+	if kind != alsoBoughtName && kind != boughtTogetherName && kind != similarName {
 		if strings.HasPrefix(path, recsPrefix) {
 			writeError(ctx, fasthttp.StatusNotFound, CodeNotFound, "no such endpoint: "+path, "")
 			return true
@@ -75,8 +115,11 @@ func (s *Server) recsRoute(ctx *fasthttp.RequestCtx, path string) bool {
 		return false
 	}
 	def, maxLimit := DefaultAlsoBoughtLimit, MaxAlsoBoughtLimit
-	if kind == boughtTogetherName {
+	switch kind {
+	case boughtTogetherName:
 		def, maxLimit = DefaultBoughtTogetherLimit, MaxBoughtTogetherLimit
+	case similarName:
+		def, maxLimit = DefaultSimilarLimit, MaxSimilarLimit
 	}
 	limit, perr := parseRecsArgs(ctx.QueryArgs(), def, maxLimit)
 	if perr != nil {
@@ -89,15 +132,19 @@ func (s *Server) recsRoute(ctx *fasthttp.RequestCtx, path string) bool {
 		return true
 	}
 	h := s.recs.Load()
-	if h == nil {
+	if h == nil || (kind == similarName && h.sim == nil) || (kind != similarName && h.r == nil) {
 		writeError(ctx, fasthttp.StatusServiceUnavailable, CodeNotReady, "the recommendations are still loading", "")
 		return true
 	}
 	buf := getBuf()
-	if kind == alsoBoughtName {
+	switch kind {
+	case alsoBoughtName:
 		items := h.r.AlsoBought(make([]recs.Item, 0, limit), id, limit, s.eng)
 		*buf = appendAlsoBought(*buf, anchor.ID, anchor.Title, items)
-	} else {
+	case similarName:
+		items := h.sim.Similar(make([]recs.Item, 0, limit), id, limit, s.eng)
+		*buf = appendSimilar(*buf, anchor.ID, anchor.Title, items)
+	default:
 		bundles := h.r.BoughtTogether(nil, id, limit, s.eng)
 		*buf = appendBoughtTogether(*buf, anchor.ID, bundles)
 	}
@@ -159,6 +206,32 @@ func appendAlsoBought(dst []byte, id, title string, items []recs.Item) []byte {
 		dst = strconv.AppendInt(dst, int64(it.Count), 10)
 		dst = append(dst, `,"reason":`...)
 		dst = appendString(dst, "bought with "+title+" in "+strconv.Itoa(it.Count)+" orders")
+		pr, was := p.Price()
+		dst = append(dst, `,"price":`...)
+		dst = appendPrice(dst, pr, was)
+		dst = append(dst, '}')
+	}
+	return append(dst, "]}"...)
+}
+
+// appendSimilar appends {"product_id","items":[...]} for similar items.
+func appendSimilar(dst []byte, id, title string, items []recs.Item) []byte {
+	dst = append(dst, `{"product_id":`...)
+	dst = appendString(dst, id)
+	dst = append(dst, `,"items":[`...)
+	for i, it := range items {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		p := it.Product
+		dst = append(dst, `{"product_id":`...)
+		dst = appendString(dst, p.ID)
+		dst = append(dst, `,"title":`...)
+		dst = appendString(dst, p.Title)
+		dst = append(dst, `,"score":`...)
+		dst = appendFloat(dst, it.Score)
+		dst = append(dst, `,"reason":`...)
+		dst = appendString(dst, "bought by the same kind of customers as "+title)
 		pr, was := p.Price()
 		dst = append(dst, `,"price":`...)
 		dst = appendPrice(dst, pr, was)

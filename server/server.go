@@ -227,7 +227,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		ep = epMetrics
 	case len(path) > len(productsPrefix) && string(path[:len(productsPrefix)]) == productsPrefix:
 		ep = epProduct
-		if strings.HasSuffix(string(path), "/"+alsoBoughtName) || strings.HasSuffix(string(path), "/"+boughtTogetherName) {
+		if strings.HasSuffix(string(path), "/"+alsoBoughtName) || strings.HasSuffix(string(path), "/"+boughtTogetherName) || strings.HasSuffix(string(path), "/"+similarName) {
 			ep = epRecs
 		}
 	case strings.HasPrefix(string(path), recsPrefix):

@@ -190,7 +190,33 @@ func recsEval(ctx context.Context, args []string, stderr io.Writer) error {
 			fmt.Fprintln(stderr, "aisle: eval", pop)
 		}
 		fmt.Fprintf(stderr, "aisle: eval %v  (build %.1f s)\n", learned, built.Seconds())
+		if i == 0 {
+			if err := evalSimilar(ctx, l, train, test, half, stderr); err != nil {
+				return err
+			}
+		}
 	}
+	return nil
+}
+
+// evalSimilar scores "similar items" (embeddings + HNSW) on the same
+// held-out baskets: the 50 nearest items of each visible item stand in for
+// its also-bought list.
+func evalSimilar(ctx context.Context, l *recs.Lists, train recs.Orders, test [][]int32, half bool, stderr io.Writer) error {
+	start := time.Now()
+	e, st, err := recs.Embed(ctx, train, recs.EmbedOptions{Seed: 1})
+	if err != nil {
+		return err
+	}
+	built := time.Since(start)
+	sl, err := recs.SimilarLists(l, e, 50, 0)
+	if err != nil {
+		return err
+	}
+	learned, _ := recs.Evaluate(sl, test, recs.EvalOptions{HideHalf: half, Seed: 1})
+	learned.Method = "embed+hnsw"
+	fmt.Fprintf(stderr, "aisle: eval %v  (embed %d of %d items, %d PPMI entries, dim %d, %.1f s)\n",
+		learned, st.WithVector, st.Items, st.NonZeros, st.Dim, built.Seconds())
 	return nil
 }
 

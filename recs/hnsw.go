@@ -1,0 +1,453 @@
+package recs
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+)
+
+// HNSWOptions configure BuildHNSW. The zero value of a field means its
+// default.
+type HNSWOptions struct {
+	// M is the number of links a node keeps on the layers above 0; layer 0
+	// keeps 2M. Default 16.
+	M int
+	// EfConstruction is the candidate list kept while inserting; default
+	// 200.
+	EfConstruction int
+	// EfSearch is the candidate list of a search when the caller passes no
+	// ef; default 64.
+	EfSearch int
+	// Seed draws the node levels: the same vectors, options and seed build
+	// the same graph.
+	Seed uint64
+}
+
+// EnsureDefaults returns o with every zero field set to its default.
+func (o HNSWOptions) EnsureDefaults() HNSWOptions {
+	if o.M == 0 {
+		o.M = 16
+	}
+	if o.EfConstruction == 0 {
+		o.EfConstruction = 200
+	}
+	if o.EfSearch == 0 {
+		o.EfSearch = 64
+	}
+	return o
+}
+
+// Validate lists every problem with o, or returns nil.
+func (o HNSWOptions) Validate() error {
+	var errs []error
+	if o.M < 0 || o.M == 1 || o.M > 256 {
+		errs = append(errs, fmt.Errorf("recs: HNSWOptions.M is %d; want 2 to 256 (0: the default)", o.M))
+	}
+	if o.EfConstruction < 0 {
+		errs = append(errs, fmt.Errorf("recs: HNSWOptions.EfConstruction is negative (%d)", o.EfConstruction))
+	}
+	if o.EfSearch < 0 {
+		errs = append(errs, fmt.Errorf("recs: HNSWOptions.EfSearch is negative (%d)", o.EfSearch))
+	}
+	return errors.Join(errs...)
+}
+
+// HNSW is a hierarchical navigable small world graph over unit vectors
+// (Malkov and Yashunin 2016): the distance is 1 - the inner product, the
+// cosine distance of normalised vectors. It is built once by BuildHNSW and
+// read-only after, so Search may run from any number of goroutines.
+//
+// The layout is flat: the vectors are one []float32 (node i at
+// vecs[i*dim:]), and the links one []uint32 where node i's block starts at
+// off[i] and holds, for layer 0 then each layer up to level[i], a count
+// followed by room for 2M (layer 0) or M (above) neighbour ids.
+type HNSW struct {
+	dim      int
+	m, m0    int
+	efSearch int
+	vecs     []float32
+	level    []uint8
+	off      []uint32
+	links    []uint32
+	entry    uint32
+	top      int // level of entry
+	pool     sync.Pool
+}
+
+// Hit is one search result: a node and its distance to the query.
+type Hit struct {
+	ID   uint32
+	Dist float32
+}
+
+// ErrNotUnit is returned, wrapped, by BuildHNSW for a vector whose norm is
+// not 1.
+var ErrNotUnit = errors.New("recs: vector not normalised")
+
+// BuildHNSW builds the graph over vecs, n = len(vecs)/dim unit vectors, in
+// order of id. It keeps vecs (the caller must not modify it).
+func BuildHNSW(vecs []float32, dim int, opts HNSWOptions) (*HNSW, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts = opts.EnsureDefaults()
+	if dim <= 0 || len(vecs)%dim != 0 {
+		return nil, fmt.Errorf("recs: %d floats are not vectors of %d dimensions", len(vecs), dim)
+	}
+	n := len(vecs) / dim
+	for i := range n {
+		var s float32
+		for _, x := range vecs[i*dim : (i+1)*dim] {
+			s += x * x
+		}
+		if math.Abs(float64(s)-1) > 1e-3 {
+			return nil, fmt.Errorf("%w: vector %d has squared norm %v", ErrNotUnit, i, s)
+		}
+	}
+	h := &HNSW{dim: dim, m: opts.M, m0: 2 * opts.M, efSearch: opts.EfSearch, vecs: vecs}
+	h.level = make([]uint8, n)
+	h.off = make([]uint32, n+1)
+	rng := rand.New(rand.NewPCG(opts.Seed, 0x4e5357))
+	mL := 1 / math.Log(float64(opts.M))
+	var total uint64
+	for i := range n {
+		l := int(-math.Log(1-rng.Float64()) * mL)
+		h.level[i] = uint8(min(l, 32))
+		total += uint64(1 + h.m0 + int(h.level[i])*(1+h.m))
+		if total > math.MaxUint32 {
+			return nil, fmt.Errorf("recs: %d vectors need more than %d links", n, uint64(math.MaxUint32))
+		}
+		h.off[i+1] = uint32(total)
+	}
+	h.links = make([]uint32, h.off[n])
+	h.pool.New = func() any { return newSearcher(n) }
+	s := newSearcher(n)
+	b := &builder{h: h, s: s, ef: max(opts.EfConstruction, opts.M)}
+	for i := range n {
+		b.insert(uint32(i))
+	}
+	return h, nil
+}
+
+// Len returns the number of nodes.
+func (h *HNSW) Len() int { return len(h.level) }
+
+// Dim returns the dimension of the vectors.
+func (h *HNSW) Dim() int { return h.dim }
+
+// Vector returns node id's vector; it belongs to h.
+func (h *HNSW) Vector(id uint32) []float32 {
+	return h.vecs[int(id)*h.dim : (int(id)+1)*h.dim]
+}
+
+// neighbors returns node id's links on layer l, and the slot holding their
+// count.
+func (h *HNSW) neighbors(id uint32, l int) (slot int, nb []uint32) {
+	slot = int(h.off[id])
+	if l > 0 {
+		slot += 1 + h.m0 + (l-1)*(1+h.m)
+	}
+	return slot, h.links[slot+1 : slot+1+int(h.links[slot])]
+}
+
+func (h *HNSW) dist(q []float32, id uint32) float32 {
+	return 1 - dot(q, h.vecs[int(id)*h.dim:(int(id)+1)*h.dim])
+}
+
+// dot is the inner product of a and b, of equal length.
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return s0 + s1 + s2 + s3
+}
+
+// Search appends to dst the k nodes nearest q, nearest first, exploring ef
+// candidates on layer 0 (ef < k means max(k, the default EfSearch)). q
+// must have Dim dimensions and, for distances to mean cosine, unit norm.
+// Search is safe for concurrent use.
+func (h *HNSW) Search(dst []Hit, q []float32, k, ef int) []Hit {
+	if len(h.level) == 0 || k <= 0 {
+		return dst
+	}
+	if len(q) != h.dim {
+		panic(fmt.Sprintf("recs: query of %d dimensions, graph of %d", len(q), h.dim))
+	}
+	if ef < k {
+		ef = max(k, h.efSearch)
+	}
+	s := h.pool.Get().(*searcher)
+	ep := h.greedy(q, h.entry, h.top, 1)
+	res := h.searchLayer(s, q, ep, ef, 0)
+	for _, c := range res[:min(k, len(res))] {
+		dst = append(dst, Hit{ID: c.id, Dist: c.d})
+	}
+	h.pool.Put(s)
+	return dst
+}
+
+// greedy descends from ep on layer top to the nearest node on layer down.
+func (h *HNSW) greedy(q []float32, ep uint32, top, down int) uint32 {
+	d := h.dist(q, ep)
+	for l := top; l >= down; l-- {
+		for changed := true; changed; {
+			changed = false
+			_, nb := h.neighbors(ep, l)
+			for _, c := range nb {
+				if dc := h.dist(q, c); dc < d {
+					d, ep, changed = dc, c, true
+				}
+			}
+		}
+	}
+	return ep
+}
+
+// cand is a node and its distance to the query.
+type cand struct {
+	id uint32
+	d  float32
+}
+
+// searcher is the scratch of one search: a visited stamp per node and two
+// heaps, reused through HNSW.pool.
+type searcher struct {
+	mark  []uint32
+	stamp uint32
+	near  []cand // min-heap on d: candidates to expand
+	far   []cand // max-heap on d: the ef best so far
+}
+
+func newSearcher(n int) *searcher { return &searcher{mark: make([]uint32, n)} }
+
+func (s *searcher) next() {
+	s.stamp++
+	if s.stamp == 0 {
+		clear(s.mark)
+		s.stamp = 1
+	}
+	s.near, s.far = s.near[:0], s.far[:0]
+}
+
+// searchLayer is Algorithm 2: the ef nodes nearest q on layer l reachable
+// from ep. It returns them sorted nearest first, in s's scratch (valid
+// until s is used again).
+func (h *HNSW) searchLayer(s *searcher, q []float32, ep uint32, ef, l int) []cand {
+	s.next()
+	s.mark[ep] = s.stamp
+	c0 := cand{ep, h.dist(q, ep)}
+	s.near = pushMin(s.near, c0)
+	s.far = pushMax(s.far, c0)
+	for len(s.near) > 0 {
+		c := s.near[0]
+		if c.d > s.far[0].d && len(s.far) >= ef {
+			break
+		}
+		s.near = popMin(s.near)
+		_, nb := h.neighbors(c.id, l)
+		for _, e := range nb {
+			if s.mark[e] == s.stamp {
+				continue
+			}
+			s.mark[e] = s.stamp
+			de := h.dist(q, e)
+			if len(s.far) < ef || de < s.far[0].d {
+				s.near = pushMin(s.near, cand{e, de})
+				s.far = pushMax(s.far, cand{e, de})
+				if len(s.far) > ef {
+					s.far = popMax(s.far)
+				}
+			}
+		}
+	}
+	slices.SortFunc(s.far, func(a, b cand) int {
+		if a.d != b.d {
+			if a.d < b.d {
+				return -1
+			}
+			return 1
+		}
+		return int(a.id) - int(b.id)
+	})
+	return s.far
+}
+
+func pushMin(h []cand, c cand) []cand {
+	h = append(h, c)
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if h[p].d <= h[i].d {
+			break
+		}
+		h[p], h[i] = h[i], h[p]
+		i = p
+	}
+	return h
+}
+
+func popMin(h []cand) []cand {
+	n := len(h) - 1
+	h[0] = h[n]
+	h = h[:n]
+	for i := 0; ; {
+		l, small := 2*i+1, i
+		if l < n && h[l].d < h[small].d {
+			small = l
+		}
+		if l+1 < n && h[l+1].d < h[small].d {
+			small = l + 1
+		}
+		if small == i {
+			return h
+		}
+		h[i], h[small] = h[small], h[i]
+		i = small
+	}
+}
+
+func pushMax(h []cand, c cand) []cand {
+	h = append(h, c)
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if h[p].d >= h[i].d {
+			break
+		}
+		h[p], h[i] = h[i], h[p]
+		i = p
+	}
+	return h
+}
+
+func popMax(h []cand) []cand {
+	n := len(h) - 1
+	h[0] = h[n]
+	h = h[:n]
+	for i := 0; ; {
+		l, big := 2*i+1, i
+		if l < n && h[l].d > h[big].d {
+			big = l
+		}
+		if l+1 < n && h[l+1].d > h[big].d {
+			big = l + 1
+		}
+		if big == i {
+			return h
+		}
+		h[i], h[big] = h[big], h[i]
+		i = big
+	}
+}
+
+// builder inserts nodes one at a time (Algorithm 1).
+type builder struct {
+	h       *HNSW
+	s       *searcher
+	ef      int
+	found   []cand
+	sel     []cand
+	pruneIn []cand
+	kept    []cand
+}
+
+func (b *builder) insert(id uint32) {
+	h := b.h
+	lvl := int(h.level[id])
+	if id == 0 {
+		h.entry, h.top = 0, lvl
+		return
+	}
+	q := h.Vector(id)
+	ep := h.entry
+	if h.top > lvl {
+		ep = h.greedy(q, ep, h.top, lvl+1)
+	}
+	for l := min(lvl, h.top); l >= 0; l-- {
+		w := h.searchLayer(b.s, q, ep, b.ef, l)
+		b.found = append(b.found[:0], w...)
+		ep = b.found[0].id
+		b.sel = b.selectNeighbors(b.sel[:0], b.found, h.m)
+		slot, _ := h.neighbors(id, l)
+		h.links[slot] = uint32(len(b.sel))
+		for i, c := range b.sel {
+			h.links[slot+1+i] = c.id
+		}
+		for _, c := range b.sel {
+			b.link(c.id, id, c.d, l)
+		}
+	}
+	if lvl > h.top {
+		h.entry, h.top = id, lvl
+	}
+}
+
+// link adds to from's links on layer l the node to at distance d, shrinking
+// them by the heuristic when they overflow.
+func (b *builder) link(from, to uint32, d float32, l int) {
+	h := b.h
+	limit := h.m
+	if l == 0 {
+		limit = h.m0
+	}
+	slot, nb := h.neighbors(from, l)
+	if len(nb) < limit {
+		h.links[slot+1+len(nb)] = to
+		h.links[slot]++
+		return
+	}
+	fv := h.Vector(from)
+	b.pruneIn = append(b.pruneIn[:0], cand{to, d})
+	for _, e := range nb {
+		b.pruneIn = append(b.pruneIn, cand{e, h.dist(fv, e)})
+	}
+	slices.SortFunc(b.pruneIn, func(a, c cand) int {
+		if a.d != c.d {
+			if a.d < c.d {
+				return -1
+			}
+			return 1
+		}
+		return int(a.id) - int(c.id)
+	})
+	b.kept = b.selectNeighbors(b.kept[:0], b.pruneIn, limit)
+	h.links[slot] = uint32(len(b.kept))
+	for i, c := range b.kept {
+		h.links[slot+1+i] = c.id
+	}
+}
+
+// selectNeighbors is the heuristic of Algorithm 4 without extending the
+// candidates: from c, sorted nearest the base first, it keeps a candidate
+// only when it is nearer the base than every one kept so far, at most m.
+// The result is appended to dst (which must not alias c).
+func (b *builder) selectNeighbors(dst, c []cand, m int) []cand {
+	h := b.h
+	for _, e := range c {
+		if len(dst) >= m {
+			break
+		}
+		ev := h.Vector(e.id)
+		good := true
+		for _, r := range dst {
+			if h.dist(ev, r.id) < e.d {
+				good = false
+				break
+			}
+		}
+		if good {
+			dst = append(dst, e)
+		}
+	}
+	return dst
+}
