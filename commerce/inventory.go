@@ -1,0 +1,478 @@
+package commerce
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aisle/aisle/catalog"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Errors inventory callers branch on.
+var (
+	ErrOutOfStock    = errors.New("commerce: out of stock")
+	ErrNoReservation = errors.New("commerce: no such reservation")
+	ErrState         = errors.New("commerce: reservation in the wrong state")
+	ErrIdempotency   = errors.New("commerce: idempotency key reused with different lines")
+	ErrLine          = errors.New("commerce: bad reservation line")
+)
+
+// Stock is one (variant, warehouse) cell. Version grows by one with every
+// change of the cell, so it orders the cell's inventory events.
+type Stock struct {
+	ProductID   string
+	VariantID   string
+	WarehouseID string
+	Available   int
+	Reserved    int
+	Version     uint64
+}
+
+// Event returns the stock as the inventory event search consumes.
+func (s Stock) Event() catalog.InventoryEvent {
+	return catalog.InventoryEvent{Schema: catalog.SchemaVersion, ProductID: s.ProductID, VariantID: s.VariantID,
+		WarehouseID: s.WarehouseID, Version: s.Version, Available: s.Available}
+}
+
+// Line asks for Quantity units of a variant from one warehouse.
+type Line struct {
+	VariantID   string `json:"variant_id"`
+	WarehouseID string `json:"warehouse_id"`
+	Quantity    int    `json:"quantity"`
+}
+
+// ReservationState is where a reservation is in its life.
+type ReservationState string
+
+const (
+	Soft      ReservationState = "soft"      // held for a cart until it expires
+	Hard      ReservationState = "hard"      // held for a checkout
+	Deducted  ReservationState = "deducted"  // paid: units left the stock
+	Released  ReservationState = "released"  // soft reservation given back
+	Cancelled ReservationState = "cancelled" // hard reservation given back
+)
+
+type reservation struct {
+	State   ReservationState `json:"state"`
+	Lines   []Line           `json:"lines"`
+	Expires int64            `json:"expires,omitempty"` // unix ns, soft only
+}
+
+// normalize sums lines per cell and sorts them, so that a retried call
+// with the same lines in another order matches.
+func normalize(lines []Line) ([]Line, error) {
+	if len(lines) == 0 {
+		return nil, fmt.Errorf("%w: no lines", ErrLine)
+	}
+	out := make([]Line, 0, len(lines))
+	for _, l := range lines {
+		if l.VariantID == "" || l.WarehouseID == "" || strings.IndexByte(l.VariantID, 0) >= 0 || l.Quantity <= 0 {
+			return nil, fmt.Errorf("%w: %+v", ErrLine, l)
+		}
+		out = append(out, l)
+	}
+	slices.SortFunc(out, func(a, b Line) int {
+		return cmp.Or(strings.Compare(a.VariantID, b.VariantID), strings.Compare(a.WarehouseID, b.WarehouseID))
+	})
+	j := 0
+	for _, l := range out[1:] {
+		if l.VariantID == out[j].VariantID && l.WarehouseID == out[j].WarehouseID {
+			out[j].Quantity += l.Quantity
+		} else {
+			j++
+			out[j] = l
+		}
+	}
+	return out[:j+1], nil
+}
+
+func stockKey(variant, warehouse string) []byte {
+	return []byte(variant + "\x00" + warehouse)
+}
+
+// A stock value is available, reserved and version as 8-byte big-endian
+// integers followed by the product id.
+func decodeStock(key, v []byte) (Stock, error) {
+	var s Stock
+	i := bytes.IndexByte(key, 0)
+	if i < 0 || len(v) < 24 {
+		return s, fmt.Errorf("commerce: corrupt stock cell %q: %d bytes", key, len(v))
+	}
+	s.VariantID, s.WarehouseID = string(key[:i]), string(key[i+1:])
+	s.Available = int(int64(binary.BigEndian.Uint64(v)))
+	s.Reserved = int(int64(binary.BigEndian.Uint64(v[8:])))
+	s.Version = binary.BigEndian.Uint64(v[16:])
+	s.ProductID = string(v[24:])
+	return s, nil
+}
+
+func encodeStock(s Stock) []byte {
+	b := make([]byte, 24, 24+len(s.ProductID))
+	binary.BigEndian.PutUint64(b, uint64(int64(s.Available)))
+	binary.BigEndian.PutUint64(b[8:], uint64(int64(s.Reserved)))
+	binary.BigEndian.PutUint64(b[16:], s.Version)
+	return append(b, s.ProductID...)
+}
+
+func getStock(tx *bolt.Tx, variant, warehouse string) (Stock, bool, error) {
+	k := stockKey(variant, warehouse)
+	v := tx.Bucket(bucketStock).Get(k)
+	if v == nil {
+		return Stock{VariantID: variant, WarehouseID: warehouse}, false, nil
+	}
+	s, err := decodeStock(k, v)
+	return s, true, err
+}
+
+// putStock writes s with the next version, panicking on a broken
+// invariant: every caller checks before it writes.
+func putStock(tx *bolt.Tx, s *Stock) error {
+	if s.Available < 0 || s.Reserved < 0 {
+		panic(fmt.Sprintf("commerce: negative stock %+v", *s))
+	}
+	s.Version++
+	return tx.Bucket(bucketStock).Put(stockKey(s.VariantID, s.WarehouseID), encodeStock(*s))
+}
+
+// SetStock sets the available units of a cell (receiving stock, a
+// count); reserved units are kept.
+func (s *Store) SetStock(productID, variant, warehouse string, available int) (Stock, error) {
+	if available < 0 || variant == "" || warehouse == "" || strings.IndexByte(variant, 0) >= 0 {
+		return Stock{}, fmt.Errorf("%w: set %d of %q in %q", ErrLine, available, variant, warehouse)
+	}
+	var out Stock
+	err := s.txn(func(tx *bolt.Tx) (error, error) {
+		st, _, err := getStock(tx, variant, warehouse)
+		if err != nil {
+			return nil, err
+		}
+		st.ProductID, st.Available = productID, available
+		out = st
+		return nil, putStock(tx, &out)
+	})
+	return out, err
+}
+
+// Stock returns one cell; a cell never set has zero units and version 0.
+func (s *Store) Stock(variant, warehouse string) (Stock, error) {
+	var out Stock
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		out, _, err = getStock(tx, variant, warehouse)
+		return err
+	})
+	return out, err
+}
+
+// Stocks returns every cell, read from one consistent snapshot.
+func (s *Store) Stocks() ([]Stock, error) {
+	var out []Stock
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketStock).ForEach(func(k, v []byte) error {
+			st, err := decodeStock(k, v)
+			out = append(out, st)
+			return err
+		})
+	})
+	return out, err
+}
+
+func getResv(tx *bolt.Tx, id string) (*reservation, error) {
+	v := tx.Bucket(bucketResv).Get([]byte(id))
+	if v == nil {
+		return nil, nil
+	}
+	r := new(reservation)
+	if err := json.Unmarshal(v, r); err != nil {
+		return nil, fmt.Errorf("commerce: corrupt reservation %q: %w", id, err)
+	}
+	return r, nil
+}
+
+func putResv(tx *bolt.Tx, id string, r *reservation) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketResv).Put([]byte(id), b)
+}
+
+func expiryKey(ns int64) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(ns))
+}
+
+func expiryIndexKey(ns int64, id string) []byte {
+	return append(binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(id)), uint64(ns)), id...)
+}
+
+// adj moves delta×quantity units of every line from available to
+// reserved (negative delta gives them back).
+type adj struct {
+	lines []Line
+	delta int
+}
+
+// move applies adjs to the cells in memory, checks that no cell goes
+// negative, and only then writes every changed cell once. It returns the
+// cells of the last adjustment; a refusal (out of stock) writes nothing.
+func move(tx *bolt.Tx, adjs ...adj) ([]Stock, error, error) {
+	cells := map[string]*Stock{}
+	var order []string
+	for _, a := range adjs {
+		for _, l := range a.lines {
+			k := string(stockKey(l.VariantID, l.WarehouseID))
+			st := cells[k]
+			if st == nil {
+				s, ok, err := getStock(tx, l.VariantID, l.WarehouseID)
+				if err != nil {
+					return nil, nil, err
+				}
+				if !ok && a.delta > 0 {
+					return nil, fmt.Errorf("%w: %d of %q in warehouse %q, no stock kept", ErrOutOfStock, l.Quantity, l.VariantID, l.WarehouseID), nil
+				}
+				st = &s
+				cells[k] = st
+				order = append(order, k)
+			}
+			st.Available -= a.delta * l.Quantity
+			st.Reserved += a.delta * l.Quantity
+		}
+	}
+	for _, k := range order {
+		st := cells[k]
+		if st.Available < 0 {
+			var want int
+			for _, a := range adjs {
+				for _, l := range a.lines {
+					if string(stockKey(l.VariantID, l.WarehouseID)) == k && a.delta > 0 {
+						want += l.Quantity
+					}
+				}
+			}
+			return nil, fmt.Errorf("%w: %d of %q in warehouse %q, %d available", ErrOutOfStock, want, st.VariantID, st.WarehouseID, st.Available+want), nil
+		}
+		if st.Reserved < 0 {
+			return nil, nil, fmt.Errorf("commerce: giving back more of %q in %q than reserved (%d)", st.VariantID, st.WarehouseID, st.Reserved)
+		}
+	}
+	for _, k := range order {
+		if err := putStock(tx, cells[k]); err != nil {
+			return nil, nil, err
+		}
+	}
+	last := adjs[len(adjs)-1].lines
+	out := make([]Stock, len(last))
+	for i, l := range last {
+		out[i] = *cells[string(stockKey(l.VariantID, l.WarehouseID))]
+	}
+	return out, nil, nil
+}
+
+func current(tx *bolt.Tx, lines []Line) ([]Stock, error) {
+	out := make([]Stock, len(lines))
+	for i, l := range lines {
+		st, _, err := getStock(tx, l.VariantID, l.WarehouseID)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = st
+	}
+	return out, nil
+}
+
+// SoftReserve holds lines for a cart for ttl (Options.SoftTTL when 0)
+// under id. All lines or none; ErrOutOfStock names the first short line.
+// Repeating the call with the same id and lines changes nothing.
+func (s *Store) SoftReserve(id string, lines []Line, ttl time.Duration) ([]Stock, error) {
+	lines, err := normalize(lines)
+	if err != nil {
+		return nil, err
+	}
+	if ttl <= 0 {
+		ttl = s.opts.SoftTTL
+	}
+	expires := s.opts.Now().Add(ttl).UnixNano()
+	var out []Stock
+	err = s.txn(func(tx *bolt.Tx) (error, error) {
+		r, err := getResv(tx, id)
+		if err != nil {
+			return nil, err
+		}
+		if r != nil {
+			if r.State != Soft || !slices.Equal(r.Lines, lines) {
+				return fmt.Errorf("%w: %q is %s", ErrIdempotency, id, r.State), nil
+			}
+			out, err = current(tx, lines)
+			return nil, err
+		}
+		var refusal error
+		out, refusal, err = move(tx, adj{lines, 1})
+		if refusal != nil || err != nil {
+			return refusal, err
+		}
+		if err := tx.Bucket(bucketExpiry).Put(expiryIndexKey(expires, id), nil); err != nil {
+			return nil, err
+		}
+		return nil, putResv(tx, id, &reservation{State: Soft, Lines: lines, Expires: expires})
+	})
+	return out, err
+}
+
+// HardReserve reserves every line for a checkout under the idempotency
+// key id, all or none. A soft reservation under id is replaced by the
+// hard one in the same transaction. A retried call with the same id and
+// lines reserves nothing more and returns the current stock.
+func (s *Store) HardReserve(id string, lines []Line) ([]Stock, error) {
+	lines, err := normalize(lines)
+	if err != nil {
+		return nil, err
+	}
+	var out []Stock
+	err = s.txn(func(tx *bolt.Tx) (error, error) {
+		r, err := getResv(tx, id)
+		if err != nil {
+			return nil, err
+		}
+		if r != nil && r.State != Soft {
+			if !slices.Equal(r.Lines, lines) {
+				return fmt.Errorf("%w: %q", ErrIdempotency, id), nil
+			}
+			if r.State != Hard && r.State != Deducted {
+				return fmt.Errorf("%w: %q is %s", ErrState, id, r.State), nil
+			}
+			out, err = current(tx, lines)
+			return nil, err
+		}
+		// The new lines are checked as if the soft hold were given back.
+		adjs := []adj{{lines, 1}}
+		if r != nil {
+			adjs = []adj{{r.Lines, -1}, {lines, 1}}
+		}
+		var refusal error
+		out, refusal, err = move(tx, adjs...)
+		if refusal != nil || err != nil {
+			return refusal, err
+		}
+		if r != nil {
+			if err := tx.Bucket(bucketExpiry).Delete(expiryIndexKey(r.Expires, id)); err != nil {
+				return nil, err
+			}
+		}
+		return nil, putResv(tx, id, &reservation{State: Hard, Lines: lines})
+	})
+	return out, err
+}
+
+// transition moves reservation id from one of the states in from to to,
+// applying delta to every line: -1 gives units back to available, 0
+// removes them from reserved (deduction). Repeating a finished
+// transition changes nothing.
+func (s *Store) transition(id string, from []ReservationState, to ReservationState, deduct bool) ([]Stock, error) {
+	var out []Stock
+	err := s.txn(func(tx *bolt.Tx) (error, error) {
+		r, err := getResv(tx, id)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case r == nil:
+			return fmt.Errorf("%w: %q", ErrNoReservation, id), nil
+		case r.State == to:
+			out, err = current(tx, r.Lines)
+			return nil, err
+		case !slices.Contains(from, r.State):
+			return fmt.Errorf("%w: %q is %s, cannot become %s", ErrState, id, r.State, to), nil
+		}
+		if deduct {
+			out = make([]Stock, len(r.Lines))
+			for i, l := range r.Lines {
+				st, _, err := getStock(tx, l.VariantID, l.WarehouseID)
+				if err != nil {
+					return nil, err
+				}
+				if st.Reserved < l.Quantity {
+					return nil, fmt.Errorf("commerce: deducting %d of %q in %q with %d reserved", l.Quantity, l.VariantID, l.WarehouseID, st.Reserved)
+				}
+				st.Reserved -= l.Quantity
+				out[i] = st
+				if err := putStock(tx, &out[i]); err != nil {
+					return nil, err
+				}
+			}
+		} else if out, _, err = move(tx, adj{r.Lines, -1}); err != nil {
+			return nil, err
+		}
+		if r.State == Soft {
+			if err := tx.Bucket(bucketExpiry).Delete(expiryIndexKey(r.Expires, id)); err != nil {
+				return nil, err
+			}
+		}
+		r.State, r.Expires = to, 0
+		return nil, putResv(tx, id, r)
+	})
+	return out, err
+}
+
+// Release gives a soft reservation's units back (an item left the cart).
+func (s *Store) Release(id string) ([]Stock, error) {
+	return s.transition(id, []ReservationState{Soft}, Released, false)
+}
+
+// Cancel gives a hard reservation's units back (a declined payment, a
+// cancelled order before payment).
+func (s *Store) Cancel(id string) ([]Stock, error) {
+	return s.transition(id, []ReservationState{Hard, Soft}, Cancelled, false)
+}
+
+// Deduct takes a hard reservation's units out of stock (payment taken).
+func (s *Store) Deduct(id string) ([]Stock, error) {
+	return s.transition(id, []ReservationState{Hard}, Deducted, true)
+}
+
+// Sweep releases up to max soft reservations expired at now, in one
+// transaction, and returns how many it released and the cells changed.
+func (s *Store) Sweep(now time.Time, max int) (int, []Stock, error) {
+	var n int
+	var out []Stock
+	limit := expiryKey(now.UnixNano())
+	err := s.txn(func(tx *bolt.Tx) (error, error) {
+		n, out = 0, nil
+		var expired [][]byte
+		c := tx.Bucket(bucketExpiry).Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], limit) <= 0 && len(expired) < max; k, _ = c.Next() {
+			expired = append(expired, slices.Clone(k))
+		}
+		for _, k := range expired {
+			id := string(k[8:])
+			r, err := getResv(tx, id)
+			if err != nil {
+				return nil, err
+			}
+			if err := tx.Bucket(bucketExpiry).Delete(k); err != nil {
+				return nil, err
+			}
+			if r == nil || r.State != Soft {
+				continue
+			}
+			cells, _, err := move(tx, adj{r.Lines, -1})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, cells...)
+			r.State, r.Expires = Released, 0
+			if err := putResv(tx, id, r); err != nil {
+				return nil, err
+			}
+			n++
+		}
+		return nil, nil
+	})
+	return n, out, err
+}

@@ -1,0 +1,245 @@
+package commerce
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// StoreFormat is the version of the store's layout (doc/commerce.md).
+//
+// Changelog:
+//
+//	1: buckets meta, carts, stock, resv, expiry.
+const StoreFormat = 1
+
+var (
+	bucketMeta   = []byte("meta")
+	bucketCarts  = []byte("carts")
+	bucketStock  = []byte("stock")
+	bucketResv   = []byte("resv")
+	bucketExpiry = []byte("expiry")
+	keyFormat    = []byte("format")
+)
+
+// ErrClosed is returned by a Store after Close.
+var ErrClosed = errors.New("commerce: store closed")
+
+// errRefused rolls back a transaction whose function refused.
+var errRefused = errors.New("commerce: refused")
+
+// Options configure a Store.
+type Options struct {
+	// Path is the bbolt file; created if missing.
+	Path string
+	// Replica names this process in carts' causal dots; unique per replica.
+	Replica string
+	// GroupCommit shares one transaction and one fsync among concurrent
+	// writes (bbolt's Batch, up to MaxBatch writes or BatchDelay).
+	GroupCommit bool
+	BatchDelay  time.Duration // default 2ms
+	MaxBatch    int           // default 1000
+	// SoftTTL is how long a soft reservation holds stock; default 15m.
+	SoftTTL time.Duration
+	// Now is the clock for expiries; default time.Now.
+	Now func() time.Time
+}
+
+// EnsureDefaults fills unset fields with their defaults.
+func (o *Options) EnsureDefaults() {
+	if o.BatchDelay == 0 {
+		o.BatchDelay = 2 * time.Millisecond
+	}
+	if o.MaxBatch == 0 {
+		o.MaxBatch = 1000
+	}
+	if o.SoftTTL == 0 {
+		o.SoftTTL = 15 * time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Validate lists every problem with o.
+func (o *Options) Validate() error {
+	var errs []error
+	if o.Path == "" {
+		errs = append(errs, errors.New("commerce: Options.Path is empty"))
+	}
+	if o.Replica == "" {
+		errs = append(errs, errors.New("commerce: Options.Replica is empty"))
+	}
+	if o.BatchDelay < 0 || o.MaxBatch < 0 || o.SoftTTL < 0 {
+		errs = append(errs, fmt.Errorf("commerce: negative option: BatchDelay %v, MaxBatch %d, SoftTTL %v", o.BatchDelay, o.MaxBatch, o.SoftTTL))
+	}
+	return errors.Join(errs...)
+}
+
+// Store keeps carts and inventory in one bbolt file. Every write is
+// fsynced before it returns. Safe for concurrent use.
+type Store struct {
+	db   *bolt.DB
+	opts Options
+}
+
+// Open opens or creates the store at opts.Path.
+func Open(opts Options) (*Store, error) {
+	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(opts.Path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("commerce: cannot open store %q: %w", opts.Path, err)
+	}
+	db.MaxBatchDelay, db.MaxBatchSize = opts.BatchDelay, opts.MaxBatch
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketMeta, bucketCarts, bucketStock, bucketResv, bucketExpiry} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		switch v := meta.Get(keyFormat); {
+		case v == nil:
+			return meta.Put(keyFormat, []byte{StoreFormat})
+		case len(v) != 1 || v[0] != StoreFormat:
+			return fmt.Errorf("commerce: store %q has format %v, want %d", opts.Path, v, StoreFormat)
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Store{db: db, opts: opts}, nil
+}
+
+// Close closes the store.
+func (s *Store) Close() error { return s.db.Close() }
+
+// txn runs fn in one read-write transaction and returns after the commit
+// is fsynced. fn returns a refusal (out of stock, a state conflict)
+// before writing anything, so that with group commit it does not fail
+// the writes sharing its transaction; a refusal commits nothing of fn's.
+// With group commit fn may run more than once and must not have effects
+// outside tx.
+func (s *Store) txn(fn func(tx *bolt.Tx) (refusal error, err error)) error {
+	var refusal error
+	var err error
+	if s.opts.GroupCommit {
+		err = s.db.Batch(func(tx *bolt.Tx) error {
+			var err error
+			refusal, err = fn(tx)
+			return err
+		})
+	} else {
+		// Alone in its transaction, a refusal rolls back and costs no fsync.
+		err = s.db.Update(func(tx *bolt.Tx) error {
+			var err error
+			if refusal, err = fn(tx); err == nil && refusal != nil {
+				return errRefused
+			}
+			return err
+		})
+		if err == errRefused {
+			err = nil
+		}
+	}
+	if err != nil {
+		if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+			return ErrClosed
+		}
+		return fmt.Errorf("commerce: transaction: %w", err)
+	}
+	return refusal
+}
+
+func (s *Store) getCart(tx *bolt.Tx, userID string) (*Cart, error) {
+	b := tx.Bucket(bucketCarts).Get([]byte(userID))
+	if b == nil {
+		return NewCart(s.opts.Replica), nil
+	}
+	c, err := DecodeCart(b, s.opts.Replica)
+	if err != nil {
+		return nil, fmt.Errorf("cart of %q: %w", userID, err)
+	}
+	return c, nil
+}
+
+func putCart(tx *bolt.Tx, userID string, c *Cart) error {
+	return tx.Bucket(bucketCarts).Put([]byte(userID), c.Encode())
+}
+
+// Load returns the cart of userID; an empty cart when there is none.
+func (s *Store) Load(userID string) (*Cart, error) {
+	var c *Cart
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		c, err = s.getCart(tx, userID)
+		return err
+	})
+	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+		return nil, ErrClosed
+	}
+	return c, err
+}
+
+// Update runs fn on the cart of userID inside one transaction and stores
+// the result; it returns the stored cart once the write is fsynced. An
+// error from fn stores nothing and is returned. fn may run more than
+// once with group commit, each time on a freshly loaded cart.
+func (s *Store) Update(userID string, fn func(*Cart) error) (*Cart, error) {
+	var out *Cart
+	err := s.txn(func(tx *bolt.Tx) (error, error) {
+		c, err := s.getCart(tx, userID)
+		if err != nil {
+			return nil, err
+		}
+		if err := fn(c); err != nil {
+			return err, nil
+		}
+		out = c
+		return nil, putCart(tx, userID, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Merge joins a replica's copy of userID's cart into the stored one.
+func (s *Store) Merge(userID string, remote *Cart) (*Cart, error) {
+	if err := remote.Validate(); err != nil {
+		return nil, err
+	}
+	return s.Update(userID, func(c *Cart) error { c.Merge(remote); return nil })
+}
+
+// MergeGuest folds the guest cart into the user's cart at sign-in and
+// deletes the guest cart, in one transaction.
+func (s *Store) MergeGuest(guestID, userID string) (*Cart, error) {
+	var out *Cart
+	err := s.txn(func(tx *bolt.Tx) (error, error) {
+		guest, err := s.getCart(tx, guestID)
+		if err != nil {
+			return nil, err
+		}
+		user, err := s.getCart(tx, userID)
+		if err != nil {
+			return nil, err
+		}
+		if err := user.Absorb(guest); err != nil {
+			return err, nil
+		}
+		out = user
+		if err := putCart(tx, userID, user); err != nil {
+			return nil, err
+		}
+		return nil, tx.Bucket(bucketCarts).Delete([]byte(guestID))
+	})
+	return out, err
+}
