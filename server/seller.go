@@ -101,6 +101,18 @@ func (s *Server) write(ctx *fasthttp.RequestCtx, ep int, path string) {
 		writeError(ctx, fasthttp.StatusNotFound, CodeNotFound, "no such endpoint: "+path, "")
 		return
 	}
+	seller, ok := s.authSeller(ctx)
+	if !ok {
+		return
+	}
+	if ok, wait := s.writeLim.allow([]byte(seller), time.Now()); !ok {
+		tooMany(ctx, wait, "seller write")
+		return
+	}
+	if err := checkJSONShape(ctx.PostBody(), s.opts.MaxJSONDepth, s.opts.MaxJSONStringBytes); err != nil {
+		writeBodyError(ctx, err)
+		return
+	}
 	side := s.ingestSide()
 	if side.cat == nil {
 		writeError(ctx, fasthttp.StatusServiceUnavailable, CodeNoBroker, "writes need a broker: this server runs without Kafka", "")
@@ -109,10 +121,10 @@ func (s *Server) write(ctx *fasthttp.RequestCtx, ep int, path string) {
 	wctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	if ep == epInventory {
-		s.patchInventory(wctx, ctx, side.cat, id)
+		s.patchInventory(wctx, ctx, side.cat, id, seller)
 		return
 	}
-	s.putProduct(wctx, ctx, side.cat, id)
+	s.putProduct(wctx, ctx, side.cat, id, seller)
 }
 
 // productBody is the JSON of a seller's product.
@@ -253,18 +265,34 @@ func newProductID() string {
 	return "s-" + hex.EncodeToString(b[:])
 }
 
-func (s *Server) putProduct(wctx context.Context, ctx *fasthttp.RequestCtx, cat Catalog, id string) {
+// putProduct saves a product of seller. The seller comes from the key: a
+// body seller_id naming another seller is refused with 403, and one naming
+// the key's seller is accepted and changes nothing.
+func (s *Server) putProduct(wctx context.Context, ctx *fasthttp.RequestCtx, cat Catalog, id, seller string) {
 	create := id == ""
 	if create {
 		id = newProductID()
+	} else if !s.forbidOthers(ctx, id, seller) {
+		return
 	}
 	p, err := decodeProduct(ctx.PostBody(), id, s.opts.Currency)
 	if err != nil {
 		writeBodyError(ctx, err)
 		return
 	}
+	if p.SellerID != "" && p.SellerID != seller {
+		writeError(ctx, fasthttp.StatusForbidden, CodeForbidden, "seller_id names another seller than the API key's; leave it out", "seller_id")
+		return
+	}
+	p.SellerID = seller
+	if create {
+		s.owners.m.Store(id, seller)
+	}
 	w, err := cat.PublishProduct(wctx, p, create)
 	if err != nil {
+		if create {
+			s.owners.m.Delete(id)
+		}
 		s.writeFailed(ctx, err)
 		return
 	}
@@ -330,10 +358,13 @@ func (e *stockError) Error() string {
 	return fmt.Sprintf("only %d units are available; %d asked for", e.available, e.want)
 }
 
-func (s *Server) patchInventory(wctx context.Context, ctx *fasthttp.RequestCtx, cat Catalog, variantID string) {
+func (s *Server) patchInventory(wctx context.Context, ctx *fasthttp.RequestCtx, cat Catalog, variantID, seller string) {
 	var b inventoryBody
 	if err := decodeStrict(ctx.PostBody(), &b); err != nil {
 		writeBodyError(ctx, err)
+		return
+	}
+	if b.ProductID != "" && !s.forbidOthers(ctx, b.ProductID, seller) {
 		return
 	}
 	change, err := b.stockChange()

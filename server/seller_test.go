@@ -23,6 +23,7 @@ type writeEnv struct {
 	base string
 	eng  *search.Engine
 	c    *ingest.Consumer
+	keys testKeys
 }
 
 func startWriteEnv(t *testing.T) *writeEnv {
@@ -61,7 +62,8 @@ func startWriteEnv(t *testing.T) *writeEnv {
 		}
 		c.Close()
 	})
-	s := New(eng, Options{Logf: t.Logf})
+	keys := newTestKeys(t)
+	s := New(eng, Options{Logf: t.Logf, Keys: keys.store})
 	s.SetIngest(ingest.NewWriter(prod, c), c)
 	s.SetReady(true)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -76,14 +78,23 @@ func startWriteEnv(t *testing.T) *writeEnv {
 		s.Shutdown(sctx)
 		<-done
 	})
-	return &writeEnv{base: "http://" + ln.Addr().String(), eng: eng, c: c}
+	return &writeEnv{base: "http://" + ln.Addr().String(), eng: eng, c: c, keys: keys}
 }
 
 func do(t *testing.T, method, u, body string) (int, http.Header, map[string]any) {
 	t.Helper()
+	return doAs(t, "", method, u, body)
+}
+
+// doAs is do with "Authorization: Bearer key" unless key is empty.
+func doAs(t *testing.T, key, method, u, body string) (int, http.Header, map[string]any) {
+	t.Helper()
 	req, err := http.NewRequest(method, u, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	c := http.Client{Timeout: 10 * time.Second}
 	resp, err := c.Do(req)
@@ -123,7 +134,7 @@ func searchFresh(t *testing.T, base, q, token string) ([]string, bool) {
 
 func TestSellerWritesReadYourWrites(t *testing.T) {
 	e := startWriteEnv(t)
-	code, _, m := do(t, "POST", e.base+"/api/v1/seller/products", kettle)
+	code, _, m := doAs(t, e.keys.seller, "POST", e.base+"/api/v1/seller/products", kettle)
 	if code != 201 {
 		t.Fatalf("POST: %d %v", code, m)
 	}
@@ -136,8 +147,18 @@ func TestSellerWritesReadYourWrites(t *testing.T) {
 	if stale || len(ids) != 1 || ids[0] != id {
 		t.Fatalf("search after POST with min_offset: %v, stale %v", ids, stale)
 	}
+	if p, _ := e.eng.Product(id); p == nil || p.SellerID != "sel-a" {
+		t.Fatalf("the product's seller is not the key's: %+v", p)
+	}
+	// Now indexed, the product is still not another seller's to change.
+	if code, _, m := doAs(t, e.keys.other, "PUT", e.base+"/api/v1/seller/products/"+id, kettle); code != 403 {
+		t.Fatalf("PUT by another seller: %d %v", code, m)
+	}
+	if code, _, m := doAs(t, e.keys.other, "PATCH", e.base+"/api/v1/inventory/"+id+"-1", `{"product_id":"`+id+`","warehouse_id":"wh-east","available":9}`); code != 403 {
+		t.Fatalf("PATCH by another seller: %d %v", code, m)
+	}
 
-	code, _, m = do(t, "PUT", e.base+"/api/v1/seller/products/"+id, strings.Replace(kettle, "Quillon steel kettle", "Quillon copper teapot", 1))
+	code, _, m = doAs(t, e.keys.seller, "PUT", e.base+"/api/v1/seller/products/"+id, strings.Replace(kettle, "Quillon steel kettle", "Quillon copper teapot", 1))
 	if code != 200 || m["version"] != 2.0 {
 		t.Fatalf("PUT: %d %v", code, m)
 	}
@@ -148,14 +169,14 @@ func TestSellerWritesReadYourWrites(t *testing.T) {
 	if ids, _ := searchFresh(t, e.base, "steel", m["min_offset"].(string)); len(ids) != 0 {
 		t.Fatalf("the old title is still found: %v", ids)
 	}
-	if code, _, m := do(t, "PUT", e.base+"/api/v1/seller/products/nope", kettle); code != 404 {
+	if code, _, m := doAs(t, e.keys.seller, "PUT", e.base+"/api/v1/seller/products/nope", kettle); code != 404 {
 		t.Errorf("PUT of an unknown id: %d %v", code, m)
 	}
 
 	// Inventory: the variant has 4 in wh-east from the document.
 	vid := id + "-1"
 	inv := func(body string) (int, map[string]any) {
-		code, _, m := do(t, "PATCH", e.base+"/api/v1/inventory/"+vid, body)
+		code, _, m := doAs(t, e.keys.seller, "PATCH", e.base+"/api/v1/inventory/"+vid, body)
 		return code, m
 	}
 	code, m = inv(`{"product_id":"` + id + `","warehouse_id":"wh-east","quantity_delta":3,"operation":"RESERVE"}`)
@@ -182,7 +203,7 @@ func TestSellerWritesReadYourWrites(t *testing.T) {
 	if code != 200 || m["available"] != 7.0 || m["version"] != 1.0 {
 		t.Fatalf("set 7 in a new warehouse: %d %v", code, m)
 	}
-	if code, _, m := do(t, "PATCH", e.base+"/api/v1/inventory/nope", `{"product_id":"`+id+`","warehouse_id":"w","available":1}`); code != 404 {
+	if code, _, m := doAs(t, e.keys.seller, "PATCH", e.base+"/api/v1/inventory/nope", `{"product_id":"`+id+`","warehouse_id":"w","available":1}`); code != 404 {
 		t.Errorf("unknown variant: %d %v", code, m)
 	}
 
@@ -208,9 +229,10 @@ func TestSellerWritesReadYourWrites(t *testing.T) {
 }
 
 func TestSellerBadRequests(t *testing.T) {
-	s := New(newTestEngine(t), Options{Logf: t.Logf})
+	keys := newTestKeys(t)
+	s := New(newTestEngine(t), Options{Logf: t.Logf, Keys: keys.store})
 	base := serveOn(t, s)
-	if code, _, m := do(t, "POST", base+"/api/v1/seller/products", kettle); code != 503 || m["error"].(map[string]any)["code"] != CodeNoBroker {
+	if code, _, m := doAs(t, keys.seller, "POST", base+"/api/v1/seller/products", kettle); code != 503 || m["error"].(map[string]any)["code"] != CodeNoBroker {
 		t.Fatalf("no broker: %d %v", code, m)
 	}
 	s.SetIngest(failCatalog{}, nil)
@@ -223,7 +245,7 @@ func TestSellerBadRequests(t *testing.T) {
 		{"wrong type", "POST", "/api/v1/seller/products", `{"title":5}`, "title"},
 		{"negative stock", "POST", "/api/v1/seller/products", `{"title":"x","variants":[{"price_cents":1,"stock":[{"warehouse_id":"w","available":-2}]}]}`, "variants[0].stock[0].available"},
 		{"long description", "POST", "/api/v1/seller/products", `{"title":"x","description":"` + strings.Repeat("y", 70<<10) + `","variants":[{"price_cents":1}]}`, "description"},
-		{"long title", "PUT", "/api/v1/seller/products/p1", `{"title":"` + strings.Repeat("x", 600) + `","variants":[{"price_cents":1}]}`, "title"},
+		{"long title", "PUT", "/api/v1/seller/products/no-such-product", `{"title":"` + strings.Repeat("x", 600) + `","variants":[{"price_cents":1}]}`, "title"},
 		{"not JSON", "POST", "/api/v1/seller/products", `title=x`, ""},
 		{"empty", "POST", "/api/v1/seller/products", ``, ""},
 		{"trailing", "POST", "/api/v1/seller/products", `{"title":"x","variants":[{"price_cents":1}]} {}`, ""},
@@ -232,7 +254,7 @@ func TestSellerBadRequests(t *testing.T) {
 		{"zero delta", "PATCH", "/api/v1/inventory/v", `{"product_id":"p","warehouse_id":"w","quantity_delta":0,"operation":"RESERVE"}`, "quantity_delta"},
 		{"both forms", "PATCH", "/api/v1/inventory/v", `{"product_id":"p","warehouse_id":"w","available":1,"quantity_delta":1,"operation":"RELEASE"}`, "available"},
 	} {
-		code, _, m := do(t, c.method, base+c.path, c.body)
+		code, _, m := doAs(t, keys.seller, c.method, base+c.path, c.body)
 		e, _ := m["error"].(map[string]any)
 		if code != 400 || e["code"] != CodeInvalidBody || (e["param"] != nil && e["param"] != c.param) || (c.param != "" && e["param"] != c.param) {
 			t.Errorf("%s: %d %v; want 400 naming %q", c.name, code, m, c.param)
@@ -242,6 +264,7 @@ func TestSellerBadRequests(t *testing.T) {
 	// handler runs, with a plain-text 400 or 413.
 	huge := `{"title":"x","description":"` + strings.Repeat("y", 300<<10) + `","variants":[{"price_cents":1}]}`
 	req, _ := http.NewRequest("POST", base+"/api/v1/seller/products", strings.NewReader(huge))
+	req.Header.Set("Authorization", "Bearer "+keys.seller)
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		if resp.StatusCode != 400 && resp.StatusCode != 413 {
 			t.Errorf("huge body: %d", resp.StatusCode)
@@ -253,7 +276,7 @@ func TestSellerBadRequests(t *testing.T) {
 			t.Errorf("%s %s: %d; want 405", c.method, c.path, code)
 		}
 	}
-	if code, _, _ := do(t, "PUT", base+"/api/v1/seller/products/", kettle); code != 404 {
+	if code, _, _ := doAs(t, keys.seller, "PUT", base+"/api/v1/seller/products/", kettle); code != 404 {
 		t.Errorf("PUT without an id: %d; want 404", code)
 	}
 	for _, tok := range []string{"3", "catalog.products:x:1", "catalog.products:1:-1", "orders:0:1"} {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"runtime/debug"
 	"strings"
@@ -60,6 +61,41 @@ type Options struct {
 	Currency string
 	// Logf, when set, receives one line for each panic and internal error.
 	Logf func(format string, args ...any)
+
+	// Keys verifies the seller API keys of the write endpoints; without
+	// it every write answers 401.
+	Keys KeyVerifier
+	// Tokens verifies the user tokens of RequireUser; without it every
+	// such request answers 401.
+	Tokens UserVerifier
+	// TrustProxy takes the client of the per-client rate limits from the
+	// last address of X-Forwarded-For instead of the connection; set it
+	// only behind a proxy that appends that header.
+	TrustProxy bool
+	// SearchRate and SearchBurst are the per-client token bucket of
+	// search: requests a second and the burst; defaults 50 and 100. A
+	// negative rate turns the limit off.
+	SearchRate  float64
+	SearchBurst int
+	// SuggestRate and SuggestBurst are the same for autocomplete, asked
+	// once per keystroke; defaults 100 and 200.
+	SuggestRate  float64
+	SuggestBurst int
+	// SellerWritesPerMinute and SellerWriteBurst are the per-seller token
+	// bucket of writes; defaults 100 and 200.
+	SellerWritesPerMinute float64
+	SellerWriteBurst      int
+	// MaxInFlight caps the requests being handled at once; past it the
+	// server answers a JSON 503 with Retry-After at once. Default 512.
+	// /healthz and /metrics are not counted.
+	MaxInFlight int
+	// MaxJSONDepth bounds the nesting of a write body; default 16 (a
+	// product nests 5 deep).
+	MaxJSONDepth int
+	// MaxJSONStringBytes bounds any one string of a write body, as
+	// written; default 96 KiB, above catalog.MaxDescBytes so a long
+	// description gets its own precise error.
+	MaxJSONStringBytes int
 }
 
 // EnsureDefaults returns o with every zero field set to its default.
@@ -81,6 +117,20 @@ func (o Options) EnsureDefaults() Options {
 	setInt(&o.MaxRequestBodySize, 256<<10)
 	setInt(&o.ReadBufferSize, 16<<10)
 	setInt(&o.Concurrency, 8192)
+	setFloat := func(f *float64, def float64) {
+		if *f == 0 {
+			*f = def
+		}
+	}
+	setFloat(&o.SearchRate, 50)
+	setInt(&o.SearchBurst, 100)
+	setFloat(&o.SuggestRate, 100)
+	setInt(&o.SuggestBurst, 200)
+	setFloat(&o.SellerWritesPerMinute, 100)
+	setInt(&o.SellerWriteBurst, 200)
+	setInt(&o.MaxInFlight, 512)
+	setInt(&o.MaxJSONDepth, 16)
+	setInt(&o.MaxJSONStringBytes, 96<<10)
 	if o.Currency == "" {
 		o.Currency = "USD"
 	}
@@ -102,13 +152,26 @@ func (o Options) Validate() error {
 	for _, n := range []struct {
 		name string
 		v    int
-	}{{"MaxRequestBodySize", o.MaxRequestBodySize}, {"ReadBufferSize", o.ReadBufferSize}, {"Concurrency", o.Concurrency}} {
+	}{{"MaxRequestBodySize", o.MaxRequestBodySize}, {"ReadBufferSize", o.ReadBufferSize}, {"Concurrency", o.Concurrency},
+		{"SearchBurst", o.SearchBurst}, {"SuggestBurst", o.SuggestBurst}, {"SellerWriteBurst", o.SellerWriteBurst},
+		{"MaxInFlight", o.MaxInFlight}, {"MaxJSONDepth", o.MaxJSONDepth}, {"MaxJSONStringBytes", o.MaxJSONStringBytes}} {
 		if n.v < 0 {
 			errs = append(errs, fmt.Errorf("server: Options.%s is negative (%d)", n.name, n.v))
 		}
 	}
 	if o.ReadBufferSize > 0 && o.ReadBufferSize < 1024 {
 		errs = append(errs, fmt.Errorf("server: Options.ReadBufferSize is %d, less than the minimum of 1024", o.ReadBufferSize))
+	}
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"SearchRate", o.SearchRate}, {"SuggestRate", o.SuggestRate}, {"SellerWritesPerMinute", o.SellerWritesPerMinute}} {
+		if math.IsNaN(r.v) || math.IsInf(r.v, 0) {
+			errs = append(errs, fmt.Errorf("server: Options.%s is %v; want a finite rate, negative for none", r.name, r.v))
+		}
+	}
+	if o.MaxJSONStringBytes > 0 && o.MaxJSONStringBytes < catalog.MaxDescBytes {
+		errs = append(errs, fmt.Errorf("server: Options.MaxJSONStringBytes is %d, less than a product description may be (%d)", o.MaxJSONStringBytes, catalog.MaxDescBytes))
 	}
 	if o.Currency != "" && !catalog.KnownCurrency(o.Currency) {
 		errs = append(errs, fmt.Errorf("server: Options.Currency %q is not a known currency", o.Currency))
@@ -128,6 +191,11 @@ type Server struct {
 	recs        recsPtr   // see SetRecs in recs.go
 	args        sync.Pool // *searchArgs
 	srv         *fasthttp.Server
+	owners      owners       // see auth.go
+	inflight    atomic.Int64 // requests in the handler, for MaxInFlight
+	searchLim   *limiter     // per client
+	suggestLim  *limiter     // per client
+	writeLim    *limiter     // per seller
 }
 
 // New returns a server over eng. Invalid options are reported by Serve;
@@ -135,10 +203,13 @@ type Server struct {
 func New(eng Engine, opts Options) *Server {
 	s := &Server{eng: eng, optsErr: opts.Validate(), opts: opts.EnsureDefaults()}
 	if s.optsErr != nil {
-		s.opts = Options{Logf: opts.Logf}.EnsureDefaults()
+		s.opts = Options{Logf: opts.Logf, Keys: opts.Keys, Tokens: opts.Tokens}.EnsureDefaults()
 	}
 	s.priceDigits = minorDigits(s.opts.Currency)
 	s.args.New = func() any { return &searchArgs{} }
+	s.searchLim = newLimiter(s.opts.SearchRate, s.opts.SearchBurst)
+	s.suggestLim = newLimiter(s.opts.SuggestRate, s.opts.SuggestBurst)
+	s.writeLim = newLimiter(s.opts.SellerWritesPerMinute/60, s.opts.SellerWriteBurst)
 	s.srv = &fasthttp.Server{
 		Handler:               s.Handler(),
 		Name:                  "aisle",
@@ -246,6 +317,14 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		}
 		s.metrics.observe(ep, ctx.Response.StatusCode(), time.Since(start))
 	}()
+	if ep != epHealthz && ep != epMetrics {
+		n := s.inflight.Add(1)
+		defer s.inflight.Add(-1)
+		if n > int64(s.opts.MaxInFlight) {
+			overloaded(ctx, s.opts.MaxInFlight)
+			return
+		}
+	}
 	if ep == epOther {
 		writeError(ctx, fasthttp.StatusNotFound, CodeNotFound, "no such endpoint: "+string(path), "")
 		return
@@ -258,6 +337,17 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.Set("Allow", "GET, HEAD")
 		writeError(ctx, fasthttp.StatusMethodNotAllowed, CodeMethodNotAllowed, "method "+string(ctx.Method())+" not allowed; use GET", "")
 		return
+	}
+	switch ep {
+	case epSearch, epSuggest:
+		lim, what := s.searchLim, "search"
+		if ep == epSuggest {
+			lim, what = s.suggestLim, "suggest"
+		}
+		if ok, wait := lim.allow(s.clientKey(ctx), start); !ok {
+			tooMany(ctx, wait, what)
+			return
+		}
 	}
 	switch ep {
 	case epSearch:

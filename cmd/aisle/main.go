@@ -1,6 +1,8 @@
 // Command aisle runs the Aisle search service.
 //
 //	aisle serve [--addr 127.0.0.1:8080] [--data ./data] [--shards 8]
+//	aisle seller create --name NAME [--data ./data]
+//	aisle seller revoke --id SELLER_ID [--data ./data]
 //
 // serve starts listening at once, answering /healthz with 503, then loads
 // the shipped store into the engine and turns ready. SIGINT or SIGTERM
@@ -30,7 +32,8 @@ func main() {
 	}
 }
 
-const usage = `usage: aisle serve [--addr HOST:PORT] [--data DIR] [--shards N] [--brokers HOST:PORT,...] [--kafka-port N] [--no-kafka]`
+const usage = `usage: aisle serve [--addr HOST:PORT] [--data DIR] [--shards N] [--brokers HOST:PORT,...] [--kafka-port N] [--no-kafka] [--token-key FILE]
+       aisle seller create|revoke|list ...`
 
 // run runs the subcommand named by args[0] until ctx ends.
 func run(ctx context.Context, args []string, stderr io.Writer) error {
@@ -47,6 +50,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return serve(ctx, cfg, stderr)
 	case "recs":
 		return recsCommand(ctx, args[1:], stderr)
+	case "seller":
+		return sellerCommand(args[1:], os.Stdout, stderr)
 	case "bench":
 		return benchCommand(ctx, args[1:], stderr)
 	case "help", "-h", "--help":
@@ -74,6 +79,9 @@ type serveConfig struct {
 	// noKafka loads the shipped store straight into the index, with no
 	// broker: the quickest start, for benchmarks.
 	noKafka bool
+	// tokenKey is the file of the user token HMAC key; empty means
+	// token.key in the data directory, generated when missing.
+	tokenKey string
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -88,6 +96,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.IntVar(&cfg.kafkaPort, "kafka-port", 0, "loopback `port` of the embedded broker; 0 picks a free one")
 	fs.StringVar(&cfg.adminAddr, "admin-addr", "127.0.0.1:0", "`address` of the admin API (reindex); keep it on loopback")
 	fs.BoolVar(&cfg.noKafka, "no-kafka", false, "load the shipped store directly, with no broker and no ingest")
+	fs.StringVar(&cfg.tokenKey, "token-key", "", "`file` of the user token HMAC key (32+ bytes); default token.key in --data, generated")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

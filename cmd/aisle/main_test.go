@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -46,6 +47,7 @@ type aisle struct {
 	base   string // http://host:port
 	broker string // the embedded broker's address
 	admin  string // http://host:port of the admin API
+	data   string // the data directory
 	log    *syncBuffer
 	cmd    *exec.Cmd
 	exited chan error
@@ -73,7 +75,7 @@ func startAisle(t *testing.T, bin, data string) *aisle {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	a := &aisle{cmd: cmd, log: &syncBuffer{}, exited: make(chan error, 1)}
+	a := &aisle{cmd: cmd, log: &syncBuffer{}, exited: make(chan error, 1), data: data}
 	addrc := make(chan string, 1)
 	brokerc := make(chan string, 1)
 	adminc := make(chan string, 1)
@@ -220,6 +222,7 @@ func TestServe(t *testing.T) {
 	}
 	reindexWhileWriting(t, a)
 	a.stop(t)
+	checkNoSecrets(t, a)
 
 	b := startAisle(t, bin, data)
 	log := b.log.String()
@@ -230,6 +233,64 @@ func TestServe(t *testing.T) {
 		t.Error("nothing found after the restart")
 	}
 	b.stop(t)
+	checkNoSecrets(t, b)
+	if strings.Contains(log, devCredentialsFile) {
+		t.Error("a restart on the same data directory made new dev credentials")
+	}
+}
+
+// readDevCredentials reads the dev credentials of a's data directory and
+// checks they are private to the owner.
+func readDevCredentials(t *testing.T, a *aisle) devCredentials {
+	t.Helper()
+	path := filepath.Join(a.data, devCredentialsFile)
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%s: %v, %v; want mode 0600", path, fi, err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dc devCredentials
+	if err := json.Unmarshal(raw, &dc); err != nil || dc.SellerAPIKey == "" || dc.AdminKey == "" || dc.UserToken == "" || dc.SellerID == "" || dc.UserID == "" {
+		t.Fatalf("%s: %v: %+v", path, err, dc)
+	}
+	return dc
+}
+
+// checkNoSecrets: no key or token of the dev credentials is in the log.
+func checkNoSecrets(t *testing.T, a *aisle) {
+	t.Helper()
+	dc := readDevCredentials(t, a)
+	log := a.log.String()
+	for _, secret := range []string{dc.SellerAPIKey, dc.AdminKey, dc.UserToken, dc.SellerAPIKey[20:], dc.AdminKey[20:]} {
+		if strings.Contains(log, secret) {
+			t.Errorf("the log holds a secret of %s", devCredentialsFile)
+		}
+	}
+}
+
+// authDo sends a request with "Authorization: Bearer key" unless key is
+// empty and returns the status and body.
+func authDo(t *testing.T, key, method, u, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, u, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	c := http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
 }
 
 // syncBuffer is a bytes.Buffer safe to write and read from two goroutines.
@@ -273,28 +334,26 @@ func reindexWhileWriting(t *testing.T, a *aisle) {
 	if a.admin == "" {
 		t.Fatal("no admin API address in the log")
 	}
+	dc := readDevCredentials(t, a)
 	before := searchHTTP(t, a.base, "tea").Total
-	resp, err := http.Post(a.admin+"/admin/reindex", "application/json", nil)
-	if err != nil {
-		t.Fatal(err)
+	for _, key := range []string{"", dc.SellerAPIKey} {
+		if code, out := authDo(t, key, "POST", a.admin+"/admin/reindex", ""); code != 401 && code != 403 {
+			t.Fatalf("POST /admin/reindex without the admin key: %d %s", code, out)
+		}
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("POST /admin/reindex: %d", resp.StatusCode)
+	if code, out := authDo(t, dc.AdminKey, "POST", a.admin+"/admin/reindex", ""); code != http.StatusAccepted {
+		t.Fatalf("POST /admin/reindex: %d %s", code, out)
 	}
 	body := `{"title":"Quuxotic reindex teapot","brand":"Aisle","variants":[{"sku":"q-1","price_cents":1500,"stock":[{"warehouse_id":"wh-east","available":4}]}]}`
-	resp, err = http.Post(a.base+"/api/v1/seller/products", "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	if code, out := authDo(t, "", "POST", a.base+"/api/v1/seller/products", body); code != http.StatusUnauthorized {
+		t.Fatalf("seller POST without a key: %d %s", code, out)
 	}
-	out, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("seller POST during the reindex: %d %s", resp.StatusCode, out)
+	if code, out := authDo(t, dc.SellerAPIKey, "POST", a.base+"/api/v1/seller/products", body); code != http.StatusCreated {
+		t.Fatalf("seller POST during the reindex: %d %s", code, out)
 	}
 	deadline := time.Now().Add(120 * time.Second)
 	for {
-		code, b := httpGet(t, a.admin+"/admin/reindex")
+		code, b := authDo(t, dc.AdminKey, "GET", a.admin+"/admin/reindex", "")
 		var st struct {
 			State      string `json:"state"`
 			Generation int    `json:"generation"`

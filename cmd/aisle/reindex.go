@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/aisle/aisle/server"
 )
 
 // reindexer is the state of the online reindex: requested through the admin
@@ -84,14 +86,14 @@ func adminHandler(rx *reindexer) http.Handler {
 	return mux
 }
 
-// serveAdmin listens on addr and serves the admin API until the listener
-// is closed.
-func serveAdmin(addr string, rx *reindexer) (net.Listener, error) {
+// serveAdmin listens on addr and serves the admin API, to requests with
+// the admin key of keys, until the listener is closed.
+func serveAdmin(addr string, rx *reindexer, keys server.KeyVerifier) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: adminHandler(rx), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: requireAdmin(keys, adminHandler(rx)), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	return ln, nil
 }

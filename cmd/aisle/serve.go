@@ -37,6 +37,10 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	keys, tokens, err := setupCredentials(cfg.data, cfg.tokenKey, stderr)
+	if err != nil {
+		return fmt.Errorf("serve: credentials: %w", err)
+	}
 	popular := popularQueries()
 	newEngine := func() (*search.Engine, error) {
 		return search.New(search.Options{Shards: cfg.shards, PopularQueries: popular})
@@ -47,7 +51,9 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 	}
 	live := newLiveEngine(eng)
 	srv := server.New(live, server.Options{
-		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, "aisle: "+format+"\n", args...) },
+		Logf:   func(format string, args ...any) { fmt.Fprintf(stderr, "aisle: "+format+"\n", args...) },
+		Keys:   keys,
+		Tokens: tokens,
 	})
 	startRecs(ctx, cfg.data, srv, stderr)
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -57,7 +63,7 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "aisle: listening on http://%s\n", ln.Addr())
 	rx := newReindexer()
 	if !cfg.noKafka {
-		aln, err := serveAdmin(cfg.adminAddr, rx)
+		aln, err := serveAdmin(cfg.adminAddr, rx, keys)
 		if err != nil {
 			return fmt.Errorf("serve: admin listener: %w", err)
 		}

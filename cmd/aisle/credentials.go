@@ -1,0 +1,134 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aisle/aisle/server"
+)
+
+// devCredentialsFile is written into a fresh data directory: the demo
+// seller's key, a demo user's token and the admin key, mode 0600.
+const devCredentialsFile = "dev-credentials.json"
+
+// keyCacheTTL is how long a verified API key is remembered; a revoke
+// takes effect within it.
+const keyCacheTTL = 30 * time.Second
+
+// demoTokenTTL is the life of the demo user's token.
+const demoTokenTTL = 30 * 24 * time.Hour
+
+// devCredentials is the JSON of dev-credentials.json.
+type devCredentials struct {
+	SellerID     string `json:"seller_id"`
+	SellerAPIKey string `json:"seller_api_key"`
+	UserID       string `json:"user_id"`
+	UserToken    string `json:"user_token"`
+	AdminKey     string `json:"admin_key"`
+}
+
+// setupCredentials opens the key store of the data directory and the user
+// token key (tokenKeyFile, or token.key in the data directory, generated
+// when missing). A data directory without an admin key is new: it gets a
+// demo seller, a demo user and an admin key, written to
+// dev-credentials.json, whose path is printed; the secrets are not.
+func setupCredentials(data, tokenKeyFile string, stderr io.Writer) (*server.KeyStore, *server.Tokens, error) {
+	ks, err := server.OpenKeyStore(data, keyCacheTTL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if tokenKeyFile == "" {
+		tokenKeyFile = filepath.Join(data, server.TokenKeyFile)
+	}
+	tk, err := server.LoadTokenKey(tokenKeyFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	tokens, err := server.NewTokens(tk)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", tokenKeyFile, err)
+	}
+	for _, r := range ks.Records() {
+		if r.Role == server.RoleAdmin && r.Revoked.IsZero() {
+			return ks, tokens, nil
+		}
+	}
+	dc := devCredentials{SellerID: "sel-demo", UserID: "u-demo"}
+	if dc.SellerAPIKey, _, err = ks.Create(server.RoleSeller, dc.SellerID, "Demo seller"); err != nil {
+		return nil, nil, err
+	}
+	if dc.AdminKey, _, err = ks.Create(server.RoleAdmin, "", "admin"); err != nil {
+		return nil, nil, err
+	}
+	if dc.UserToken, err = tokens.Sign(dc.UserID, demoTokenTTL); err != nil {
+		return nil, nil, err
+	}
+	raw, _ := json.MarshalIndent(&dc, "", "  ")
+	path := filepath.Join(data, devCredentialsFile)
+	if err := writeSecret(path, append(raw, '\n')); err != nil {
+		return nil, nil, fmt.Errorf("serve: writing %s: %w", path, err)
+	}
+	fmt.Fprintf(stderr, "aisle: new data directory: demo seller, demo user and admin key written to %s (mode 0600)\n", path)
+	return ks, tokens, nil
+}
+
+// writeSecret writes data to path with mode 0600, replacing any file.
+func writeSecret(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil { // an older file may have kept its mode
+		f.Close()
+		return err
+	}
+	_, err = f.Write(data)
+	return errors.Join(err, f.Close())
+}
+
+// requireAdmin lets through only requests with "Authorization: Bearer
+// <admin key>"; others get 401 (no or a bad key) or 403 (a seller's key).
+func requireAdmin(keys server.KeyVerifier, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		deny := func(code int, errCode, msg string) {
+			if code == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="aisle-admin"`)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(code)
+			json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": errCode, "message": msg}})
+		}
+		auth := r.Header.Get("Authorization")
+		key, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok || keys == nil {
+			deny(http.StatusUnauthorized, server.CodeUnauthorized, "the admin API needs the admin key: Authorization: Bearer <key>")
+			return
+		}
+		p, err := keys.Verify(strings.TrimSpace(key))
+		if err != nil {
+			deny(http.StatusUnauthorized, server.CodeUnauthorized, "the admin key is not valid")
+			return
+		}
+		if p.Role != server.RoleAdmin {
+			deny(http.StatusForbidden, server.CodeForbidden, "this key is not the admin key")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// newSellerID returns a fresh seller id: "sel-" and 12 random hex digits.
+func newSellerID() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return "sel-" + hex.EncodeToString(b[:])
+}

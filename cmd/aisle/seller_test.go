@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aisle/aisle/server"
+)
+
+// TestSellerCommand creates, lists and revokes a seller's key through the
+// CLI, as a running server sees it through the key file.
+func TestSellerCommand(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := sellerCommand([]string{"create", "--name", "Acme", "--data", dir}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var sellerID, key string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, "seller_id="); ok {
+			sellerID = v
+		}
+		if v, ok := strings.CutPrefix(line, "api_key="); ok {
+			key = v
+		}
+	}
+	ks, err := server.OpenKeyStore(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := ks.Verify(key); err != nil || p.SellerID != sellerID || p.Role != server.RoleSeller {
+		t.Fatalf("the created key: %+v, %v (output %q)", p, err, out.String())
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, server.KeysFile))
+	if bytes.Contains(raw, []byte(key)) {
+		t.Fatal("the key file holds the key")
+	}
+	out.Reset()
+	if err := sellerCommand([]string{"list", "--data", dir}, &out, io.Discard); err != nil || !strings.Contains(out.String(), sellerID) || strings.Contains(out.String(), key) {
+		t.Fatalf("list: %v %q", err, out.String())
+	}
+	if err := sellerCommand([]string{"revoke", "--id", sellerID, "--data", dir}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	ks2, _ := server.OpenKeyStore(dir, 0)
+	if _, err := ks2.Verify(key); err != server.ErrBadKey {
+		t.Fatalf("a revoked key: %v", err)
+	}
+	for _, args := range [][]string{{"create", "--data", dir}, {"revoke", "--id", "nope", "--data", dir}, {"frob"}, nil} {
+		if err := sellerCommand(args, io.Discard, io.Discard); err == nil {
+			t.Errorf("%q: no error", args)
+		}
+	}
+}
+
+// TestSetupCredentials: a fresh directory gets dev credentials, mode
+// 0600, that verify; a second start keeps them.
+func TestSetupCredentials(t *testing.T) {
+	dir := t.TempDir()
+	var log bytes.Buffer
+	ks, tokens, err := setupCredentials(dir, "", &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &aisle{data: dir, log: &syncBuffer{}}
+	a.log.WriteString(log.String())
+	dc := readDevCredentials(t, a)
+	checkNoSecrets(t, a)
+	if p, err := ks.Verify(dc.SellerAPIKey); err != nil || p.SellerID != dc.SellerID {
+		t.Errorf("seller key: %+v %v", p, err)
+	}
+	if p, err := ks.Verify(dc.AdminKey); err != nil || p.Role != server.RoleAdmin {
+		t.Errorf("admin key: %+v %v", p, err)
+	}
+	if u, err := tokens.Verify(dc.UserToken); err != nil || u != dc.UserID {
+		t.Errorf("user token: %q %v", u, err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, server.TokenKeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("token key: %v %v", fi, err)
+	}
+	log.Reset()
+	if _, tokens2, err := setupCredentials(dir, "", &log); err != nil || log.Len() != 0 {
+		t.Errorf("second start: %v, %q", err, log.String())
+	} else if _, err := tokens2.Verify(dc.UserToken); err != nil {
+		t.Errorf("the token key changed on restart: %v", err)
+	}
+}

@@ -1,0 +1,211 @@
+package server
+
+import (
+	"context"
+	"errors"
+
+	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/ingest"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// testKeys is a key store in a temporary directory with two sellers and
+// an admin.
+type testKeys struct {
+	dir                  string
+	store                *KeyStore
+	seller, other, admin string
+}
+
+func newTestKeys(t testing.TB) testKeys {
+	t.Helper()
+	dir := t.TempDir()
+	ks, err := OpenKeyStore(dir, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := testKeys{dir: dir, store: ks}
+	for _, c := range []struct {
+		dst          *string
+		role, seller string
+	}{{&k.seller, RoleSeller, "sel-a"}, {&k.other, RoleSeller, "sel-b"}, {&k.admin, RoleAdmin, ""}} {
+		if *c.dst, _, err = ks.Create(c.role, c.seller, c.seller); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return k
+}
+
+func TestKeyStore(t *testing.T) {
+	k := newTestKeys(t)
+	fi, err := os.Stat(filepath.Join(k.dir, KeysFile))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v, %v; want mode 0600", fi, err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(k.dir, KeysFile))
+	for _, key := range []string{k.seller, k.other, k.admin} {
+		if strings.Contains(string(raw), key[len("ak_")+17:]) {
+			t.Fatal("the key file holds a secret")
+		}
+	}
+	p, err := k.store.Verify(k.seller)
+	if err != nil || p.Role != RoleSeller || p.SellerID != "sel-a" {
+		t.Fatalf("seller key: %+v, %v", p, err)
+	}
+	if p, err := k.store.Verify(k.admin); err != nil || p.Role != RoleAdmin {
+		t.Fatalf("admin key: %+v, %v", p, err)
+	}
+	// A wrong secret under a real key id, a malformed key, an unknown id.
+	wrong := k.seller[:len(k.seller)-1] + map[bool]string{true: "A", false: "B"}[k.seller[len(k.seller)-1] != 'A']
+	for _, bad := range []string{wrong, "", "ak_", "nope", "ak_0000000000000000_" + strings.Repeat("A", 43)} {
+		if _, err := k.store.Verify(bad); err != ErrBadKey {
+			t.Errorf("%q: %v; want ErrBadKey", bad, err)
+		}
+	}
+	// A second store on the same directory (as `aisle seller revoke`
+	// is) revokes; the first sees it on its next reload, cache or not.
+	other, err := OpenKeyStore(k.dir, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := other.RevokeSeller("sel-a"); n != 1 || err != nil {
+		t.Fatalf("revoke: %d, %v", n, err)
+	}
+	k.store.mu.Lock()
+	k.store.checked = time.Time{} // skip the once-a-second reload wait
+	k.store.modTime = time.Time{}
+	k.store.mu.Unlock()
+	if _, err := k.store.Verify(k.seller); err != ErrBadKey {
+		t.Errorf("a revoked key: %v", err)
+	}
+	if _, err := k.store.Verify(k.other); err != nil {
+		t.Errorf("another seller's key after a revoke: %v", err)
+	}
+}
+
+func TestTokens(t *testing.T) {
+	key, err := LoadTokenKey(filepath.Join(t.TempDir(), TokenKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := NewTokens(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tk.Sign("u-1", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, err := tk.Verify(tok); u != "u-1" || err != nil {
+		t.Fatalf("verify: %q, %v", u, err)
+	}
+	other, _ := NewTokens(make([]byte, 32))
+	forged, _ := other.Sign("u-1", time.Hour)
+	expired, _ := tk.Sign("u-1", -time.Second)
+	for name, bad := range map[string]string{"forged": forged, "expired": expired, "empty": "", "truncated": tok[:len(tok)-2],
+		"other user": strings.Replace(tok, tok[4:8], "AAAA", 1)} {
+		if _, err := tk.Verify(bad); err != ErrBadToken {
+			t.Errorf("%s: %v; want ErrBadToken", name, err)
+		}
+	}
+	if _, err := NewTokens(make([]byte, 8)); err == nil {
+		t.Error("a short key was accepted")
+	}
+}
+
+// TestRequireUser runs the user middleware over a small test route.
+func TestRequireUser(t *testing.T) {
+	tk, _ := NewTokens([]byte(strings.Repeat("k", 32)))
+	s := New(newTestEngine(t), Options{Tokens: tk})
+	h := s.RequireUser(func(ctx *fasthttp.RequestCtx, user string) {
+		if string(ctx.UserValue("owner").(string)) != user {
+			writeError(ctx, fasthttp.StatusForbidden, CodeForbidden, "not yours", "")
+			return
+		}
+		ctx.SetBodyString("ok " + user)
+	})
+	good, _ := tk.Sign("u-1", time.Hour)
+	other, _ := tk.Sign("u-2", time.Hour)
+	for _, c := range []struct {
+		auth string
+		want int
+	}{{"", 401}, {"Bearer nope", 401}, {"Basic " + good, 401}, {"Bearer " + other, 403}, {"Bearer " + good, 200}, {"bearer " + good, 200}} {
+		var ctx fasthttp.RequestCtx
+		ctx.SetUserValue("owner", "u-1")
+		if c.auth != "" {
+			ctx.Request.Header.Set("Authorization", c.auth)
+		}
+		h(&ctx)
+		if got := ctx.Response.StatusCode(); got != c.want {
+			t.Errorf("%.12q: %d; want %d", c.auth, got, c.want)
+		}
+		if c.want == 401 && !strings.HasPrefix(string(ctx.Response.Header.Peek("WWW-Authenticate")), "Bearer") {
+			t.Errorf("%.12q: 401 without a Bearer challenge", c.auth)
+		}
+	}
+}
+
+// TestSellerAuth: every write endpoint × {no key, a bad key, the admin's
+// key, another seller's key, the own key}.
+func TestSellerAuth(t *testing.T) {
+	k := newTestKeys(t)
+	s := New(newTestEngine(t), Options{Logf: t.Logf, Keys: k.store})
+	s.SetIngest(okCatalog{}, nil)
+	s.owners.m.Store("p-a", "sel-a")
+	base := serveOn(t, s)
+	const body = `{"title":"x","variants":[{"price_cents":1}]}`
+	inv := `{"product_id":"p-a","warehouse_id":"w","available":1}`
+	for _, c := range []struct {
+		method, path, body string
+		want               [5]int // none, bad, admin, other, own
+	}{
+		{"POST", "/api/v1/seller/products", body, [5]int{401, 401, 403, 201, 201}},
+		{"PUT", "/api/v1/seller/products/p-a", body, [5]int{401, 401, 403, 403, 200}},
+		{"PATCH", "/api/v1/inventory/p-a-1", inv, [5]int{401, 401, 403, 403, 200}},
+	} {
+		for i, key := range []string{"", "ak_0000000000000000_" + strings.Repeat("A", 43), k.admin, k.other, k.seller} {
+			code, h, m := doAs(t, key, c.method, base+c.path, c.body)
+			if code != c.want[i] {
+				t.Errorf("%s %s with credential %d: %d %v; want %d", c.method, c.path, i, code, m, c.want[i])
+			}
+			if code == 401 && h.Get("WWW-Authenticate") == "" {
+				t.Errorf("%s %s: 401 without WWW-Authenticate", c.method, c.path)
+			}
+		}
+	}
+	// The seller comes from the key: a body naming another is refused.
+	code, _, m := doAs(t, k.seller, "POST", base+"/api/v1/seller/products", `{"title":"x","seller_id":"sel-b","variants":[{"price_cents":1}]}`)
+	if code != 403 {
+		t.Errorf("body seller_id of another seller: %d %v", code, m)
+	}
+	// A key never shows in a URL or an answer: a Bearer in the query string
+	// is not read.
+	req, _ := http.NewRequest("POST", base+"/api/v1/seller/products?access_token="+k.seller, strings.NewReader(body))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 401 {
+		t.Errorf("a key in the URL: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+}
+
+// okCatalog accepts every publish.
+type okCatalog struct{}
+
+func (okCatalog) PublishProduct(_ context.Context, p *catalog.Product, _ bool) (ingest.Written, error) {
+	if p.SellerID == "" {
+		return ingest.Written{}, errors.New("a product without a seller")
+	}
+	return ingest.Written{Topic: "catalog.products", Version: 1}, nil
+}
+
+func (okCatalog) PublishStock(_ context.Context, _, _, _ string, change func(int) (int, error)) (ingest.Written, int, error) {
+	n, err := change(5)
+	return ingest.Written{Topic: "catalog.inventory", Version: 1}, n, err
+}
