@@ -83,6 +83,9 @@ func (o *Options) Validate() error {
 type Store struct {
 	db   *bolt.DB
 	opts Options
+	// fault, set only by tests, injects a store error before a commit
+	// (the transaction rolls back) or after it (the answer is lost).
+	fault func(afterCommit bool) error
 }
 
 // Open opens or creates the store at opts.Path.
@@ -133,7 +136,9 @@ func (s *Store) txn(fn func(tx *bolt.Tx) (refusal error, err error)) error {
 	if s.opts.GroupCommit {
 		err = s.db.Batch(func(tx *bolt.Tx) error {
 			var err error
-			refusal, err = fn(tx)
+			if refusal, err = fn(tx); err == nil && s.fault != nil {
+				err = s.fault(false)
+			}
 			return err
 		})
 	} else {
@@ -143,11 +148,17 @@ func (s *Store) txn(fn func(tx *bolt.Tx) (refusal error, err error)) error {
 			if refusal, err = fn(tx); err == nil && refusal != nil {
 				return errRefused
 			}
+			if err == nil && s.fault != nil {
+				err = s.fault(false)
+			}
 			return err
 		})
 		if err == errRefused {
 			err = nil
 		}
+	}
+	if err == nil && s.fault != nil {
+		err = s.fault(true)
 	}
 	if err != nil {
 		if errors.Is(err, bolt.ErrDatabaseNotOpen) {
