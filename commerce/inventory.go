@@ -221,7 +221,8 @@ type adj struct {
 
 // move applies adjs to the cells in memory, checks that no cell goes
 // negative, and only then writes every changed cell once. It returns the
-// cells of the last adjustment; a refusal (out of stock) writes nothing.
+// changed cells in the order the lines first name them; a refusal (out
+// of stock) writes nothing.
 func move(tx *bolt.Tx, adjs ...adj) ([]Stock, error, error) {
 	cells := map[string]*Stock{}
 	var order []string
@@ -267,10 +268,9 @@ func move(tx *bolt.Tx, adjs ...adj) ([]Stock, error, error) {
 			return nil, nil, err
 		}
 	}
-	last := adjs[len(adjs)-1].lines
-	out := make([]Stock, len(last))
-	for i, l := range last {
-		out[i] = *cells[string(stockKey(l.VariantID, l.WarehouseID))]
+	out := make([]Stock, len(order))
+	for i, k := range order {
+		out[i] = *cells[k]
 	}
 	return out, nil, nil
 }
@@ -288,8 +288,10 @@ func current(tx *bolt.Tx, lines []Line) ([]Stock, error) {
 }
 
 // SoftReserve holds lines for a cart for ttl (Options.SoftTTL when 0)
-// under id. All lines or none; ErrOutOfStock names the first short line.
-// Repeating the call with the same id and lines changes nothing.
+// under id, all lines or none; ErrOutOfStock names a short line. Calling
+// it again for a held or released id replaces the hold with the new lines
+// and expiry in one transaction (the cart changed, or the shopper came
+// back); a hard, deducted or cancelled id is ErrState.
 func (s *Store) SoftReserve(id string, lines []Line, ttl time.Duration) ([]Stock, error) {
 	lines, err := normalize(lines)
 	if err != nil {
@@ -305,17 +307,23 @@ func (s *Store) SoftReserve(id string, lines []Line, ttl time.Duration) ([]Stock
 		if err != nil {
 			return nil, err
 		}
-		if r != nil {
-			if r.State != Soft || !slices.Equal(r.Lines, lines) {
-				return fmt.Errorf("%w: %q is %s", ErrIdempotency, id, r.State), nil
-			}
-			out, err = current(tx, lines)
-			return nil, err
+		adjs := []adj{{lines, 1}}
+		switch {
+		case r == nil || r.State == Released:
+		case r.State == Soft: // the cart changed or the hold is renewed
+			adjs = []adj{{r.Lines, -1}, {lines, 1}}
+		default:
+			return fmt.Errorf("%w: %q is %s", ErrState, id, r.State), nil
 		}
 		var refusal error
-		out, refusal, err = move(tx, adj{lines, 1})
+		out, refusal, err = move(tx, adjs...)
 		if refusal != nil || err != nil {
 			return refusal, err
+		}
+		if r != nil && r.State == Soft {
+			if err := tx.Bucket(bucketExpiry).Delete(expiryIndexKey(r.Expires, id)); err != nil {
+				return nil, err
+			}
 		}
 		if err := tx.Bucket(bucketExpiry).Put(expiryIndexKey(expires, id), nil); err != nil {
 			return nil, err
@@ -327,7 +335,7 @@ func (s *Store) SoftReserve(id string, lines []Line, ttl time.Duration) ([]Stock
 
 // HardReserve reserves every line for a checkout under the idempotency
 // key id, all or none. A soft reservation under id is replaced by the
-// hard one in the same transaction. A retried call with the same id and
+// hard one in the same transaction; a released (expired) one is ignored. A retried call with the same id and
 // lines reserves nothing more and returns the current stock.
 func (s *Store) HardReserve(id string, lines []Line) ([]Stock, error) {
 	lines, err := normalize(lines)
@@ -339,6 +347,9 @@ func (s *Store) HardReserve(id string, lines []Line) ([]Stock, error) {
 		r, err := getResv(tx, id)
 		if err != nil {
 			return nil, err
+		}
+		if r != nil && r.State == Released {
+			r = nil // the cart's hold expired: reserve afresh
 		}
 		if r != nil && r.State != Soft {
 			if !slices.Equal(r.Lines, lines) {
@@ -436,9 +447,9 @@ func (s *Store) Deduct(id string) ([]Stock, error) {
 	return s.transition(id, []ReservationState{Hard}, Deducted, true)
 }
 
-// Sweep releases up to max soft reservations expired at now, in one
+// Sweep releases up to batch soft reservations expired at now, in one
 // transaction, and returns how many it released and the cells changed.
-func (s *Store) Sweep(now time.Time, max int) (int, []Stock, error) {
+func (s *Store) Sweep(now time.Time, batch int) (int, []Stock, error) {
 	var n int
 	var out []Stock
 	limit := expiryKey(now.UnixNano())
@@ -446,7 +457,7 @@ func (s *Store) Sweep(now time.Time, max int) (int, []Stock, error) {
 		n, out = 0, nil
 		var expired [][]byte
 		c := tx.Bucket(bucketExpiry).Cursor()
-		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], limit) <= 0 && len(expired) < max; k, _ = c.Next() {
+		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], limit) <= 0 && len(expired) < batch; k, _ = c.Next() {
 			expired = append(expired, slices.Clone(k))
 		}
 		for _, k := range expired {

@@ -325,3 +325,48 @@ func TestCheckoutRetriesUnderFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestSoftReserveFollowsCart: a cart's hold is replaced as the cart
+// changes, renewed after it expired, and a checkout after expiry
+// reserves afresh.
+func TestSoftReserveFollowsCart(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	s, err := Open(Options{Path: filepath.Join(t.TempDir(), "s.db"), Replica: "r", Now: func() time.Time { return now }})
+	must(t, err)
+	defer s.Close()
+	_, err = s.SetStock("p", "a", "w", 3)
+	must(t, err)
+	_, err = s.SetStock("p", "b", "w", 3)
+	must(t, err)
+	_, err = s.SoftReserve("cart", []Line{{"a", "w", 2}}, 0)
+	must(t, err)
+	got, err := s.SoftReserve("cart", []Line{{"a", "w", 1}, {"b", "w", 3}}, 0) // the cart changed
+	must(t, err)
+	if len(got) != 2 || got[0].Available != 2 || got[0].Reserved != 1 || got[1].Available != 0 {
+		t.Fatalf("replaced hold: %+v", got)
+	}
+	if _, err := s.SoftReserve("cart", []Line{{"a", "w", 4}}, 0); !errors.Is(err, ErrOutOfStock) {
+		t.Fatalf("hold beyond stock: %v", err)
+	}
+	if n, _, err := s.Sweep(now.Add(16*time.Minute), 10); err != nil || n != 1 {
+		t.Fatalf("sweep: %d, %v", n, err)
+	}
+	if n, _, err := s.Sweep(now.Add(time.Hour), 10); err != nil || n != 0 {
+		t.Fatalf("the replaced hold's expiry was left behind: %d, %v", n, err)
+	}
+	h, err := s.HardReserve("cart", []Line{{"b", "w", 1}}) // checkout after expiry
+	must(t, err)
+	if h[0].Available != 2 || h[0].Reserved != 1 {
+		t.Fatalf("checkout after expiry: %+v", h)
+	}
+	if _, err := s.SoftReserve("cart", []Line{{"a", "w", 1}}, 0); !errors.Is(err, ErrState) {
+		t.Fatalf("soft hold over a hard one: %v", err)
+	}
+	all, err := s.Stocks()
+	must(t, err)
+	for _, c := range all {
+		if c.Available+c.Reserved != 3 {
+			t.Fatalf("cell %+v", c)
+		}
+	}
+}
