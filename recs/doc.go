@@ -11,13 +11,20 @@
 // array per worker, baskets capped at Options.MaxBasket items, and only the
 // top lists kept. Evaluate measures basket completion on held-out orders.
 //
+// Similar items come from Embed: item vectors from a randomized truncated
+// SVD of an item-item co-purchase matrix (PPMI or cosine), indexed in
+// Aisle's own HNSW graph (BuildHNSW, Malkov and Yashunin). They are not in
+// the snapshot; serving rebuilds them at start. EvaluateSimilar scores
+// them on the held-out baskets as Evaluate does the lists.
+//
 // Lists are written and read as one versioned, checksummed, zstd-compressed
 // snapshot (WriteTo, Read; the layout is in doc/recs.md).
 //
 // Concurrency and lifetimes: Build and Evaluate are safe to call
 // concurrently on distinct inputs and do not keep Orders after they return.
 // A *Lists is immutable once built or read: AlsoBought and BoughtTogether
-// may run concurrently from any number of goroutines. Stock is not part of
-// the lists: serving filters through the caller's Products, so an item out
-// of stock now disappears at once.
+// may run concurrently from any number of goroutines; so may the read
+// methods of an *HNSW and an *Embeddings, immutable once built. Stock is
+// not part of the lists: serving filters through the caller's Products, so
+// an item out of stock now disappears at once.
 package recs

@@ -11,14 +11,44 @@ import (
 	"sync"
 )
 
+// EmbedMatrix names the item-item matrix Embed factorises.
+type EmbedMatrix uint8
+
+// The matrices.
+const (
+	// PPMI is the positive pointwise mutual information of two items,
+	// max(0, log(N_xy N / (N_x N_y)) - Shift).
+	PPMI EmbedMatrix = 1
+	// CoCosine is the cosine of the also-bought lists, N_xy / sqrt(N_x N_y).
+	CoCosine EmbedMatrix = 2
+)
+
+func (m EmbedMatrix) String() string {
+	switch m {
+	case PPMI:
+		return "ppmi"
+	case CoCosine:
+		return "cosine"
+	}
+	return fmt.Sprintf("EmbedMatrix(%d)", uint8(m))
+}
+
 // EmbedOptions configure Embed. The zero value of a field means its
 // default.
 type EmbedOptions struct {
 	// Dim is the dimension of the item vectors; default 64.
 	Dim int
+	// Matrix is the matrix factorised; default PPMI.
+	Matrix EmbedMatrix
 	// MinOrders is the fewest orders an item must be in to get a vector;
 	// default 10. Items in fewer orders have none, and no similar items.
 	MinOrders int
+	// MinCoCount is the fewest orders two items must share for their PMI
+	// to count; default 1 (every pair), negative for 1.
+	MinCoCount int
+	// Shift is subtracted from every PMI before the negatives are dropped
+	// (shifted PPMI, Levy and Goldberg 2014); default 0.
+	Shift float64
 	// MaxBasket caps a basket as Options.MaxBasket does; default 50.
 	MaxBasket int
 	// Oversample is the extra columns of the randomized SVD; default 16.
@@ -41,6 +71,9 @@ func (o EmbedOptions) EnsureDefaults() EmbedOptions {
 		}
 	}
 	setInt(&o.Dim, 64)
+	if o.Matrix == 0 {
+		o.Matrix = PPMI
+	}
 	setInt(&o.MinOrders, 10)
 	setInt(&o.MaxBasket, 50)
 	setInt(&o.Oversample, 16)
@@ -61,6 +94,9 @@ func (o EmbedOptions) Validate() error {
 		if n.v < 0 {
 			errs = append(errs, fmt.Errorf("recs: EmbedOptions.%s is negative (%d)", n.name, n.v))
 		}
+	}
+	if o.Matrix > CoCosine {
+		errs = append(errs, fmt.Errorf("recs: EmbedOptions.Matrix %d is not a matrix", o.Matrix))
 	}
 	if o.Dim > 1024 {
 		errs = append(errs, fmt.Errorf("recs: EmbedOptions.Dim is %d, more than 1024", o.Dim))
@@ -96,8 +132,8 @@ type EmbedStats struct {
 
 // Embed learns item vectors from the co-purchases of o: the positive
 // pointwise mutual information of every pair of items with at least
-// MinOrders orders, PPMI(x,y) = max(0, log(N_xy N / (N_x N_y))), is
-// factorised by a randomized truncated SVD (Halko, Martinsson and Tropp
+// MinOrders orders, PPMI(x,y) = max(0, log(N_xy N / (N_x N_y))) (or their
+// cosine, per Matrix), is factorised by a randomized truncated SVD (Halko, Martinsson and Tropp
 // 2011: a seeded Gaussian test matrix, PowerIters power iterations,
 // Rayleigh-Ritz on the symmetric matrix), an item's vector being its row
 // of U·|Σ|^½, normalised. The vectors are then indexed in an HNSW graph.
@@ -133,7 +169,7 @@ func Embed(ctx context.Context, o Orders, opts EmbedOptions) (*Embeddings, Embed
 		e.graph, err = BuildHNSW(nil, opts.Dim, opts.HNSW)
 		return e, st, err
 	}
-	s := ppmi(b, e, opts.Workers)
+	s := ppmi(b, e, opts.Matrix, opts.MinCoCount, opts.Shift, opts.Workers)
 	st.NonZeros = len(s.val)
 	if err := ctx.Err(); err != nil {
 		return nil, st, fmt.Errorf("recs: embedding stopped after counting: %w", err)
@@ -244,8 +280,8 @@ type sparse struct {
 }
 
 // ppmi counts the co-purchases of the items with rows and returns their
-// positive PMI matrix.
-func ppmi(b *baskets, e *Embeddings, workers int) *sparse {
+// positive PMI matrix, or their co-purchase cosines.
+func ppmi(b *baskets, e *Embeddings, matrix EmbedMatrix, minCo int, shift float64, workers int) *sparse {
 	m := len(e.item)
 	total := float64(b.count())
 	nx := func(x int32) float64 { return float64(b.itemOff[x+1] - b.itemOff[x]) }
@@ -287,7 +323,13 @@ func ppmi(b *baskets, e *Embeddings, workers int) *sparse {
 					slices.Sort(touch)
 					var ro rowOut
 					for _, c := range touch {
-						pmi := math.Log(float64(cnt[c]) * total / (nx(x) * nx(e.item[c])))
+						pmi := math.Log(float64(cnt[c])*total/(nx(x)*nx(e.item[c]))) - shift
+						if matrix == CoCosine {
+							pmi = float64(cnt[c]) / math.Sqrt(nx(x)*nx(e.item[c]))
+						}
+						if int(cnt[c]) < minCo {
+							pmi = 0
+						}
 						cnt[c] = 0
 						if pmi > 0 {
 							ro.col = append(ro.col, c)

@@ -72,6 +72,16 @@ func TestEmbedFindsGroups(t *testing.T) {
 	if learned.HitRate < 1.2*pop.HitRate {
 		t.Errorf("similar items HR@10 %.4f, popularity %.4f", learned.HitRate, pop.HitRate)
 	}
+	bq := EvaluateSimilar(l, e, test, 0, EvalOptions{Seed: 1})
+	t.Log(bq)
+	if bq.Baskets != pop.Baskets || bq.HitRate < 1.2*pop.HitRate {
+		t.Errorf("basket query: %v; popularity %v", bq, pop)
+	}
+	for _, g := range e.GraphRecall(10, 100, []int{10, 64}) {
+		if g.Recall < 0.9 || g.QueriesPerSec <= 0 {
+			t.Errorf("graph at ef %d: %+v", g.Ef, g)
+		}
+	}
 }
 
 func TestEmbedOptionsValidate(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aisle/aisle/corpora"
@@ -22,7 +23,7 @@ import (
 const recsFile = "recs.snap"
 
 const recsUsage = `usage: aisle recs build [--data DIR] [--scorer cosine|smith-linden] [--top N] [--max-basket N]
-       aisle recs eval [--sample N] [--half]`
+       aisle recs eval [--sample N] [--half] [--dims 64,128]`
 
 // recsCommand runs `aisle recs build` and `aisle recs eval`.
 func recsCommand(ctx context.Context, args []string, stderr io.Writer) error {
@@ -166,8 +167,20 @@ func recsEval(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.IntVar(&sample, "sample", 0, "score only the first `N` test orders (0: all)")
 	fs.BoolVar(&half, "half", false, "hide half of each basket instead of one item")
+	dimList := fs.String("dims", "64,128", "comma-separated `dimensions` of the embeddings evaluated (none: skip them)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var dims []int
+	for f := range strings.SplitSeq(*dimList, ",") {
+		if f == "" {
+			continue
+		}
+		d, err := strconv.Atoi(f)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("recs eval: --dims: %q is not a dimension", f)
+		}
+		dims = append(dims, d)
 	}
 	train, test, err := splitOrders()
 	if err != nil {
@@ -191,7 +204,7 @@ func recsEval(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stderr, "aisle: eval %v  (build %.1f s)\n", learned, built.Seconds())
 		if i == 0 {
-			if err := evalSimilar(ctx, l, train, test, half, stderr); err != nil {
+			if err := evalSimilar(ctx, l, train, test, half, dims, stderr); err != nil {
 				return err
 			}
 		}
@@ -199,24 +212,28 @@ func recsEval(ctx context.Context, args []string, stderr io.Writer) error {
 	return nil
 }
 
-// evalSimilar scores "similar items" (embeddings + HNSW) on the same
-// held-out baskets: the 50 nearest items of each visible item stand in for
-// its also-bought list.
-func evalSimilar(ctx context.Context, l *recs.Lists, train recs.Orders, test [][]int32, half bool, stderr io.Writer) error {
-	start := time.Now()
-	e, st, err := recs.Embed(ctx, train, recs.EmbedOptions{Seed: 1})
-	if err != nil {
-		return err
+// evalSimilar scores "similar items" on the same held-out baskets: the
+// normalised sum of the visible items' vectors queries the HNSW graph
+// (recs.EvaluateSimilar), for each matrix and dimension; and the graph's
+// recall@10 against brute force on the learned vectors.
+func evalSimilar(ctx context.Context, l *recs.Lists, train recs.Orders, test [][]int32, half bool, dims []int, stderr io.Writer) error {
+	for _, m := range []recs.EmbedMatrix{recs.PPMI, recs.CoCosine} {
+		for _, d := range dims {
+			start := time.Now()
+			e, st, err := recs.Embed(ctx, train, recs.EmbedOptions{Seed: 1, Matrix: m, Dim: d})
+			if err != nil {
+				return err
+			}
+			built := time.Since(start)
+			r := recs.EvaluateSimilar(l, e, test, 0, recs.EvalOptions{HideHalf: half, Seed: 1})
+			r.Method = fmt.Sprintf("emb-%v-%d", m, d)
+			fmt.Fprintf(stderr, "aisle: eval %v  (embed %d of %d items, %d nonzeros, %.1f s)\n",
+				r, st.WithVector, st.Items, st.NonZeros, built.Seconds())
+			for _, g := range e.GraphRecall(10, 1000, []int{10, 16, 32, 64, 128}) {
+				fmt.Fprintf(stderr, "aisle:   hnsw ef %3d: recall@10 %.4f, %.0f queries/s on one goroutine\n", g.Ef, g.Recall, g.QueriesPerSec)
+			}
+		}
 	}
-	built := time.Since(start)
-	sl, err := recs.SimilarLists(l, e, 50, 0)
-	if err != nil {
-		return err
-	}
-	learned, _ := recs.Evaluate(sl, test, recs.EvalOptions{HideHalf: half, Seed: 1})
-	learned.Method = "embed+hnsw"
-	fmt.Fprintf(stderr, "aisle: eval %v  (embed %d of %d items, %d PPMI entries, dim %d, %.1f s)\n",
-		learned, st.WithVector, st.Items, st.NonZeros, st.Dim, built.Seconds())
 	return nil
 }
 
@@ -262,6 +279,7 @@ func readRecs(path string) (*recs.Lists, error) {
 // background (a few seconds on two cores) and written there for the next
 // start. Until then the recommendation endpoints answer 503.
 func startRecs(ctx context.Context, data string, srv *server.Server, stderr io.Writer) {
+	go startSimilar(ctx, srv, stderr)
 	path := filepath.Join(data, recsFile)
 	start := time.Now()
 	l, err := readRecs(path)
@@ -286,6 +304,34 @@ func startRecs(ctx context.Context, data string, srv *server.Server, stderr io.W
 			fmt.Fprintf(stderr, "aisle: recs: %v\n", err)
 		}
 	}()
+}
+
+// similarOptions are the embeddings served: the co-purchase cosine matrix
+// at 128 dimensions, the best of the evaluated settings that builds in
+// seconds (doc/recs.md).
+var similarOptions = recs.EmbedOptions{Seed: 1, Matrix: recs.CoCosine, Dim: 128, Workers: 1}
+
+// startSimilar learns the item embeddings from the shipped orders and
+// gives srv its similar items; until then /similar answers 503. The
+// vectors are not in the snapshot: they are rebuilt at every start, on one
+// worker.
+func startSimilar(ctx context.Context, srv *server.Server, stderr io.Writer) {
+	start := time.Now()
+	o, err := instacartOrders(nil)
+	if err == nil {
+		var e *recs.Embeddings
+		var st recs.EmbedStats
+		e, st, err = recs.Embed(ctx, o, similarOptions)
+		if err == nil {
+			srv.SetSimilar(e)
+			fmt.Fprintf(stderr, "aisle: similar items: %d of %d items embedded (dim %d) in %.1f s\n",
+				st.WithVector, st.Items, st.Dim, time.Since(start).Seconds())
+			return
+		}
+	}
+	if ctx.Err() == nil {
+		fmt.Fprintf(stderr, "aisle: similar items: %v\n", err)
+	}
 }
 
 // recsProgress returns a recs.Options.Progress drawing bench.go's
