@@ -2,7 +2,10 @@ package server
 
 import (
 	"context"
+	"errors"
 	"github.com/aisle/aisle/search"
+	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -198,4 +201,60 @@ func (e *blockingEngine) Search(ctx context.Context, r *search.Request) (*search
 	e.waiting.Add(1)
 	<-e.block
 	return e.Engine.Search(ctx, r)
+}
+
+// TestSlowClient: a client sending its request a byte at a time is cut
+// off by the read timeout, while other requests are served meanwhile.
+func TestSlowClient(t *testing.T) {
+	s := New(newTestEngine(t), Options{ReadTimeout: time.Second})
+	base := serveOn(t, s)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	cut := make(chan time.Duration, 1)
+	go func() {
+		req := "GET /api/v1/products/search?q=sony HTTP/1.1\r\nHost: x\r\nX-Slow: " + strings.Repeat("y", 100) + "\r\n\r\n"
+		for i := 0; i < len(req); i++ {
+			if _, err := conn.Write([]byte{req[i]}); err != nil {
+				break
+			}
+			conn.SetReadDeadline(time.Now().Add(250 * time.Millisecond))
+			var b [512]byte
+			if _, err := conn.Read(b[:]); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+				break // closed by the server (or answered with an error)
+			}
+			if time.Since(start) > 6*time.Second {
+				break
+			}
+		}
+		cut <- time.Since(start)
+	}()
+	// Served meanwhile.
+	if code, _, _ := do(t, "GET", base+"/api/v1/products/search?q=sony&facets=false", ""); code != 200 {
+		t.Errorf("a normal search during the slow client: %d", code)
+	}
+	if d := <-cut; d > 4*time.Second {
+		t.Errorf("the slow client was not cut off in %v (read timeout 1 s)", d)
+	}
+}
+
+// BenchmarkLimiterAllow: the per-request cost of a rate limit on the
+// search path, from many goroutines over 1,000 clients.
+func BenchmarkLimiterAllow(b *testing.B) {
+	l := newLimiter(1e9, 1e9)
+	keys := make([][]byte, 1000)
+	for i := range keys {
+		keys[i] = []byte{10, 0, byte(i >> 8), byte(i)}
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			l.allow(keys[i%len(keys)], time.Now())
+			i++
+		}
+	})
 }

@@ -84,7 +84,12 @@ type ingestPtr = atomic.Pointer[ingestSide]
 func (s *Server) write(ctx *fasthttp.RequestCtx, ep int, path string) {
 	var allow, want string
 	var id string
+	bulk := path == bulkPath || strings.HasPrefix(path, bulkPath+"/")
 	switch {
+	case bulk && path == bulkPath:
+		allow, want = "POST", fasthttp.MethodPost
+	case bulk:
+		allow, want = "GET", fasthttp.MethodGet
 	case ep == epInventory:
 		id, allow, want = path[len(inventoryPrefix):], "PATCH", fasthttp.MethodPatch
 	case path == sellerProductsPath:
@@ -97,12 +102,16 @@ func (s *Server) write(ctx *fasthttp.RequestCtx, ep int, path string) {
 		writeError(ctx, fasthttp.StatusMethodNotAllowed, CodeMethodNotAllowed, "method "+string(ctx.Method())+" not allowed; use "+allow, "")
 		return
 	}
-	if strings.Contains(id, "/") || (id == "" && path != sellerProductsPath) {
+	if !bulk && (strings.Contains(id, "/") || (id == "" && path != sellerProductsPath)) {
 		writeError(ctx, fasthttp.StatusNotFound, CodeNotFound, "no such endpoint: "+path, "")
 		return
 	}
 	seller, ok := s.authSeller(ctx)
 	if !ok {
+		return
+	}
+	if bulk && path != bulkPath {
+		s.bulkRoute(ctx, path, seller, nil) // a job's status
 		return
 	}
 	if ok, wait := s.writeLim.allow([]byte(seller), time.Now()); !ok {
@@ -116,6 +125,10 @@ func (s *Server) write(ctx *fasthttp.RequestCtx, ep int, path string) {
 	side := s.ingestSide()
 	if side.cat == nil {
 		writeError(ctx, fasthttp.StatusServiceUnavailable, CodeNoBroker, "writes need a broker: this server runs without Kafka", "")
+		return
+	}
+	if bulk {
+		s.bulkRoute(ctx, path, seller, side.cat)
 		return
 	}
 	wctx, cancel := context.WithTimeout(context.Background(), writeTimeout)

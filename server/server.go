@@ -96,6 +96,12 @@ type Options struct {
 	// written; default 96 KiB, above catalog.MaxDescBytes so a long
 	// description gets its own precise error.
 	MaxJSONStringBytes int
+	// MaxBulkProducts bounds the products of one bulk import; default
+	// 10,000.
+	MaxBulkProducts int
+	// MaxBulkBodySize bounds the body of a bulk import carrying a valid
+	// seller key (others keep MaxRequestBodySize); default 32 MiB.
+	MaxBulkBodySize int
 }
 
 // EnsureDefaults returns o with every zero field set to its default.
@@ -131,6 +137,8 @@ func (o Options) EnsureDefaults() Options {
 	setInt(&o.MaxInFlight, 512)
 	setInt(&o.MaxJSONDepth, 16)
 	setInt(&o.MaxJSONStringBytes, 96<<10)
+	setInt(&o.MaxBulkProducts, 10_000)
+	setInt(&o.MaxBulkBodySize, 32<<20)
 	if o.Currency == "" {
 		o.Currency = "USD"
 	}
@@ -154,7 +162,8 @@ func (o Options) Validate() error {
 		v    int
 	}{{"MaxRequestBodySize", o.MaxRequestBodySize}, {"ReadBufferSize", o.ReadBufferSize}, {"Concurrency", o.Concurrency},
 		{"SearchBurst", o.SearchBurst}, {"SuggestBurst", o.SuggestBurst}, {"SellerWriteBurst", o.SellerWriteBurst},
-		{"MaxInFlight", o.MaxInFlight}, {"MaxJSONDepth", o.MaxJSONDepth}, {"MaxJSONStringBytes", o.MaxJSONStringBytes}} {
+		{"MaxInFlight", o.MaxInFlight}, {"MaxJSONDepth", o.MaxJSONDepth}, {"MaxJSONStringBytes", o.MaxJSONStringBytes},
+		{"MaxBulkProducts", o.MaxBulkProducts}, {"MaxBulkBodySize", o.MaxBulkBodySize}} {
 		if n.v < 0 {
 			errs = append(errs, fmt.Errorf("server: Options.%s is negative (%d)", n.name, n.v))
 		}
@@ -196,6 +205,7 @@ type Server struct {
 	searchLim   *limiter     // per client
 	suggestLim  *limiter     // per client
 	writeLim    *limiter     // per seller
+	bulk        bulkJobs     // see bulk.go
 }
 
 // New returns a server over eng. Invalid options are reported by Serve;
@@ -222,6 +232,7 @@ func New(eng Engine, opts Options) *Server {
 		NoDefaultServerHeader: true,
 		CloseOnShutdown:       true,
 		Logger:                fasthttpLogger{s.logf},
+		HeaderReceived:        s.bulkBodyLimit,
 	}
 	return s
 }
