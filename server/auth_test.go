@@ -209,3 +209,62 @@ func (okCatalog) PublishStock(_ context.Context, _, _, _ string, change func(int
 	n, err := change(5)
 	return ingest.Written{Topic: "catalog.inventory", Version: 1}, n, err
 }
+
+// TestEndpointCredentials is the endpoint × credential table of
+// doc/security.md. Every endpoint the router names (endpointNames, which
+// a new endpoint must join for its metrics) needs rows here: the test
+// fails for one without. A public endpoint must answer the same for every
+// credential; a write endpoint answers as want says.
+func TestEndpointCredentials(t *testing.T) {
+	k := newTestKeys(t)
+	s := New(newTestEngine(t), Options{Logf: t.Logf, Keys: k.store})
+	s.SetIngest(okCatalog{}, nil)
+	s.SetReady(true)
+	s.owners.m.Store("p-a", "sel-a")
+	base := serveOn(t, s)
+	pid := testProducts()[0].ID
+	const body = `{"title":"x","variants":[{"price_cents":1}]}`
+	type row struct {
+		method, path, body string
+		want               [5]int // none, bad key, admin, other seller, own; zero: public
+	}
+	table := map[string][]row{
+		"search":  {{"GET", "/api/v1/products/search?q=sony&facets=false", "", [5]int{}}},
+		"product": {{"GET", "/api/v1/products/" + pid, "", [5]int{}}},
+		"suggest": {{"GET", "/api/v1/suggest?q=so", "", [5]int{}}},
+		"healthz": {{"GET", "/healthz", "", [5]int{}}},
+		"metrics": {{"GET", "/metrics", "", [5]int{}}},
+		"recs": {{"GET", "/api/v1/products/" + pid + "/also-bought", "", [5]int{}},
+			{"GET", "/api/v1/recs/similar/" + pid, "", [5]int{}}},
+		"seller": {
+			{"POST", "/api/v1/seller/products", body, [5]int{401, 401, 403, 201, 201}},
+			{"PUT", "/api/v1/seller/products/p-a", body, [5]int{401, 401, 403, 403, 200}},
+			{"POST", "/api/v1/seller/products/bulk", `{"products":[` + body + `]}`, [5]int{401, 401, 403, 202, 202}},
+		},
+		"inventory": {{"PATCH", "/api/v1/inventory/p-a-1", `{"product_id":"p-a","warehouse_id":"w","available":1}`, [5]int{401, 401, 403, 403, 200}}},
+		"other":     {{"GET", "/nope", "", [5]int{}}},
+	}
+	for _, name := range endpointNames {
+		if len(table[name]) == 0 {
+			t.Errorf("endpoint %q has no row in the credential table", name)
+		}
+	}
+	creds := []string{"", "ak_0000000000000000_" + strings.Repeat("A", 43), k.admin, k.other, k.seller}
+	for name, rows := range table {
+		for _, r := range rows {
+			var got [5]int
+			for i, key := range creds {
+				got[i], _, _ = doAs(t, key, r.method, base+r.path, r.body)
+			}
+			if r.want == ([5]int{}) {
+				if got != [5]int{got[0], got[0], got[0], got[0], got[0]} || got[0] == 401 || got[0] == 403 {
+					t.Errorf("%s: public %s %s answers %v across credentials", name, r.method, r.path, got)
+				}
+				continue
+			}
+			if got != r.want {
+				t.Errorf("%s: %s %s answers %v; want %v", name, r.method, r.path, got, r.want)
+			}
+		}
+	}
+}

@@ -225,3 +225,10 @@ func (s *Server) bulkBodyLimit(h *fasthttp.RequestHeader) fasthttp.RequestConfig
 	}
 	return fasthttp.RequestConfig{MaxRequestBodySize: s.opts.MaxBulkBodySize}
 }
+
+// bulkRunning reports whether a job of seller runs.
+func (s *Server) bulkRunning(seller string) bool {
+	s.bulk.mu.Lock()
+	defer s.bulk.mu.Unlock()
+	return s.bulk.running[seller]
+}

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"github.com/valyala/fasthttp"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -183,4 +185,72 @@ func TestBulkImportKafka(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// FuzzBulkBody: a bulk body through the handler never panics; it answers
+// 202 or a 400 with a JSON error, and a 400 publishes nothing.
+func FuzzBulkBody(f *testing.F) {
+	f.Add([]byte(bulkBody(2, "a")))
+	f.Add([]byte(`{"products":[{"title":" ","variants":[{"price_cents":1}]}]}`))
+	f.Add([]byte(`{"products":[[[[[[]]]]]]}`))
+	f.Add([]byte(`{"products":null}`))
+	k := newTestKeys(f)
+	cat := &countCatalog{}
+	s := New(newTestEngine(f), Options{Keys: k.store, SellerWritesPerMinute: -1, MaxBulkProducts: 50})
+	s.SetIngest(cat, nil)
+	h := s.Handler()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var ctx fasthttp.RequestCtx
+		ctx.Request.Header.SetMethod("POST")
+		ctx.Request.SetRequestURI(bulkPath)
+		ctx.Request.Header.Set("Authorization", "Bearer "+k.seller)
+		ctx.Request.SetBody(body)
+		before := cat.n.Load()
+		h(&ctx)
+		switch code := ctx.Response.StatusCode(); code {
+		case 202:
+			for s.bulkRunning("sel-a") { // each input on its own
+				time.Sleep(time.Millisecond)
+			}
+		case 400:
+			if !bytes.HasPrefix(ctx.Response.Body(), []byte(`{"error":`)) {
+				t.Fatalf("400 without a JSON error: %s", ctx.Response.Body())
+			}
+			if cat.n.Load() != before {
+				t.Fatal("a refused body published")
+			}
+		default:
+			t.Fatalf("status %d: %s", code, ctx.Response.Body())
+		}
+	})
+}
+
+// FuzzInventoryBody: the inventory decoder never panics and refuses with
+// a bodyError.
+func FuzzInventoryBody(f *testing.F) {
+	f.Add([]byte(`{"product_id":"p","warehouse_id":"w","quantity_delta":1,"operation":"RESERVE"}`))
+	f.Add([]byte(`{"product_id":"p","warehouse_id":"w","available":3}`))
+	f.Add([]byte(`{"available":-1}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if err := checkJSONShape(body, 16, 1000); err != nil {
+			return
+		}
+		var b inventoryBody
+		if err := decodeStrict(body, &b); err != nil {
+			if _, ok := err.(*bodyError); !ok {
+				t.Fatalf("not a bodyError: %T %v", err, err)
+			}
+			return
+		}
+		change, err := b.stockChange()
+		if err != nil {
+			if _, ok := err.(*bodyError); !ok {
+				t.Fatalf("not a bodyError: %T %v", err, err)
+			}
+			return
+		}
+		if n, err := change(5); err == nil && n < 0 {
+			t.Fatalf("stock %d from 5", n)
+		}
+	})
 }
