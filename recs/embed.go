@@ -375,10 +375,63 @@ func (s *sparse) mul(y, x []float64, p, workers int) {
 	wg.Wait()
 }
 
-// orthonormalize makes the p columns of the m×p row-major a orthonormal
+// orthonormalize makes the p columns of the m×p row-major a orthonormal:
+// Cholesky QR twice (CholQR2: G = AᵀA = RᵀR, A <- A R⁻¹), which walks a by
+// rows, or modified Gram-Schmidt when G is not positive definite.
+func orthonormalize(a []float64, m, p int) {
+	g := make([]float64, p*p)
+	for range 2 {
+		clear(g)
+		for i := range m {
+			ai := a[i*p : (i+1)*p]
+			for r, x := range ai {
+				if x == 0 {
+					continue
+				}
+				gr := g[r*p : (r+1)*p]
+				for c := r; c < p; c++ {
+					gr[c] += x * ai[c]
+				}
+			}
+		}
+		// Cholesky: g's upper triangle becomes R with G = RᵀR.
+		for j := range p {
+			d := g[j*p+j]
+			for k := range j {
+				d -= g[k*p+j] * g[k*p+j]
+			}
+			if d <= 1e-10*max(g[j*p+j], 1e-300) || math.IsNaN(d) {
+				gramSchmidt(a, m, p)
+				return
+			}
+			d = math.Sqrt(d)
+			g[j*p+j] = d
+			for c := j + 1; c < p; c++ {
+				v := g[j*p+c]
+				for k := range j {
+					v -= g[k*p+j] * g[k*p+c]
+				}
+				g[j*p+c] = v / d
+			}
+		}
+		// a_i <- a_i R⁻¹: solve x R = a_i by forward substitution.
+		for i := range m {
+			ai := a[i*p : (i+1)*p]
+			for c := range p {
+				v := ai[c]
+				for k := range c {
+					v -= ai[k] * g[k*p+c]
+				}
+				ai[c] = v / g[c*p+c]
+			}
+		}
+	}
+}
+
+// gramSchmidt makes the p columns of the m×p row-major a orthonormal
 // (modified Gram-Schmidt, twice for stability). A column that vanishes is
 // left zero.
-func orthonormalize(a []float64, m, p int) {
+func gramSchmidt(a []float64, m, p int) {
 	for range 2 {
 		for c := range p {
 			for prev := range c {

@@ -2,6 +2,8 @@ package recs
 
 import (
 	"context"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -90,5 +92,39 @@ func TestEmbedOptionsValidate(t *testing.T) {
 	}
 	if err := (EmbedOptions{}).Validate(); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestOrthonormalize: Cholesky QR gives orthonormal columns, and a matrix
+// with dependent columns falls back to Gram-Schmidt.
+func TestOrthonormalize(t *testing.T) {
+	const m, p = 300, 12
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, dependent := range []bool{false, true} {
+		a := make([]float64, m*p)
+		for i := range a {
+			a[i] = rng.NormFloat64()
+		}
+		if dependent {
+			for i := range m {
+				a[i*p+5] = 2 * a[i*p+1]
+			}
+		}
+		orthonormalize(a, m, p)
+		for c := range p {
+			for d := range p {
+				var g float64
+				for i := range m {
+					g += a[i*p+c] * a[i*p+d]
+				}
+				want := 0.0
+				if c == d && !(dependent && c == 5) {
+					want = 1
+				}
+				if math.Abs(g-want) > 1e-9 {
+					t.Fatalf("dependent %v: column %d · %d = %v, want %v", dependent, c, d, g, want)
+				}
+			}
+		}
 	}
 }
