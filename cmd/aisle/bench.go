@@ -249,7 +249,8 @@ func httpWorkload(ctx context.Context, stderr io.Writer, d time.Duration, conc [
 			return nil, err
 		}
 		defer os.RemoveAll(dir)
-		cmd := exec.CommandContext(ctx, self, "serve", "--no-kafka", "--addr", "127.0.0.1:0", "--data", dir)
+		cmd := exec.CommandContext(ctx, self, "serve", "--no-kafka", "--addr", "127.0.0.1:0", "--data", dir,
+			"--search-rate", "-1", "--suggest-rate", "-1")
 		out, err := cmd.StderrPipe()
 		if err != nil {
 			return nil, err

@@ -82,6 +82,10 @@ type serveConfig struct {
 	// tokenKey is the file of the user token HMAC key; empty means
 	// token.key in the data directory, generated when missing.
 	tokenKey string
+	// searchRate and suggestRate are the per-client requests a second of
+	// search and autocomplete; 0 keeps the server's defaults, negative
+	// turns the limit off (for load tests on loopback).
+	searchRate, suggestRate float64
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -96,6 +100,8 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.IntVar(&cfg.kafkaPort, "kafka-port", 0, "loopback `port` of the embedded broker; 0 picks a free one")
 	fs.StringVar(&cfg.adminAddr, "admin-addr", "127.0.0.1:0", "`address` of the admin API (reindex); keep it on loopback")
 	fs.BoolVar(&cfg.noKafka, "no-kafka", false, "load the shipped store directly, with no broker and no ingest")
+	fs.Float64Var(&cfg.searchRate, "search-rate", 0, "per-client searches a `second` (0: the default, 50; negative: no limit, for load tests)")
+	fs.Float64Var(&cfg.suggestRate, "suggest-rate", 0, "per-client autocomplete requests a `second` (0: the default, 100; negative: no limit)")
 	fs.StringVar(&cfg.tokenKey, "token-key", "", "`file` of the user token HMAC key (32+ bytes); default token.key in --data, generated")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err

@@ -51,9 +51,11 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 	}
 	live := newLiveEngine(eng)
 	srv := server.New(live, server.Options{
-		Logf:   func(format string, args ...any) { fmt.Fprintf(stderr, "aisle: "+format+"\n", args...) },
-		Keys:   keys,
-		Tokens: tokens,
+		Logf:        func(format string, args ...any) { fmt.Fprintf(stderr, "aisle: "+format+"\n", args...) },
+		Keys:        keys,
+		Tokens:      tokens,
+		SearchRate:  cfg.searchRate,
+		SuggestRate: cfg.suggestRate,
 	})
 	startRecs(ctx, cfg.data, srv, stderr)
 	ln, err := net.Listen("tcp", cfg.addr)
