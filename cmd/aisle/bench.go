@@ -250,7 +250,7 @@ func httpWorkload(ctx context.Context, stderr io.Writer, d time.Duration, conc [
 		}
 		defer os.RemoveAll(dir)
 		cmd := exec.CommandContext(ctx, self, "serve", "--no-kafka", "--addr", "127.0.0.1:0", "--data", dir,
-			"--search-rate", "-1", "--suggest-rate", "-1")
+			"--search-rate", "-1", "--suggest-rate", "-1", "--no-recs")
 		out, err := cmd.StderrPipe()
 		if err != nil {
 			return nil, err

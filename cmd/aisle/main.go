@@ -86,6 +86,10 @@ type serveConfig struct {
 	// search and autocomplete; 0 keeps the server's defaults, negative
 	// turns the limit off (for load tests on loopback).
 	searchRate, suggestRate float64
+	// noRecs skips loading or building the recommendation lists and the
+	// similar-items embeddings (their endpoints answer 503), for
+	// benchmarks that should measure search alone.
+	noRecs bool
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -100,6 +104,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.IntVar(&cfg.kafkaPort, "kafka-port", 0, "loopback `port` of the embedded broker; 0 picks a free one")
 	fs.StringVar(&cfg.adminAddr, "admin-addr", "127.0.0.1:0", "`address` of the admin API (reindex); keep it on loopback")
 	fs.BoolVar(&cfg.noKafka, "no-kafka", false, "load the shipped store directly, with no broker and no ingest")
+	fs.BoolVar(&cfg.noRecs, "no-recs", false, "do not load or build recommendations (their endpoints answer 503)")
 	fs.Float64Var(&cfg.searchRate, "search-rate", 0, "per-client searches a `second` (0: the default, 50; negative: no limit, for load tests)")
 	fs.Float64Var(&cfg.suggestRate, "suggest-rate", 0, "per-client autocomplete requests a `second` (0: the default, 100; negative: no limit)")
 	fs.StringVar(&cfg.tokenKey, "token-key", "", "`file` of the user token HMAC key (32+ bytes); default token.key in --data, generated")

@@ -57,7 +57,9 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 		SearchRate:  cfg.searchRate,
 		SuggestRate: cfg.suggestRate,
 	})
-	startRecs(ctx, cfg.data, srv, stderr)
+	if !cfg.noRecs {
+		startRecs(ctx, cfg.data, srv, stderr)
+	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
