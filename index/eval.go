@@ -396,7 +396,6 @@ func countColumn(set *roaring.Bitmap, buf *[256]uint32, fn func(uint32)) {
 	}
 }
 
-
 func countRating(fc *FacetCounts, r float32) {
 	for i, t := range RatingBuckets {
 		if r >= t {
