@@ -186,36 +186,22 @@ func parseRecsArgs(args *fasthttp.Args, def, maxLimit int) (int, *paramError) {
 	return limit, nil
 }
 
-// appendAlsoBought appends {"product_id","items":[...]}.
+// appendAlsoBought appends {"product_id","items":[...]}, each item with
+// its co-purchase count.
 func appendAlsoBought(dst []byte, id, title string, items []recs.Item) []byte {
-	dst = append(dst, `{"product_id":`...)
-	dst = appendString(dst, id)
-	dst = append(dst, `,"items":[`...)
-	for i, it := range items {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		p := it.Product
-		dst = append(dst, `{"product_id":`...)
-		dst = appendString(dst, p.ID)
-		dst = append(dst, `,"title":`...)
-		dst = appendString(dst, p.Title)
-		dst = append(dst, `,"score":`...)
-		dst = appendFloat(dst, it.Score)
-		dst = append(dst, `,"co_purchases":`...)
-		dst = strconv.AppendInt(dst, int64(it.Count), 10)
-		dst = append(dst, `,"reason":`...)
-		dst = appendString(dst, "bought with "+title+" in "+strconv.Itoa(it.Count)+" orders")
-		pr, was := p.Price()
-		dst = append(dst, `,"price":`...)
-		dst = appendPrice(dst, pr, was)
-		dst = append(dst, '}')
-	}
-	return append(dst, "]}"...)
+	return appendItems(dst, id, items, true, func(it recs.Item) string {
+		return "bought with " + title + " in " + strconv.Itoa(it.Count) + " orders"
+	})
 }
 
 // appendSimilar appends {"product_id","items":[...]} for similar items.
 func appendSimilar(dst []byte, id, title string, items []recs.Item) []byte {
+	return appendItems(dst, id, items, false, func(recs.Item) string {
+		return "bought by the same kind of customers as " + title
+	})
+}
+
+func appendItems(dst []byte, id string, items []recs.Item, coPurchases bool, reason func(recs.Item) string) []byte {
 	dst = append(dst, `{"product_id":`...)
 	dst = appendString(dst, id)
 	dst = append(dst, `,"items":[`...)
@@ -230,8 +216,12 @@ func appendSimilar(dst []byte, id, title string, items []recs.Item) []byte {
 		dst = appendString(dst, p.Title)
 		dst = append(dst, `,"score":`...)
 		dst = appendFloat(dst, it.Score)
+		if coPurchases {
+			dst = append(dst, `,"co_purchases":`...)
+			dst = strconv.AppendInt(dst, int64(it.Count), 10)
+		}
 		dst = append(dst, `,"reason":`...)
-		dst = appendString(dst, "bought by the same kind of customers as "+title)
+		dst = appendString(dst, reason(it))
 		pr, was := p.Price()
 		dst = append(dst, `,"price":`...)
 		dst = appendPrice(dst, pr, was)
