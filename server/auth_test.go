@@ -159,7 +159,7 @@ func TestSellerAuth(t *testing.T) {
 	s := New(newTestEngine(t), Options{Logf: t.Logf, Keys: k.store})
 	s.SetIngest(okCatalog{}, nil)
 	s.owners.m.Store("p-a", "sel-a")
-	base := serveOn(t, s)
+	base := serveOver(t, s)
 	const body = `{"title":"x","variants":[{"price_cents":1}]}`
 	inv := `{"product_id":"p-a","warehouse_id":"w","available":1}`
 	for _, c := range []struct {
@@ -221,7 +221,7 @@ func TestEndpointCredentials(t *testing.T) {
 	s.SetIngest(okCatalog{}, nil)
 	s.SetReady(true)
 	s.owners.m.Store("p-a", "sel-a")
-	base := serveOn(t, s)
+	base := serveOver(t, s)
 	pid := testProducts()[0].ID
 	const body = `{"title":"x","variants":[{"price_cents":1}]}`
 	type row struct {

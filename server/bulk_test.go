@@ -57,7 +57,7 @@ func TestBulkImport(t *testing.T) {
 	cat := &countCatalog{}
 	s := New(newTestEngine(t), Options{Keys: k.store})
 	s.SetIngest(cat, nil)
-	base := serveOn(t, s)
+	base := serveOver(t, s)
 	body := bulkBody(10_000, "zephyr")
 	if len(body) < 2<<20 {
 		t.Fatalf("the body is only %d bytes", len(body))
@@ -97,7 +97,7 @@ func TestBulkBadRequests(t *testing.T) {
 	cat := &countCatalog{block: make(chan struct{})}
 	s := New(newTestEngine(t), Options{Keys: k.store, MaxBulkProducts: 5})
 	s.SetIngest(cat, nil)
-	base := serveOn(t, s)
+	base := serveOver(t, s)
 	for _, c := range []struct{ name, body, param string }{
 		{"second invalid", `{"products":[{"title":"a","variants":[{"price_cents":1}]},{"title":" ","variants":[{"price_cents":1}]}]}`, "products[1].title"},
 		{"other seller", `{"products":[{"title":"a","seller_id":"sel-b","variants":[{"price_cents":1}]}]}`, "products[0].seller_id"},

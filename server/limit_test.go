@@ -56,7 +56,7 @@ func TestLimiter(t *testing.T) {
 // with Retry-After past the burst, and is served again after the refill.
 func TestSearchRateLimit(t *testing.T) {
 	s := New(newTestEngine(t), Options{SearchRate: 20, SearchBurst: 5, SuggestRate: -1})
-	base := serveOn(t, s)
+	base := serveOver(t, s)
 	codes := map[int]int{}
 	var retry string
 	for range 8 {
@@ -95,7 +95,7 @@ func TestSellerWriteLimit(t *testing.T) {
 	k := newTestKeys(t)
 	s := New(newTestEngine(t), Options{Keys: k.store, SellerWritesPerMinute: 60, SellerWriteBurst: 2})
 	s.SetIngest(okCatalog{}, nil)
-	base := serveOn(t, s)
+	base := serveOver(t, s)
 	const body = `{"title":"x","variants":[{"price_cents":1}]}`
 	var got []int
 	for range 3 {
@@ -118,7 +118,7 @@ func TestMaxInFlight(t *testing.T) {
 	block := make(chan struct{})
 	eng := &blockingEngine{Engine: newTestEngine(t), block: block}
 	s := New(eng, Options{MaxInFlight: 2, SearchRate: -1})
-	base := serveOn(t, s)
+	base := serveOver(t, s)
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Go(func() { do(t, "GET", base+"/api/v1/products/search?q=sony", "") })
@@ -166,7 +166,7 @@ func TestWriteBodyCaps(t *testing.T) {
 	k := newTestKeys(t)
 	s := New(newTestEngine(t), Options{Keys: k.store})
 	s.SetIngest(okCatalog{}, nil)
-	base := serveOn(t, s)
+	base := serveOver(t, s)
 	deep := `{"title":"x","attributes":` + strings.Repeat(`{"a":`, 20) + `1` + strings.Repeat("}", 20) + `,"variants":[{"price_cents":1}]}`
 	long := `{"title":"x","attributes":{"a":"` + strings.Repeat("y", 100<<10) + `"},"variants":[{"price_cents":1}]}`
 	for name, body := range map[string]string{"deep": deep, "long": long} {
@@ -207,7 +207,7 @@ func (e *blockingEngine) Search(ctx context.Context, r *search.Request) (*search
 // off by the read timeout, while other requests are served meanwhile.
 func TestSlowClient(t *testing.T) {
 	s := New(newTestEngine(t), Options{ReadTimeout: time.Second})
-	base := serveOn(t, s)
+	base := serveOver(t, s)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -66,19 +65,7 @@ func startWriteEnv(t *testing.T) *writeEnv {
 	s := New(eng, Options{Logf: t.Logf, Keys: keys.store})
 	s.SetIngest(ingest.NewWriter(prod, c), c)
 	s.SetReady(true)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ln) }()
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(sctx)
-		<-done
-	})
-	return &writeEnv{base: "http://" + ln.Addr().String(), eng: eng, c: c, keys: keys}
+	return &writeEnv{base: serveOver(t, s), eng: eng, c: c, keys: keys}
 }
 
 func do(t *testing.T, method, u, body string) (int, http.Header, map[string]any) {
@@ -231,7 +218,7 @@ func TestSellerWritesReadYourWrites(t *testing.T) {
 func TestSellerBadRequests(t *testing.T) {
 	keys := newTestKeys(t)
 	s := New(newTestEngine(t), Options{Logf: t.Logf, Keys: keys.store})
-	base := serveOn(t, s)
+	base := serveOver(t, s)
 	if code, _, m := doAs(t, keys.seller, "POST", base+"/api/v1/seller/products", kettle); code != 503 || m["error"].(map[string]any)["code"] != CodeNoBroker {
 		t.Fatalf("no broker: %d %v", code, m)
 	}
@@ -299,23 +286,6 @@ func (failCatalog) PublishProduct(context.Context, *catalog.Product, bool) (inge
 
 func (failCatalog) PublishStock(context.Context, string, string, string, func(int) (int, error)) (ingest.Written, int, error) {
 	return ingest.Written{}, 0, ingest.ErrUnknownProduct
-}
-
-func serveOn(t *testing.T, s *Server) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-		<-done
-	})
-	return "http://" + ln.Addr().String()
 }
 
 // FuzzDecodeProduct: the body decoder never panics, and what it accepts

@@ -61,6 +61,13 @@ func newTestEngine(t testing.TB) *search.Engine {
 func startServer(t *testing.T) (*Server, string) {
 	t.Helper()
 	s := New(newTestEngine(t), Options{Logf: t.Logf})
+	return s, serveOver(t, s)
+}
+
+// serveOver serves s on a loopback port until the test ends and returns
+// the base URL.
+func serveOver(t *testing.T, s *Server) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +84,7 @@ func startServer(t *testing.T) (*Server, string) {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return s, "http://" + ln.Addr().String()
+	return "http://" + ln.Addr().String()
 }
 
 func get(t *testing.T, method, u string) (int, http.Header, []byte) {

@@ -1,13 +1,10 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
-	"net"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aisle/aisle/query"
 	"github.com/aisle/aisle/search"
@@ -146,27 +143,4 @@ func TestAppendUnderstood(t *testing.T) {
 	if got := string(appendSuggestions(nil, nil)); got != `{"suggestions":[]}` {
 		t.Errorf("appendSuggestions(nil) = %s", got)
 	}
-}
-
-// serveOver serves s on a loopback port until the test ends and returns
-// the base URL.
-func serveOver(t *testing.T, s *Server) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return "http://" + ln.Addr().String()
 }
