@@ -39,12 +39,7 @@ func EvaluateSimilar(l *Lists, e *Embeddings, test [][]int32, ef int, opts EvalO
 			continue
 		}
 		cnt++
-		rng.Shuffle(len(basket), func(i, j int) { basket[i], basket[j] = basket[j], basket[i] })
-		h := 1
-		if opts.HideHalf {
-			h = max(1, len(basket)/2)
-		}
-		hidden, vis := basket[:h], basket[h:]
+		hidden, vis := hide(rng, basket, opts.HideHalf)
 		clear(q)
 		embedded := 0
 		for _, v := range vis {

@@ -70,13 +70,8 @@ func Evaluate(l *Lists, test [][]int32, opts EvalOptions) (learned, popular Eval
 			continue
 		}
 		cnt++
-		rng.Shuffle(len(basket), func(i, j int) { basket[i], basket[j] = basket[j], basket[i] })
-		h := 1
-		if opts.HideHalf {
-			h = max(1, len(basket)/2)
-		}
-		hidden = basket[:h]
-		vis := basket[h:]
+		var vis []int32
+		hidden, vis = hide(rng, basket, opts.HideHalf)
 		for _, v := range vis {
 			visible[v] = true
 		}
@@ -195,4 +190,15 @@ func topByCount(count []int32, n int) []int32 {
 		return cmp.Compare(a, b)
 	})
 	return idx[:min(n, len(idx))]
+}
+
+// hide shuffles basket and splits it into the items to predict (one, or
+// half with hideHalf) and the items the recommender sees.
+func hide(rng *rand.Rand, basket []int32, hideHalf bool) (hidden, visible []int32) {
+	rng.Shuffle(len(basket), func(i, j int) { basket[i], basket[j] = basket[j], basket[i] })
+	h := 1
+	if hideHalf {
+		h = max(1, len(basket)/2)
+	}
+	return basket[:h], basket[h:]
 }
