@@ -186,3 +186,42 @@ func DecodeOrderEvent(key, value []byte) (OrderEvent, error) {
 	}
 	return e, nil
 }
+
+// RatingEvent is a product's review summary, published by the reviews
+// service to catalog.ratings keyed by product id and ordered by its own
+// version: it replaces the product's Rating wherever it is shown or ranked.
+type RatingEvent struct {
+	Schema       int    `json:"schema"`
+	ProductID    string `json:"product_id"`
+	Version      uint64 `json:"version"`
+	Rating       Rating `json:"rating"`
+	Distribution [5]int `json:"distribution"` // reviews with 1..5 stars
+}
+
+// DecodeRatingEvent decodes and validates a catalog.ratings record.
+func DecodeRatingEvent(key, value []byte) (RatingEvent, error) {
+	var e RatingEvent
+	if err := decode(value, &e); err != nil {
+		return e, err
+	}
+	if err := checkSchema(e.Schema); err != nil {
+		return e, err
+	}
+	if e.ProductID == "" || e.Version == 0 {
+		return e, badEvent("product_id and a positive version are required")
+	}
+	if string(key) != e.ProductID {
+		return e, badEvent("key %q is not product_id %q", key, e.ProductID)
+	}
+	total := 0
+	for i, n := range e.Distribution {
+		if n < 0 {
+			return e, badEvent("distribution[%d] is negative (%d)", i, n)
+		}
+		total += n
+	}
+	if e.Rating.Count != total || e.Rating.Avg < 0 || e.Rating.Avg > 5 || (total == 0) != (e.Rating.Avg == 0) {
+		return e, badEvent("rating %+v does not match distribution %v", e.Rating, e.Distribution)
+	}
+	return e, nil
+}

@@ -13,7 +13,10 @@ import (
 // Changelog:
 //
 //	1: buckets meta, carts, stock, resv, expiry.
-const StoreFormat = 1
+//	2: adds outbox, checkout, idem, orders, routed, shipments, warehouses,
+//	   purchases, reviews, votes, ratings. A format 1 store is upgraded in
+//	   place by creating them (the change is additive).
+const StoreFormat = 2
 
 var (
 	bucketMeta   = []byte("meta")
@@ -22,6 +25,13 @@ var (
 	bucketResv   = []byte("resv")
 	bucketExpiry = []byte("expiry")
 	keyFormat    = []byte("format")
+
+	// storeBuckets are created by Open. Each service names its own here.
+	storeBuckets = [][]byte{
+		bucketMeta, bucketCarts, bucketStock, bucketResv, bucketExpiry, bucketOutbox,
+		[]byte("checkout"), []byte("idem"), []byte("orders"), []byte("routed"), []byte("shipments"),
+		[]byte("warehouses"), []byte("purchases"), []byte("reviews"), []byte("votes"), []byte("ratings"),
+	}
 )
 
 // ErrClosed is returned by a Store after Close.
@@ -83,6 +93,7 @@ func (o *Options) Validate() error {
 type Store struct {
 	db   *bolt.DB
 	opts Options
+	wake chan struct{} // see Relay in outbox.go
 	// fault, set only by tests, injects a store error before a commit
 	// (the transaction rolls back) or after it (the answer is lost).
 	fault func(afterCommit bool) error
@@ -100,14 +111,14 @@ func Open(opts Options) (*Store, error) {
 	}
 	db.MaxBatchDelay, db.MaxBatchSize = opts.BatchDelay, opts.MaxBatch
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketCarts, bucketStock, bucketResv, bucketExpiry} {
+		for _, b := range storeBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
 		switch v := meta.Get(keyFormat); {
-		case v == nil:
+		case v == nil || len(v) == 1 && v[0] == 1:
 			return meta.Put(keyFormat, []byte{StoreFormat})
 		case len(v) != 1 || v[0] != StoreFormat:
 			return fmt.Errorf("commerce: store %q has format %v, want %d", opts.Path, v, StoreFormat)
@@ -118,7 +129,7 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &Store{db: db, opts: opts}, nil
+	return &Store{db: db, opts: opts, wake: make(chan struct{}, 1)}, nil
 }
 
 // Close closes the store.
@@ -157,8 +168,11 @@ func (s *Store) txn(fn func(tx *bolt.Tx) (refusal error, err error)) error {
 			err = nil
 		}
 	}
-	if err == nil && s.fault != nil {
-		err = s.fault(true)
+	if err == nil {
+		s.notify()
+		if s.fault != nil {
+			err = s.fault(true)
+		}
 	}
 	if err != nil {
 		if errors.Is(err, bolt.ErrDatabaseNotOpen) {

@@ -16,6 +16,8 @@ const (
 	TopicPrices    = "catalog.prices"    // variant price changes
 	TopicInventory = "catalog.inventory" // stock per variant and warehouse
 	TopicOrders    = "orders"            // placed orders, keyed by order id
+	TopicRatings   = "catalog.ratings"   // review summaries, keyed by product id
+	TopicCarts     = "carts"             // carts exchanged by the cart replicas, keyed by user id
 	dlqSuffix      = ".dlq"
 )
 
