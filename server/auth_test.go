@@ -242,7 +242,13 @@ func TestEndpointCredentials(t *testing.T) {
 			{"POST", "/api/v1/seller/products/bulk", `{"products":[` + body + `]}`, [5]int{401, 401, 403, 202, 202}},
 		},
 		"inventory": {{"PATCH", "/api/v1/inventory/p-a-1", `{"product_id":"p-a","warehouse_id":"w","available":1}`, [5]int{401, 401, 403, 403, 200}}},
-		"other":     {{"GET", "/nope", "", [5]int{}}},
+		"cart":      {{"GET", "/api/v1/cart/u1", "", [5]int{401, 401, 401, 401, 401}}},
+		"checkout":  {{"POST", "/api/v1/checkout", "{}", [5]int{401, 401, 401, 401, 401}}},
+		"orders":    {{"GET", "/api/v1/orders", "", [5]int{401, 401, 401, 401, 401}}},
+		"reviews": {{"GET", "/api/v1/products/" + pid + "/reviews", "", [5]int{}},
+			{"POST", "/api/v1/products/" + pid + "/reviews", `{"rating":5}`, [5]int{401, 401, 401, 401, 401}}},
+		"web":   {{"GET", "/", "", [5]int{}}},
+		"other": {{"GET", "/nope", "", [5]int{}}},
 	}
 	for _, name := range endpointNames {
 		if len(table[name]) == 0 {

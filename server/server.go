@@ -200,12 +200,15 @@ type Server struct {
 	recs        recsPtr   // see SetRecs in recs.go
 	args        sync.Pool // *searchArgs
 	srv         *fasthttp.Server
-	owners      owners       // see auth.go
-	inflight    atomic.Int64 // requests in the handler, for MaxInFlight
-	searchLim   *limiter     // per client
-	suggestLim  *limiter     // per client
-	writeLim    *limiter     // per seller
-	bulk        bulkJobs     // see bulk.go
+	owners      owners          // see auth.go
+	inflight    atomic.Int64    // requests in the handler, for MaxInFlight
+	searchLim   *limiter        // per client
+	suggestLim  *limiter        // per client
+	writeLim    *limiter        // per seller
+	bulk        bulkJobs        // see bulk.go
+	cart        cartService     // see cart.go
+	checkout    checkoutService // see checkout.go
+	reviews     reviewService   // see review.go
 }
 
 // New returns a server over eng. Invalid options are reported by Serve;
@@ -276,11 +279,17 @@ const (
 	epSeller
 	epInventory
 	epRecs
+	epCart
+	epCheckout
+	epOrders
+	epReviews
+	epWeb
 	epOther
 	numEndpoints
 )
 
-var endpointNames = [numEndpoints]string{"search", "product", "suggest", "healthz", "metrics", "seller", "inventory", "recs", "other"}
+var endpointNames = [numEndpoints]string{"search", "product", "suggest", "healthz", "metrics", "seller", "inventory", "recs",
+	"cart", "checkout", "orders", "reviews", "web", "other"}
 
 const (
 	searchPath     = "/api/v1/products/search"
@@ -309,7 +318,9 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		ep = epMetrics
 	case len(path) > len(productsPrefix) && string(path[:len(productsPrefix)]) == productsPrefix:
 		ep = epProduct
-		if strings.HasSuffix(string(path), "/"+alsoBoughtName) || strings.HasSuffix(string(path), "/"+boughtTogetherName) || strings.HasSuffix(string(path), "/"+similarName) {
+		if isReviewsPath(string(path)) {
+			ep = epReviews
+		} else if strings.HasSuffix(string(path), "/"+alsoBoughtName) || strings.HasSuffix(string(path), "/"+boughtTogetherName) || strings.HasSuffix(string(path), "/"+similarName) {
 			ep = epRecs
 		}
 	case strings.HasPrefix(string(path), recsPrefix):
@@ -318,6 +329,14 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		ep = epSeller
 	case strings.HasPrefix(string(path), inventoryPrefix):
 		ep = epInventory
+	case strings.HasPrefix(string(path), cartPrefix):
+		ep = epCart
+	case string(path) == checkoutPath || strings.HasPrefix(string(path), checkoutPath+"/"):
+		ep = epCheckout
+	case string(path) == ordersPath || strings.HasPrefix(string(path), ordersPath+"/"):
+		ep = epOrders
+	case isWebPath(string(path)):
+		ep = epWeb
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -340,8 +359,21 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, fasthttp.StatusNotFound, CodeNotFound, "no such endpoint: "+string(path), "")
 		return
 	}
-	if ep == epSeller || ep == epInventory {
+	switch ep {
+	case epSeller, epInventory:
 		s.write(ctx, ep, string(path))
+		return
+	case epCart:
+		s.cartRoute(ctx, string(path))
+		return
+	case epCheckout:
+		s.checkoutRoute(ctx, string(path))
+		return
+	case epOrders:
+		s.ordersRoute(ctx, string(path))
+		return
+	case epReviews:
+		s.reviewsRoute(ctx, string(path))
 		return
 	}
 	if !ctx.IsGet() && !ctx.IsHead() {
@@ -375,6 +407,8 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.healthz(ctx)
 	case epMetrics:
 		s.writeMetrics(ctx)
+	case epWeb:
+		s.web(ctx, string(path))
 	}
 }
 
@@ -436,4 +470,13 @@ func writeError(ctx *fasthttp.RequestCtx, status int, code, msg, param string) {
 	ctx.SetStatusCode(status)
 	ctx.SetContentType("application/json")
 	ctx.SetBody(body)
+}
+
+// CodeNotBuilt answers an endpoint whose service this server was started
+// without.
+const CodeNotBuilt = "not_built"
+
+// notBuilt answers 501 for an endpoint whose service is missing.
+func notBuilt(ctx *fasthttp.RequestCtx, what string) {
+	writeError(ctx, fasthttp.StatusNotImplemented, CodeNotBuilt, what+" is not available on this server", "")
 }
