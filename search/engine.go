@@ -159,6 +159,7 @@ type Engine struct {
 	spellBusy   atomic.Bool
 	spellErrors atomic.Int64
 	synonyms    atomic.Pointer[query.Synonyms]
+	variants    variantIndex // see variant.go
 }
 
 // New returns an empty engine.
@@ -236,6 +237,7 @@ func (e *Engine) Delete(ids ...string) error {
 
 // apply runs one Apply per shard with work, at most GOMAXPROCS at once.
 func (e *Engine) apply(ps [][]*catalog.Product, del [][]string) {
+	e.variants.update(ps, del, e.Product)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, s := range e.shards {
