@@ -131,14 +131,73 @@ func getStock(tx *bolt.Tx, variant, warehouse string) (Stock, bool, error) {
 	return s, true, err
 }
 
-// putStock writes s with the next version, panicking on a broken
-// invariant: every caller checks before it writes.
+// Topics of the events the store enqueues to its outbox (the names of
+// ingest/topics.go, which this layer cannot import).
+const (
+	TopicInventory = "catalog.inventory" // a stock cell changed, keyed by product id
+	TopicOrders    = "orders"            // an order was placed, keyed by order id
+)
+
+// putStock writes s with the next version and enqueues its inventory
+// event in the same transaction, panicking on a broken invariant: every
+// caller checks before it writes. A cell without a product id (stock set
+// for no known product) gets no event: its consumers could not key it.
+//
+// The event's Available is the cell's Available, which reservations have
+// already taken their units out of (move shifts units from available to
+// reserved): it is what can still be sold, so search shows a product out
+// of stock as soon as every unit is held by a cart or a checkout.
 func putStock(tx *bolt.Tx, s *Stock) error {
 	if s.Available < 0 || s.Reserved < 0 {
 		panic(fmt.Sprintf("commerce: negative stock %+v", *s))
 	}
 	s.Version++
-	return tx.Bucket(bucketStock).Put(stockKey(s.VariantID, s.WarehouseID), encodeStock(*s))
+	if err := tx.Bucket(bucketStock).Put(stockKey(s.VariantID, s.WarehouseID), encodeStock(*s)); err != nil {
+		return err
+	}
+	if s.ProductID == "" {
+		return nil
+	}
+	ev, err := json.Marshal(s.Event())
+	if err != nil {
+		return err
+	}
+	return enqueue(tx, TopicInventory, []byte(s.ProductID), ev)
+}
+
+// SeedStock copies each variant's catalog stock (units per warehouse)
+// into the cells that do not exist yet, for a first start over a catalog;
+// existing cells are kept. Seeded cells start at version 0 and enqueue no
+// event: the catalog already shows that stock. It returns the cells it
+// created.
+func (s *Store) SeedStock(products []*catalog.Product) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		n = 0
+		b := tx.Bucket(bucketStock)
+		for _, p := range products {
+			for _, v := range p.Variants {
+				if v.ID == "" || strings.IndexByte(v.ID, 0) >= 0 {
+					continue
+				}
+				for wh, units := range v.Stock {
+					k := stockKey(v.ID, wh)
+					if wh == "" || units < 0 || b.Get(k) != nil {
+						continue
+					}
+					if err := b.Put(k, encodeStock(Stock{ProductID: p.ID, Available: units})); err != nil {
+						return err
+					}
+					n++
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("commerce: seeding stock: %w", err)
+	}
+	return n, nil
 }
 
 // SetStock sets the available units of a cell (receiving stock, a
@@ -344,91 +403,105 @@ func (s *Store) HardReserve(id string, lines []Line) ([]Stock, error) {
 	}
 	var out []Stock
 	err = s.txn(func(tx *bolt.Tx) (error, error) {
-		r, err := getResv(tx, id)
-		if err != nil {
-			return nil, err
-		}
-		if r != nil && r.State == Released {
-			r = nil // the cart's hold expired: reserve afresh
-		}
-		if r != nil && r.State != Soft {
-			if !slices.Equal(r.Lines, lines) {
-				return fmt.Errorf("%w: %q", ErrIdempotency, id), nil
-			}
-			if r.State != Hard && r.State != Deducted {
-				return fmt.Errorf("%w: %q is %s", ErrState, id, r.State), nil
-			}
-			out, err = current(tx, lines)
-			return nil, err
-		}
-		// The new lines are checked as if the soft hold were given back.
-		adjs := []adj{{lines, 1}}
-		if r != nil {
-			adjs = []adj{{r.Lines, -1}, {lines, 1}}
-		}
 		var refusal error
-		out, refusal, err = move(tx, adjs...)
-		if refusal != nil || err != nil {
-			return refusal, err
-		}
-		if r != nil {
-			if err := tx.Bucket(bucketExpiry).Delete(expiryIndexKey(r.Expires, id)); err != nil {
-				return nil, err
-			}
-		}
-		return nil, putResv(tx, id, &reservation{State: Hard, Lines: lines})
+		out, refusal, err = hardReserveTx(tx, id, lines)
+		return refusal, err
 	})
 	return out, err
 }
 
+// hardReserveTx is HardReserve inside tx, for normalized lines; a
+// refusal writes nothing.
+func hardReserveTx(tx *bolt.Tx, id string, lines []Line) ([]Stock, error, error) {
+	r, err := getResv(tx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r != nil && r.State == Released {
+		r = nil // the cart's hold expired: reserve afresh
+	}
+	if r != nil && r.State != Soft {
+		if !slices.Equal(r.Lines, lines) {
+			return nil, fmt.Errorf("%w: %q", ErrIdempotency, id), nil
+		}
+		if r.State != Hard && r.State != Deducted {
+			return nil, fmt.Errorf("%w: %q is %s", ErrState, id, r.State), nil
+		}
+		out, err := current(tx, lines)
+		return out, nil, err
+	}
+	// The new lines are checked as if the soft hold were given back.
+	adjs := []adj{{lines, 1}}
+	if r != nil {
+		adjs = []adj{{r.Lines, -1}, {lines, 1}}
+	}
+	out, refusal, err := move(tx, adjs...)
+	if refusal != nil || err != nil {
+		return nil, refusal, err
+	}
+	if r != nil {
+		if err := tx.Bucket(bucketExpiry).Delete(expiryIndexKey(r.Expires, id)); err != nil {
+			return nil, nil, err
+		}
+	}
+	return out, nil, putResv(tx, id, &reservation{State: Hard, Lines: lines})
+}
+
 // transition moves reservation id from one of the states in from to to,
-// applying delta to every line: -1 gives units back to available, 0
-// removes them from reserved (deduction). Repeating a finished
-// transition changes nothing.
+// giving units back to available, or with deduct taking them out of
+// reserved. Repeating a finished transition changes nothing.
 func (s *Store) transition(id string, from []ReservationState, to ReservationState, deduct bool) ([]Stock, error) {
 	var out []Stock
 	err := s.txn(func(tx *bolt.Tx) (error, error) {
-		r, err := getResv(tx, id)
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case r == nil:
-			return fmt.Errorf("%w: %q", ErrNoReservation, id), nil
-		case r.State == to:
-			out, err = current(tx, r.Lines)
-			return nil, err
-		case !slices.Contains(from, r.State):
-			return fmt.Errorf("%w: %q is %s, cannot become %s", ErrState, id, r.State, to), nil
-		}
-		if deduct {
-			out = make([]Stock, len(r.Lines))
-			for i, l := range r.Lines {
-				st, _, err := getStock(tx, l.VariantID, l.WarehouseID)
-				if err != nil {
-					return nil, err
-				}
-				if st.Reserved < l.Quantity {
-					return nil, fmt.Errorf("commerce: deducting %d of %q in %q with %d reserved", l.Quantity, l.VariantID, l.WarehouseID, st.Reserved)
-				}
-				st.Reserved -= l.Quantity
-				out[i] = st
-				if err := putStock(tx, &out[i]); err != nil {
-					return nil, err
-				}
-			}
-		} else if out, _, err = move(tx, adj{r.Lines, -1}); err != nil {
-			return nil, err
-		}
-		if r.State == Soft {
-			if err := tx.Bucket(bucketExpiry).Delete(expiryIndexKey(r.Expires, id)); err != nil {
-				return nil, err
-			}
-		}
-		r.State, r.Expires = to, 0
-		return nil, putResv(tx, id, r)
+		var refusal, err error
+		out, refusal, err = transitionTx(tx, id, from, to, deduct)
+		return refusal, err
 	})
 	return out, err
+}
+
+// transitionTx is transition inside tx.
+func transitionTx(tx *bolt.Tx, id string, from []ReservationState, to ReservationState, deduct bool) ([]Stock, error, error) {
+	r, err := getResv(tx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case r == nil:
+		return nil, fmt.Errorf("%w: %q", ErrNoReservation, id), nil
+	case r.State == to:
+		out, err := current(tx, r.Lines)
+		return out, nil, err
+	case !slices.Contains(from, r.State):
+		return nil, fmt.Errorf("%w: %q is %s, cannot become %s", ErrState, id, r.State, to), nil
+	}
+	var out []Stock
+	if deduct {
+		out = make([]Stock, len(r.Lines))
+		for i, l := range r.Lines {
+			st, _, err := getStock(tx, l.VariantID, l.WarehouseID)
+			if err != nil {
+				return nil, nil, err
+			}
+			if st.Reserved < l.Quantity {
+				return nil, nil, fmt.Errorf("commerce: deducting %d of %q in %q with %d reserved", l.Quantity, l.VariantID, l.WarehouseID, st.Reserved)
+			}
+			st.Reserved -= l.Quantity
+			out[i] = st
+			if err := putStock(tx, &out[i]); err != nil {
+				return nil, nil, err
+			}
+		}
+	} else if out, _, err = move(tx, adj{r.Lines, -1}); err != nil {
+		return nil, nil, err
+	}
+	if r.State == Soft {
+		if err := tx.Bucket(bucketExpiry).Delete(expiryIndexKey(r.Expires, id)); err != nil {
+			return nil, nil, err
+		}
+	}
+	r.State, r.Expires = to, 0
+	return out, nil, putResv(tx, id, r)
 }
 
 // Release gives a soft reservation's units back (an item left the cart).
