@@ -112,6 +112,10 @@ type Item struct {
 	// Count is the number of orders that hold both this product and the
 	// one it is recommended for.
 	Count int
+	// Because, in a personalized home row, is the id of the user's past
+	// purchase that contributed most to this product (the product's own
+	// id for a staple bought again).
+	Because string
 }
 
 // AlsoBought appends to dst up to limit products bought by the customers
