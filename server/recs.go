@@ -54,8 +54,9 @@ const (
 
 // recsHolder is what SetRecs and SetSimilar set; either may be nil.
 type recsHolder struct {
-	r   Recommender
-	sim SimilarItems
+	r    Recommender
+	sim  SimilarItems
+	home HomeRows
 }
 
 type recsPtr = atomic.Pointer[recsHolder]
@@ -68,7 +69,7 @@ func (s *Server) SetRecs(r Recommender) {
 		old := s.recs.Load()
 		h := &recsHolder{r: r}
 		if old != nil {
-			h.sim = old.sim
+			h.sim, h.home = old.sim, old.home
 		}
 		if s.recs.CompareAndSwap(old, h) {
 			return
@@ -84,7 +85,7 @@ func (s *Server) SetSimilar(sim SimilarItems) {
 		old := s.recs.Load()
 		h := &recsHolder{sim: sim}
 		if old != nil {
-			h.r = old.r
+			h.r, h.home = old.r, old.home
 		}
 		if s.recs.CompareAndSwap(old, h) {
 			return
@@ -95,6 +96,10 @@ func (s *Server) SetSimilar(sim SimilarItems) {
 // recsRoute serves path if it is a recommendation endpoint and reports
 // whether it was.
 func (s *Server) recsRoute(ctx *fasthttp.RequestCtx, path string) bool {
+	if path == recsPrefix+homeName {
+		s.homeRoute(ctx)
+		return true
+	}
 	var kind, id string
 	if rest, ok := strings.CutPrefix(path, recsPrefix); ok {
 		kind, id, _ = strings.Cut(rest, "/")
