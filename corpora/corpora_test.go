@@ -97,7 +97,7 @@ func TestValidateAndInvariants(t *testing.T) {
 				if !strings.HasPrefix(v.ID, p.ID+"-v") {
 					t.Errorf("%s: variant id %q", p.ID, v.ID)
 				}
-				if len(v.Stock) != len(Warehouses) {
+				if len(v.Stock) < 1 || len(v.Stock) > 4 {
 					t.Errorf("%s: stock %v", p.ID, v.Stock)
 				}
 			}

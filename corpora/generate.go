@@ -20,9 +20,6 @@ const Seed = 0xA15E_2026
 // Currency is the one currency of the default store.
 const Currency = "USD"
 
-// Warehouses are the ids of the generated stock locations.
-var Warehouses = [...]string{"wh-east", "wh-west", "wh-central"}
-
 // Sellers is the number of generated sellers, "seller-01" to "seller-20".
 const Sellers = 20
 
@@ -58,6 +55,62 @@ func newRand(id string) *rand.Rand {
 	return rand.New(rand.NewPCG(Seed, h.Sum64()))
 }
 
+// newPlaceRand returns the generator that places the stock of the
+// product with the given id in warehouses.
+func newPlaceRand(id string) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return rand.New(rand.NewPCG(Seed^placeStream, h.Sum64()))
+}
+
+// homeWarehouses draws the 4 distinct warehouses (indexes) a product's
+// stock may be kept in.
+func homeWarehouses(r *rand.Rand) [4]int {
+	var h [4]int
+	for i := 0; i < len(h); {
+		if h[i] = r.IntN(NumWarehouses); !slices.Contains(h[:i], h[i]) {
+			i++
+		}
+	}
+	return h
+}
+
+// placeStock puts a variant's non-empty lots in distinct warehouses among
+// homes, one lot each; a quarter of the time a lot of 2 units or more is
+// split in two over a fourth home, so that a variant is kept in 1 to 4
+// warehouses and its total is the sum of the lots. A variant without
+// units is listed in one home with 0.
+func placeStock(lots [3]int, homes [4]int, r *rand.Rand) map[string]int {
+	var qs []int
+	for _, q := range lots {
+		if q > 0 {
+			qs = append(qs, q)
+		}
+	}
+	if len(qs) > 0 && r.IntN(4) == 0 {
+		big := 0
+		for j, q := range qs {
+			if q > qs[big] {
+				big = j
+			}
+		}
+		if q := qs[big]; q >= 2 {
+			a := 1 + r.IntN(q-1)
+			qs[big] = q - a
+			qs = append(qs, a)
+		}
+	}
+	r.Shuffle(len(homes), func(i, j int) { homes[i], homes[j] = homes[j], homes[i] })
+	if len(qs) == 0 {
+		return map[string]int{warehouseID(homes[0]): 0}
+	}
+	out := make(map[string]int, len(qs))
+	for j, q := range qs {
+		out[warehouseID(homes[j])] = q
+	}
+	return out
+}
+
 // sellerQuality returns the fixed quality score in [0.6, 1] of each seller,
 // indexed by seller number minus one.
 func sellerQuality() [Sellers]float64 {
@@ -91,30 +144,37 @@ type has struct {
 // draws from r, and sets Version, UpdatedAt and the "sale" badge. Variants
 // must already have their ids and prices.
 func fill(p *catalog.Product, r *rand.Rand, src has, quality *[Sellers]float64) {
-	// Stock, per variant and warehouse.
+	// Stock, per variant and warehouse. The units are drawn from r as
+	// three regional lots (the draws, and so every later field and every
+	// variant's total, are those of the earlier three-warehouse layout);
+	// placeStock then puts the lots in 1 to 4 of the product's home
+	// warehouses, drawn by a generator of their own.
 	u := r.Float64()
+	place := newPlaceRand(p.ID)
+	homes := homeWarehouses(place)
 	for i := range p.Variants {
 		v := &p.Variants[i]
-		v.Stock = make(map[string]int, len(Warehouses))
-		for _, w := range Warehouses {
+		var lots [3]int
+		for w := range lots {
 			var q int
 			switch {
 			case u < outOfStockShare:
 				q = 0
 			case u < outOfStockShare+lowStockShare:
-				if i == 0 { // low stock: at most 1 per warehouse, first variant only
+				if i == 0 { // low stock: at most 1 per lot, first variant only
 					q = r.IntN(2)
 				}
 			default:
-				if r.IntN(6) > 0 { // a warehouse may not carry the product
+				if r.IntN(6) > 0 { // a region may not carry the product
 					q = 5 + r.IntN(200)
 				}
 			}
-			v.Stock[w] = q
+			lots[w] = q
 		}
-		if u >= outOfStockShare+lowStockShare && v.TotalStock() == 0 {
-			v.Stock[Warehouses[0]] = 5 + r.IntN(50)
+		if u >= outOfStockShare+lowStockShare && lots[0]+lots[1]+lots[2] == 0 {
+			lots[0] = 5 + r.IntN(50)
 		}
+		v.Stock = placeStock(lots, homes, place)
 	}
 	p.Generated = append(p.Generated, genStock)
 
