@@ -178,6 +178,9 @@ func New(opts Options) (*Engine, error) {
 		e.opts.BrandBoost = 0
 	}
 	var err error
+	if opts.Spell.Stem == nil {
+		opts.Spell.Stem = query.Stem
+	}
 	if e.corrector, err = spell.New(opts.Spell); err != nil {
 		return nil, err
 	}

@@ -358,7 +358,8 @@ func (s *spellIndex) CoCount(a, b string) int {
 // correct returns q with its misspelt words replaced by their corrections,
 // and whether any was. Everything else of q is kept as typed, so the
 // corrected query reads the same to query understanding ("$20-$50").
-func (e *Engine) correct(st *state, q string) (string, bool) {
+// realWords also tries CorrectRealWords when no word is misspelt.
+func (e *Engine) correct(st *state, q string, realWords bool) (string, bool) {
 	sp := e.spelling.Load()
 	if sp == nil || e.opts.NoSpell {
 		return "", false
@@ -373,6 +374,9 @@ func (e *Engine) correct(st *state, q string) (string, bool) {
 	}
 	ix := &spellIndex{views: st.views}
 	c := e.corrector.Correct(sp.dict, ix, folded)
+	if c.Changed == 0 && realWords {
+		c = e.corrector.CorrectRealWords(sp.dict, ix, folded)
+	}
 	if c.Changed == 0 {
 		return "", false
 	}
@@ -442,17 +446,18 @@ func trailingSpace(q string) string {
 }
 
 // spellFallback corrects a query that matched nothing, only some of its
-// words, or fewer than SpellMaxTotal products. The corrected query's
-// results replace those of a query that matched nothing or only some of
-// its words (CorrectedFrom is set); for a query that matched every word,
-// the correction is only offered as DidYouMean, and only when it finds
-// SpellRatio times as many products. A query that matched at least
-// SpellMaxTotal products with every word is never corrected.
+// words, or fewer than SpellMaxTotal products; in the last case a known
+// word may be a real-word error ("house pad"). The corrected query's
+// results replace the original's (CorrectedFrom is set) when the original
+// matched nothing, only some of its words, or SpellRatio times fewer
+// products than the correction: far fewer. Otherwise the correction is not
+// offered. A query that matched at least SpellMaxTotal products with every
+// word is never corrected.
 func (e *Engine) spellFallback(ctx context.Context, st *state, r *Request, res *Result) (*Result, error) {
 	if r.NoSpell || res.Total >= e.opts.SpellMaxTotal && !res.Relaxed {
 		return res, nil
 	}
-	corrected, ok := e.correct(st, r.Query)
+	corrected, ok := e.correct(st, r.Query, true)
 	if !ok {
 		return res, nil
 	}
@@ -460,13 +465,9 @@ func (e *Engine) spellFallback(ctx context.Context, st *state, r *Request, res *
 	if err := e.runQuery(ctx, st, r, corrected, alt); err != nil {
 		return nil, err
 	}
-	// Results for every word as typed are kept: the correction is only
-	// offered, and only when it finds SpellRatio times as many.
-	replace := alt.Total > 0 && (res.Total == 0 || res.Relaxed && !alt.Relaxed)
+	far := !res.Relaxed && !alt.Relaxed && alt.Total >= e.opts.SpellRatio*max(res.Total, 1)
+	replace := alt.Total > 0 && (res.Total == 0 || res.Relaxed && !alt.Relaxed || far)
 	if !replace {
-		if !alt.Relaxed && alt.Total >= e.opts.SpellRatio*max(res.Total, 1) {
-			res.DidYouMean = corrected
-		}
 		return res, nil
 	}
 	alt.DidYouMean = corrected

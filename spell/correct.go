@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/blevesearch/vellum"
@@ -35,8 +36,20 @@ type Options struct {
 	// correction must be when the typed word is in the catalog at all;
 	// default 20.
 	MinRatio float64
-	// MaxCandidates bounds the candidates kept per word; default 4.
+	// MaxCandidates bounds the candidates kept per word; default 8.
 	MaxCandidates int
+	// RealWordRatio is how many times more products a one-edit change of
+	// a known word must share with the query's other words for
+	// CorrectRealWords to make it; default 10.
+	RealWordRatio float64
+	// RealWordMin is the fewest products the changed word must share
+	// with another query word; default 5.
+	RealWordMin int
+	// Stem, when set, maps a word to the stem the index searches. A word
+	// with no candidate is tried again as its stem, and what the stemmer
+	// cut is put back on the correction: "earfuds", stem "earfud", gives
+	// "earbud" and so "earbuds", when only "earbud" is in the dictionary.
+	Stem func(string) string
 }
 
 // EnsureDefaults fills unset fields with defaults.
@@ -54,7 +67,13 @@ func (o *Options) EnsureDefaults() {
 		o.MinRatio = 20
 	}
 	if o.MaxCandidates == 0 {
-		o.MaxCandidates = 4
+		o.MaxCandidates = 8
+	}
+	if o.RealWordRatio == 0 {
+		o.RealWordRatio = 10
+	}
+	if o.RealWordMin == 0 {
+		o.RealWordMin = 5
 	}
 }
 
@@ -235,6 +254,13 @@ func (c *Corrector) Correct(d *Dict, ix Index, words []string) Correction {
 			continue
 		}
 		cands := c.Candidates(d, w, candArr[:0])
+		suffix := ""
+		if len(cands) == 0 && c.opts.Stem != nil {
+			// Try the stem, and give the correction back the suffix.
+			if st := c.opts.Stem(w); st != w && strings.HasPrefix(w, st) && !c.known(d, ix, st) {
+				cands, suffix = c.Candidates(d, st, candArr[:0]), w[len(st):]
+			}
+		}
 		if len(cands) == 0 {
 			continue
 		}
@@ -274,10 +300,69 @@ func (c *Corrector) Correct(d *Dict, ix Index, words []string) Correction {
 		if best < 0 || math.IsInf(bestScore, -1) {
 			continue
 		}
-		out.Words[i] = cands[best].Word
+		out.Words[i] = cands[best].Word + suffix
 		out.Changed++
 	}
 	return out
+}
+
+// CorrectRealWords looks for a real-word error in a query of known words
+// that found little: one word typed as another word of the catalog
+// ("house pad" for "mouse pad"). A word is changed, within one edit, to
+// the candidate that shares the most products with the query's other
+// words, when that is RealWordRatio times more than the word as typed
+// shares and at least RealWordMin with one of them. Protected words and
+// words shorter than MinLen1 are left alone. At most one word changes.
+func (c *Corrector) CorrectRealWords(d *Dict, ix Index, words []string) Correction {
+	out := Correction{Words: slices.Clone(words)}
+	if d == nil || ix == nil || len(words) < 2 {
+		return out
+	}
+	a := c.automata.Get().(*lookup)
+	defer c.automata.Put(a)
+	var candArr [32]Candidate
+	bestI, bestWord, bestGain := -1, "", math.Log(c.opts.RealWordRatio)
+	for i, w := range words {
+		if runeCount(w) < c.opts.MinLen1 || d.Protected(w) || len(w) > MaxWordLen || !hasContext(words, i) {
+			continue
+		}
+		cands := c.search(a, d, w, 1, candArr[:0])
+		if len(cands) == 0 {
+			continue
+		}
+		slices.SortFunc(cands, byScore)
+		cands = cands[:min(len(cands), c.opts.MaxCandidates)]
+		typed, _ := c.coScore(ix, words, i, w)
+		for _, cd := range cands {
+			s, peak := c.coScore(ix, words, i, cd.Word)
+			if peak < c.opts.RealWordMin {
+				continue
+			}
+			if gain := s - typed; gain > bestGain {
+				bestI, bestWord, bestGain = i, cd.Word, gain
+			}
+		}
+	}
+	if bestI >= 0 {
+		out.Words[bestI] = bestWord
+		out.Changed = 1
+	}
+	return out
+}
+
+// coScore sums log(1 + products shared) of cand with each other word of
+// the query, and returns the largest count too.
+func (c *Corrector) coScore(ix Index, words []string, i int, cand string) (float64, int) {
+	s, peak := 0.0, 0
+	for j, o := range words {
+		if j == i || len(o) < minContext {
+			continue
+		}
+		n := ix.CoCount(cand, o)
+		s += math.Log1p(float64(n))
+		peak = max(peak, n)
+	}
+	return s, peak
 }
 
 // known reports whether w is to be left alone.

@@ -23,7 +23,7 @@ func Cost(a, b string) float64 { return distance(a, b, true) }
 const (
 	costAdjacent = 0.6 // "hesdphones": s is next to a
 	costDouble   = 0.5 // "adress" / "addresss"
-	costSwap     = 0.7 // "wirelsess"
+	costSwap     = 0.6 // "wirelsess"
 )
 
 func distance(a, b string, weighted bool) float64 {

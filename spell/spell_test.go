@@ -169,6 +169,62 @@ func TestCorrect(t *testing.T) {
 	}
 }
 
+func TestCorrectRealWords(t *testing.T) {
+	words := map[string]uint64{"mouse": 50, "house": 10, "pad": 40, "plant": 20, "wireless": 60, "sony": 20, "pony": 10}
+	d, err := Build(seq(words), slices.Values([]string{"sony"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ix fakeIndex
+	for range 25 {
+		ix = append(ix, []string{"mouse", "pad"}, []string{"pony", "pad"})
+	}
+	ix = append(ix, []string{"house", "plant"}, []string{"house", "pad"})
+	for _, tc := range []struct {
+		in, want string
+		changed  int
+	}{
+		{"house pad", "mouse pad", 1},           // 25 products share mouse+pad, 1 house+pad
+		{"house plant", "house plant", 0},       // the typed pair is what the catalog has
+		{"house", "house", 0},                   // no other word to go by
+		{"sony pad", "sony pad", 0},             // protected: a brand is never changed
+		{"wireless mouse", "wireless mouse", 0}, // nothing shares more
+	} {
+		got := c.CorrectRealWords(d, ix, strings.Fields(tc.in))
+		if s := strings.Join(got.Words, " "); s != tc.want || got.Changed != tc.changed {
+			t.Errorf("CorrectRealWords(%q) = %q (%d changed), want %q (%d)", tc.in, s, got.Changed, tc.want, tc.changed)
+		}
+	}
+}
+
+func TestCorrectStem(t *testing.T) {
+	d, err := Build(seq(map[string]uint64{"earbud": 1, "case": 5}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stem := func(w string) string { return strings.TrimSuffix(w, "s") }
+	for _, tc := range []struct {
+		stem     func(string) string
+		in, want string
+	}{
+		{stem, "earfuds", "earbuds"}, // stem earfud -> earbud, the s put back
+		{nil, "earfuds", "earfuds"},  // without a stemmer nothing is near
+		{stem, "earfud", "earbud"},
+	} {
+		c, err := New(Options{Stem: tc.stem, MinLen2: 8}) // one edit for these
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Correct(d, nil, []string{tc.in}); got.Words[0] != tc.want {
+			t.Errorf("Correct(%q) with stemmer %v = %q, want %q", tc.in, tc.stem != nil, got.Words[0], tc.want)
+		}
+	}
+}
+
 func TestSuggest(t *testing.T) {
 	var ps []Phrase
 	for w, f := range testWords {
