@@ -329,7 +329,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		ep = epSeller
 	case strings.HasPrefix(string(path), inventoryPrefix):
 		ep = epInventory
-	case strings.HasPrefix(string(path), cartPrefix):
+	case strings.HasPrefix(string(path), cartPrefix) || string(path) == guestPath:
 		ep = epCart
 	case string(path) == checkoutPath || strings.HasPrefix(string(path), checkoutPath+"/"):
 		ep = epCheckout
