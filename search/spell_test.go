@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -163,5 +164,51 @@ func TestSpellingRebuildsInBackground(t *testing.T) {
 	}
 	for e.spellBusy.Load() {
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestSearchRealWordError: a query of known words that shares few
+// products ("house pad") is answered for the one-edit change the catalog
+// holds far more of ("mouse pad"), and a pair the catalog does hold is
+// left alone.
+func TestSearchRealWordError(t *testing.T) {
+	ps := fixture(200, 5)
+	add := func(id, title string) {
+		p := *ps[0]
+		p.ID, p.Title = id, title
+		p.Variants = []catalog.Variant{{ID: id + "-v1", Price: catalog.Money{Amount: 999, Currency: "USD"}, Stock: map[string]int{"wh-1": 3}}}
+		ps = append(ps, &p)
+	}
+	for i := range 30 {
+		add("mp"+strconv.Itoa(i), "gaming mouse pad")
+	}
+	for i := range 4 {
+		add("hp"+strconv.Itoa(i), "house plant pot")
+	}
+	e, err := New(Options{Shards: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Upsert(ps...); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.RebuildSpelling(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ q, from string }{
+		{"house pad", "house pad"},
+		{"house plant", ""},
+		{"mouse pad", ""},
+	} {
+		res, err := e.Search(context.Background(), &Request{Query: c.q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.CorrectedFrom != c.from {
+			t.Errorf("%q: corrected_from %q (did_you_mean %q), want %q", c.q, res.CorrectedFrom, res.DidYouMean, c.from)
+		}
+		if c.from != "" && (res.DidYouMean != "mouse pad" || res.Total < 30) {
+			t.Errorf("%q: answered %q with %d results, want mouse pad with 30+", c.q, res.DidYouMean, res.Total)
+		}
 	}
 }
