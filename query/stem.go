@@ -21,19 +21,48 @@ package query
 // Stem expects a term as Fold produces it (lower case); it returns term
 // itself when nothing changes.
 func Stem(term string) string {
-	if len(term) < 4 || term[len(term)-1] != 's' {
+	if (len(term) < 4 || term[len(term)-1] != 's') && !isVariant(term) {
 		return term
 	}
 	var a [64]byte
 	b := stemBytes(append(a[:0], term...))
-	if len(b) == len(term) {
+	if string(b) == term {
 		return term
 	}
 	return string(b)
 }
 
-// stemBytes stems b in place and returns the stemmed prefix of it.
+// stemBytes stems b in place and returns the stemmed prefix of it, with a
+// British spelling turned American ("colours" -> "color").
 func stemBytes(b []byte) []byte {
+	b = pluralBytes(b)
+	if c, ok := spellingVariants[string(b)]; ok {
+		b = append(b[:0], c...) // never longer: b's bytes suffice
+	}
+	return b
+}
+
+// spellingVariants maps British spellings to the American ones, applied
+// after the plural is cut, so "grey" and "gray" are one term, as are
+// "colour" and "color". Every value is at most as long as its key.
+var spellingVariants = map[string]string{
+	"grey": "gray", "colour": "color", "aluminium": "aluminum", "jewellery": "jewelry",
+	"centre": "center", "theatre": "theater", "fibre": "fiber", "litre": "liter",
+	"metre": "meter", "tyre": "tire", "favourite": "favorite", "flavour": "flavor",
+	"organiser": "organizer", "moisturiser": "moisturizer", "sanitiser": "sanitizer",
+	"deodourant": "deodorant", "harbour": "harbor", "armour": "armor", "mould": "mold",
+	"catalogue": "catalog", "cheque": "check", "pyjama": "pajama", "odour": "odor",
+	"vapour": "vapor", "humour": "humor", "neighbour": "neighbor", "behaviour": "behavior",
+	"storey": "story", "sceptre": "scepter", "kerb": "curb", "plough": "plow",
+}
+
+func isVariant(term string) bool {
+	_, ok := spellingVariants[term]
+	return ok
+}
+
+// pluralBytes cuts the plural of b in place and returns the prefix.
+func pluralBytes(b []byte) []byte {
 	n := len(b)
 	if n < 4 || b[n-1] != 's' {
 		return b
