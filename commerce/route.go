@@ -23,7 +23,10 @@ import (
 // budget and are exact; bigger ones are at least as good as the greedy.
 
 // Point is a place on Earth, in degrees.
-type Point struct{ Lat, Lon float64 }
+type Point struct {
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
+}
 
 // Want asks for Quantity units of a variant from any warehouse.
 type Want struct {
