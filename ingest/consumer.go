@@ -46,7 +46,17 @@ type Options struct {
 	// LagInterval is how often the end offsets are listed for the lag
 	// gauges; default 1 s.
 	LagInterval time.Duration
-	Logf        func(format string, args ...any)
+	// MaxOrderIDs bounds the order ids each partition remembers to count
+	// a redelivered order once; default DefaultMaxOrderIDs. A copy of an
+	// order arriving after that many newer orders on its partition would
+	// count twice.
+	MaxOrderIDs int
+	// OnOrder, when set, is called with every order applied (not a
+	// duplicate), once the batch holding it is durable and in the Sink,
+	// from the partition's goroutine: it must be quick and safe for
+	// concurrent use. cmd/ wires it to the home page recommendations.
+	OnOrder func(catalog.OrderEvent)
+	Logf    func(format string, args ...any)
 }
 
 func (o *Options) ensureDefaults() {
@@ -71,6 +81,9 @@ func (o *Options) ensureDefaults() {
 	if o.LagInterval == 0 {
 		o.LagInterval = time.Second
 	}
+	if o.MaxOrderIDs == 0 {
+		o.MaxOrderIDs = DefaultMaxOrderIDs
+	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}
@@ -90,6 +103,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Sink == nil {
 		errs = append(errs, errors.New("ingest: Sink is nil"))
+	}
+	if o.MaxOrderIDs < 0 {
+		errs = append(errs, fmt.Errorf("ingest: MaxOrderIDs is %d; want at least 0", o.MaxOrderIDs))
 	}
 	return errors.Join(errs...)
 }
@@ -128,6 +144,9 @@ type partition struct {
 	mu      sync.Mutex
 	offsets map[string]int64 // topic -> next offset, as durable in the log
 	snap    int64            // log size after the last compaction
+	// salesDirty are the products whose sales this partition's last
+	// batch changed; Run re-applies them once every partition is done.
+	salesDirty map[string]bool
 }
 
 // New opens the partition logs in opts.Dir, replays them and hands every
@@ -140,15 +159,21 @@ func New(opts Options) (*Consumer, error) {
 	}
 	c := &Consumer{opts: opts, parts: make([]*partition, opts.Partitions),
 		applyLat: newHistogram(ApplyBuckets), visible: newHistogram(VisibleBuckets), waitCh: make(chan struct{})}
-	// Partitions replay in parallel: each owns its log and state.
+	// Partitions replay in parallel: each owns its log and state. All are
+	// read before any product goes to the Sink, since a product's sales
+	// add up the orders of every partition.
 	errs := make([]error, opts.Partitions)
 	var wg sync.WaitGroup
 	for p := range int32(opts.Partitions) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c.parts[p], errs[p] = replay(&opts, p)
-		}()
+		wg.Go(func() { c.parts[p], errs[p] = replay(&opts, p) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		c.Close()
+		return nil, err
+	}
+	for p := range c.parts {
+		wg.Go(func() { errs[p] = c.parts[p].toSink(c) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -158,29 +183,86 @@ func New(opts Options) (*Consumer, error) {
 	return c, nil
 }
 
-// replay opens partition p's log and hands what it holds to the Sink.
+// replay opens partition p's log and reads it into the partition's state.
 func replay(opts *Options, p int32) (*partition, error) {
 	st := newState()
+	st.maxIDs = opts.MaxOrderIDs
 	l, offs, err := openLog(opts.Dir, p, st)
 	if err != nil {
 		return nil, err
 	}
-	pt := &partition{n: p, st: st, log: l, offsets: offs, snap: l.size}
+	return &partition{n: p, st: st, log: l, offsets: offs, snap: l.size}, nil
+}
+
+// toSink hands every product of the partition's state to the Sink.
+func (p *partition) toSink(c *Consumer) error {
 	var ups []*catalog.Product
 	var dels []string
-	for id, r := range st.recs {
-		if e := r.effective(); e != nil {
+	for id, r := range p.st.recs {
+		if e := r.effective(c.salesOf(id)); e != nil {
 			ups = append(ups, e)
 		} else {
 			dels = append(dels, id)
 		}
 	}
-	if err := opts.Sink.Apply(ups, dels); err != nil {
-		l.close()
-		return nil, fmt.Errorf("ingest: applying partition %d's log to the sink: %w", p, err)
+	if err := c.opts.Sink.Apply(ups, dels); err != nil {
+		return fmt.Errorf("ingest: applying partition %d's log to the sink: %w", p.n, err)
 	}
-	return pt, nil
+	return nil
 }
+
+// salesOf returns the units of product id sold by the orders of every
+// partition.
+func (c *Consumer) salesOf(id string) int64 {
+	var n int64
+	for _, p := range c.parts {
+		p.smu.RLock()
+		n += p.st.sales[id]
+		p.smu.RUnlock()
+	}
+	return n
+}
+
+// flushSales re-applies the products whose sales the last batches changed,
+// with their new totals. Run calls it when no partition is applying, so
+// nothing newer can overtake what it hands to the Sink.
+func (c *Consumer) flushSales() error {
+	dirty := map[string]bool{}
+	for _, p := range c.parts {
+		for id := range p.salesDirty {
+			dirty[id] = true
+		}
+		p.salesDirty = nil
+	}
+	if len(dirty) == 0 {
+		return nil
+	}
+	var ups []*catalog.Product
+	for id := range dirty {
+		for _, p := range c.parts {
+			p.smu.RLock()
+			r := p.st.recs[id]
+			p.smu.RUnlock()
+			if r == nil {
+				continue
+			}
+			if e := r.effective(c.salesOf(id)); e != nil {
+				ups = append(ups, e)
+			}
+			break
+		}
+	}
+	if len(ups) == 0 {
+		return nil
+	}
+	if err := c.opts.Sink.Apply(ups, nil); err != nil {
+		return fmt.Errorf("ingest: sink (sales of %d products): %w", len(ups), err)
+	}
+	return nil
+}
+
+// Sales returns the units of product id sold by the orders applied so far.
+func (c *Consumer) Sales(id string) int64 { return c.salesOf(id) }
 
 // Close closes the partition logs.
 func (c *Consumer) Close() error {
@@ -234,7 +316,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		kgo.SeedBrokers(o.Brokers...),
 		kgo.ConsumerGroup(o.Group),
 		kgo.InstanceID(o.InstanceID),
-		kgo.ConsumeTopics(CatalogTopics...),
+		kgo.ConsumeTopics(IndexedTopics...),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -287,7 +369,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 				}()
 			}
 			wg.Wait()
-			if err := errors.Join(errs...); err != nil {
+			if err := errors.Join(append(errs, c.flushSales())...); err != nil {
 				// The logs hold what was applied; the failed batch
 				// is consumed again after a restart.
 				cl.AllowRebalance()
@@ -334,10 +416,29 @@ func (p *partition) apply(ctx context.Context, c *Consumer, cl *kgo.Client, recs
 	changed := map[string]bool{}
 	next := map[string]int64{}
 	var stamps []time.Time // of the applied records
+	var orders []catalog.OrderEvent
+	sold := map[string]bool{}
 	for _, r := range recs {
 		next[r.Topic] = r.Offset + 1
+		var (
+			id  string
+			o   outcome
+			err error
+		)
 		p.smu.Lock()
-		id, o, err := p.event(r)
+		if r.Topic == TopicOrders {
+			var e catalog.OrderEvent
+			var ids []string
+			e, ids, o, err = p.order(r)
+			for _, id := range ids {
+				sold[id] = true
+			}
+			if err == nil && o == applied {
+				orders = append(orders, e)
+			}
+		} else {
+			id, o, err = p.event(r)
+		}
 		p.smu.Unlock()
 		if err != nil {
 			if err := deadLetter(ctx, cl, r, err); err != nil {
@@ -349,7 +450,9 @@ func (p *partition) apply(ctx context.Context, c *Consumer, cl *kgo.Client, recs
 		switch o {
 		case applied:
 			c.applied.Add(1)
-			changed[id] = true
+			if id != "" {
+				changed[id] = true
+			}
 			stamps = append(stamps, r.Timestamp)
 		case stale:
 			c.stale.Add(1)
@@ -367,12 +470,23 @@ func (p *partition) apply(ctx context.Context, c *Consumer, cl *kgo.Client, recs
 		offsets[t] = o
 	}
 	e := entry{Offsets: offsets}
+	for _, o := range orders {
+		e.Orders = append(e.Orders, o.OrderID)
+	}
+	if len(sold) > 0 {
+		e.Sales = make(map[string]int64, len(sold))
+		p.smu.RLock()
+		for id := range sold {
+			e.Sales[id] = p.st.sales[id]
+		}
+		p.smu.RUnlock()
+	}
 	var ups []*catalog.Product
 	var dels []string
 	for id := range changed {
 		r := p.st.recs[id]
 		e.Records = append(e.Records, r)
-		if eff := r.effective(); eff != nil {
+		if eff := r.effective(c.salesOf(id)); eff != nil {
 			ups = append(ups, eff)
 		} else {
 			dels = append(dels, id)
@@ -383,6 +497,12 @@ func (p *partition) apply(ctx context.Context, c *Consumer, cl *kgo.Client, recs
 	}
 	if err := c.opts.Sink.Apply(ups, dels); err != nil {
 		return fmt.Errorf("ingest: sink: %w", err)
+	}
+	p.salesDirty = sold
+	if c.opts.OnOrder != nil {
+		for _, o := range orders {
+			c.opts.OnOrder(o)
+		}
 	}
 	// Only now are the events visible in the Sink: Stats, CaughtUp and
 	// Applied report them as applied.
@@ -425,8 +545,30 @@ func (p *partition) event(r *kgo.Record) (string, outcome, error) {
 			return "", 0, err
 		}
 		return e.ProductID, p.st.inventory(&e), nil
+	case TopicRatings:
+		e, err := catalog.DecodeRatingEvent(r.Key, r.Value)
+		if err != nil {
+			return "", 0, err
+		}
+		return e.ProductID, p.st.rating(&e), nil
 	}
 	return "", 0, fmt.Errorf("ingest: unexpected topic %q", r.Topic)
+}
+
+// order decodes an orders record and adds it to the partition's sales,
+// once per order id; it returns the products whose sales changed. The key
+// must be the order id: that is what puts every copy of an order on one
+// partition, where its id is remembered.
+func (p *partition) order(r *kgo.Record) (catalog.OrderEvent, []string, outcome, error) {
+	e, err := catalog.DecodeOrderEvent(r.Key, r.Value)
+	if err != nil {
+		return e, nil, 0, err
+	}
+	if string(r.Key) != e.OrderID {
+		return e, nil, 0, fmt.Errorf("%w: key %q is not order_id %q", catalog.ErrBadEvent, r.Key, e.OrderID)
+	}
+	ids, o := p.st.order(&e)
+	return e, ids, o, nil
 }
 
 // deadLetter writes r to its topic's dead-letter topic, synchronously, with

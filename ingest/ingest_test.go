@@ -58,6 +58,7 @@ type env struct {
 	c       *Consumer
 	sink    *mapSink
 	maxPoll int // 0: the default
+	onOrder func(catalog.OrderEvent)
 }
 
 func newEnv(t *testing.T, parts int) *env {
@@ -85,7 +86,7 @@ func (e *env) start() {
 	e.t.Helper()
 	e.sink = &mapSink{}
 	c, err := New(Options{Brokers: e.broker.Addrs(), Dir: e.dir, Partitions: e.parts, Sink: e.sink,
-		FetchMaxWait: 50 * time.Millisecond, SessionTimeout: 6 * time.Second, MaxPoll: e.maxPoll})
+		FetchMaxWait: 50 * time.Millisecond, SessionTimeout: 6 * time.Second, MaxPoll: e.maxPoll, OnOrder: e.onOrder})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func (e *env) stop() {
 // waitCaughtUp waits, bounded, until everything produced so far is applied.
 func (e *env) waitCaughtUp() {
 	e.t.Helper()
-	ends, err := EndOffsets(e.ctx, e.prod, CatalogTopics...)
+	ends, err := EndOffsets(e.ctx, e.prod, IndexedTopics...)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -27,15 +27,33 @@ import (
 // never acknowledged, and is truncated away. Compaction rewrites the log as
 // one entry of all records, through a temporary file and a rename.
 //
+// Entries of version 2 may also carry Sales, the units sold by the
+// partition's orders (absolute counts of the products the batch changed,
+// so replaying an entry twice is harmless) and Orders, the order ids the
+// batch applied, remembered again on replay to drop redelivered orders. A
+// compaction snapshot holds every count and the remembered ids, oldest
+// first.
+//
 // logFormat is the version in the file name; bump it with a changelog line.
 // 1: the format above.
-const logFormat = 1
+// 2: records may carry rating_v and rating (catalog.ratings); entries may
+// carry sales and orders (the orders topic). A version 1 log is read as
+// version 2 (it has none of them) and renamed on open.
+const logFormat = 2
+
+// oldLogPath names the log of a partition in an older format, which
+// openLog renames to the current name: every older format is readable.
+func oldLogPath(dir string, partition int32, format int) string {
+	return filepath.Join(dir, fmt.Sprintf("partition-%04d.v%d.log", partition, format))
+}
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 type entry struct {
 	Offsets map[string]int64 `json:"offsets"`
 	Records []*record        `json:"records"`
+	Sales   map[string]int64 `json:"sales,omitempty"`
+	Orders  []string         `json:"orders,omitempty"`
 }
 
 type plog struct {
@@ -58,6 +76,15 @@ func openLog(dir string, partition int32, st *state) (*plog, map[string]int64, e
 		return nil, nil, fmt.Errorf("ingest: %w", err)
 	}
 	l := &plog{path: logPath(dir, partition)}
+	if _, err := os.Stat(l.path); errors.Is(err, os.ErrNotExist) {
+		for v := logFormat - 1; v >= 1; v-- {
+			if err := os.Rename(oldLogPath(dir, partition, v), l.path); err == nil {
+				break
+			} else if !errors.Is(err, os.ErrNotExist) {
+				return nil, nil, fmt.Errorf("ingest: cannot upgrade the version %d log of partition %d: %w", v, partition, err)
+			}
+		}
+	}
 	var err error
 	if l.enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest)); err != nil {
 		return nil, nil, err
@@ -119,6 +146,14 @@ func (l *plog) replay(st *state, offsets map[string]int64) (int64, error) {
 		for _, rec := range e.Records {
 			st.recs[rec.ID] = rec
 		}
+		for id, n := range e.Sales {
+			st.sales[id] = n
+		}
+		for _, id := range e.Orders {
+			if _, dup := st.orderIDs[id]; !dup {
+				st.rememberOrder(id)
+			}
+		}
 		for t, o := range e.Offsets {
 			offsets[t] = o
 		}
@@ -154,9 +189,12 @@ func (l *plog) frame(raw []byte) []byte {
 
 // compact rewrites the log as one entry holding every record of st.
 func (l *plog) compact(st *state, offsets map[string]int64) error {
-	e := entry{Offsets: offsets, Records: make([]*record, 0, len(st.recs))}
+	e := entry{Offsets: offsets, Records: make([]*record, 0, len(st.recs)), Orders: st.orderIDsOldestFirst()}
 	for _, r := range st.recs {
 		e.Records = append(e.Records, r)
+	}
+	if len(st.sales) > 0 {
+		e.Sales = st.sales // read-only while encoding, by the partition's goroutine
 	}
 	raw, err := json.Marshal(&e)
 	if err != nil {

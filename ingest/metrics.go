@@ -116,14 +116,14 @@ func (c *Consumer) Metrics() Metrics {
 	return m
 }
 
-// pollEnds lists the end offsets of the catalog topics every interval until
+// pollEnds lists the end offsets of the indexed topics every interval until
 // ctx ends, for the lag gauges.
 func (c *Consumer) pollEnds(ctx context.Context, cl *kgo.Client, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		lctx, cancel := context.WithTimeout(ctx, every)
-		ends, err := EndOffsets(lctx, cl, CatalogTopics...)
+		ends, err := EndOffsets(lctx, cl, IndexedTopics...)
 		cancel()
 		if err == nil {
 			c.ends.Store(ends)

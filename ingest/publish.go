@@ -57,6 +57,20 @@ func InventoryRecord(e catalog.InventoryEvent) *kgo.Record {
 	return &kgo.Record{Topic: TopicInventory, Key: []byte(e.ProductID), Value: v}
 }
 
+// RatingRecord returns the catalog.ratings record of e.
+func RatingRecord(e catalog.RatingEvent) *kgo.Record {
+	e.Schema = catalog.SchemaVersion
+	v, _ := json.Marshal(e)
+	return &kgo.Record{Topic: TopicRatings, Key: []byte(e.ProductID), Value: v}
+}
+
+// OrderRecord returns the orders record of e, keyed by order id.
+func OrderRecord(e catalog.OrderEvent) *kgo.Record {
+	e.Schema = catalog.SchemaVersion
+	v, _ := json.Marshal(e)
+	return &kgo.Record{Topic: TopicOrders, Key: []byte(e.OrderID), Value: v}
+}
+
 // PublishProducts publishes ps to catalog.products, synchronously, in
 // batches, and returns the number published.
 func PublishProducts(ctx context.Context, cl *kgo.Client, ps []*catalog.Product) (int, error) {

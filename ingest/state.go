@@ -16,6 +16,11 @@ type record struct {
 	DeletedV uint64                `json:"deleted_v,omitempty"`
 	Prices   map[string]priceState `json:"prices,omitempty"` // by variant id
 	Stock    map[string]stockState `json:"stock,omitempty"`  // by variant id + "\x00" + warehouse id
+	// RatingV and Rating are the newest review summary of the
+	// catalog.ratings topic; RatingV 0 means none arrived and the
+	// product document's own rating stands.
+	RatingV uint64          `json:"rating_v,omitempty"`
+	Rating  *catalog.Rating `json:"rating,omitempty"`
 }
 
 type priceState struct {
@@ -53,11 +58,90 @@ func compare(v, have uint64) outcome {
 }
 
 // state is the records of one partition. It belongs to one goroutine.
+//
+// It also holds what the orders of the partition sold: units per product
+// id (the products live on whichever partition their own key chooses) and
+// the ids of the last MaxOrderIDs orders applied, so a redelivered order
+// counts once. Orders are keyed by order id, so every copy of one order
+// lands on the same partition.
 type state struct {
 	recs map[string]*record
+
+	sales    map[string]int64 // product id -> units sold by this partition's orders
+	orderIDs map[string]struct{}
+	ring     []string // the same ids, oldest first from ringNext
+	ringNext int
+	maxIDs   int
 }
 
-func newState() *state { return &state{recs: map[string]*record{}} }
+// DefaultMaxOrderIDs is how many order ids each partition remembers to drop
+// redelivered orders; see Options.MaxOrderIDs.
+const DefaultMaxOrderIDs = 100_000
+
+func newState() *state {
+	return &state{recs: map[string]*record{}, sales: map[string]int64{}, orderIDs: map[string]struct{}{}, maxIDs: DefaultMaxOrderIDs}
+}
+
+// rating applies a review summary, versioned per product like prices.
+func (s *state) rating(e *catalog.RatingEvent) outcome {
+	r := s.get(e.ProductID)
+	o := compare(e.Version, r.RatingV)
+	if o == applied {
+		rt := e.Rating
+		r.RatingV, r.Rating = e.Version, &rt
+	}
+	return o
+}
+
+// order adds an order's units to the sales of its products, once per order
+// id, and returns the products whose sales changed. An order id seen among
+// the last maxIDs is a duplicate.
+func (s *state) order(e *catalog.OrderEvent) ([]string, outcome) {
+	if _, dup := s.orderIDs[e.OrderID]; dup {
+		return nil, duplicate
+	}
+	s.rememberOrder(e.OrderID)
+	var ids []string
+	for _, l := range e.Lines {
+		if !contains(ids, l.ProductID) {
+			ids = append(ids, l.ProductID)
+		}
+		s.sales[l.ProductID] += int64(l.Quantity)
+	}
+	return ids, applied
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// rememberOrder adds id to the bounded set of order ids, forgetting the
+// oldest beyond maxIDs.
+func (s *state) rememberOrder(id string) {
+	if s.maxIDs <= 0 {
+		return
+	}
+	if len(s.ring) < s.maxIDs {
+		s.ring = append(s.ring, id)
+	} else {
+		delete(s.orderIDs, s.ring[s.ringNext])
+		s.ring[s.ringNext] = id
+		s.ringNext = (s.ringNext + 1) % len(s.ring)
+	}
+	s.orderIDs[id] = struct{}{}
+}
+
+// orderIDsOldestFirst returns the remembered order ids, oldest first.
+func (s *state) orderIDsOldestFirst() []string {
+	out := make([]string, 0, len(s.ring))
+	out = append(out, s.ring[s.ringNext:]...)
+	return append(out, s.ring[:s.ringNext]...)
+}
 
 func (s *state) get(id string) *record {
 	r := s.recs[id]
@@ -110,19 +194,38 @@ func (s *state) inventory(e *catalog.InventoryEvent) outcome {
 	return o
 }
 
+// SalesWindowDays turns units sold on the orders topic into a sales
+// velocity (units a day): as if they were sold over the last 30 days, the
+// window corpora uses for the shipped Instacart orders. Counts never decay;
+// a full reindex from the retained orders recounts them.
+const SalesWindowDays = 30
+
 // effective returns the product to index for r, or nil when it must not be
 // in the index (deleted, or only prices and stock seen so far). The
 // product's own prices and stock are the starting values; events on the
 // price and inventory topics override them. The result is a new value: the
 // index keeps it, so it is never modified afterwards.
-func (r *record) effective() *catalog.Product {
+//
+// units are the units sold by the orders seen on the orders topic: they add
+// units / SalesWindowDays to the document's SalesVelocity, the sales signal
+// of ranking. A rating from the ratings topic replaces the document's.
+func (r *record) effective(units int64) *catalog.Product {
 	if r.Content == nil || r.deleted() {
 		return nil
 	}
-	if len(r.Prices) == 0 && len(r.Stock) == 0 {
+	if len(r.Prices) == 0 && len(r.Stock) == 0 && r.RatingV == 0 && units == 0 {
 		return r.Content
 	}
 	p := *r.Content
+	if r.RatingV > 0 && r.Rating != nil {
+		p.Rating = *r.Rating
+	}
+	if units > 0 {
+		p.SalesVelocity += float64(units) / SalesWindowDays
+	}
+	if len(r.Prices) == 0 && len(r.Stock) == 0 {
+		return &p
+	}
 	p.Variants = make([]catalog.Variant, len(r.Content.Variants))
 	for i, v := range r.Content.Variants {
 		if ps, ok := r.Prices[v.ID]; ok {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/aisle/aisle/catalog"
@@ -39,7 +40,7 @@ func TestOutOfOrderVersions(t *testing.T) {
 		}
 	}
 	r := s.recs["p"]
-	if !r.deleted() || r.effective() != nil {
+	if !r.deleted() || r.effective(0) != nil {
 		t.Fatal("product not deleted at v6")
 	}
 	if r.Content.Title != "v5" {
@@ -47,7 +48,7 @@ func TestOutOfOrderVersions(t *testing.T) {
 	}
 	// A newer content version brings it back, with the latest price and stock.
 	s.product(prod("p", 7, "v7"))
-	p := r.effective()
+	p := r.effective(0)
 	if p == nil || p.Title != "v7" {
 		t.Fatalf("v7 did not resurrect the product: %+v", p)
 	}
@@ -68,7 +69,7 @@ func TestDuplicatesAndTies(t *testing.T) {
 		t.Fatal("a replayed event is not a duplicate")
 	}
 	s.product(tomb("a", 1))
-	if s.recs["a"].effective() != nil {
+	if s.recs["a"].effective(0) != nil {
 		t.Fatal("a tombstone of the same version as the content must win")
 	}
 	if s.product(tomb("a", 1)) != duplicate {
@@ -76,11 +77,11 @@ func TestDuplicatesAndTies(t *testing.T) {
 	}
 	// Price before content: kept, and applied when content arrives.
 	s.price(&catalog.PriceEvent{ProductID: "b", VariantID: "b-v", Version: 1, Price: catalog.Money{Amount: 5, Currency: "USD"}})
-	if s.recs["b"].effective() != nil {
+	if s.recs["b"].effective(0) != nil {
 		t.Fatal("a price alone made a product")
 	}
 	s.product(prod("b", 1, "b"))
-	if p := s.recs["b"].effective(); p.Variants[0].Price.Amount != 5 {
+	if p := s.recs["b"].effective(0); p.Variants[0].Price.Amount != 5 {
 		t.Fatalf("price %d, want 5", p.Variants[0].Price.Amount)
 	}
 }
@@ -94,7 +95,54 @@ func BenchmarkEffective(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, r := range s.recs {
-			_ = r.effective()
+			_ = r.effective(0)
 		}
+	}
+}
+
+func TestOrderIDsBounded(t *testing.T) {
+	s := newState()
+	s.maxIDs = 3
+	for i := range 5 {
+		e := catalog.OrderEvent{OrderID: string(rune('a' + i)), Lines: []catalog.OrderLine{{ProductID: "p", Quantity: 2}}}
+		if _, o := s.order(&e); o != applied {
+			t.Fatalf("order %s: %v, want applied", e.OrderID, o)
+		}
+	}
+	if got := s.orderIDsOldestFirst(); len(got) != 3 || got[0] != "c" || got[2] != "e" {
+		t.Errorf("remembered %v, want [c d e]", got)
+	}
+	dup := catalog.OrderEvent{OrderID: "e", Lines: []catalog.OrderLine{{ProductID: "p", Quantity: 2}}}
+	if _, o := s.order(&dup); o != duplicate || s.sales["p"] != 10 {
+		t.Errorf("redelivered e: %v with sales %d, want duplicate and 10", o, s.sales["p"])
+	}
+}
+
+func TestLogUpgradeFromV1(t *testing.T) {
+	dir := t.TempDir()
+	st := newState()
+	l, _, err := openLog(dir, 0, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &catalog.Product{ID: "a", Title: "a", Version: 1}
+	if err := l.append(&entry{Offsets: map[string]int64{TopicProducts: 7}, Records: []*record{{ID: "a", Content: p, ContentV: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	l.close()
+	if err := os.Rename(logPath(dir, 0), oldLogPath(dir, 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	st = newState()
+	l, offs, err := openLog(dir, 0, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.close()
+	if offs[TopicProducts] != 7 || st.recs["a"] == nil {
+		t.Errorf("after upgrade: offsets %v, records %v; want the v1 log's", offs, st.recs)
+	}
+	if _, err := os.Stat(oldLogPath(dir, 0, 1)); !os.IsNotExist(err) {
+		t.Errorf("the v1 log is still there: %v", err)
 	}
 }

@@ -21,8 +21,13 @@ const (
 	dlqSuffix      = ".dlq"
 )
 
-// CatalogTopics are the topics the indexer consumes.
-var CatalogTopics = []string{TopicProducts, TopicPrices, TopicInventory}
+// CatalogTopics are the topics of the catalog's own events, keyed by
+// product id.
+var CatalogTopics = []string{TopicProducts, TopicPrices, TopicInventory, TopicRatings}
+
+// IndexedTopics are the topics the indexer consumes: the catalog topics and
+// the orders, whose units sold feed the sales signal of ranking.
+var IndexedTopics = []string{TopicProducts, TopicPrices, TopicInventory, TopicRatings, TopicOrders}
 
 // DLQ returns the dead-letter topic of topic.
 func DLQ(topic string) string { return topic + dlqSuffix }
@@ -37,7 +42,7 @@ func EnsureTopics(ctx context.Context, cl *kgo.Client, partitions int32) (map[st
 	if _, err := adm.CreateTopics(ctx, partitions, 1, compact, TopicProducts); err != nil {
 		return nil, fmt.Errorf("ingest: creating %s: %w", TopicProducts, err)
 	}
-	rest := []string{TopicPrices, TopicInventory, TopicOrders}
+	rest := []string{TopicPrices, TopicInventory, TopicRatings, TopicOrders}
 	for _, t := range append(append([]string(nil), CatalogTopics...), TopicOrders) {
 		rest = append(rest, DLQ(t))
 	}
