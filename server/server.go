@@ -209,6 +209,7 @@ type Server struct {
 	cart        cartService     // see cart.go
 	checkout    checkoutService // see checkout.go
 	reviews     reviewService   // see review.go
+	storefront  webState        // see web.go
 }
 
 // New returns a server over eng. Invalid options are reported by Serve;
@@ -374,6 +375,9 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		return
 	case epReviews:
 		s.reviewsRoute(ctx, string(path))
+		return
+	case epWeb: // its files are GET/HEAD, its demo session POST
+		s.web(ctx, string(path))
 		return
 	}
 	if !ctx.IsGet() && !ctx.IsHead() {

@@ -57,6 +57,7 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 		SearchRate:  cfg.searchRate,
 		SuggestRate: cfg.suggestRate,
 	})
+	setDemoUser(srv, cfg.data, stderr) // the storefront page's dev sign-in
 	if !cfg.noRecs {
 		startRecs(ctx, cfg.data, srv, stderr)
 	}

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/aisle/aisle/server"
+)
+
+// setDemoUser gives the server the demo user of the data directory's
+// dev-credentials.json, so the storefront page at / signs in as that user
+// when opened from this machine (POST /api/v1/session/demo answers
+// loopback clients only). A data directory without the file, as a
+// production one whose credentials were moved away, has no demo user.
+func setDemoUser(srv *server.Server, data string, stderr io.Writer) {
+	path := filepath.Join(data, devCredentialsFile)
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	var dc devCredentials
+	if err == nil {
+		err = json.Unmarshal(raw, &dc)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "aisle: storefront: no demo user: %s: %v\n", path, err)
+		return
+	}
+	srv.SetDemoUser(dc.UserID, dc.UserToken)
+}
