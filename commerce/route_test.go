@@ -192,7 +192,7 @@ func TestRouteMatchesBruteForce(t *testing.T) {
 		nw := 2 + r.IntN(11) // up to 12 warehouses: 4096 subsets
 		ws := NewWarehouses(randomWarehouses(r, nw))
 		dest := Point{25 + 24*r.Float64(), -124 + 57*r.Float64()}
-		nv := 1 + r.IntN(6)
+		nv := 1 + r.IntN(8)
 		stock := map[string]map[string]int{}
 		var wants []Want
 		for v := range nv {
@@ -222,17 +222,20 @@ func TestRouteMatchesBruteForce(t *testing.T) {
 			t.Fatalf("trial %d: Route uses %d warehouses, %.3f km; brute force %d, %.3f km\nstock %v\nwants %v\nlines %v",
 				trial, size, dist, bSize, bDist, stock, wants, lines)
 		}
-		// The greedy alone (no search) is feasible, sometimes worse.
-		g, _, _ := ws.route(dest, wants, availOf(stock), 0)
-		gSize, gDist, err := checkLines(ws, dest, wants, stock, g)
-		if err != nil {
-			t.Fatalf("trial %d: greedy: %v", trial, err)
-		}
-		if better(gSize, gDist, bSize, bDist) {
-			t.Fatalf("trial %d: greedy beats brute force", trial)
-		}
-		if better(bSize, bDist, gSize, gDist) {
-			greedyWorse++
+		// The greedy alone (no search), or a search cut short, is
+		// feasible, sometimes worse, never better.
+		for _, budget := range []int{0, 2} {
+			g, _, _ := ws.route(dest, wants, availOf(stock), budget)
+			gSize, gDist, err := checkLines(ws, dest, wants, stock, g)
+			if err != nil {
+				t.Fatalf("trial %d: budget %d: %v", trial, budget, err)
+			}
+			if better(gSize, gDist, bSize, bDist) {
+				t.Fatalf("trial %d: budget %d beats brute force", trial, budget)
+			}
+			if budget == 0 && better(bSize, bDist, gSize, gDist) {
+				greedyWorse++
+			}
 		}
 	}
 	t.Logf("greedy alone was worse than exact in %d of 2000 orders", greedyWorse)
