@@ -5,8 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"iter"
+	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -201,15 +201,13 @@ func signature(text string, minWords int) (Signature, bool) {
 		sig[i] = ^uint32(0)
 	}
 	for i := 0; i+3 <= len(w); i++ {
-		h := fnv.New64a()
-		h.Write([]byte(w[i]))
-		h.Write([]byte{' '})
-		h.Write([]byte(w[i+1]))
-		h.Write([]byte{' '})
-		h.Write([]byte(w[i+2]))
-		x := h.Sum64()
+		x := fnv64a(fnvOffset, w[i])
+		x = fnv64a(fnv64a(x, " "), w[i+1])
+		x = mix64(fnv64a(fnv64a(x, " "), w[i+2]))
 		for j := range sig {
-			if v := uint32(mix64(x^seeds[j]) >> 32); v < sig[j] {
+			// Multiply-shift hashing of the mixed shingle hash: one of
+			// sigK independent permutations.
+			if v := uint32((x*hashA[j] + hashB[j]) >> 32); v < sig[j] {
 				sig[j] = v
 			}
 		}
@@ -217,15 +215,28 @@ func signature(text string, minWords int) (Signature, bool) {
 	return sig, true
 }
 
-// seeds are the sigK hash functions' fixed seeds: signatures are stored,
-// so they must not change between runs (doc/reviews.md).
-var seeds = func() (s [sigK]uint64) {
-	x := uint64(0x5eed_a15e_0000_0001)
-	for i := range s {
-		x += 0x9e3779b97f4a7c15
-		s[i] = mix64(x)
+const fnvOffset = 14695981039346656037
+
+func fnv64a(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
 	}
-	return s
+	return h
+}
+
+// hashA (odd) and hashB are the sigK hash functions' fixed parameters:
+// signatures are stored, so they must not change between runs
+// (doc/reviews.md).
+var hashA, hashB = func() (a, b [sigK]uint64) {
+	x := uint64(0x5eed_a15e_0000_0001)
+	for i := range a {
+		x += 0x9e3779b97f4a7c15
+		a[i] = mix64(x) | 1
+		x += 0x9e3779b97f4a7c15
+		b[i] = mix64(x)
+	}
+	return a, b
 }()
 
 // mix64 is splitmix64's finaliser.
@@ -263,8 +274,23 @@ func (s *Signature) similarity(enc []byte) float64 {
 // nearDuplicate is the duplicate rule: whether any of the recent encoded
 // signatures is at least threshold similar to sig.
 func nearDuplicate(sig *Signature, recent iter.Seq[[]byte], threshold float64) bool {
+	// A signature is at least threshold similar when at most miss of its
+	// sigK values differ; the scan of one stops at the miss+1st difference,
+	// after about 30 values for an unrelated text.
+	miss := sigK - int(math.Ceil(threshold*sigK-1e-9))
 	for enc := range recent {
-		if sig.similarity(enc) >= threshold {
+		if len(enc) != 4*sigK {
+			continue
+		}
+		diff := 0
+		for i, v := range sig {
+			if binary.BigEndian.Uint32(enc[4*i:]) != v {
+				if diff++; diff > miss {
+					break
+				}
+			}
+		}
+		if diff <= miss {
 			return true
 		}
 	}

@@ -135,7 +135,7 @@ func TestRuleNearDuplicate(t *testing.T) {
 		{"case and punctuation only", base, strings.ToUpper(strings.ReplaceAll(base, " ", ", ")) + "!!!", true},
 		{"one word of 60 changed (J 0.90)", base, strings.Join(oneWord, " "), true},
 		{"two words appended (J 0.97)", base, base + " really good", true},
-		{"five words of 60 changed (J 0.55)", base, strings.Join(fiveWords, " "), false},
+		{"five words of 60 changed (J 0.59)", base, strings.Join(fiveWords, " "), false},
 		{"first half only (J 0.48)", base, strings.Join(ws[:30], " "), false},
 		{"unrelated", base, randomText(2, 60), false},
 		{"same words, shuffled", base, strings.Join(shuffled(ws), " "), false},
@@ -145,6 +145,7 @@ func TestRuleNearDuplicate(t *testing.T) {
 		if !ok1 || !ok2 {
 			t.Fatalf("%s: signature refused a 60 word text", c.name)
 		}
+		t.Logf("%s: estimated similarity %.2f", c.name, sa.similarity(sb.encode()))
 		recent := slices.Values([][]byte{randomSig(t, 3), sb.encode(), randomSig(t, 4)})
 		if got := nearDuplicate(&sa, recent, 0.8); got != c.want {
 			t.Errorf("%s: nearDuplicate = %v (similarity %.2f); want %v", c.name, got, sa.similarity(sb.encode()), c.want)

@@ -247,7 +247,7 @@ func newReviewID() string {
 // entry is a review's listing entry under its product: what sorting and
 // paging need without decoding the review.
 type entry struct {
-	id      string
+	id      []byte // in the transaction's memory
 	status  byte // 'P' published, 'H' held, 'R' rejected
 	rating  int
 	created int64
@@ -270,7 +270,7 @@ func encodeEntry(rv *Review) []byte {
 	return binary.BigEndian.AppendUint32(v, uint32(rv.Helpful))
 }
 
-func decodeEntry(id string, v []byte) (entry, error) {
+func decodeEntry(id []byte, v []byte) (entry, error) {
 	if len(v) != 14 {
 		return entry{}, fmt.Errorf("%w: review entry %q of %d bytes", ErrReviewCorrupt, id, len(v))
 	}
@@ -492,36 +492,27 @@ func (r *Reviews) List(productID string, by ReviewSort, limit, offset int) (Revi
 		}
 		b := tx.Bucket(bucketReviews)
 		prefix := key(kProduct, productID, "")
-		var es []entry
+		sel := newSelector(offset+limit, by)
 		c := b.Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			if v[0] != 'P' {
+			if len(v) == 0 || v[0] != 'P' {
 				continue
 			}
-			e, err := decodeEntry(string(k[len(prefix):]), v)
+			e, err := decodeEntry(k[len(prefix):], v)
 			if err != nil {
 				return err
 			}
-			es = append(es, e)
+			sel.add(e)
+			page.Total++
 		}
-		page.Total = len(es)
-		slices.SortFunc(es, func(a, b entry) int {
-			var c int
-			switch by {
-			case SortHelpful:
-				c = cmp.Compare(b.helpful, a.helpful)
-			case SortRating:
-				c = cmp.Or(cmp.Compare(b.rating, a.rating), cmp.Compare(b.helpful, a.helpful))
-			}
-			return cmp.Or(c, cmp.Compare(b.created, a.created), strings.Compare(a.id, b.id))
-		})
+		es := sel.result()
 		if offset >= len(es) {
 			return nil
 		}
-		es = es[offset:min(len(es), offset+limit)]
+		es = es[offset:]
 		page.Reviews = make([]Review, 0, len(es))
 		for _, e := range es {
-			rv, err := getReview(b, e.id)
+			rv, err := getReview(b, string(e.id))
 			if err != nil {
 				return err
 			}
@@ -535,6 +526,72 @@ func (r *Reviews) List(productID string, by ReviewSort, limit, offset int) (Revi
 		return nil
 	})
 	return page, viewErr(err)
+}
+
+// compareEntries orders listing entries by sort, then newest first, then
+// by id.
+func compareEntries(by ReviewSort) func(a, b entry) int {
+	return func(a, b entry) int {
+		var c int
+		switch by {
+		case SortHelpful:
+			c = cmp.Compare(b.helpful, a.helpful)
+		case SortRating:
+			c = cmp.Or(cmp.Compare(b.rating, a.rating), cmp.Compare(b.helpful, a.helpful))
+		}
+		return cmp.Or(c, cmp.Compare(b.created, a.created), bytes.Compare(a.id, b.id))
+	}
+}
+
+// selector keeps the first k entries in order of those added: by
+// insertion into a sorted slice when k is small (a page), which for the
+// common entry that does not make the page is one comparison; by a full
+// sort at the end otherwise.
+type selector struct {
+	k    int
+	less func(a, b entry) int
+	es   []entry
+}
+
+func newSelector(k int, by ReviewSort) *selector {
+	return &selector{k: k, less: compareEntries(by)}
+}
+
+const maxInsertK = 256
+
+func (s *selector) add(e entry) {
+	if s.k <= 0 {
+		return
+	}
+	if s.k > maxInsertK {
+		s.es = append(s.es, e)
+		return
+	}
+	if len(s.es) == s.k && s.less(e, s.es[s.k-1]) >= 0 {
+		return
+	}
+	i, _ := slices.BinarySearchFunc(s.es, e, s.less)
+	s.es = slices.Insert(s.es, i, e)
+	if len(s.es) > s.k {
+		s.es = s.es[:s.k]
+	}
+}
+
+func (s *selector) result() []entry {
+	if s.k > maxInsertK {
+		slices.SortFunc(s.es, s.less)
+		s.es = s.es[:min(s.k, len(s.es))]
+	}
+	return s.es
+}
+
+// topK returns the first k of es in order.
+func topK(es []entry, k int, by ReviewSort) []entry {
+	s := newSelector(k, by)
+	for _, e := range es {
+		s.add(e)
+	}
+	return s.result()
 }
 
 // Vote counts userID's helpful vote on a published review of productID,

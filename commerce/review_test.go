@@ -3,6 +3,7 @@ package commerce
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -409,5 +410,29 @@ func TestReviewDuplicateWindowBounded(t *testing.T) {
 	}
 	if rv := post(t, r, "w", "p9", 4, randomText(507, 30), t0.Add(time.Minute)); rv.Status != StatusHeld {
 		t.Errorf("a repeat of a recent text is %s; want held", rv.Status)
+	}
+}
+
+// TestTopKMatchesSort checks the page selection against a full sort.
+func TestTopKMatchesSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range 500 {
+		n := r.IntN(300)
+		es := make([]entry, n)
+		for j := range es {
+			es[j] = entry{id: []byte(fmt.Sprintf("rv-%d", j)), rating: 1 + r.IntN(5), helpful: r.IntN(4), created: int64(r.IntN(50))}
+		}
+		by := ReviewSort(i % 3)
+		k := r.IntN(n + 2)
+		if i%7 == 0 {
+			k += 300
+		}
+		want := slices.Clone(es)
+		slices.SortFunc(want, compareEntries(by))
+		want = want[:min(k, n)]
+		got := topK(slices.Clone(es), k, by)
+		if !slices.EqualFunc(got, want, func(a, b entry) bool { return string(a.id) == string(b.id) }) {
+			t.Fatalf("n %d k %d sort %d: topK differs from the sorted prefix", n, k, by)
+		}
 	}
 }
