@@ -248,7 +248,7 @@ func newReviewID() string {
 // paging need without decoding the review.
 type entry struct {
 	id      []byte // in the transaction's memory
-	status  byte // 'P' published, 'H' held, 'R' rejected
+	status  byte   // 'P' published, 'H' held, 'R' rejected
 	rating  int
 	created int64
 	helpful int
