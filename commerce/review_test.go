@@ -436,3 +436,29 @@ func TestTopKMatchesSort(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewVerifiedThroughMarkDelivered takes an order through
+// fulfillment to delivery (fulfill.go) and checks the badge follows it.
+func TestReviewVerifiedThroughMarkDelivered(t *testing.T) {
+	st := openClocked(t, false)
+	r, err := NewReviews(st, ReviewOptions{})
+	must(t, err)
+	o := &Order{ID: "ord-1", UserID: "u1", Status: OrderPlaced,
+		Lines:   []SessionLine{{VariantID: "a", ProductID: "pa", Quantity: 1}},
+		Routed:  []Line{{"a", "lax", 1}},
+		Address: Address{City: "Boston", Lat: boston.Lat, Lon: boston.Lon}}
+	putCheckoutOrder(t, st, o)
+	_, err = st.HandleOrderEvent(NewWarehouses(testWarehouses), orderEvent("ord-1", "u1", oline("pa", "a", 1)))
+	must(t, err)
+	must(t, st.MarkShipped("ord-1"))
+	if rv := post(t, r, "u1", "pb", 5, "not the product ordered", t0); rv.Verified {
+		t.Error("verified on a product the order does not hold")
+	}
+	if rv := post(t, r, "u2", "pa", 4, "another user", t0); rv.Verified {
+		t.Error("verified for a user without the order")
+	}
+	must(t, st.MarkDelivered("ord-1"))
+	if rv := post(t, r, "u1", "pa", 5, "arrived, works", t0); !rv.Verified {
+		t.Error("a delivered order did not give the badge")
+	}
+}
