@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -272,10 +273,14 @@ func checkKey(key string) error {
 	return nil
 }
 
-// newSessionID returns "chk_" and 24 random hex digits.
-func newSessionID() string {
-	var b [12]byte
-	rand.Read(b[:])
+// newSessionID returns "chk_" and 28 hex digits: the time in ns, then
+// 6 random bytes. Ids made together sort together, so the sessions (and
+// orders, named after them) a group commit writes share B+tree pages:
+// fewer pages to write per fsync than with random ids.
+func newSessionID(now time.Time) string {
+	var b [14]byte
+	binary.BigEndian.PutUint64(b[:], uint64(now.UnixNano()))
+	rand.Read(b[8:])
 	return "chk_" + hex.EncodeToString(b[:])
 }
 
@@ -312,7 +317,7 @@ func (c *Checkout) Create(userID, key string, lines []SessionLine) (*Session, er
 		sub.Amount += l.Price.Amount * int64(l.Quantity)
 	}
 	now := c.opts.Now().UTC()
-	id := newSessionID()
+	id := newSessionID(now)
 	fp := fingerprint("create", "", lines)
 	var out *Session
 	err := c.st.txn(func(tx *bolt.Tx) (error, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -457,4 +458,75 @@ func TestConfirmRetriesUnderFaults(t *testing.T) {
 		t.Fatalf("%d units sold, %d left, %d reserved, %d orders, %d charges, %d answered", won.Load(), left, reserved, orders, pay.Calls(), answers.Load())
 	}
 	t.Logf("%d store faults, %d lost charge answers; %d units sold in %d orders, %d charges, %d left", faults.Load(), 20-max(pay.lose.Load(), 0), won.Load(), orders, pay.Calls(), left)
+}
+
+// TestCheckoutThroughput measures, with group commit and fsync, whole
+// checkouts (create, address, shipping, payment, confirm: five
+// transactions) and confirms alone per second, 512 shoppers at once.
+// Not in -short.
+func TestCheckoutThroughput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a measurement")
+	}
+	const n, workers = 4000, 512
+	f := newFixture(t, true)
+	_, err := f.st.SetStock("p", "v", "w-nyc", 1_000_000)
+	must(t, err)
+	run := func(name string, each func(i int) error) {
+		lat := make([]time.Duration, n)
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range workers {
+			wg.Go(func() {
+				for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+					t0 := time.Now()
+					if err := each(i); err != nil {
+						t.Error(err)
+						return
+					}
+					lat[i] = time.Since(t0)
+				}
+			})
+		}
+		wg.Wait()
+		took := time.Since(start)
+		slices.Sort(lat)
+		t.Logf("%s: %d in %v = %.0f/s; p50 %v, p99 %v", name, n, took.Round(time.Millisecond), n/took.Seconds(),
+			lat[n/2].Round(10*time.Microsecond), lat[n*99/100].Round(10*time.Microsecond))
+	}
+	sessions := make([]*Session, n)
+	run("whole checkouts (5 transactions each, last 3 steps timed together)", func(i int) error {
+		u := fmt.Sprintf("u%d", i)
+		s, err := f.co.Create(u, "c", []SessionLine{line("v", 1)})
+		if err != nil {
+			return err
+		}
+		if _, err = f.co.SetAddress(u, s.ID, "a", testAddress); err != nil {
+			return err
+		}
+		if _, err = f.co.SetShipping(u, s.ID, "s", "standard"); err != nil {
+			return err
+		}
+		sessions[i], err = f.co.SetPayment(context.Background(), u, s.ID, "p", CardDetails{CardApprove, 12, 2099 - 60, "123"})
+		if err != nil {
+			return err
+		}
+		_, err = f.co.Confirm(context.Background(), u, s.ID, "k")
+		return err
+	})
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				sessions[i] = f.ready(t, fmt.Sprintf("x%d", i), CardApprove, line("v", 1))
+			}
+		})
+	}
+	wg.Wait()
+	run("confirms", func(i int) error {
+		_, err := f.co.Confirm(context.Background(), sessions[i].UserID, sessions[i].ID, "k")
+		return err
+	})
 }
