@@ -18,6 +18,15 @@ type Vocabulary interface {
 	Color(word string) (string, bool)
 }
 
+// CategoryVocabulary is the optional interface of a Vocabulary that
+// predicts a category from the query's words.
+type CategoryVocabulary interface {
+	// Category returns the category most products holding words are in
+	// (a slug, "electronics/audio/headphones"), and false when the words
+	// do not point to one clearly.
+	Category(words string) (string, bool)
+}
+
 // Understood is what Understand extracted from a query. Prices are in
 // major units of the store currency (dollars), as the shopper typed them.
 type Understood struct {
@@ -29,11 +38,14 @@ type Understood struct {
 	Brands []string
 	// Colors are colour facet values named in the query.
 	Colors []string
+	// Category is the category predicted from the keywords: a boost, not
+	// a filter; "" for none.
+	Category string
 }
 
 // IsZero reports whether nothing was understood.
 func (u *Understood) IsZero() bool {
-	return !u.HasPriceMin && !u.HasPriceMax && u.RatingMin == 0 && len(u.Brands) == 0 && len(u.Colors) == 0
+	return !u.HasPriceMin && !u.HasPriceMax && u.RatingMin == 0 && len(u.Brands) == 0 && len(u.Colors) == 0 && u.Category == ""
 }
 
 // Understanding is a query split into keywords and the structure found in
@@ -136,16 +148,35 @@ func Understand(q string, v Vocabulary) Understanding {
 			}
 		}
 	}
+	if cv, ok := v.(CategoryVocabulary); ok {
+		u.Category = predictCategory(toks, used, cv)
+	}
 	kw := keywords(q, toks, used)
 	if len(Words(kw)) == 0 {
 		// Nothing would be left to search for: keep the words, and only
-		// the brands, which do not filter.
-		out.Brands = u.Brands
+		// the brands and the category, which do not filter.
+		out.Brands, out.Category = u.Brands, u.Category
 		return out
 	}
 	out.Keywords = kw
 	out.Understood = u
 	return out
+}
+
+// predictCategory returns the category of the longest run of up to three
+// keyword words that has one, leftmost first.
+func predictCategory(toks []token, used []bool, v CategoryVocabulary) string {
+	for n := min(3, len(toks)); n >= 1; n-- {
+		for i := 0; i+n <= len(toks); i++ {
+			if !allWords(toks[i:i+n], used[i:i+n]) {
+				continue
+			}
+			if c, ok := v.Category(joinWords(toks[i : i+n])); ok {
+				return c
+			}
+		}
+	}
+	return ""
 }
 
 func contains(s []string, x string) bool {

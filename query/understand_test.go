@@ -171,3 +171,28 @@ func FuzzUnderstand(f *testing.F) {
 		}
 	})
 }
+
+// catVocab predicts categories from phrases.
+type catVocab struct{ testVocab }
+
+func (catVocab) Category(w string) (string, bool) {
+	c, ok := map[string]string{"dvd player": "electronics/dvd-players", "headphones": "audio/headphones"}[w]
+	return c, ok
+}
+
+func TestUnderstandCategory(t *testing.T) {
+	for _, c := range []struct{ q, want string }{
+		{"sony dvd player under $100", "electronics/dvd-players"}, // the longest run wins
+		{"headphones", "audio/headphones"},
+		{"black headphones", "audio/headphones"}, // the colour is cut first
+		{"laptop bag", ""},
+	} {
+		u := Understand(c.q, catVocab{})
+		if u.Category != c.want {
+			t.Errorf("Understand(%q).Category = %q, want %q", c.q, u.Category, c.want)
+		}
+	}
+	if u := Understand("dvd player", testVocab{}); u.Category != "" {
+		t.Errorf("a vocabulary without categories predicted %q", u.Category)
+	}
+}

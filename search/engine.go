@@ -62,6 +62,10 @@ type Options struct {
 	// BrandBoost raises the score of products of a brand the query names
 	// by this fraction; default 0.1, negative for none.
 	BrandBoost float64
+	// CategoryBoost raises the score of products in the category predicted
+	// from the query's words, or under it, by this factor (0.05 is 5%);
+	// default 0.05, negative for none.
+	CategoryBoost float64
 	// Synonyms are query-time word alternatives; nil for none. Replace
 	// them while serving with SetSynonyms.
 	Synonyms *query.Synonyms
@@ -103,6 +107,9 @@ func (o *Options) EnsureDefaults() {
 	if o.BrandBoost == 0 {
 		o.BrandBoost = 0.1
 	}
+	if o.CategoryBoost == 0 {
+		o.CategoryBoost = 0.05
+	}
 }
 
 // Validate lists every problem with o.
@@ -137,6 +144,9 @@ func (o *Options) Validate() error {
 	}
 	if o.BrandBoost > 10 || math.IsNaN(o.BrandBoost) {
 		errs = append(errs, fmt.Errorf("search: BrandBoost is %g; want at most 10", o.BrandBoost))
+	}
+	if o.CategoryBoost > 10 || math.IsNaN(o.CategoryBoost) {
+		errs = append(errs, fmt.Errorf("search: CategoryBoost is %g; want at most 10", o.CategoryBoost))
 	}
 	return errors.Join(errs...)
 }
@@ -176,6 +186,9 @@ func New(opts Options) (*Engine, error) {
 	}
 	if opts.BrandBoost < 0 {
 		e.opts.BrandBoost = 0
+	}
+	if opts.CategoryBoost < 0 {
+		e.opts.CategoryBoost = 0
 	}
 	var err error
 	if opts.Spell.Stem == nil {

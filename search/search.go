@@ -94,7 +94,7 @@ func (e *Engine) Search(ctx context.Context, r *Request) (*Result, error) {
 
 // execute runs the keywords text with filter f into res, whose Page and
 // PageSize are set; brands, when the query named some, are boosted.
-func (e *Engine) execute(ctx context.Context, st *state, r *Request, text string, f *query.Filter, brands []string, res *Result) error {
+func (e *Engine) execute(ctx context.Context, st *state, r *Request, text string, f *query.Filter, und *query.Understood, res *Result) error {
 	page, size := res.Page, res.PageSize
 	ir := &st.req
 	*ir = index.Request{
@@ -137,7 +137,7 @@ func (e *Engine) execute(ctx context.Context, st *state, r *Request, text string
 		}
 	}
 	res.Total = e.total(st)
-	e.boostBrands(st, brands)
+	e.boostUnderstood(st, und)
 	e.page(st, res, page, size)
 	if r.Facets {
 		res.Facets = e.facets(st, f)

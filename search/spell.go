@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -114,6 +115,7 @@ func (e *Engine) buildSpelling() (*spelling, error) {
 		phrases  = map[string]*phraseCount{}
 		catIDs   = map[string]uint32{}
 		catNames []string
+		catPaths [][]string
 		words    []string
 		seen     = map[string]struct{}{}
 		seenPhr  = map[string]struct{}{}
@@ -140,6 +142,7 @@ func (e *Engine) buildSpelling() (*spelling, error) {
 			leaf = uint32(len(catNames))
 			catIDs[leafSlug] = leaf
 			catNames = append(catNames, leafSlug)
+			catPaths = append(catPaths, slices.Clone(p.Category))
 		}
 		// Title phrases of one to three words that neither start nor end
 		// with a stop word.
@@ -241,7 +244,34 @@ func (e *Engine) buildSpelling() (*spelling, error) {
 	})
 	sp := &spelling{dict: dict, sugg: sugg, built: time.Now()}
 	sp.vocab.build(brands, colors, e.opts.MinBrandProducts)
+	sp.vocab.cats, sp.vocab.paths = predictable(phrases, catNames, catPaths)
 	return sp, nil
+}
+
+// Category prediction: a title phrase of two or three words points to a
+// category when it is in catMinProducts products or more and its commonest category's counter
+// holds catMinShare of them (a lower bound on the true share).
+const (
+	catMinProducts = 5
+	catMinShare    = 0.6
+)
+
+// predictable returns the phrases that point to one leaf category, and
+// the path of each such category.
+func predictable(phrases map[string]*phraseCount, names []string, paths [][]string) (map[string]string, map[string][]string) {
+	cats, ps := map[string]string{}, map[string][]string{}
+	for ph, pc := range phrases {
+		if pc.n < catMinProducts || strings.IndexByte(ph, ' ') < 0 {
+			continue // a word alone misleads: most "projector" titles are lamps for one
+		}
+		c, ok := pc.top()
+		if !ok || float64(pc.count(c)) < catMinShare*float64(pc.n) || len(paths[c]) == 0 {
+			continue
+		}
+		cats[ph] = names[c]
+		ps[names[c]] = paths[c]
+	}
+	return cats, ps
 }
 
 // queryCategory returns the most common leaf category among the first
@@ -299,6 +329,16 @@ func (p *phraseCount) add(cat uint32) {
 	for k := range p.cats {
 		p.cats[k].n--
 	}
+}
+
+// count returns the counter of cat, a lower bound of its products.
+func (p *phraseCount) count(cat uint32) uint32 {
+	for _, c := range p.cats {
+		if c.n > 0 && c.cat == cat {
+			return c.n
+		}
+	}
+	return 0
 }
 
 // top returns the category with the largest counter.

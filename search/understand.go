@@ -20,12 +20,18 @@ var colorWords = map[string]bool{
 // vocabulary is the query.Vocabulary of the catalog: brands with enough
 // products, and the colour words of the colour facet.
 type vocabulary struct {
-	brands map[string]string // folded words -> display name
-	colors map[string]string // folded colour word -> facet value
+	brands map[string]string   // folded words -> display name
+	colors map[string]string   // folded colour word -> facet value
+	cats   map[string]string   // title phrase -> the leaf category slug most of its products are in
+	paths  map[string][]string // leaf category slug -> its path
 }
 
 func (v *vocabulary) Brand(w string) (string, bool) { n, ok := v.brands[w]; return n, ok }
 func (v *vocabulary) Color(w string) (string, bool) { n, ok := v.colors[w]; return n, ok }
+func (v *vocabulary) Category(w string) (string, bool) {
+	c, ok := v.cats[w]
+	return c, ok
+}
 
 // build keeps the brands of at least minProducts products, and the colour
 // facet values that are one colour word ("Grey" yes, "Black, Silver" no),
@@ -61,8 +67,9 @@ func (v *vocabulary) build(brands, colors map[string]*brandCount, minProducts in
 // whose colour filter left nothing.
 type noColors struct{ v *vocabulary }
 
-func (n noColors) Brand(w string) (string, bool) { return n.v.Brand(w) }
-func (noColors) Color(string) (string, bool)     { return "", false }
+func (n noColors) Brand(w string) (string, bool)    { return n.v.Brand(w) }
+func (noColors) Color(string) (string, bool)        { return "", false }
+func (n noColors) Category(w string) (string, bool) { return n.v.Category(w) }
 
 // minorUnits converts an understood price in major units to the engine's
 // minor units (cents).
@@ -112,7 +119,7 @@ func (e *Engine) prepare(r *Request, q string, withColors bool) (string, query.F
 func (e *Engine) runQuery(ctx context.Context, st *state, r *Request, q string, res *Result) error {
 	text, f, und := e.prepare(r, q, true)
 	res.Understood = und
-	if err := e.execute(ctx, st, r, text, &f, brandsOf(und), res); err != nil {
+	if err := e.execute(ctx, st, r, text, &f, und, res); err != nil {
 		return err
 	}
 	if und == nil || len(und.Colors) == 0 || res.Total > 0 {
@@ -120,37 +127,57 @@ func (e *Engine) runQuery(ctx context.Context, st *state, r *Request, q string, 
 	}
 	text, f, und = e.prepare(r, q, false)
 	*res = Result{Page: res.Page, PageSize: res.PageSize, Understood: und}
-	return e.execute(ctx, st, r, text, &f, brandsOf(und), res)
+	return e.execute(ctx, st, r, text, &f, und, res)
 }
 
-func brandsOf(u *query.Understood) []string {
-	if u == nil {
-		return nil
-	}
-	return u.Brands
-}
-
-// boostBrands raises, by the factor 1+BrandBoost, the score of every
-// shard hit whose brand the query named, before the hits are merged: a
-// re-ranking of each shard's best K, not a filter. The index has no brand
-// boost of its own, so products of the brand beyond a shard's top K are not
+// boostUnderstood raises, by the factor 1+BrandBoost, the score of every
+// shard hit whose brand the query named, and by 1+CategoryBoost that of
+// every hit in the predicted category or under it, before the hits are
+// merged: a re-ranking of each shard's best K, not a filter. The index has
+// no such boosts of its own, so products beyond a shard's top K are not
 // reached; with K = page*size that is the page the shopper sees.
-func (e *Engine) boostBrands(st *state, brands []string) {
-	if len(brands) == 0 || e.opts.BrandBoost == 0 || st.req.Sort != query.SortRelevance {
+func (e *Engine) boostUnderstood(st *state, u *query.Understood) {
+	if u == nil || st.req.Sort != query.SortRelevance {
 		return
 	}
-	f := e.opts.BrandBoost
+	fb, fc := e.opts.BrandBoost, e.opts.CategoryBoost
+	var path []string
+	if sp := e.spelling.Load(); sp != nil && u.Category != "" {
+		path = sp.vocab.paths[u.Category]
+	}
+	if (len(u.Brands) == 0 || fb == 0) && (path == nil || fc == 0) {
+		return
+	}
 	for i := range st.res {
 		hs := st.res[i].Hits
 		for k := range hs {
+			f := 0.0
 			b := hs[k].Product.Brand
-			for _, want := range brands {
+			for _, want := range u.Brands {
 				if strings.EqualFold(b, want) {
-					hs[k].Key += hs[k].Score * f
-					hs[k].Score *= 1 + f
+					f = fb
 					break
 				}
 			}
+			if path != nil && hasPrefix(hs[k].Product.Category, path) {
+				f = (1+f)*(1+fc) - 1
+			}
+			if f != 0 {
+				hs[k].Key += hs[k].Score * f
+				hs[k].Score *= 1 + f
+			}
 		}
 	}
+}
+
+func hasPrefix(path, prefix []string) bool {
+	if len(path) < len(prefix) {
+		return false
+	}
+	for i := range prefix {
+		if path[i] != prefix[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -273,8 +273,10 @@ func appendSearchResult(dst []byte, res *search.Result, priceDigits int) []byte 
 
 // appendUnderstood appends what query understanding applied, as the
 // storefront shows it in removable chips: {"price_min":20,"price_max":50,
-// "rating_min":4,"brand":["Sony"],"color":["Black"]}, each key only when
-// set. Prices are in major units, as typed.
+// "rating_min":4,"brand":["Sony"],"color":["Black"],
+// "category":"electronics/audio/headphones"}, each key only when set.
+// Prices are in major units, as typed. The category is a boost the
+// storefront may show but not remove: it filters nothing.
 func appendUnderstood(dst []byte, u *query.Understood) []byte {
 	dst = append(dst, '{')
 	if u.HasPriceMin {
@@ -305,6 +307,10 @@ func appendUnderstood(dst []byte, u *query.Understood) []byte {
 			dst = appendString(dst, v)
 		}
 		dst = append(dst, ']')
+	}
+	if u.Category != "" {
+		dst = appendKey(dst, "category")
+		dst = appendString(dst, u.Category)
 	}
 	return append(dst, '}')
 }
