@@ -31,8 +31,9 @@ type HomeOptions struct {
 	// Default 2.
 	StapleOrders int
 	// StapleWeight scales a staple's score, the sum of the weights of the
-	// orders holding it, against the also-bought scores (cosines, mostly
-	// under 0.3); default 0.5.
+	// orders holding it, against the also-bought scores (per order, the
+	// mean over its items of their neighbours' cosines, mostly under 0.3);
+	// default 0.5. Staples fill at most half of a personalized row.
 	StapleWeight float64
 	// PerCategory bounds the items of one category (the last element of
 	// the category path) in a row; default 3, negative for no bound.
@@ -279,12 +280,16 @@ func homeRank(l *Lists, hist [][]int32, o *HomeOptions, acc map[int32]*homeCand)
 	}
 	w = 1
 	for _, ord := range hist {
+		// An order's neighbours weigh as much as one item's, whatever
+		// its size: the mean over its items, so that a large order does
+		// not drown the staples.
+		ow := w / float32(max(len(ord), 1))
 		for _, x := range ord {
 			for _, nb := range l.Neighbors(x) {
 				if _, ok := bought[nb.Item]; ok {
 					continue
 				}
-				s := w * nb.Score
+				s := ow * nb.Score
 				c := acc[nb.Item]
 				if c == nil {
 					c = &homeCand{item: nb.Item, because: x, best: s}
@@ -319,7 +324,8 @@ func homeRank(l *Lists, hist [][]int32, o *HomeOptions, acc map[int32]*homeCand)
 // what customers also bought with the user's past purchases (newer orders
 // weigh more), and the user's staples again; never another item the user
 // already bought, nothing ps does not know or that is out of stock now,
-// at most PerCategory of one category. Item.Because names the past
+// at most PerCategory of one category, staples at most half of the row
+// (rounded up). Item.Because names the past
 // purchase behind each product (the product itself for a staple). A user
 // with no orders, or no lists yet, gets dst back unchanged.
 func (h *Home) Personalized(dst []Item, user string, limit int, ps Products) []Item {
@@ -349,10 +355,13 @@ func (h *Home) Personalized(dst []Item, user string, limit int, ps Products) []I
 	}
 	cands := homeRank(l, hist, &h.opts, map[int32]*homeCand{})
 	perCat := map[string]int{}
-	n := 0
+	n, staples := 0, 0
 	for _, c := range cands {
 		if n >= limit {
 			break
+		}
+		if c.staple && staples >= (limit+1)/2 {
+			continue
 		}
 		p, ok := ps.Product(l.items[c.item])
 		if !ok || p == nil || !p.InStock() {
@@ -367,6 +376,9 @@ func (h *Home) Personalized(dst []Item, user string, limit int, ps Products) []I
 		}
 		dst = append(dst, Item{Product: p, Score: float64(c.score), Because: l.items[c.because]})
 		n++
+		if c.staple {
+			staples++
+		}
 	}
 	return dst
 }

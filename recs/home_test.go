@@ -70,8 +70,8 @@ func TestHomePersonalized(t *testing.T) {
 			t.Errorf("%s was bought once and is recommended again", bought)
 		}
 	}
-	if it, ok := seen["p20"]; !ok || it.Because != "p20" {
-		t.Errorf("staple p20 missing or without itself as reason: %v", ids(got))
+	if it, ok := seen["p20"]; !ok || it.Because != "p20" || got[0].Product.ID != "p20" {
+		t.Errorf("staple p20 missing, not first or without itself as reason: %v", ids(got))
 	}
 	if _, ok := seen["p10"]; !ok {
 		if _, ok := seen["p11"]; !ok {
@@ -102,6 +102,24 @@ func TestHomePerCategory(t *testing.T) {
 	h.Observe(order("o1", "u", time.Now(), "p8", "p9", "p12"))
 	if got := h.Personalized(nil, "u", 5, s); len(got) != 1 {
 		t.Errorf("one category, PerCategory 1: %v, want one item", ids(got))
+	}
+}
+
+func TestHomeStaplesHalfTheRow(t *testing.T) {
+	h, s := newTestHome(t, HomeOptions{})
+	t0 := time.Now()
+	for i := range 3 {
+		h.Observe(order(fmt.Sprint("o", i), "u", t0.Add(time.Duration(i)*time.Hour), "p8", "p13", "p22", "p30"))
+	}
+	got := h.Personalized(nil, "u", 4, s)
+	staples := 0
+	for _, it := range got {
+		if it.Because == it.Product.ID {
+			staples++
+		}
+	}
+	if len(got) != 4 || staples != 2 {
+		t.Errorf("four staples, limit 4: %v with %d staples, want 4 items, 2 staples", ids(got), staples)
 	}
 }
 
