@@ -84,6 +84,7 @@ func openGeneration(ctx context.Context, n int, cfg serveConfig, brokers []strin
 		Dir:        generationDir(cfg.data, n),
 		Partitions: cfg.shards,
 		Sink:       eng,
+		OnOrder:    orderHook(cfg.data),
 		Logf:       logf,
 	})
 	if err != nil {

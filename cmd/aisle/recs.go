@@ -10,10 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/corpora"
 	"github.com/aisle/aisle/recs"
 	"github.com/aisle/aisle/server"
@@ -189,6 +192,10 @@ func recsEval(ctx context.Context, args []string, stderr io.Writer) error {
 	if sample > 0 && sample < len(test) {
 		test = test[:sample]
 	}
+	cats, err := instacartAisles(train.Items)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stderr, "aisle: %d train orders, %d test orders (order_id %% 11 == 0), hiding %s\n",
 		len(train.Baskets), len(test), map[bool]string{false: "one item", true: "half the items"}[half])
 	for i, sc := range []recs.Scorer{recs.Cosine, recs.SmithLinden} {
@@ -204,6 +211,8 @@ func recsEval(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stderr, "aisle: eval %v  (build %.1f s)\n", learned, built.Seconds())
 		if i == 0 {
+			home, _ := recs.EvaluateHome(l, test, cats, recs.HomeOptions{}, recs.EvalOptions{HideHalf: half, Seed: 1})
+			fmt.Fprintf(stderr, "aisle: eval %v  (%d items per aisle at most)\n", home, recs.HomeOptions{}.EnsureDefaults().PerCategory)
 			if err := evalSimilar(ctx, l, train, test, half, dims, stderr); err != nil {
 				return err
 			}
@@ -235,6 +244,26 @@ func evalSimilar(ctx context.Context, l *recs.Lists, train recs.Orders, test [][
 		}
 	}
 	return nil
+}
+
+// instacartAisles returns the aisle (the last category) of each item,
+// "" for an item the shipped products do not name.
+func instacartAisles(items []string) ([]string, error) {
+	ps, err := corpora.Instacart()
+	if err != nil {
+		return nil, fmt.Errorf("recs: reading the products: %w", err)
+	}
+	aisle := make(map[string]string, len(ps))
+	for _, p := range ps {
+		if len(p.Category) > 0 {
+			aisle[p.ID] = p.Category[len(p.Category)-1]
+		}
+	}
+	cats := make([]string, len(items))
+	for i, id := range items {
+		cats[i] = aisle[id]
+	}
+	return cats, nil
 }
 
 // writeRecs writes l to path through a temporary file and a rename, so a
@@ -277,14 +306,26 @@ func readRecs(path string) (*recs.Lists, error) {
 // startRecs gives srv its recommendations: from the snapshot in the data
 // directory when there is one, else built from the shipped orders in the
 // background (a few seconds on two cores) and written there for the next
-// start. Until then the recommendation endpoints answer 503.
+// start. Until then the recommendation endpoints answer 503. The home
+// page's live orders come from the ingest consumers of the same data
+// directory (orderHook).
 func startRecs(ctx context.Context, data string, srv *server.Server, stderr io.Writer) {
 	go startSimilar(ctx, srv, stderr)
+	home, err := recs.NewHome(recs.HomeOptions{})
+	if err != nil {
+		panic(err) // the default options are valid
+	}
+	if err := seedDemoHistory(home); err != nil {
+		fmt.Fprintf(stderr, "aisle: recs: the demo user's history: %v\n", err)
+	}
+	srv.SetHome(home)
+	orderHooks.Store(data, home)
 	path := filepath.Join(data, recsFile)
 	start := time.Now()
 	l, err := readRecs(path)
 	if err == nil {
 		srv.SetRecs(l)
+		home.SetLists(l)
 		fmt.Fprintf(stderr, "aisle: recs loaded from %s in %.1f s\n", path, time.Since(start).Seconds())
 		return
 	}
@@ -300,10 +341,69 @@ func startRecs(ctx context.Context, data string, srv *server.Server, stderr io.W
 			return
 		}
 		srv.SetRecs(l)
+		home.SetLists(l)
 		if _, err := writeRecs(path, l); err != nil {
 			fmt.Fprintf(stderr, "aisle: recs: %v\n", err)
 		}
 	}()
+}
+
+// orderHooks holds the home page of each data directory served, so that
+// the ingest consumers that serve opens for it (openGeneration) feed it
+// the orders they apply without threading it through the serve
+// configuration.
+var orderHooks sync.Map // data directory -> *recs.Home
+
+// orderHook returns the ingest OnOrder of data's home page, or nil when
+// recommendations are off (--no-recs).
+func orderHook(data string) func(catalog.OrderEvent) {
+	h, ok := orderHooks.Load(data)
+	if !ok {
+		return nil
+	}
+	home := h.(*recs.Home)
+	return func(e catalog.OrderEvent) { home.Observe(e) }
+}
+
+// demoUser is the user of the demo token (credentials.go).
+const demoUser = "u-demo"
+
+// demoStaple is the Instacart product the demo user's orders share: Banana,
+// the most ordered product of the shipped orders.
+const demoStaple = 24852
+
+// seedDemoHistory gives the demo user a history, since the shipped orders
+// have no user ids: the first three shipped orders (in file order) that
+// hold a Banana, as if the demo user had placed them a week apart. So the
+// demo's personalized row shows also-bought items of real baskets and one
+// staple bought again (Banana).
+func seedDemoHistory(h *recs.Home) error {
+	orders, err := corpora.InstacartOrders()
+	if err != nil {
+		return err
+	}
+	t0 := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	n := 0
+	for _, o := range orders {
+		if n == 3 {
+			break
+		}
+		if !slices.Contains(o.Products, demoStaple) {
+			continue
+		}
+		e := catalog.OrderEvent{Schema: catalog.SchemaVersion, OrderID: "demo-instacart-" + strconv.Itoa(int(o.ID)),
+			UserID: demoUser, PlacedAt: t0.Add(time.Duration(n) * 7 * 24 * time.Hour)}
+		for _, p := range o.Products {
+			id := "instacart-" + strconv.Itoa(int(p))
+			e.Lines = append(e.Lines, catalog.OrderLine{ProductID: id, VariantID: id + "-v1", Quantity: 1})
+		}
+		h.Observe(e)
+		n++
+	}
+	if n == 0 {
+		return fmt.Errorf("no shipped order holds instacart-%d", demoStaple)
+	}
+	return nil
 }
 
 // similarOptions are the embeddings served: the co-purchase cosine matrix

@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/recs"
 )
 
@@ -36,6 +39,17 @@ func TestRecsBeatPopularity(t *testing.T) {
 			t.Errorf("%v: HR@10 %.4f NDCG@10 %.4f, popularity %.4f %.4f: want 20%% above", sc, learned.HitRate, learned.NDCG, pop.HitRate, pop.NDCG)
 		}
 		best = max(best, learned.NDCG/pop.NDCG)
+		if sc == recs.Cosine {
+			cats, err := instacartAisles(train.Items)
+			if err != nil {
+				t.Fatal(err)
+			}
+			home, hp := recs.EvaluateHome(l, test, cats, recs.HomeOptions{}, recs.EvalOptions{Seed: 1})
+			t.Log(home)
+			if hp != pop || home.HitRate < 1.2*pop.HitRate || home.NDCG < 1.2*pop.NDCG {
+				t.Errorf("home: HR@10 %.4f NDCG@10 %.4f, popularity %.4f %.4f (%v): want 20%% above", home.HitRate, home.NDCG, pop.HitRate, pop.NDCG, hp)
+			}
+		}
 	}
 	t.Log(pop)
 	if best < 1.3 {
@@ -84,6 +98,40 @@ func TestServeRecs(t *testing.T) {
 	if err := json.Unmarshal(body, &r); err != nil || code != 200 || len(r.Bundles) == 0 {
 		t.Errorf("bought-together of the banana: %d %s (%v)", code, body, err)
 	}
+	// The demo user's home page: its seeded history (three real orders
+	// holding a banana) gives a personalized row, then the popular one.
+	raw, err := os.ReadFile(filepath.Join(data, devCredentialsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dc devCredentials
+	if err := json.Unmarshal(raw, &dc); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", a.base+"/api/v1/recs/home", nil)
+	req.Header.Set("Authorization", "Bearer "+dc.UserToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var home struct {
+		UserID string `json:"user_id"`
+		Rows   []struct {
+			Kind  string `json:"kind"`
+			Items []struct {
+				ProductID string `json:"product_id"`
+				Reason    string `json:"reason"`
+			} `json:"items"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal(body, &home); err != nil || resp.StatusCode != 200 || len(home.Rows) != 2 ||
+		home.Rows[0].Kind != "personalized" || len(home.Rows[0].Items) < 5 || home.UserID != demoUser {
+		t.Errorf("home of the demo user: %d %s (%v)", resp.StatusCode, body, err)
+	} else {
+		t.Logf("the demo user's home: %+v", home.Rows[0].Items)
+	}
 	code, body = httpGet(t, a.base+"/api/v1/products/instacart-0/also-bought")
 	if code != 404 {
 		t.Errorf("unknown product: %d %s", code, body)
@@ -106,5 +154,29 @@ func TestServeRecs(t *testing.T) {
 	}
 	if st := l.Stats(); st.Orders < 90000 || st.Neighbors == 0 || st.Pairs == 0 {
 		t.Errorf("snapshot stats %+v", st)
+	}
+}
+
+func TestDemoHistoryAndOrderHook(t *testing.T) {
+	h, err := recs.NewHome(recs.HomeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := seedDemoHistory(h); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.Orders(demoUser); n != 3 {
+		t.Errorf("the demo user has %d orders, want 3", n)
+	}
+	data := t.TempDir()
+	if orderHook(data) != nil {
+		t.Error("a hook for a data directory with no home")
+	}
+	orderHooks.Store(data, h)
+	defer orderHooks.Delete(data)
+	hook := orderHook(data)
+	hook(catalog.OrderEvent{OrderID: "live-1", UserID: demoUser, PlacedAt: time.Now(), Lines: []catalog.OrderLine{{ProductID: "instacart-1", Quantity: 1}}})
+	if n := h.Orders(demoUser); n != 4 {
+		t.Errorf("after a live order the demo user has %d orders, want 4", n)
 	}
 }
