@@ -2,6 +2,7 @@ package commerce
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -367,4 +368,51 @@ func (s *Store) holdCart(tx *bolt.Tx, userID string, c *Cart) (map[string]Hold, 
 		return nil, nil, err
 	}
 	return holds, cells, putResv(tx, id, &reservation{State: Soft, Lines: lines, Expires: expires})
+}
+
+// consumedKey is the meta key of the next offset to read of one partition
+// of a topic a replica consumes.
+func consumedKey(topic string, partition int32) []byte {
+	return binary.BigEndian.AppendUint32([]byte("consumed\x00"+topic+"\x00"), uint32(partition))
+}
+
+// ConsumedOffsets returns the next offset to read of each of the first
+// partitions partitions of topic, as MarkConsumed recorded it; -1 for a
+// partition never read.
+func (s *Store) ConsumedOffsets(topic string, partitions int32) (map[int32]int64, error) {
+	out := make(map[int32]int64, partitions)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		for p := range partitions {
+			out[p] = -1
+			if v := meta.Get(consumedKey(topic, p)); len(v) == 8 {
+				out[p] = int64(binary.BigEndian.Uint64(v))
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+		return nil, ErrClosed
+	}
+	return out, err
+}
+
+// MarkConsumed records the next offsets to read of topic's partitions,
+// so a restarted consumer resumes there; an offset never moves back. A
+// consumer marks after it applied the records before next, so a crash
+// between the two only redelivers (carts merge idempotently).
+func (s *Store) MarkConsumed(topic string, next map[int32]int64) error {
+	return s.txn(func(tx *bolt.Tx) (error, error) {
+		meta := tx.Bucket(bucketMeta)
+		for p, off := range next {
+			k := consumedKey(topic, p)
+			if v := meta.Get(k); len(v) == 8 && int64(binary.BigEndian.Uint64(v)) >= off {
+				continue
+			}
+			if err := meta.Put(k, binary.BigEndian.AppendUint64(nil, uint64(off))); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
 }

@@ -291,3 +291,22 @@ func TestCartWritesConcurrentStock(t *testing.T) {
 		t.Fatalf("reserved %d of 10, the holds hold %d", r, held)
 	}
 }
+
+func TestConsumedOffsets(t *testing.T) {
+	s := openStore(t, "r", true)
+	got, err := s.ConsumedOffsets(TopicCarts, 3)
+	must(t, err)
+	if got[0] != -1 || got[2] != -1 || len(got) != 3 {
+		t.Fatalf("fresh: %v", got)
+	}
+	must(t, s.MarkConsumed(TopicCarts, map[int32]int64{0: 5, 2: 9}))
+	must(t, s.MarkConsumed(TopicCarts, map[int32]int64{0: 3, 1: 1})) // 0 never moves back
+	got, err = s.ConsumedOffsets(TopicCarts, 3)
+	must(t, err)
+	if got[0] != 5 || got[1] != 1 || got[2] != 9 {
+		t.Fatalf("marked: %v", got)
+	}
+	if other, _ := s.ConsumedOffsets("other", 1); other[0] != -1 {
+		t.Fatalf("another topic: %v", other)
+	}
+}

@@ -47,6 +47,13 @@ func feed(ctx context.Context, cfg serveConfig, live *liveEngine, newEngine func
 		return err
 	}
 	defer prod.Close()
+	if srv != nil {
+		_, stopCommerce, err := startCommerce(ctx, cfg.data, brokers, cfg.replica, srv, liveVariants{live}, logf)
+		if err != nil {
+			return err
+		}
+		defer stopCommerce()
+	}
 	parts, err := ingest.EnsureTopics(ctx, prod, int32(cfg.shards))
 	if err != nil {
 		return err

@@ -90,6 +90,9 @@ type serveConfig struct {
 	// similar-items embeddings (their endpoints answer 503), for
 	// benchmarks that should measure search alone.
 	noRecs bool
+	// replica names this process among the cart replicas; empty: the id
+	// kept in the data directory (doc/cart.md).
+	replica string
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -107,6 +110,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.BoolVar(&cfg.noRecs, "no-recs", false, "do not load or build recommendations (their endpoints answer 503)")
 	fs.Float64Var(&cfg.searchRate, "search-rate", 0, "per-client searches a `second` (0: the default, 50; negative: no limit, for load tests)")
 	fs.Float64Var(&cfg.suggestRate, "suggest-rate", 0, "per-client autocomplete requests a `second` (0: the default, 100; negative: no limit)")
+	fs.StringVar(&cfg.replica, "replica", "", "`id` of this cart replica (unique per process); default: generated once into --data")
 	fs.StringVar(&cfg.tokenKey, "token-key", "", "`file` of the user token HMAC key (32+ bytes); default token.key in --data, generated")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err

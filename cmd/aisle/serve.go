@@ -61,6 +61,13 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 	if !cfg.noRecs {
 		startRecs(ctx, cfg.data, srv, stderr)
 	}
+	if cfg.noKafka { // with Kafka, feed starts the cart once it knows the brokers
+		_, stopCommerce, err := startCommerce(ctx, cfg.data, splitList(cfg.brokers), cfg.replica, srv, liveVariants{live}, stderrLogf(stderr))
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		defer stopCommerce()
+	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/commerce"
+	"github.com/aisle/aisle/ingest"
+	"github.com/aisle/aisle/server"
+)
+
+// The cart service's wiring (doc/cart.md): the commerce store in
+// DATA/commerce.db with group commit, the outbox relay publishing to
+// Kafka, the consumer merging the carts other replicas publish, and the
+// sweeper releasing expired soft holds.
+
+// commerceDBFile is the commerce store's file in the data directory.
+const commerceDBFile = "commerce.db"
+
+// cartsPartitions is the partition count of the carts topic when this
+// process creates it.
+const cartsPartitions = 4
+
+// sweepEvery is how often the sweeper releases expired soft holds.
+const sweepEvery = 5 * time.Second
+
+// replicaHeader names the replica that published a record, so a replica
+// skips its own carts.
+const replicaHeader = "replica"
+
+// replicaFile keeps the generated replica id in the data directory, so a
+// restarted process is the same replica (its consumer group resumes).
+const replicaFile = "replica.id"
+
+// replicaID returns flag when set, else the id in dataDir/replicaFile,
+// else a new "<host>-<8 hex>" written there.
+func replicaID(dataDir, flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	path := filepath.Join(dataDir, replicaFile)
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "r"
+	}
+	var rnd [4]byte
+	rand.Read(rnd[:])
+	id := host + "-" + hex.EncodeToString(rnd[:])
+	if err := os.WriteFile(path, []byte(id+"\n"), 0o644); err != nil {
+		return "", fmt.Errorf("commerce: writing the replica id: %w", err)
+	}
+	return id, nil
+}
+
+// stderrLogf logs lines prefixed "aisle: " to w.
+func stderrLogf(w io.Writer) func(string, ...any) {
+	return func(format string, args ...any) { fmt.Fprintf(w, "aisle: "+format+"\n", args...) }
+}
+
+// liveVariants finds variants in the live engine's current generation.
+type liveVariants struct{ l *liveEngine }
+
+func (v liveVariants) ProductOfVariant(id string) (*catalog.Product, bool) {
+	return v.l.get().ProductOfVariant(id)
+}
+
+// startCommerce opens the commerce store in dataDir and serves the cart
+// from it on srv. With brokers it also relays the store's outbox to them
+// and merges the carts other replicas publish; without, writes queue in
+// the outbox until a start with brokers. stop ends the loops, takes the
+// cart off srv and closes the store; the store is returned for the other
+// commerce services (one bbolt file is open in one process at a time).
+func startCommerce(ctx context.Context, dataDir string, brokers []string, replica string, srv *server.Server,
+	variants server.VariantFinder, logf func(string, ...any)) (store *commerce.Store, stop func(), err error) {
+	replica, err = replicaID(dataDir, replica)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err = commerce.Open(commerce.Options{Path: filepath.Join(dataDir, commerceDBFile), Replica: replica, GroupCommit: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { sweep(ctx, store, logf) })
+	var prod *kgo.Client
+	if len(brokers) > 0 {
+		// A publish that cannot be delivered in 10 s fails; the relay
+		// keeps the records and retries with backoff.
+		prod, err = ingest.NewProducer(brokers, kgo.ProducerLinger(0), kgo.RecordDeliveryTimeout(10*time.Second))
+		if err != nil {
+			cancel()
+			store.Close()
+			return nil, nil, err
+		}
+		wg.Go(func() {
+			if !ensureCartsTopic(ctx, prod, logf) {
+				return
+			}
+			wg.Go(func() {
+				if err := consumeCarts(ctx, prod, brokers, replica, store, logf); err != nil && ctx.Err() == nil {
+					logf("commerce: the carts consumer stopped: %v", err)
+				}
+			})
+			if err := store.Relay(ctx, outboxPublisher{prod, replica}, commerce.RelayOptions{Logf: logf}); err != nil && ctx.Err() == nil {
+				logf("commerce: the outbox relay stopped: %v", err)
+			}
+		})
+	}
+	srv.SetCart(store, server.CartOptions{Variants: variants})
+	logf("commerce: cart store %s, replica %s, publishing to %d brokers", filepath.Join(dataDir, commerceDBFile), replica, len(brokers))
+	var once sync.Once
+	return store, func() {
+		once.Do(func() {
+			srv.SetCart(nil, server.CartOptions{})
+			cancel()
+			wg.Wait()
+			if prod != nil {
+				prod.Close()
+			}
+			if err := store.Close(); err != nil {
+				logf("commerce: closing the store: %v", err)
+			}
+		})
+	}, nil
+}
+
+// sweep releases expired soft holds every sweepEvery until ctx ends.
+func sweep(ctx context.Context, store *commerce.Store, logf func(string, ...any)) {
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for {
+			n, _, err := store.Sweep(time.Now(), 500)
+			if err != nil {
+				if !errors.Is(err, commerce.ErrClosed) {
+					logf("commerce: sweeping soft holds: %v", err)
+				}
+				break
+			}
+			if n < 500 {
+				break
+			}
+		}
+	}
+}
+
+// ensureCartsTopic creates the carts topic, retrying while the broker is
+// unreachable; false when ctx ended first.
+func ensureCartsTopic(ctx context.Context, cl *kgo.Client, logf func(string, ...any)) bool {
+	adm := kadm.NewClient(cl)
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		resp, err := adm.CreateTopics(ctx, cartsPartitions, 1, nil, ingest.TopicCarts)
+		if err == nil {
+			err = resp.Error()
+		}
+		if err == nil || errors.Is(err, kerr.TopicAlreadyExists) {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		logf("commerce: creating the %s topic: %v", ingest.TopicCarts, err)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(wait):
+		}
+	}
+}
+
+// outboxPublisher is the Kafka commerce.Publisher: every record of a
+// batch is produced, keyed as enqueued and headed by the replica, and
+// Publish returns once all are acknowledged, or the first error.
+type outboxPublisher struct {
+	cl      *kgo.Client
+	replica string
+}
+
+func (p outboxPublisher) Publish(ctx context.Context, recs []commerce.Record) error {
+	krs := make([]*kgo.Record, len(recs))
+	for i, r := range recs {
+		krs[i] = &kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value,
+			Headers: []kgo.RecordHeader{{Key: replicaHeader, Value: []byte(p.replica)}}}
+	}
+	return p.cl.ProduceSync(ctx, krs...).FirstErr()
+}
+
+// consumeCarts merges the carts other replicas publish into store until
+// ctx ends. It reads every partition of the carts topic directly (no
+// consumer group: a group would hold a killed replica's partitions until
+// its session expired), from the offsets recorded in the store, and
+// records the next offsets after each batch it merged: a crash between
+// the two redelivers, and a redelivered cart merges to the same cart.
+func consumeCarts(ctx context.Context, admin *kgo.Client, brokers []string, replica string, store *commerce.Store, logf func(string, ...any)) error {
+	var parts int32
+	for wait := 100 * time.Millisecond; parts == 0; wait = min(2*wait, 5*time.Second) {
+		td, err := kadm.NewClient(admin).ListTopics(ctx, ingest.TopicCarts)
+		if err == nil {
+			err = td.Error()
+		}
+		if err == nil {
+			parts = int32(len(td[ingest.TopicCarts].Partitions))
+			break
+		}
+		logf("commerce: reading the partitions of %s: %v", ingest.TopicCarts, err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+	}
+	next, err := store.ConsumedOffsets(ingest.TopicCarts, parts)
+	if err != nil {
+		return err
+	}
+	offsets := make(map[int32]kgo.Offset, parts)
+	for p, off := range next {
+		offsets[p] = kgo.NewOffset().AtStart()
+		if off >= 0 {
+			offsets[p] = kgo.NewOffset().At(off)
+		}
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{ingest.TopicCarts: offsets}),
+		kgo.FetchMaxWait(200*time.Millisecond))
+	if err != nil {
+		return fmt.Errorf("commerce: carts consumer: %w", err)
+	}
+	defer cl.Close()
+	for {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		fs.EachError(func(t string, p int32, err error) {
+			logf("commerce: fetching %s/%d: %v", t, p, err)
+		})
+		var failed error
+		done := map[int32]int64{}
+		fs.EachRecord(func(r *kgo.Record) {
+			if failed != nil {
+				return
+			}
+			if !fromReplica(r, replica) {
+				if _, err := store.MergeRemote(string(r.Key), r.Value); err != nil {
+					if !errors.Is(err, commerce.ErrCorrupt) {
+						failed = err
+						return
+					}
+					logf("commerce: skipping the cart at %s/%d@%d: %v", r.Topic, r.Partition, r.Offset, err)
+				}
+			}
+			done[r.Partition] = r.Offset + 1
+		})
+		if len(done) > 0 {
+			if err := store.MarkConsumed(ingest.TopicCarts, done); err != nil {
+				return err
+			}
+		}
+		if failed != nil {
+			return failed
+		}
+	}
+}
+
+func fromReplica(r *kgo.Record, replica string) bool {
+	for _, h := range r.Headers {
+		if h.Key == replicaHeader {
+			return string(h.Value) == replica
+		}
+	}
+	return false
+}
