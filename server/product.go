@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/recs"
 	"github.com/valyala/fasthttp"
 )
 
@@ -42,7 +43,22 @@ type productPage struct {
 	ReviewsSummary reviews           `json:"reviews_summary"`
 	CreatedAt      time.Time         `json:"created_at"`
 	UpdatedAt      time.Time         `json:"updated_at"`
+	// RelatedProducts are the in-stock products bought with this one, or
+	// when it has no co-purchases the similar ones; empty until the
+	// recommendations are loaded.
+	RelatedProducts []relatedItem `json:"related_products"`
 }
+
+type relatedItem struct {
+	ProductID string `json:"product_id"`
+	Title     string `json:"title"`
+	Image     string `json:"image,omitempty"`
+	Price     price  `json:"price"`
+	Reason    string `json:"reason"`
+}
+
+// relatedLimit bounds related_products.
+const relatedLimit = 8
 
 type variantPage struct {
 	VariantID    string            `json:"variant_id"`
@@ -123,7 +139,9 @@ func (s *Server) product(ctx *fasthttp.RequestCtx, id string) {
 		writeError(ctx, fasthttp.StatusNotFound, CodeNotFound, "no product with id "+strconv.Quote(id), "")
 		return
 	}
-	body, err := json.Marshal(newProductPage(p))
+	pg := newProductPage(p)
+	pg.RelatedProducts = s.related(p)
+	body, err := json.Marshal(pg)
 	if err != nil {
 		s.logf("server: product %q: %v", id, err)
 		writeError(ctx, fasthttp.StatusInternalServerError, CodeInternal, "internal error", "")
@@ -131,6 +149,35 @@ func (s *Server) product(ctx *fasthttp.RequestCtx, id string) {
 	}
 	ctx.SetContentType("application/json")
 	ctx.SetBody(body)
+}
+
+// related returns the product page's related products: also bought, or
+// similar items for a product without co-purchases. The lists skip
+// deleted and out-of-stock products (recs.Products is the live index).
+func (s *Server) related(p *catalog.Product) []relatedItem {
+	out := []relatedItem{}
+	h := s.recs.Load()
+	if h == nil {
+		return out
+	}
+	var items []recs.Item
+	reason := "customers who bought this also bought"
+	if h.r != nil {
+		items = h.r.AlsoBought(make([]recs.Item, 0, relatedLimit), p.ID, relatedLimit, s.eng)
+	}
+	if len(items) == 0 && h.sim != nil {
+		items, reason = h.sim.Similar(items[:0], p.ID, relatedLimit, s.eng), "similar item"
+	}
+	for _, it := range items {
+		q := it.Product
+		pr, was := q.Price()
+		img := q.Thumbnail
+		if img == "" && len(q.Images) > 0 {
+			img = q.Images[0]
+		}
+		out = append(out, relatedItem{ProductID: q.ID, Title: q.Title, Image: img, Price: price{pr, was}, Reason: reason})
+	}
+	return out
 }
 
 func nonNil[T any](s []T) []T {

@@ -157,3 +157,38 @@ func BenchmarkRecsHandler(b *testing.B) {
 		})
 	}
 }
+
+// TestProductRelated: the product page lists the in-stock products bought
+// with it once the recommendations are loaded, and none before.
+func TestProductRelated(t *testing.T) {
+	s, base := startServer(t)
+	related := func() []string {
+		t.Helper()
+		code, _, body := get(t, "GET", base+"/api/v1/products/p1")
+		var pg struct {
+			Related []struct {
+				ProductID string `json:"product_id"`
+				Title     string `json:"title"`
+				Reason    string `json:"reason"`
+			} `json:"related_products"`
+		}
+		if err := json.Unmarshal(body, &pg); err != nil || code != 200 || pg.Related == nil {
+			t.Fatalf("product page: %d %s (%v)", code, body, err)
+		}
+		var ids []string
+		for _, r := range pg.Related {
+			if r.Title == "" || r.Reason == "" {
+				t.Errorf("related item %+v lacks a title or reason", r)
+			}
+			ids = append(ids, r.ProductID)
+		}
+		return ids
+	}
+	if ids := related(); len(ids) != 0 {
+		t.Errorf("related before SetRecs: %v", ids)
+	}
+	s.SetRecs(testRecs(t))
+	if ids := related(); len(ids) == 0 || ids[0] != "p4" || strings.Contains(strings.Join(ids, ","), "p3") {
+		t.Errorf("related = %v, want p4 first and no out-of-stock p3", ids)
+	}
+}
