@@ -444,21 +444,30 @@ func TestReviewVerifiedThroughMarkDelivered(t *testing.T) {
 	r, err := NewReviews(st, ReviewOptions{})
 	must(t, err)
 	o := &Order{ID: "ord-1", UserID: "u1", Status: OrderPlaced,
-		Lines:   []SessionLine{{VariantID: "a", ProductID: "pa", Quantity: 1}},
-		Routed:  []Line{{"a", "lax", 1}},
+		Lines:   []SessionLine{{VariantID: "a", ProductID: "pa", Quantity: 1}, {VariantID: "b", ProductID: "pb", Quantity: 1}},
+		Routed:  []Line{{"a", "lax", 1}, {"b", "lax", 1}},
 		Address: Address{City: "Boston", Lat: boston.Lat, Lon: boston.Lon}}
 	putCheckoutOrder(t, st, o)
-	_, err = st.HandleOrderEvent(NewWarehouses(testWarehouses), orderEvent("ord-1", "u1", oline("pa", "a", 1)))
+	_, err = st.HandleOrderEvent(NewWarehouses(testWarehouses), orderEvent("ord-1", "u1", oline("pa", "a", 1), oline("pb", "b", 1)))
 	must(t, err)
 	must(t, st.MarkShipped("ord-1"))
-	if rv := post(t, r, "u1", "pb", 5, "not the product ordered", t0); rv.Verified {
+	if rv := post(t, r, "u1", "pb", 5, "shipped, not yet here", t0); rv.Verified {
+		t.Error("verified on a shipped, undelivered order")
+	}
+	must(t, st.MarkDelivered("ord-1"))
+	if rv := post(t, r, "u1", "pc", 5, "not a product of the order", t0); rv.Verified {
 		t.Error("verified on a product the order does not hold")
 	}
 	if rv := post(t, r, "u2", "pa", 4, "another user", t0); rv.Verified {
 		t.Error("verified for a user without the order")
 	}
-	must(t, st.MarkDelivered("ord-1"))
 	if rv := post(t, r, "u1", "pa", 5, "arrived, works", t0); !rv.Verified {
 		t.Error("a delivered order did not give the badge")
+	}
+	// The review posted while shipped gets the badge once delivered.
+	page, err := r.List("pb", SortRecent, 10, 0)
+	must(t, err)
+	if len(page.Reviews) != 1 || !page.Reviews[0].Verified {
+		t.Errorf("listing of pb after delivery: %+v", page.Reviews)
 	}
 }

@@ -1,9 +1,14 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -295,5 +300,75 @@ func FuzzReviewBody(f *testing.F) {
 		if err := in.Validate(); err != nil {
 			t.Fatalf("the server accepted what the store refuses: %v", err)
 		}
+	})
+}
+
+// BenchmarkReviewEndpoints measures the listing (a product with 1,000
+// published reviews, first page by helpful) and posting over loopback
+// HTTP, reporting the p99 latency.
+func BenchmarkReviewEndpoints(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "commerce.db")
+	st, err := commerce.Open(commerce.Options{Path: path, Replica: "A", GroupCommit: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	rv, _ := commerce.NewReviews(st, commerce.ReviewOptions{RateLimit: 1 << 30})
+	pid := testProducts()[0].ID
+	now := time.Now()
+	for i := range 1000 {
+		in := commerce.NewReview{UserID: fmt.Sprintf("seed%d", i), ProductID: pid, Rating: 2 + i%3,
+			Body: fmt.Sprintf("review number %d of the seed set", i)}
+		if _, err := rv.Post(in, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	tk, _ := NewTokens([]byte(strings.Repeat("k", 32)))
+	s := New(newTestEngine(b), Options{Tokens: tk})
+	s.SetReviews(rv)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go s.Serve(ln)
+	defer s.Shutdown(context.Background())
+	base := "http://" + ln.Addr().String() + "/api/v1/products/" + pid + "/reviews"
+	c := &http.Client{}
+	do := func(b *testing.B, req *http.Request, want int) time.Duration {
+		start := time.Now()
+		resp, err := c.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			b.Fatalf("%s: %d", req.URL, resp.StatusCode)
+		}
+		return time.Since(start)
+	}
+	p99 := func(b *testing.B, lat []time.Duration) {
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-us")
+	}
+	b.Run("list", func(b *testing.B) {
+		var lat []time.Duration
+		for b.Loop() {
+			req, _ := http.NewRequest("GET", base+"?sort=helpful&limit=20", nil)
+			lat = append(lat, do(b, req, 200))
+		}
+		p99(b, lat)
+	})
+	b.Run("post", func(b *testing.B) {
+		var lat []time.Duration
+		i := 0
+		for b.Loop() {
+			i++
+			tok, _ := tk.Sign(fmt.Sprintf("bench-%d-%d", b.N, i), time.Hour)
+			req, _ := http.NewRequest("POST", base, strings.NewReader(fmt.Sprintf(`{"rating":4,"title":"t","body":"bench review %d"}`, i)))
+			req.Header.Set("Authorization", "Bearer "+tok)
+			lat = append(lat, do(b, req, 201))
+		}
+		p99(b, lat)
 	})
 }
