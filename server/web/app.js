@@ -14,6 +14,7 @@
       if (v == null || v === false) continue;
       if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
       else if (k === 'class') el.className = v;
+      else if (k === 'style') el.style.cssText = v; // through the CSSOM, which the CSP allows
       else if (k in el && typeof v !== 'string') el[k] = v;
       else el.setAttribute(k, v === true ? '' : v);
     }
@@ -265,11 +266,11 @@
       [['relevance', 'Relevance'], ['price_asc', 'Price: low to high'], ['price_desc', 'Price: high to low'], ['rating', 'Rating'], ['newest', 'Newest']]
         .map(([v, l]) => h('option', {value: v, selected: (p.get('sort') || 'relevance') === v}, l)));
     put(main, h('div', {class: 'serp'},
-      facetsEl(r.facets, p, {set, multi, has}),
+      facetsEl(r.facets, p, {nav, set, multi, has}),
       h('div', {}, head, h('div', {class: 'bar'}, h('span', {id: 'total', role: 'status'}, r.total.toLocaleString('en-US') + ' results'), h('label', {}, 'Sort ', sort)), body)));
   }
 
-  function facetsEl(f, p, {set, multi, has}) {
+  function facetsEl(f, p, {nav, set, multi, has}) {
     if (!f) return h('aside', {class: 'facets'});
     const box = (title, items) => items.length ? h('details', {open: true}, h('summary', {}, h('h3', {style: 'display:inline'}, title)), h('ul', {}, items)) : null;
     const check = (label, count, on, href, name) => h('li', {}, h('label', {},
