@@ -461,7 +461,7 @@ func TestConfirmRetriesUnderFaults(t *testing.T) {
 }
 
 // TestCheckoutThroughput measures, with group commit and fsync, whole
-// checkouts (create, address, shipping, payment, confirm: five
+// checkouts (create, address, shipping, payment, confirm: six
 // transactions) and confirms alone per second, 512 shoppers at once.
 // Not in -short.
 func TestCheckoutThroughput(t *testing.T) {
@@ -496,7 +496,7 @@ func TestCheckoutThroughput(t *testing.T) {
 			lat[n/2].Round(10*time.Microsecond), lat[n*99/100].Round(10*time.Microsecond))
 	}
 	sessions := make([]*Session, n)
-	run("whole checkouts (5 transactions each, last 3 steps timed together)", func(i int) error {
+	run("whole checkouts (create, address, shipping, payment, confirm: 6 transactions)", func(i int) error {
 		u := fmt.Sprintf("u%d", i)
 		s, err := f.co.Create(u, "c", []SessionLine{line("v", 1)})
 		if err != nil {
