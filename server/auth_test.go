@@ -246,7 +246,8 @@ func TestEndpointCredentials(t *testing.T) {
 		"checkout":  {{"POST", "/api/v1/checkout", "{}", [5]int{401, 401, 401, 401, 401}}},
 		"orders":    {{"GET", "/api/v1/orders", "", [5]int{401, 401, 401, 401, 401}}},
 		"reviews": {{"GET", "/api/v1/products/" + pid + "/reviews", "", [5]int{}},
-			{"POST", "/api/v1/products/" + pid + "/reviews", `{"rating":5}`, [5]int{401, 401, 401, 401, 401}}},
+			{"POST", "/api/v1/products/" + pid + "/reviews", `{"rating":5}`, [5]int{401, 401, 401, 401, 401}},
+			{"POST", "/api/v1/products/" + pid + "/reviews/rv-1/helpful", "", [5]int{401, 401, 401, 401, 401}}},
 		"web":   {{"GET", "/", "", [5]int{}}},
 		"other": {{"GET", "/nope", "", [5]int{}}},
 	}
