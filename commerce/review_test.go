@@ -1,6 +1,7 @@
 package commerce
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -9,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/aisle/aisle/catalog"
@@ -469,5 +472,90 @@ func TestReviewVerifiedThroughMarkDelivered(t *testing.T) {
 	must(t, err)
 	if len(page.Reviews) != 1 || !page.Reviews[0].Verified {
 		t.Errorf("listing of pb after delivery: %+v", page.Reviews)
+	}
+}
+
+// kgoPublisher publishes outbox records to a broker (as cmd/aisle does).
+type kgoPublisher struct{ cl *kgo.Client }
+
+func (p kgoPublisher) Publish(ctx context.Context, recs []Record) error {
+	out := make([]*kgo.Record, len(recs))
+	for i, r := range recs {
+		out[i] = &kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value}
+	}
+	return p.cl.ProduceSync(ctx, out...).FirstErr()
+}
+
+// TestReviewRatingsReachKafka relays the rating events of posts and
+// moderation through a real (kfake) broker and applies them as a
+// consumer would (highest version per product): the result is every
+// product's summary, and each product's versions arrive 1, 2, 3, ... in
+// order.
+func TestReviewRatingsReachKafka(t *testing.T) {
+	st, r := openReviews(t, true, ReviewOptions{})
+	var held []string
+	for i := range 12 {
+		body := randomText(uint64(700+i), 20)
+		if i%4 == 3 {
+			body = "cheaper at deals.shop"
+		}
+		rv := post(t, r, fmt.Sprintf("u%d", i), fmt.Sprintf("p%d", i%3), 1+i%5, body, t0.Add(time.Duration(i)*time.Minute))
+		if rv.Status == StatusHeld {
+			held = append(held, rv.ID)
+		}
+	}
+	_, err := r.Approve(held[0])
+	must(t, err)
+	_, err = r.Reject(held[1])
+	must(t, err)
+
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, RatingsTopic))
+	must(t, err)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	must(t, err)
+	defer prod.Close()
+	want := len(ratingEvents(t, st))
+	rctx, stop := context.WithCancel(ctx)
+	relayed := make(chan error, 1)
+	go func() { relayed <- st.Relay(rctx, kgoPublisher{prod}, RelayOptions{Poll: 10 * time.Millisecond}) }()
+
+	cons, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics(RatingsTopic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(50*time.Millisecond))
+	must(t, err)
+	defer cons.Close()
+	latest := map[string]catalog.RatingEvent{}
+	n := 0
+	for n < want {
+		fs := cons.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("consumed %d of %d rating events", n, want)
+		}
+		fs.EachRecord(func(rec *kgo.Record) {
+			e, err := catalog.DecodeRatingEvent(rec.Key, rec.Value)
+			if err != nil {
+				t.Fatalf("record %d: %v", rec.Offset, err)
+			}
+			if e.Version != latest[e.ProductID].Version+1 {
+				t.Errorf("%s: version %d after %d", e.ProductID, e.Version, latest[e.ProductID].Version)
+			}
+			latest[e.ProductID] = e
+			n++
+		})
+	}
+	stop()
+	if err := <-relayed; !errors.Is(err, context.Canceled) {
+		t.Errorf("Relay: %v", err)
+	}
+	for p, e := range latest {
+		sum, _ := r.Summary(p)
+		if sum.Version != e.Version || sum.Count != e.Rating.Count || sum.Avg != e.Rating.Avg || sum.Distribution != e.Distribution {
+			t.Errorf("%s: consumed %+v; summary %+v", p, e, sum)
+		}
+	}
+	if len(latest) != 3 || want != 10 { // 9 published posts + 1 approval
+		t.Errorf("%d products, %d events; want 3 and 10", len(latest), want)
 	}
 }
