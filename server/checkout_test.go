@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -30,6 +31,12 @@ type checkoutEnv struct {
 // test products, their stock seeded into a store with group commit, in
 // one warehouse "w1" in Chicago.
 func newCheckoutEnv(t *testing.T) *checkoutEnv {
+	return newCheckoutEnvWith(t, nil, CheckoutOptions{})
+}
+
+// newCheckoutEnvWith charges through pay (the sandbox when nil) and
+// serves with opts (Carts and Shipments set to the store).
+func newCheckoutEnvWith(t *testing.T, pay commerce.Payments, opts CheckoutOptions) *checkoutEnv {
 	t.Helper()
 	tokens, err := NewTokens(make([]byte, 32))
 	if err != nil {
@@ -44,12 +51,16 @@ func newCheckoutEnv(t *testing.T) *checkoutEnv {
 		t.Fatal(err)
 	}
 	ws := commerce.NewWarehouses([]catalog.Warehouse{{ID: "w1", Name: "Chicago", Lat: 41.88, Lon: -87.63}})
-	pay := commerce.NewSandbox()
+	sb := commerce.NewSandbox()
+	if pay == nil {
+		pay = sb
+	}
 	co := commerce.NewCheckout(st, ws, pay, commerce.CheckoutOptions{})
 	s := New(newTestEngine(t), Options{Logf: t.Logf, Tokens: tokens})
 	s.SetCart(st, CartOptions{})
-	s.SetCheckout(co, CheckoutOptions{Carts: st, Shipments: st})
-	return &checkoutEnv{base: serveOver(t, s), tokens: tokens, store: st, co: co, pay: pay, ws: ws}
+	opts.Carts, opts.Shipments = st, st
+	s.SetCheckout(co, opts)
+	return &checkoutEnv{base: serveOver(t, s), tokens: tokens, store: st, co: co, pay: sb, ws: ws}
 }
 
 func (e *checkoutEnv) token(t testing.TB, user string) string {
@@ -423,6 +434,62 @@ func TestCheckoutThroughputHTTP(t *testing.T) {
 	t.Logf("%d checkouts (7 requests each) by %d clients in %v: %.0f checkouts/s, %.0f requests/s", shoppers, workers,
 		took.Round(time.Millisecond), float64(shoppers)/took.Seconds(), 7*float64(shoppers)/took.Seconds())
 	lat.report(t)
+}
+
+// slowPay makes its charges but answers them late, past the server's
+// confirm timeout, while slow is set.
+type slowPay struct {
+	*commerce.Sandbox
+	slow atomic.Bool
+}
+
+func (p *slowPay) Charge(ctx context.Context, key string, amount catalog.Money, card commerce.Card) (commerce.Charge, error) {
+	c, err := p.Sandbox.Charge(context.Background(), key, amount, card)
+	if p.slow.Load() {
+		<-ctx.Done()
+		return commerce.Charge{}, ctx.Err()
+	}
+	return c, err
+}
+
+// TestConfirmTimeoutRetryHTTP: the provider answers after the confirm
+// timeout (the charge was made); the client gets 503 and retries with
+// the same key: one charge, one order, the stock sold once.
+func TestConfirmTimeoutRetryHTTP(t *testing.T) {
+	pay := &slowPay{Sandbox: commerce.NewSandbox()}
+	e := newCheckoutEnvWith(t, pay, CheckoutOptions{ConfirmTimeout: 50 * time.Millisecond})
+	if _, err := e.store.UpdateCart("ada", commerce.CartLimits{}, func(c *commerce.Cart) error { return c.Add("p2-v1", 1) }); err != nil {
+		t.Fatal(err)
+	}
+	tok := e.token(t, "ada")
+	_, m := e.call(t, tok, "POST", "/api/v1/checkout", "", "")
+	p := "/api/v1/checkout/" + m["checkout_id"].(string)
+	for _, step := range [][2]string{{"address", goodAddress}, {"shipping", `{"option":"standard"}`}, {"payment", approveCard}} {
+		if code, m := e.call(t, tok, "PUT", p+"/"+step[0], "", step[1]); code != 200 {
+			t.Fatalf("%s: %d %v", step[0], code, m)
+		}
+	}
+	pay.slow.Store(true)
+	if code, m := e.call(t, tok, "POST", p+"/confirm", "k", ""); code != 503 || checkoutCode(m) != CodePaymentRetry {
+		t.Fatalf("slow provider: %d %v", code, m)
+	}
+	if _, m := e.call(t, tok, "GET", p, "", ""); m["status"] != "confirming" {
+		t.Fatalf("session after the timeout: %v", m)
+	}
+	pay.slow.Store(false)
+	var first string
+	for range 2 {
+		code, m := e.call(t, tok, "POST", p+"/confirm", "k", "")
+		if code != 201 || (first != "" && m["order_id"] != first) {
+			t.Fatalf("retried confirm: %d %v (first order %q)", code, m, first)
+		}
+		first, _ = m["order_id"].(string)
+	}
+	orders, err := e.co.Orders("ada", 0)
+	st, _ := e.store.Stock("p2-v1", "w1")
+	if err != nil || len(orders) != 1 || pay.Calls() != 1 || st.Available != 2 || st.Reserved != 0 {
+		t.Fatalf("%d orders (%v), %d charges, stock %+v", len(orders), err, pay.Calls(), st)
+	}
 }
 
 // FuzzCheckoutBody: the step decoders never panic, and what they accept
