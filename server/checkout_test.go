@@ -260,7 +260,7 @@ func TestCheckoutEndpoints(t *testing.T) {
 	}
 	code, m := e.call(t, ada, "GET", "/api/v1/orders/"+orderID, "", "")
 	ships, _ := m["shipments"].([]any)
-	if code != 200 || len(ships) != 1 || ships[0].(map[string]any)["warehouse_id"] != "w1" {
+	if code != 200 || m["status"] != "routed" || len(ships) != 1 || ships[0].(map[string]any)["warehouse_id"] != "w1" {
 		t.Fatalf("order after fulfillment: %d %v", code, m)
 	}
 }
