@@ -133,7 +133,7 @@ func extremeBurst(prior []time.Time, now time.Time, max int, window time.Duratio
 }
 
 var (
-	reURL    = regexp.MustCompile(`(?i)\b(?:https?://|www\.)\S+|\b[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.(?:com|net|org|info|biz|io|co|ru|cn|xyz|top|shop|site|online|store|me|ly|gl|link|click)\b`)
+	reURL    = regexp.MustCompile(`(?i)\b(?:https?://|www\.)\S+|\b[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.(?:com|net|org|info|biz|io|co|ru|cn|xyz|top|shop|site|online|store|me|ly|gl|link|click)(?:$|[\s/?#:),.!;"'])`)
 	reEmail  = regexp.MustCompile(`(?i)[a-z0-9._%+-]+\s*(?:@|\(at\)|\[at\])\s*[a-z0-9-]+(?:\s*(?:\.|\(dot\)|\[dot\])\s*[a-z0-9-]+)*\s*(?:\.|\(dot\)|\[dot\])\s*[a-z]{2,}\b`)
 	rePhone  = regexp.MustCompile(`\+?\d[\d \t().-]{7,}\d`)
 	reHandle = regexp.MustCompile(`(?i)\b(?:whats\s*app|telegram|viber|wechat|signal\s+me|kik\s+me|dm\s+me)\b`)

@@ -87,9 +87,12 @@ func TestRuleContactSpam(t *testing.T) {
 		{"Great headphones, the bass is deep and the battery lasts 30 hours.", nil},
 		{"Paid $199.99 on 2025-11-02, model WH-1000XM4, 3.5mm jack, 4.5 stars.", nil},
 		{"Sold 1,000,000 units apparently. Order #12345678.", nil},
+		{"Works well with Node.js and my laptop.Co-workers agree.", nil},
 		{"Cheaper at https://cheap-phones.example/deal", link},
 		{"go to www.deals4u.net now", link},
 		{"best price on bestprice.shop", link},
+		{"best price on bestprice.shop!", link},
+		{"join t.me/deals", link},
 		{"see BIT.LY/abc", link},
 		{"write me: john.doe@gmail.com", contact},
 		{"mail john (at) gmail (dot) com", contact},
@@ -195,4 +198,27 @@ func BenchmarkSignature(b *testing.B) {
 	for b.Loop() {
 		signature(text, 8)
 	}
+}
+
+// FuzzAbuseText runs the text rules on any input: no panic, a signature
+// is deterministic and equal to itself, reasons come from the known set.
+func FuzzAbuseText(f *testing.F) {
+	for _, s := range []string{"", "Great!", "call +1 555 123 4567", "x@y.z", randomText(1, 30), "Ünïcödé wörds ärë fïnë hërë töö, ëight wörds", "\xff\xfe www.", "日本語のレビューです"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		for _, r := range contactSpam(text) {
+			if r != ReasonLink && r != ReasonContact {
+				t.Fatalf("reason %q", r)
+			}
+		}
+		a, ok := signature(text, 8)
+		b, ok2 := signature(text, 8)
+		if ok != ok2 || a != b {
+			t.Fatal("signature is not deterministic")
+		}
+		if ok && (a.similarity(a.encode()) != 1 || !nearDuplicate(&a, slices.Values([][]byte{a.encode()}), 0.8)) {
+			t.Fatal("a signature is not a duplicate of itself")
+		}
+	})
 }
