@@ -86,3 +86,41 @@ func BenchmarkProductOfVariant(b *testing.B) {
 		}
 	}
 }
+
+// TestProductOfVariantConcurrent: lookups race upserts and deletes (run
+// with -race); a variant of a product never deleted is always found.
+func TestProductOfVariantConcurrent(t *testing.T) {
+	e, err := New(Options{Shards: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := fixture(200, 2)
+	if err := e.Upsert(ps...); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200 {
+			p := *ps[100+i%100]
+			p.Version = uint64(2 + i)
+			if i%2 == 0 {
+				e.Upsert(&p)
+			} else {
+				e.Delete(p.ID)
+			}
+		}
+	}()
+	for {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		for i := range 100 {
+			if _, ok := e.ProductOfVariant(fmt.Sprintf("p%04d-v1", i)); !ok {
+				t.Fatalf("p%04d-v1 lost while other products changed", i)
+			}
+		}
+	}
+}
