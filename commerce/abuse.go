@@ -377,3 +377,38 @@ func (r *Reviews) duplicate(b *bolt.Bucket, sig *Signature, now time.Time, id st
 	}
 	return dup, b.Put(nk, binary.BigEndian.AppendUint64(nil, count))
 }
+
+// Sweep deletes up to max rate and burst entries that have left their
+// window at now (a user who never posts again leaves entries that the
+// next post would otherwise prune) and returns how many it deleted. Run
+// it now and then, as the soft-hold sweeper runs.
+func (r *Reviews) Sweep(now time.Time, max int) (int, error) {
+	deleted := 0
+	err := r.st.txn(func(tx *bolt.Tx) (error, error) {
+		deleted = 0
+		b := tx.Bucket(bucketReviews)
+		var old [][]byte
+		for _, w := range []struct {
+			prefix byte
+			window time.Duration
+		}{{kRate, r.opts.RateWindow}, {kBurst, r.opts.BurstWindow}} {
+			cutoff := now.Add(-w.window).UnixNano()
+			c := b.Cursor()
+			for k, _ := c.Seek([]byte{w.prefix}); k != nil && k[0] == w.prefix && len(old) < max; k, _ = c.Next() {
+				// key: prefix, user or product, 0, ts (8), id
+				i := bytes.IndexByte(k, 0)
+				if i < 0 || len(k) < i+9 || int64(binary.BigEndian.Uint64(k[i+1:])) <= cutoff {
+					old = append(old, bytes.Clone(k))
+				}
+			}
+		}
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return nil, err
+			}
+		}
+		deleted = len(old)
+		return nil, nil
+	})
+	return deleted, err
+}

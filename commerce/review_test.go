@@ -559,3 +559,35 @@ func TestReviewRatingsReachKafka(t *testing.T) {
 		t.Errorf("%d products, %d events; want 3 and 10", len(latest), want)
 	}
 }
+
+func TestReviewSweep(t *testing.T) {
+	_, r := openReviews(t, false, ReviewOptions{})
+	for i := range 4 { // 4 rate entries, 4 burst entries (new accounts, 5 stars)
+		post(t, r, fmt.Sprintf("u%d", i), "p", 5, randomText(uint64(900+i), 20), t0.Add(time.Duration(i)*time.Minute))
+	}
+	count := func() (n int) {
+		r.st.db.View(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bucketReviews).Cursor()
+			for k, _ := c.First(); k != nil; k, _ = c.Next() {
+				if k[0] == kRate || k[0] == kBurst {
+					n++
+				}
+			}
+			return nil
+		})
+		return n
+	}
+	if n, err := r.Sweep(t0.Add(5*time.Minute), 100); err != nil || n != 0 || count() != 8 {
+		t.Fatalf("Sweep inside the windows deleted %d (%v); %d entries left, want 8", n, err, count())
+	}
+	// 11.5 min: rate entries of minutes 0 and 1 are out (10 min window), burst ones not (1 h).
+	if n, _ := r.Sweep(t0.Add(11*time.Minute+30*time.Second), 100); n != 2 || count() != 6 {
+		t.Errorf("Sweep at 11.5 min deleted %d, %d left; want 2, 6", n, count())
+	}
+	if n, _ := r.Sweep(t0.Add(2*time.Hour), 3); n != 3 || count() != 3 {
+		t.Errorf("Sweep bounded by 3 deleted %d, %d left; want 3, 3", n, count())
+	}
+	if n, _ := r.Sweep(t0.Add(2*time.Hour), 100); n != 3 || count() != 0 {
+		t.Errorf("final Sweep deleted %d, %d left", n, count())
+	}
+}
