@@ -118,7 +118,11 @@ func TestStorefront(t *testing.T) {
 		}
 		b.wait(t, `document.body.dataset.ready === "/"`, "the home page renders")
 		b.wait(t, `document.querySelector("#who").textContent === "Signed in as `+demo.UserID+`"`, "the page signs in as the demo user")
-		b.wait(t, `document.querySelectorAll(".home-row .card").length > 0`, "a row of products on the home page")
+		if srv.homeHasPersonalized(t, demo.UserToken) {
+			b.wait(t, `document.querySelectorAll('.home-row[data-kind="personalized"] .card').length > 0`, "the demo user's personalized row")
+		} else {
+			b.wait(t, `document.querySelectorAll(".home-row .card").length > 0`, "a row of products on the home page")
+		}
 		shot(t, "home")
 	})
 
@@ -200,6 +204,11 @@ func TestStorefront(t *testing.T) {
 			t.Fatal(err)
 		}
 		b.wait(t, `document.documentElement.clientWidth === 390`, "a 390 px viewport")
+		b.eval(t, `(() => { delete document.body.dataset.ready; dispatchEvent(new HashChangeEvent("hashchange")); return true })()`)
+		b.wait(t, `document.body.dataset.ready === "/search?q=orgnic+mlik"`, "the search page laid out for a phone")
+		if b.evalBool(t, `document.querySelector(".facets details").open`) {
+			t.Errorf("the filters are unfolded on a phone; want them folded so the results show first")
+		}
 		if w := b.evalInt(t, `document.documentElement.scrollWidth`); w > 390 {
 			t.Errorf("the search page is %d px wide on a 390 px phone; want no sideways scrolling", w)
 		}
@@ -296,6 +305,64 @@ func TestStorefront(t *testing.T) {
 		}
 		shot(t, "order")
 	})
+
+	step("variant", func(t *testing.T) {
+		id := srv.productWithVariants(t)
+		if id == "" {
+			t.Skip("no product of the store has variants at different prices")
+		}
+		b.eval(t, `(() => { location.hash = "#/product/" + encodeURIComponent(`+jsString(id)+`); return true })()`)
+		b.wait(t, `document.body.dataset.ready === "/product/`+id+`" && document.querySelectorAll(".variants label").length > 1`, "the variants of "+id)
+		before := b.evalString(t, `document.querySelector("#price").textContent`)
+		n := b.evalInt(t, `[...document.querySelectorAll(".variants input")].findIndex(i => i.checked)`)
+		if err := chromedp.Do(b.step(t, 10*time.Second), chromedp.Click(chromedp.CSS(fmt.Sprintf(".variants label:nth-of-type(%d)", 2-n)))); err != nil {
+			t.Fatal(err)
+		}
+		b.wait(t, `document.querySelector("#price").textContent !== `+jsString(before), "the price of the other variant (was "+before+")")
+		shot(t, "variant")
+	})
+}
+
+// homeHasPersonalized waits, bounded, for the home rows to load and
+// reports whether the token's user gets a personalized row.
+func (a *aisle) homeHasPersonalized(t *testing.T, token string) bool {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		code, body := a.do(t, token, "GET", "/api/v1/recs/home")
+		if code != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			return code == 200 && strings.Contains(string(body), `"kind":"personalized"`)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// productWithVariants returns a product with variants at different
+// prices, or "" when none is found among a few searches.
+func (a *aisle) productWithVariants(t *testing.T) string {
+	t.Helper()
+	for _, q := range []string{"shoes", "shirt", "rice", "oil"} {
+		_, body := a.do(t, "", "GET", "/api/v1/products/search?facets=false&page_size=50&q="+q)
+		var res struct {
+			Results []struct {
+				ID string `json:"product_id"`
+			} `json:"results"`
+		}
+		json.Unmarshal(body, &res)
+		for _, r := range res.Results {
+			_, body := a.do(t, "", "GET", "/api/v1/products/"+url.PathEscape(r.ID))
+			var p struct {
+				Variants []struct {
+					Price struct{ Amount float64 } `json:"price"`
+				} `json:"variants"`
+			}
+			json.Unmarshal(body, &p)
+			if len(p.Variants) > 1 && p.Variants[0].Price.Amount != p.Variants[1].Price.Amount {
+				return r.ID
+			}
+		}
+	}
+	return ""
 }
 
 // jsString quotes s as a JavaScript string literal.

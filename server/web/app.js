@@ -272,7 +272,9 @@
 
   function facetsEl(f, p, {nav, set, multi, has}) {
     if (!f) return h('aside', {class: 'facets'});
-    const box = (title, items) => items.length ? h('details', {open: true}, h('summary', {}, h('h3', {style: 'display:inline'}, title)), h('ul', {}, items)) : null;
+    // On a phone the filters start folded, so the results show first.
+    const wide = matchMedia('(min-width: 761px)').matches;
+    const box = (title, items) => items.length ? h('details', {open: wide}, h('summary', {}, h('h3', {style: 'display:inline'}, title)), h('ul', {}, items)) : null;
     const check = (label, count, on, href, name) => h('li', {}, h('label', {},
       h('input', {type: 'checkbox', checked: on, name, onchange: () => { location.hash = href; }}), ' ', label, ' ', h('span', {class: 'n'}, '(' + count + ')')));
     const brands = (f.brand || []).map(b => check(b.value, b.count, has('brand', b.value), multi('brand', b.value, !has('brand', b.value)), 'brand'));
@@ -298,7 +300,7 @@
       check(v.value, v.count, has('attr.' + a.name, v.value), multi('attr.' + a.name, v.value, !has('attr.' + a.name, v.value)), 'attr.' + a.name))));
     return h('aside', {class: 'facets', 'aria-label': 'Filters'},
       box('Brand', brands), box('Category', cats),
-      h('details', {open: true}, h('summary', {}, h('h3', {style: 'display:inline'}, 'Price')), h('ul', {}, prices), range),
+      h('details', {open: wide}, h('summary', {}, h('h3', {style: 'display:inline'}, 'Price')), h('ul', {}, prices), range),
       box('Rating', ratings), attrs,
       h('h3', {}, 'Availability'), h('label', {}, h('input', {type: 'checkbox', checked: p.get('in_stock') === 'true', onchange: ev => { location.hash = set('in_stock', ev.target.checked ? 'true' : ''); }}), ' In stock only'));
   }
