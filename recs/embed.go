@@ -114,6 +114,7 @@ func (o EmbedOptions) Validate() error {
 // over them. Immutable once built: Similar and Neighbors may run
 // concurrently.
 type Embeddings struct {
+	opts  EmbedOptions // with defaults, Workers zero
 	dim   int
 	items []string // every item of the Orders
 	row   []int32  // item index -> row, -1 for none
@@ -151,7 +152,8 @@ func Embed(ctx context.Context, o Orders, opts EmbedOptions) (*Embeddings, Embed
 	if err != nil {
 		return nil, EmbedStats{}, err
 	}
-	e := &Embeddings{dim: opts.Dim, items: slices.Clone(o.Items), row: make([]int32, n)}
+	e := &Embeddings{opts: opts, dim: opts.Dim, items: slices.Clone(o.Items), row: make([]int32, n)}
+	e.opts.Workers = 0
 	for x := range n {
 		e.row[x] = -1
 		if int(b.itemOff[x+1]-b.itemOff[x]) >= opts.MinOrders {
@@ -509,6 +511,12 @@ func jacobiEigen(a []float64, p int) ([]float64, []float64) {
 	}
 	return lambda, v
 }
+
+// Options returns the options e was built with, defaults filled in and
+// Workers zero (it does not change the result): a caller compares them with
+// the options it wants, EnsureDefaults and Workers zero too, to know
+// whether embeddings read from a snapshot will do.
+func (e *Embeddings) Options() EmbedOptions { return e.opts }
 
 // Stats returns counts of e.
 func (e *Embeddings) Stats() EmbedStats {

@@ -164,8 +164,16 @@ func FuzzRead(f *testing.F) {
 	var buf bytes.Buffer
 	l.WriteTo(&buf)
 	f.Add(buf.Bytes())
+	o := synthetic(20, 600, 4)
+	e, _, err := Embed(context.Background(), o, EmbedOptions{Dim: 4, Seed: 1, MinOrders: 3, Workers: 1})
+	if err != nil {
+		f.Fatal(err)
+	}
+	buf.Reset()
+	WriteSnapshot(&buf, l, e)
+	f.Add(buf.Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
-		l, err := Read(bytes.NewReader(b))
+		l, e, err := ReadSnapshot(bytes.NewReader(b))
 		if err != nil {
 			return
 		}
@@ -173,6 +181,9 @@ func FuzzRead(f *testing.F) {
 		for _, id := range l.items {
 			l.AlsoBought(nil, id, 10, s)
 			l.BoughtTogether(nil, id, 10, s)
+			if e != nil {
+				e.Similar(nil, id, 10, s)
+			}
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"slices"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -17,7 +18,11 @@ import (
 //
 //	1: first format: items, order counts, also-bought lists, bundles of
 //	   two and three (doc/recs.md).
-const FormatVersion = 1
+//	2: an embeddings section after the bundles: the similar-items vectors
+//	   and their HNSW graph, or a zero byte when there are none
+//	   (WriteSnapshot, ReadSnapshot). Version 1 still reads, with no
+//	   embeddings (testdata/recs-v1.snap).
+const FormatVersion = 2
 
 // magic opens every snapshot.
 const magic = "AISLRECS"
@@ -33,9 +38,19 @@ var ErrCorrupt = errors.New("recs: corrupt snapshot")
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// WriteTo writes l as a snapshot to w.
+// WriteTo writes l as a snapshot to w, with no embeddings.
 func (l *Lists) WriteTo(w io.Writer) (int64, error) {
+	return WriteSnapshot(w, l, nil)
+}
+
+// WriteSnapshot writes l and, when e is not nil, the embeddings e (built on
+// the same items) as one snapshot to w.
+func WriteSnapshot(w io.Writer, l *Lists, e *Embeddings) (int64, error) {
+	if e != nil && !slices.Equal(l.items, e.items) {
+		return 0, errors.New("recs: writing snapshot: the embeddings and the lists name different items")
+	}
 	p := l.appendPayload(nil)
+	p = e.appendPayload(p)
 	var hdr [headerSize]byte
 	copy(hdr[:], magic)
 	binary.LittleEndian.PutUint32(hdr[8:], FormatVersion)
@@ -86,36 +101,45 @@ func (l *Lists) appendPayload(p []byte) []byte {
 	return p
 }
 
-// Read reads a snapshot written by WriteTo. A snapshot of another version,
-// or one that fails its checksum or does not decode, is an error wrapping
-// ErrCorrupt.
+// Read reads the lists of a snapshot written by WriteTo or WriteSnapshot,
+// as ReadSnapshot does, and drops its embeddings.
 func Read(r io.Reader) (*Lists, error) {
+	l, _, err := ReadSnapshot(r)
+	return l, err
+}
+
+// ReadSnapshot reads a snapshot written by WriteSnapshot (or an older
+// version): the lists, and the embeddings or nil when it holds none. A
+// snapshot of an unknown version, or one that fails its checksum or does
+// not decode, is an error wrapping ErrCorrupt.
+func ReadSnapshot(r io.Reader) (*Lists, *Embeddings, error) {
 	var hdr [headerSize]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, fmt.Errorf("%w: reading the header: %v", ErrCorrupt, err)
+		return nil, nil, fmt.Errorf("%w: reading the header: %v", ErrCorrupt, err)
 	}
 	if string(hdr[:len(magic)]) != magic {
-		return nil, fmt.Errorf("%w: bad magic %q", ErrCorrupt, hdr[:len(magic)])
+		return nil, nil, fmt.Errorf("%w: bad magic %q", ErrCorrupt, hdr[:len(magic)])
 	}
-	if v := binary.LittleEndian.Uint32(hdr[8:]); v != FormatVersion {
-		return nil, fmt.Errorf("%w: format version %d, this build reads %d", ErrCorrupt, v, FormatVersion)
+	version := binary.LittleEndian.Uint32(hdr[8:])
+	if version < 1 || version > FormatVersion {
+		return nil, nil, fmt.Errorf("%w: format version %d, this build reads 1 to %d", ErrCorrupt, version, FormatVersion)
 	}
 	dec, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(MaxSnapshotBytes))
 	if err != nil {
-		return nil, fmt.Errorf("recs: reading snapshot: %w", err)
+		return nil, nil, fmt.Errorf("recs: reading snapshot: %w", err)
 	}
 	defer dec.Close()
 	p, err := io.ReadAll(io.LimitReader(dec, MaxSnapshotBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: decompressing: %v", ErrCorrupt, err)
+		return nil, nil, fmt.Errorf("%w: decompressing: %v", ErrCorrupt, err)
 	}
 	if len(p) > MaxSnapshotBytes {
-		return nil, fmt.Errorf("%w: payload over %d bytes", ErrCorrupt, MaxSnapshotBytes)
+		return nil, nil, fmt.Errorf("%w: payload over %d bytes", ErrCorrupt, MaxSnapshotBytes)
 	}
 	if got, want := crc32.Checksum(p, castagnoli), binary.LittleEndian.Uint32(hdr[12:]); got != want {
-		return nil, fmt.Errorf("%w: checksum %08x, header says %08x", ErrCorrupt, got, want)
+		return nil, nil, fmt.Errorf("%w: checksum %08x, header says %08x", ErrCorrupt, got, want)
 	}
-	return decodePayload(p)
+	return decodePayload(p, version)
 }
 
 // decoder reads the payload; the first error sticks.
@@ -170,14 +194,14 @@ func (d *decoder) bytes(n uint64, what string) []byte {
 	return b
 }
 
-func decodePayload(p []byte) (*Lists, error) {
+func decodePayload(p []byte, version uint32) (*Lists, *Embeddings, error) {
 	d := &decoder{p: p}
 	l := &Lists{}
 	l.scorer = Scorer(d.uvarint(uint64(SmithLinden), "scorer"))
 	l.orders = int64(d.uvarint(math.MaxInt64, "order count"))
 	n := d.uvarint(uint64(len(p)), "item count") // an item takes at least a byte
 	if d.err != nil {
-		return nil, d.err
+		return nil, nil, d.err
 	}
 	l.items = make([]string, n)
 	for i := range l.items {
@@ -197,12 +221,12 @@ func decodePayload(p []byte) (*Lists, error) {
 				Count: int32(d.uvarint(math.MaxInt32, "co-count")),
 			}
 			if d.err != nil {
-				return nil, d.err
+				return nil, nil, d.err
 			}
 			l.also = append(l.also, nb)
 		}
 		if len(l.also) > math.MaxUint32 {
-			return nil, fmt.Errorf("%w: too many neighbours", ErrCorrupt)
+			return nil, nil, fmt.Errorf("%w: too many neighbours", ErrCorrupt)
 		}
 		l.alsoOff[x+1] = uint32(len(l.also))
 	}
@@ -216,21 +240,28 @@ func decodePayload(p []byte) (*Lists, error) {
 				lift:  d.float32("bundle lift"),
 			}
 			if d.err != nil {
-				return nil, d.err
+				return nil, nil, d.err
 			}
 			l.bundles = append(l.bundles, b)
 		}
 		l.bundleOf[x+1] = uint32(len(l.bundles))
 	}
 	if d.err != nil {
-		return nil, d.err
-	}
-	if len(d.p) != 0 {
-		return nil, fmt.Errorf("%w: %d bytes after the bundles", ErrCorrupt, len(d.p))
+		return nil, nil, d.err
 	}
 	if l.scorer != Cosine && l.scorer != SmithLinden {
-		return nil, fmt.Errorf("%w: scorer %d", ErrCorrupt, l.scorer)
+		return nil, nil, fmt.Errorf("%w: scorer %d", ErrCorrupt, l.scorer)
 	}
 	l.index()
-	return l, nil
+	var e *Embeddings
+	if version >= 2 {
+		e = d.embeddings(l)
+		if d.err != nil {
+			return nil, nil, d.err
+		}
+	}
+	if len(d.p) != 0 {
+		return nil, nil, fmt.Errorf("%w: %d bytes after the last section", ErrCorrupt, len(d.p))
+	}
+	return l, e, nil
 }
