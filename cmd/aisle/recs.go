@@ -56,6 +56,7 @@ func recsBuild(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&scorer, "scorer", "cosine", "also-bought `scorer`: cosine or smith-linden")
 	fs.IntVar(&opts.TopN, "top", 0, "also-bought neighbours kept per item (0: the default, 50)")
 	fs.IntVar(&opts.MaxBasket, "max-basket", 0, "items counted per order (0: the default, 50)")
+	similar := fs.Bool("similar", true, "also learn the similar-items embeddings and their HNSW graph into the snapshot")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,8 +76,14 @@ func recsBuild(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var e *recs.Embeddings
+	if *similar {
+		if e, err = buildSimilar(ctx, runtime.GOMAXPROCS(0), stderr); err != nil {
+			return err
+		}
+	}
 	path := filepath.Join(data, recsFile)
-	size, err := writeRecs(path, l)
+	size, err := writeRecs(path, l, e)
 	if err != nil {
 		return err
 	}
@@ -266,14 +273,15 @@ func instacartAisles(items []string) ([]string, error) {
 	return cats, nil
 }
 
-// writeRecs writes l to path through a temporary file and a rename, so a
-// reader never sees half a snapshot, and returns its size.
-func writeRecs(path string, l *recs.Lists) (int64, error) {
+// writeRecs writes l and e (nil for none) to path through a temporary file
+// and a rename, so a reader never sees half a snapshot, and returns its
+// size.
+func writeRecs(path string, l *recs.Lists, e *recs.Embeddings) (int64, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), ".recs-*")
 	if err != nil {
 		return 0, fmt.Errorf("recs: %w", err)
 	}
-	n, err := l.WriteTo(f)
+	n, err := recs.WriteSnapshot(f, l, e)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -291,26 +299,34 @@ func writeRecs(path string, l *recs.Lists) (int64, error) {
 }
 
 func readRecs(path string) (*recs.Lists, error) {
+	l, _, err := readSnapshot(path)
+	return l, err
+}
+
+// readSnapshot reads the lists and the embeddings (nil when the snapshot
+// has none) of the snapshot at path.
+func readSnapshot(path string) (*recs.Lists, *recs.Embeddings, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
-	l, err := recs.Read(f)
+	l, e, err := recs.ReadSnapshot(f)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, nil, fmt.Errorf("reading %s: %w", path, err)
 	}
-	return l, nil
+	return l, e, nil
 }
 
 // startRecs gives srv its recommendations: from the snapshot in the data
 // directory when there is one, else built from the shipped orders in the
-// background (a few seconds on two cores) and written there for the next
-// start. Until then the recommendation endpoints answer 503. The home
-// page's live orders come from the ingest consumers of the same data
-// directory (orderHook).
+// background (a few seconds on two cores for the lists, then about 30 s
+// for the similar-items embeddings) and written there for the next start.
+// A snapshot without embeddings, or with embeddings of other options than
+// similarOptions, has them built and the snapshot rewritten. Until then
+// the recommendation endpoints answer 503. The home page's live orders
+// come from the ingest consumers of the same data directory (orderHook).
 func startRecs(ctx context.Context, data string, srv *server.Server, stderr io.Writer) {
-	go startSimilar(ctx, srv, stderr)
 	home, err := recs.NewHome(recs.HomeOptions{})
 	if err != nil {
 		panic(err) // the default options are valid
@@ -322,11 +338,19 @@ func startRecs(ctx context.Context, data string, srv *server.Server, stderr io.W
 	orderHooks.Store(data, home)
 	path := filepath.Join(data, recsFile)
 	start := time.Now()
-	l, err := readRecs(path)
+	l, e, err := readSnapshot(path)
 	if err == nil {
 		srv.SetRecs(l)
 		home.SetLists(l)
-		fmt.Fprintf(stderr, "aisle: recs loaded from %s in %.1f s\n", path, time.Since(start).Seconds())
+		if e != nil && e.Options() == servedSimilar() {
+			srv.SetSimilar(e)
+			st := e.Stats()
+			fmt.Fprintf(stderr, "aisle: recs and similar items (%d vectors, dim %d) loaded from %s in %.2f s\n",
+				st.WithVector, st.Dim, path, time.Since(start).Seconds())
+			return
+		}
+		fmt.Fprintf(stderr, "aisle: recs loaded from %s in %.2f s; similar items to build\n", path, time.Since(start).Seconds())
+		go startSimilar(ctx, srv, l, path, stderr)
 		return
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
@@ -342,9 +366,10 @@ func startRecs(ctx context.Context, data string, srv *server.Server, stderr io.W
 		}
 		srv.SetRecs(l)
 		home.SetLists(l)
-		if _, err := writeRecs(path, l); err != nil {
+		if _, err := writeRecs(path, l, nil); err != nil {
 			fmt.Fprintf(stderr, "aisle: recs: %v\n", err)
 		}
+		startSimilar(ctx, srv, l, path, stderr)
 	}()
 }
 
@@ -411,27 +436,53 @@ func seedDemoHistory(h *recs.Home) error {
 // seconds (doc/recs.md).
 var similarOptions = recs.EmbedOptions{Seed: 1, Matrix: recs.CoCosine, Dim: 128, Workers: 1}
 
-// startSimilar learns the item embeddings from the shipped orders and
-// gives srv its similar items; until then /similar answers 503. The
-// vectors are not in the snapshot: they are rebuilt at every start, on one
-// worker.
-func startSimilar(ctx context.Context, srv *server.Server, stderr io.Writer) {
+// servedSimilar is similarOptions as recs.Embeddings.Options reports them:
+// defaults filled in, Workers zero.
+func servedSimilar() recs.EmbedOptions {
+	o := similarOptions.EnsureDefaults()
+	o.Workers = 0
+	return o
+}
+
+// buildSimilar learns the served item embeddings from the shipped orders,
+// on workers goroutines (0: similarOptions' one), and logs their figures.
+func buildSimilar(ctx context.Context, workers int, stderr io.Writer) (*recs.Embeddings, error) {
 	start := time.Now()
 	o, err := instacartOrders(nil)
-	if err == nil {
-		var e *recs.Embeddings
-		var st recs.EmbedStats
-		e, st, err = recs.Embed(ctx, o, similarOptions)
-		if err == nil {
-			srv.SetSimilar(e)
-			fmt.Fprintf(stderr, "aisle: similar items: %d of %d items embedded (dim %d) in %.1f s\n",
-				st.WithVector, st.Items, st.Dim, time.Since(start).Seconds())
-			return
+	if err != nil {
+		return nil, err
+	}
+	opts := similarOptions
+	if workers != 0 {
+		opts.Workers = workers
+	}
+	e, st, err := recs.Embed(ctx, o, opts)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "aisle: similar items: %d of %d items embedded (dim %d) in %.1f s\n",
+		st.WithVector, st.Items, st.Dim, time.Since(start).Seconds())
+	return e, nil
+}
+
+// startSimilar learns the item embeddings, on one worker, gives srv its
+// similar items (until then /similar answers 503) and rewrites the
+// snapshot at path with l and them, so the next start loads them.
+func startSimilar(ctx context.Context, srv *server.Server, l *recs.Lists, path string, stderr io.Writer) {
+	e, err := buildSimilar(ctx, 0, stderr)
+	if err != nil {
+		if ctx.Err() == nil {
+			fmt.Fprintf(stderr, "aisle: similar items: %v\n", err)
 		}
+		return
 	}
-	if ctx.Err() == nil {
-		fmt.Fprintf(stderr, "aisle: similar items: %v\n", err)
+	srv.SetSimilar(e)
+	n, err := writeRecs(path, l, e)
+	if err != nil {
+		fmt.Fprintf(stderr, "aisle: recs: %v\n", err)
+		return
 	}
+	fmt.Fprintf(stderr, "aisle: recs: wrote %s (%d KiB) with the similar items\n", path, n>>10)
 }
 
 // recsProgress returns a recs.Options.Progress drawing bench.go's

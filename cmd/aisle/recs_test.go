@@ -148,12 +148,17 @@ func TestServeRecs(t *testing.T) {
 	if !strings.Contains(a.log.String(), "aisle: recs (cosine) from 99630 orders (of two items or more)") {
 		t.Errorf("no build line in the log:\n%s", a.log.String())
 	}
-	l, err := readRecs(path)
+	l, e, err := readSnapshot(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st := l.Stats(); st.Orders < 90000 || st.Neighbors == 0 || st.Pairs == 0 {
 		t.Errorf("snapshot stats %+v", st)
+	}
+	// The embeddings join the snapshot once built (tens of seconds after
+	// the lists, so only when the run lasted that long).
+	if strings.Contains(a.log.String(), "with the similar items") && (e == nil || e.Options() != servedSimilar()) {
+		t.Errorf("the log says the similar items were written, the snapshot has %v", e)
 	}
 }
 
