@@ -13,18 +13,23 @@
 //
 // Similar items come from Embed: item vectors from a randomized truncated
 // SVD of an item-item co-purchase matrix (PPMI or cosine), indexed in
-// Aisle's own HNSW graph (BuildHNSW, Malkov and Yashunin). They are not in
-// the snapshot; serving rebuilds them at start. EvaluateSimilar scores
-// them on the held-out baskets as Evaluate does the lists.
+// Aisle's own HNSW graph (BuildHNSW, Malkov and Yashunin). EvaluateSimilar
+// scores them on the held-out baskets as Evaluate does the lists.
 //
-// Lists are written and read as one versioned, checksummed, zstd-compressed
-// snapshot (WriteTo, Read; the layout is in doc/recs.md).
+// Home builds the home page rows: a personalized row from a user's orders
+// (Observe) and the also-bought lists, and a popular row; EvaluateHome
+// scores the personalized row on held-out baskets.
+//
+// Lists and embeddings (vectors and graph) are written and read as one
+// versioned, checksummed, zstd-compressed snapshot (WriteSnapshot,
+// ReadSnapshot; the layout is in doc/recs.md).
 //
 // Concurrency and lifetimes: Build and Evaluate are safe to call
 // concurrently on distinct inputs and do not keep Orders after they return.
 // A *Lists is immutable once built or read: AlsoBought and BoughtTogether
 // may run concurrently from any number of goroutines; so may the read
-// methods of an *HNSW and an *Embeddings, immutable once built. Stock is
+// methods of an *HNSW and an *Embeddings, immutable once built. Every
+// method of a *Home is safe for concurrent use. Stock is
 // not part of the lists: serving filters through the caller's Products, so
 // an item out of stock now disappears at once.
 package recs
