@@ -235,7 +235,8 @@ func TestEndpointCredentials(t *testing.T) {
 		"healthz": {{"GET", "/healthz", "", [5]int{}}},
 		"metrics": {{"GET", "/metrics", "", [5]int{}}},
 		"recs": {{"GET", "/api/v1/products/" + pid + "/also-bought", "", [5]int{}},
-			{"GET", "/api/v1/recs/similar/" + pid, "", [5]int{}}},
+			{"GET", "/api/v1/recs/similar/" + pid, "", [5]int{}},
+			{"GET", "/api/v1/recs/home", "", [5]int{503, 401, 401, 401, 401}}}, // public without a header (503: no home set); a key is not a user token
 		"seller": {
 			{"POST", "/api/v1/seller/products", body, [5]int{401, 401, 403, 201, 201}},
 			{"PUT", "/api/v1/seller/products/p-a", body, [5]int{401, 401, 403, 403, 200}},
