@@ -482,7 +482,7 @@
             onchange: ev => change('PUT', it.variant_id, {quantity: Math.max(0, parseInt(ev.target.value, 10) || 0)})})),
           h('td', {}, h('button', {type: 'button', class: 'link', onclick: () => change('DELETE', it.variant_id)}, 'Remove')))))),
       h('p', {}, 'Subtotal (' + c.count + ' items): ', h('b', {id: 'subtotal'}, money(c.subtotal))),
-      h('button', {type: 'button', id: 'checkout', onclick: () => { sessionStorage.removeItem('aisle.checkout'); location.hash = '#/checkout'; }}, 'Check out'));
+      h('button', {type: 'button', id: 'checkout', onclick: () => { sessionStorage.removeItem('aisle.checkout'); sessionStorage.setItem('aisle.checkoutKey', newKey()); location.hash = '#/checkout'; }}, 'Check out'));
   }
 
   // ---- checkout ------------------------------------------------------
@@ -499,23 +499,31 @@
     let id = sessionStorage.getItem('aisle.checkout'), s, e;
     if (id) [s, e] = await settle(api('/api/v1/checkout/' + encodeURIComponent(id)));
     if (!s || s.status === 'placed') {
-      [s, e] = await settle(api('/api/v1/checkout', {method: 'POST', body: {}, idem: keyFor('start', {cart: session.user, t: Math.floor(Date.now() / 60000)})}));
+      // One key per press of "Check out", kept across reloads until it works.
+      let key = sessionStorage.getItem('aisle.checkoutKey');
+      if (!key) { key = newKey(); sessionStorage.setItem('aisle.checkoutKey', key); }
+      [s, e] = await settle(api('/api/v1/checkout', {method: 'POST', body: {}, idem: key}));
       if (e) { put(main, h('h1', {}, 'Checkout'), note(explain(e, 'Checkout'), true)); return; }
       sessionStorage.setItem('aisle.checkout', s.checkout_id);
+      sessionStorage.removeItem('aisle.checkoutKey');
     }
     renderCheckout(s);
   }
-  function renderCheckout(s) {
+  function renderCheckout(s, problem) {
     const path = '/api/v1/checkout/' + encodeURIComponent(s.checkout_id);
     const order = ['address', 'shipping', 'payment', 'confirm'];
     const at = order.indexOf(s.status);
-    const msg = h('div', {role: 'alert'});
+    const msg = h('div', {role: 'alert'}, problem ? note(problem, true) : null);
     const step = async (name, method, url, body) => {
       put(msg);
       const [r, e] = await settle(api(url, {method, body, idem: keyFor(s.checkout_id + name, body)}));
       if (e) {
         const why = e.code === 'payment_declined' ? 'Your card was declined; try another card.' :
-          e.code === 'insufficient_stock' ? 'Not enough stock left for ' + (e.param || 'an item') + '; change your cart.' : explain(e, 'This step');
+          e.code === 'insufficient_stock' ? 'Not enough stock left for ' + (((s.lines || []).find(l => l.variant_id === e.param) || {}).title || e.param || 'an item') + '; change your cart.' : explain(e, 'This step');
+        if (e.code === 'payment_declined') { // the session is back at the payment step
+          const [s2] = await settle(api(path));
+          if (s2) { renderCheckout(s2, why); return; }
+        }
         put(msg, note(why, true));
         return;
       }
@@ -572,13 +580,15 @@
     if (location.hash !== '#/orders/' + encodeURIComponent(id)) return; // the shopper moved on
     if (e) { put(main, h('h1', {}, 'Your order'), note(explain(e, 'The order'), true)); return; }
     const ships = o.shipments || [];
+    const titles = {};
+    for (const l of o.lines || []) titles[l.variant_id] = l.title;
     put(main, h('h1', {}, 'Thank you! Order ', h('span', {id: 'order-id'}, o.order_id)),
       h('p', {}, 'Status: ', h('b', {id: 'order-status'}, o.status), o.placed_at ? ' · placed ' + new Date(o.placed_at).toLocaleString('en-US') : '', ' · total ', h('b', {}, money(o.total))),
       h('table', {class: 'lines'}, h('tbody', {}, (o.lines || []).map(l => h('tr', {}, h('td', {}, l.title || l.product_id), h('td', {class: 'r'}, '× ' + l.quantity), h('td', {class: 'r'}, money(l.price)))))),
       h('h2', {}, 'Shipments'),
       ships.length ? h('div', {id: 'shipments'}, ships.map(sh => h('div', {class: 'ship'},
         h('b', {}, sh.warehouse_name || sh.warehouse_id), sh.distance_km != null ? ' · ' + Math.round(sh.distance_km) + ' km away' : '', ' · ', sh.status,
-        h('ul', {}, (sh.lines || []).map(l => h('li', {}, l.quantity + ' × ', h('a', {href: '#/product/' + encodeURIComponent(l.product_id)}, l.product_id))))))) :
+        h('ul', {}, (sh.lines || []).map(l => h('li', {}, l.quantity + ' × ', h('a', {href: '#/product/' + encodeURIComponent(l.product_id)}, titles[l.variant_id] || l.product_id))))))) :
         h('p', {class: 'mut', id: 'routing'}, 'Choosing the warehouses for your order…'));
     if (!ships.length && o.status === 'placed' && tries < 15) setTimeout(() => orderPage(id, tries + 1), 1000);
   }
