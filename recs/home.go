@@ -105,6 +105,8 @@ func (o HomeOptions) Validate() error {
 type Home struct {
 	opts  HomeOptions
 	lists atomic.Pointer[Lists]
+	// scratch pools *homeScratch for Personalized.
+	scratch sync.Pool
 
 	mu       sync.Mutex
 	users    map[string]*userOrders
@@ -260,21 +262,42 @@ type homeCand struct {
 	staple  bool
 }
 
+// homeScratch is homeRank's dense per-item state, kept zeroed between
+// calls (only the touched entries are cleared), so a ranking allocates
+// nothing once warm.
+type homeScratch struct {
+	cand       []homeCand // by item, valid where mark is set
+	mark       []bool
+	bought     []float32 // summed weight of the user's orders holding the item
+	times      []int32   // the user's orders holding the item
+	touched    []int32
+	boughtList []int32
+	out        []homeCand
+}
+
+func (s *homeScratch) size(n int) {
+	if len(s.mark) != n {
+		*s = homeScratch{cand: make([]homeCand, n), mark: make([]bool, n), bought: make([]float32, n), times: make([]int32, n)}
+	}
+}
+
 // homeRank scores every item for a history of orders (item indexes of l,
 // newest order first) and returns the candidates, best first: the
 // also-bought neighbours of each bought item, weighted by Decay per older
 // order, plus the staples (items in at least StapleOrders orders) scored
 // by StapleWeight times the weights of their orders. Other items the user
-// bought are left out. acc is scratch, reused between calls.
-func homeRank(l *Lists, hist [][]int32, o *HomeOptions, acc map[int32]*homeCand) []homeCand {
-	clear(acc)
-	bought := map[int32]float32{} // item -> summed weight of the orders holding it
-	times := map[int32]int{}
+// bought are left out. The result belongs to s, valid until its next use.
+func homeRank(l *Lists, hist [][]int32, o *HomeOptions, s *homeScratch) []homeCand {
+	s.size(len(l.items))
+	s.touched, s.boughtList, s.out = s.touched[:0], s.boughtList[:0], s.out[:0]
 	w := float32(1)
 	for _, ord := range hist {
 		for _, x := range ord {
-			bought[x] += w
-			times[x]++
+			if s.times[x] == 0 {
+				s.boughtList = append(s.boughtList, x)
+			}
+			s.bought[x] += w
+			s.times[x]++
 		}
 		w *= float32(o.Decay)
 	}
@@ -286,38 +309,41 @@ func homeRank(l *Lists, hist [][]int32, o *HomeOptions, acc map[int32]*homeCand)
 		ow := w / float32(max(len(ord), 1))
 		for _, x := range ord {
 			for _, nb := range l.Neighbors(x) {
-				if _, ok := bought[nb.Item]; ok {
+				y := nb.Item
+				if s.times[y] > 0 {
 					continue
 				}
-				s := ow * nb.Score
-				c := acc[nb.Item]
-				if c == nil {
-					c = &homeCand{item: nb.Item, because: x, best: s}
-					acc[nb.Item] = c
-				} else if s > c.best {
-					c.because, c.best = x, s
+				sc := ow * nb.Score
+				c := &s.cand[y]
+				if !s.mark[y] {
+					s.mark[y] = true
+					s.touched = append(s.touched, y)
+					*c = homeCand{item: y, because: x, best: sc}
+				} else if sc > c.best {
+					c.because, c.best = x, sc
 				}
-				c.score += s
+				c.score += sc
 			}
 		}
 		w *= float32(o.Decay)
 	}
-	out := make([]homeCand, 0, len(acc)+len(bought))
-	for _, c := range acc {
-		out = append(out, *c)
+	for _, y := range s.touched {
+		s.out = append(s.out, s.cand[y])
+		s.mark[y] = false
 	}
-	for x, bw := range bought {
-		if times[x] >= o.StapleOrders {
-			out = append(out, homeCand{item: x, score: float32(o.StapleWeight) * bw, because: x, staple: true})
+	for _, x := range s.boughtList {
+		if int(s.times[x]) >= o.StapleOrders {
+			s.out = append(s.out, homeCand{item: x, score: float32(o.StapleWeight) * s.bought[x], because: x, staple: true})
 		}
+		s.bought[x], s.times[x] = 0, 0
 	}
-	slices.SortFunc(out, func(a, b homeCand) int {
+	slices.SortFunc(s.out, func(a, b homeCand) int {
 		if c := cmp.Compare(b.score, a.score); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.item, b.item)
 	})
-	return out
+	return s.out
 }
 
 // Personalized appends to dst up to limit products for user, best first:
@@ -353,7 +379,12 @@ func (h *Home) Personalized(dst []Item, user string, limit int, ps Products) []I
 		}
 		hist = append(hist, ord)
 	}
-	cands := homeRank(l, hist, &h.opts, map[int32]*homeCand{})
+	sc, _ := h.scratch.Get().(*homeScratch)
+	if sc == nil {
+		sc = &homeScratch{}
+	}
+	defer h.scratch.Put(sc)
+	cands := homeRank(l, hist, &h.opts, sc)
 	perCat := map[string]int{}
 	n, staples := 0, 0
 	for _, c := range cands {

@@ -24,7 +24,7 @@ func EvaluateHome(l *Lists, test [][]int32, cats []string, hopts HomeOptions, op
 	visible := make([]bool, n)
 	seenH := make([]bool, n)
 	seenP := make([]bool, n)
-	acc := map[int32]*homeCand{}
+	scratch := &homeScratch{}
 	perCat := map[string]int{}
 	var (
 		basket, hidden  []int32
@@ -45,7 +45,7 @@ func EvaluateHome(l *Lists, test [][]int32, cats []string, hopts HomeOptions, op
 		}
 		clear(perCat)
 		rankH = rankH[:0]
-		for _, c := range homeRank(l, [][]int32{vis}, &hopts, acc) {
+		for _, c := range homeRank(l, [][]int32{vis}, &hopts, scratch) {
 			if len(rankH) >= k {
 				break
 			}

@@ -110,10 +110,13 @@ func TestSnapshotV1(t *testing.T) {
 func TestSnapshotCorruptGraph(t *testing.T) {
 	l, e := embedded(t)
 	for name, mutate := range map[string]func(e *Embeddings){
-		"link beyond the nodes": func(e *Embeddings) { e.graph.links[1] = uint32(len(e.item) + 5); e.graph.links[0] = max(e.graph.links[0], 1) },
-		"too many links":        func(e *Embeddings) { e.graph.links[0] = 999 },
-		"vector not unit":       func(e *Embeddings) { e.vecs[3] = 7 },
-		"entry not on top":      func(e *Embeddings) { e.graph.top++ },
+		"link beyond the nodes": func(e *Embeddings) {
+			e.graph.links[1] = uint32(len(e.item) + 5)
+			e.graph.links[0] = max(e.graph.links[0], 1)
+		},
+		"too many links":   func(e *Embeddings) { e.graph.links[0] = 999 },
+		"vector not unit":  func(e *Embeddings) { e.vecs[3] = 7 },
+		"entry not on top": func(e *Embeddings) { e.graph.top++ },
 	} {
 		c := *e
 		o := e.graph

@@ -156,3 +156,47 @@ func TestHomeEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkHomeHandler runs the home endpoint end to end (route, token,
+// rows through the engine, JSON) for a guest and for a user with orders.
+func BenchmarkHomeHandler(b *testing.B) {
+	tk, err := NewTokens([]byte(strings.Repeat("k", 32)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, _ := tk.Sign("u1", time.Hour)
+	h, err := recs.NewHome(recs.HomeOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h.SetLists(testRecs(b))
+	t0 := time.Now()
+	for i, ps := range [][]string{{"p1", "p5"}, {"p5", "p2"}} {
+		e := catalog.OrderEvent{OrderID: "o" + string(rune('0'+i)), UserID: "u1", PlacedAt: t0.Add(time.Duration(i) * time.Hour)}
+		for _, p := range ps {
+			e.Lines = append(e.Lines, catalog.OrderLine{ProductID: p, Quantity: 1})
+		}
+		h.Observe(e)
+	}
+	for _, bc := range []struct{ name, auth string }{{"guest", ""}, {"user", "Bearer " + tok}} {
+		b.Run(bc.name, func(b *testing.B) {
+			s := New(newTestEngine(b), Options{Tokens: tk})
+			s.SetHome(h)
+			handler := s.Handler()
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				ctx := newCtx("/api/v1/recs/home")
+				if bc.auth != "" {
+					ctx.Request.Header.Set("Authorization", bc.auth)
+				}
+				for pb.Next() {
+					ctx.Response.Reset()
+					handler(ctx)
+					if ctx.Response.StatusCode() != 200 {
+						b.Fatalf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
+					}
+				}
+			})
+		})
+	}
+}
