@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -225,5 +226,34 @@ func BenchmarkHomePersonalized(b *testing.B) {
 	var dst []Item
 	for b.Loop() {
 		dst = h.Personalized(dst[:0], "u", 10, s)
+	}
+}
+
+// TestHomeConcurrent observes orders, swaps lists and reads both rows at
+// once (run with -race).
+func TestHomeConcurrent(t *testing.T) {
+	h, s := newTestHome(t, HomeOptions{MaxUsers: 8, MaxSeenOrders: 64})
+	l := h.lists.Load()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				u := fmt.Sprint("u", i%10)
+				switch g {
+				case 0:
+					h.Observe(order(fmt.Sprint("o", i), u, time.Unix(int64(i), 0), fmt.Sprint("p", i%40), fmt.Sprint("p", (i+1)%40)))
+				case 1:
+					h.Personalized(nil, u, 10, s)
+				case 2:
+					h.Popular(nil, 10, s)
+				default:
+					h.SetLists(l)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(h.Personalized(nil, "u9", 10, s)); n == 0 {
+		t.Error("no personalized row after the concurrent orders")
 	}
 }
