@@ -187,7 +187,7 @@
 
   // ---- search page ---------------------------------------------------
   const searchKeys = /^(q|category|brand|price_min|price_max|rating_min|in_stock|sort|page|attr\.[\w-]+)$/;
-  let searchCtl = null;
+  let searchCtl = null, focusAfter = null;
 
   async function searchPage(params) {
     const p = new URLSearchParams();
@@ -268,6 +268,9 @@
     put(main, h('div', {class: 'serp'},
       facetsEl(r.facets, p, {nav, set, multi, has}),
       h('div', {}, head, h('div', {class: 'bar'}, h('span', {id: 'total', role: 'status'}, r.total.toLocaleString('en-US') + ' results'), h('label', {}, 'Sort ', sort)), body)));
+    const f = focusAfter && main.querySelector(focusAfter);
+    focusAfter = null;
+    if (f) f.focus();
   }
 
   function facetsEl(f, p, {nav, set, multi, has}) {
@@ -275,8 +278,11 @@
     // On a phone the filters start folded, so the results show first.
     const wide = matchMedia('(min-width: 761px)').matches;
     const box = (title, items) => items.length ? h('details', {open: wide}, h('summary', {}, h('h3', {style: 'display:inline'}, title)), h('ul', {}, items)) : null;
+    // A ticked box keeps the keyboard focus across the new results.
     const check = (label, count, on, href, name) => h('li', {}, h('label', {},
-      h('input', {type: 'checkbox', checked: on, name, onchange: () => { location.hash = href; }}), ' ', label, ' ', h('span', {class: 'n'}, '(' + count + ')')));
+      h('input', {type: 'checkbox', checked: on, name, value: label, onchange: () => {
+        focusAfter = '.facets input[name="' + CSS.escape(name) + '"][value="' + CSS.escape(label) + '"]'; location.hash = href;
+      }}), ' ', label, ' ', h('span', {class: 'n'}, '(' + count + ')')));
     const brands = (f.brand || []).map(b => check(b.value, b.count, has('brand', b.value), multi('brand', b.value, !has('brand', b.value)), 'brand'));
     const cats = (f.category || []).filter(c => c.level <= 2).slice(0, 12).map(c => h('li', {style: 'padding-left:' + c.level + 'em'},
       p.get('category') === c.slug ? h('b', {}, c.name) : h('a', {href: set('category', c.slug)}, c.name), ' ', h('span', {class: 'n'}, '(' + c.count + ')')));
