@@ -49,7 +49,7 @@ const (
 // Reasons a routing decision cancels an order.
 const (
 	ReasonOutOfStock     = "out_of_stock"    // a line cannot be reserved anywhere; Decision.Param names the variant
-	ReasonUnknownVariant = "unknown_variant" // a line names no variant; Decision.Param names the product
+	ReasonUnknownVariant = "unknown_variant" // a line names no usable variant (or quantity); Decision.Param names the product
 	ReasonCancelled      = "order_cancelled" // the order was cancelled before it was routed
 )
 
@@ -239,7 +239,7 @@ func fulfillTx(tx *bolt.Tx, ws *Warehouses, id string, ev *catalog.OrderEvent, n
 	default:
 		wants := make([]Want, 0, len(o.Lines))
 		for _, l := range o.Lines {
-			if l.VariantID == "" {
+			if l.VariantID == "" || strings.IndexByte(l.VariantID, 0) >= 0 || l.Quantity <= 0 || l.Quantity > maxWant {
 				d.Status, d.Reason, d.Param = OrderCancelled, ReasonUnknownVariant, l.ProductID
 				break
 			}
@@ -252,6 +252,8 @@ func fulfillTx(tx *bolt.Tx, ws *Warehouses, id string, ev *catalog.OrderEvent, n
 		switch lines, err = routeTx(tx, ws, d.Destination, wants); {
 		case errors.As(err, &short):
 			d.Status, d.Reason, d.Param = OrderCancelled, ReasonOutOfStock, short.VariantID
+		case errors.Is(err, ErrLine): // a variant's lines sum past maxWant
+			d.Status, d.Reason, d.Param = OrderCancelled, ReasonUnknownVariant, err.Error()
 		case err != nil:
 			return nil, nil, fmt.Errorf("commerce: routing order %q: %w", id, err)
 		default:

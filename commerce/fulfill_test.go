@@ -441,3 +441,49 @@ func testOrdersEventsKfake(t *testing.T, group bool) {
 	}
 	t.Logf("winners %v, routed units %v, %d stock snapshots checked", won, routedUnits, reads.Load())
 }
+
+// FuzzHandleOrderEvent feeds decoded orders events to one store: a
+// handling never panics, answers the stored decision when repeated, and
+// no stock cell goes negative or gains units.
+func FuzzHandleOrderEvent(f *testing.F) {
+	for _, seed := range []string{
+		`{"schema":1,"order_id":"o1","user_id":"u","placed_at":"2026-11-23T10:00:00Z","lines":[{"product_id":"pa","variant_id":"a","quantity":2,"price":{"amount":100,"currency":"USD"}}]}`,
+		`{"schema":1,"order_id":"o2","lines":[{"product_id":"pa","variant_id":"a","quantity":9},{"product_id":"pb","variant_id":"b","quantity":1}]}`,
+		`{"schema":1,"order_id":"o3","lines":[{"product_id":"pa","quantity":1}]}`,
+		`{"schema":1,"order_id":"o4","lines":[{"product_id":"pa","variant_id":"a\u0000x","quantity":1}]}`,
+		`{"schema":1,"order_id":"o5","lines":[{"product_id":"pa","variant_id":"a","quantity":1073741824},{"product_id":"pa","variant_id":"a","quantity":1073741824}]}`,
+		`{"schema":1,"order_id":"o\u0000","lines":[{"product_id":"pa","variant_id":"a","quantity":1}]}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	s := openStore(f, "r", false)
+	ws := NewWarehouses(testWarehouses)
+	for _, c := range []struct{ p, v, w string }{{"pa", "a", "nyc"}, {"pa", "a", "lax"}, {"pb", "b", "chi"}} {
+		_, err := s.SetStock(c.p, c.v, c.w, 3)
+		must(f, err)
+	}
+	f.Fuzz(func(t *testing.T, value []byte) {
+		e, err := catalog.DecodeOrderEvent(nil, value)
+		if err != nil {
+			return
+		}
+		d, err := s.HandleOrderEvent(ws, e)
+		if err != nil {
+			if !errors.Is(err, ErrLine) {
+				t.Fatalf("HandleOrderEvent(%s) = %v", value, err)
+			}
+			return
+		}
+		again, err := s.HandleOrderEvent(ws, e)
+		if err != nil || !reflect.DeepEqual(again, d) {
+			t.Fatalf("second handling = %+v, %v; first %+v", again, err, d)
+		}
+		cells, err := s.Stocks()
+		must(t, err)
+		for _, c := range cells {
+			if c.Available < 0 || c.Reserved < 0 || c.Available+c.Reserved > 3 {
+				t.Fatalf("cell %+v after %s", c, value)
+			}
+		}
+	})
+}

@@ -61,6 +61,9 @@ const (
 	// coordinates: half the Earth's circumference, as far as any place
 	// can be, so such a warehouse is used only when needed.
 	UnknownKm = math.Pi * earthRadiusKm
+	// maxWant bounds the units of one variant in one order, so sums of
+	// quantities cannot overflow.
+	maxWant = 1 << 30
 	// routeBudget bounds the nodes of Route's exact search.
 	routeBudget = 20000
 )
@@ -178,7 +181,7 @@ func (ws *Warehouses) route(dest Point, wants []Want, avail func(string) map[str
 	var vars []string
 	var need []int
 	for i, w := range wants {
-		if w.VariantID == "" || strings.IndexByte(w.VariantID, 0) >= 0 || w.Quantity <= 0 {
+		if w.VariantID == "" || strings.IndexByte(w.VariantID, 0) >= 0 || w.Quantity <= 0 || w.Quantity > maxWant {
 			return nil, false, fmt.Errorf("%w: wants[%d]: variant %q quantity %d", ErrLine, i, w.VariantID, w.Quantity)
 		}
 		j, ok := vidx[w.VariantID]
@@ -188,7 +191,9 @@ func (ws *Warehouses) route(dest Point, wants []Want, avail func(string) map[str
 			vars = append(vars, w.VariantID)
 			need = append(need, 0)
 		}
-		need[j] += w.Quantity
+		if need[j] += w.Quantity; need[j] > maxWant {
+			return nil, false, fmt.Errorf("%w: wants[%d]: variant %q wants %d units in all, more than %d", ErrLine, i, w.VariantID, need[j], maxWant)
+		}
 	}
 	// Candidates, and the out-of-stock check in the order of the wants.
 	type hold struct {
