@@ -208,7 +208,20 @@ const SalesWindowDays = 30
 //
 // units are the units sold by the orders seen on the orders topic: they add
 // units / SalesWindowDays to the document's SalesVelocity, the sales signal
-// of ranking. A rating from the ratings topic replaces the document's.
+// of ranking. A review summary from the ratings topic is added to the
+// document's rating: the product document carries the ratings imported
+// with the catalog, the summary those posted here since.
+func addRatings(a, b catalog.Rating) catalog.Rating {
+	n := a.Count + b.Count
+	if a.Count <= 0 || n <= 0 {
+		return b
+	}
+	if b.Count <= 0 {
+		return a
+	}
+	return catalog.Rating{Avg: (a.Avg*float64(a.Count) + b.Avg*float64(b.Count)) / float64(n), Count: n}
+}
+
 func (r *record) effective(units int64) *catalog.Product {
 	if r.Content == nil || r.deleted() {
 		return nil
@@ -218,7 +231,7 @@ func (r *record) effective(units int64) *catalog.Product {
 	}
 	p := *r.Content
 	if r.RatingV > 0 && r.Rating != nil {
-		p.Rating = *r.Rating
+		p.Rating = addRatings(r.Content.Rating, *r.Rating)
 	}
 	if units > 0 {
 		p.SalesVelocity += float64(units) / SalesWindowDays

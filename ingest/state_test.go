@@ -146,3 +146,15 @@ func TestLogUpgradeFromV1(t *testing.T) {
 		t.Errorf("the v1 log is still there: %v", err)
 	}
 }
+
+func TestAddRatings(t *testing.T) {
+	for _, c := range []struct{ a, b, want catalog.Rating }{
+		{catalog.Rating{Avg: 4, Count: 3}, catalog.Rating{Avg: 1, Count: 1}, catalog.Rating{Avg: 3.25, Count: 4}},
+		{catalog.Rating{}, catalog.Rating{Avg: 5, Count: 2}, catalog.Rating{Avg: 5, Count: 2}},
+		{catalog.Rating{Avg: 4.5, Count: 10}, catalog.Rating{}, catalog.Rating{Avg: 4.5, Count: 10}},
+	} {
+		if got := addRatings(c.a, c.b); got != c.want {
+			t.Errorf("addRatings(%+v, %+v) = %+v, want %+v", c.a, c.b, got, c.want)
+		}
+	}
+}

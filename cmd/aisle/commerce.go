@@ -209,30 +209,48 @@ func (p outboxPublisher) Publish(ctx context.Context, recs []commerce.Record) er
 }
 
 // consumeCarts merges the carts other replicas publish into store until
-// ctx ends. It reads every partition of the carts topic directly (no
-// consumer group: a group would hold a killed replica's partitions until
-// its session expired), from the offsets recorded in the store, and
-// records the next offsets after each batch it merged: a crash between
-// the two redelivers, and a redelivered cart merges to the same cart.
+// ctx ends (consumeTopic).
 func consumeCarts(ctx context.Context, admin *kgo.Client, brokers []string, replica string, store *commerce.Store, logf func(string, ...any)) error {
+	return consumeTopic(ctx, admin, brokers, ingest.TopicCarts, store, logf, func(r *kgo.Record) error {
+		if fromReplica(r, replica) {
+			return nil
+		}
+		if _, err := store.MergeRemote(string(r.Key), r.Value); err != nil {
+			if !errors.Is(err, commerce.ErrCorrupt) {
+				return err
+			}
+			logf("commerce: skipping the cart at %s/%d@%d: %v", r.Topic, r.Partition, r.Offset, err)
+		}
+		return nil
+	})
+}
+
+// consumeTopic hands every record of topic to handle until ctx ends. It
+// reads every partition directly (no consumer group: a group would hold
+// a killed replica's partitions until its session expired), from the
+// offsets recorded in the store, and records the next offsets after each
+// batch handled: a crash between the two redelivers, so handle must be
+// idempotent. An error from handle stops the consumer.
+func consumeTopic(ctx context.Context, admin *kgo.Client, brokers []string, topic string, store *commerce.Store,
+	logf func(string, ...any), handle func(*kgo.Record) error) error {
 	var parts int32
 	for wait := 100 * time.Millisecond; parts == 0; wait = min(2*wait, 5*time.Second) {
-		td, err := kadm.NewClient(admin).ListTopics(ctx, ingest.TopicCarts)
+		td, err := kadm.NewClient(admin).ListTopics(ctx, topic)
 		if err == nil {
 			err = td.Error()
 		}
 		if err == nil {
-			parts = int32(len(td[ingest.TopicCarts].Partitions))
+			parts = int32(len(td[topic].Partitions))
 			break
 		}
-		logf("commerce: reading the partitions of %s: %v", ingest.TopicCarts, err)
+		logf("commerce: reading the partitions of %s: %v", topic, err)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(wait):
 		}
 	}
-	next, err := store.ConsumedOffsets(ingest.TopicCarts, parts)
+	next, err := store.ConsumedOffsets(topic, parts)
 	if err != nil {
 		return err
 	}
@@ -244,10 +262,10 @@ func consumeCarts(ctx context.Context, admin *kgo.Client, brokers []string, repl
 		}
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{ingest.TopicCarts: offsets}),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}),
 		kgo.FetchMaxWait(200*time.Millisecond))
 	if err != nil {
-		return fmt.Errorf("commerce: carts consumer: %w", err)
+		return fmt.Errorf("commerce: %s consumer: %w", topic, err)
 	}
 	defer cl.Close()
 	for {
@@ -264,19 +282,12 @@ func consumeCarts(ctx context.Context, admin *kgo.Client, brokers []string, repl
 			if failed != nil {
 				return
 			}
-			if !fromReplica(r, replica) {
-				if _, err := store.MergeRemote(string(r.Key), r.Value); err != nil {
-					if !errors.Is(err, commerce.ErrCorrupt) {
-						failed = err
-						return
-					}
-					logf("commerce: skipping the cart at %s/%d@%d: %v", r.Topic, r.Partition, r.Offset, err)
-				}
+			if failed = handle(r); failed == nil {
+				done[r.Partition] = r.Offset + 1
 			}
-			done[r.Partition] = r.Offset + 1
 		})
 		if len(done) > 0 {
-			if err := store.MarkConsumed(ingest.TopicCarts, done); err != nil {
+			if err := store.MarkConsumed(topic, done); err != nil {
 				return err
 			}
 		}

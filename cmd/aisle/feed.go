@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/commerce"
 	"github.com/aisle/aisle/corpora"
 	"github.com/aisle/aisle/ingest"
 	"github.com/aisle/aisle/search"
@@ -47,12 +48,14 @@ func feed(ctx context.Context, cfg serveConfig, live *liveEngine, newEngine func
 		return err
 	}
 	defer prod.Close()
+	var shopStore *commerce.Store
 	if srv != nil {
-		_, stopCommerce, err := startCommerce(ctx, cfg.data, brokers, cfg.replica, srv, liveVariants{live}, logf)
+		store, stopCommerce, err := startCommerce(ctx, cfg.data, brokers, cfg.replica, srv, liveVariants{live}, logf)
 		if err != nil {
 			return err
 		}
 		defer stopCommerce()
+		shopStore = store
 	}
 	parts, err := ingest.EnsureTopics(ctx, prod, int32(cfg.shards))
 	if err != nil {
@@ -62,6 +65,15 @@ func feed(ctx context.Context, cfg serveConfig, live *liveEngine, newEngine func
 		if n != cfg.shards {
 			return fmt.Errorf("serve: topic %s has %d partitions but the index has %d shards; start with --shards %d", t, n, cfg.shards, n)
 		}
+	}
+	if shopStore != nil { // the orders topic exists now
+		stopShop, err := startShop(ctx, shopStore, brokers, cfg.carrierDelay, srv, liveVariants{live}, logf)
+		if err != nil {
+			return err
+		}
+		defer stopShop()
+		markReady := ready
+		ready = func() { seedStock(shopStore, live.get().Each, logf); markReady() }
 	}
 	gn, err := currentGeneration(cfg.data)
 	if err != nil {

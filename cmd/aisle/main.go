@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -93,6 +94,9 @@ type serveConfig struct {
 	// replica names this process among the cart replicas; empty: the id
 	// kept in the data directory (doc/cart.md).
 	replica string
+	// carrierDelay is how long the sandbox carrier takes to ship and then
+	// deliver a routed order; 0 turns it off (doc/fulfillment.md).
+	carrierDelay time.Duration
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
@@ -110,6 +114,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.BoolVar(&cfg.noRecs, "no-recs", false, "do not load or build recommendations (their endpoints answer 503)")
 	fs.Float64Var(&cfg.searchRate, "search-rate", 0, "per-client searches a `second` (0: the default, 50; negative: no limit, for load tests)")
 	fs.Float64Var(&cfg.suggestRate, "suggest-rate", 0, "per-client autocomplete requests a `second` (0: the default, 100; negative: no limit)")
+	fs.DurationVar(&cfg.carrierDelay, "carrier-delay", 5*time.Second, "sandbox carrier: ship, then deliver, each routed order after this `duration`; 0 turns it off")
 	fs.StringVar(&cfg.replica, "replica", "", "`id` of this cart replica (unique per process); default: generated once into --data")
 	fs.StringVar(&cfg.tokenKey, "token-key", "", "`file` of the user token HMAC key (32+ bytes); default token.key in --data, generated")
 	if err := fs.Parse(args); err != nil {

@@ -11,6 +11,7 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"github.com/aisle/aisle/commerce"
 	"github.com/aisle/aisle/corpora"
 	"github.com/aisle/aisle/search"
 	"github.com/aisle/aisle/server"
@@ -61,12 +62,19 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 	if !cfg.noRecs {
 		startRecs(ctx, cfg.data, srv, stderr)
 	}
-	if cfg.noKafka { // with Kafka, feed starts the cart once it knows the brokers
-		_, stopCommerce, err := startCommerce(ctx, cfg.data, splitList(cfg.brokers), cfg.replica, srv, liveVariants{live}, stderrLogf(stderr))
+	var shopStore *commerce.Store // with --no-kafka: seeded once the store is loaded
+	if cfg.noKafka {              // with Kafka, feed starts the cart once it knows the brokers
+		store, stopCommerce, err := startCommerce(ctx, cfg.data, splitList(cfg.brokers), cfg.replica, srv, liveVariants{live}, stderrLogf(stderr))
 		if err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}
 		defer stopCommerce()
+		stopShop, err := startShop(ctx, store, splitList(cfg.brokers), cfg.carrierDelay, srv, liveVariants{live}, stderrLogf(stderr))
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		defer stopShop()
+		shopStore = store
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -93,6 +101,9 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 		go func() {
 			err := load(eng, stderr)
 			if err == nil {
+				if shopStore != nil {
+					seedStock(shopStore, eng.Each, stderrLogf(stderr))
+				}
 				srv.SetReady(true)
 				<-fctx.Done()
 			}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/commerce"
+	"github.com/aisle/aisle/corpora"
+	"github.com/aisle/aisle/ingest"
+	"github.com/aisle/aisle/server"
+)
+
+// The rest of the commerce services, over the store startCommerce opened
+// (doc/checkout.md, doc/fulfillment.md, doc/reviews.md): checkout with the
+// sandbox payment provider, fulfillment of the orders topic, reviews, the
+// sandbox carrier, and the stock seeded from the catalog.
+
+// recoverEvery is how often checkouts stuck between their reservation
+// and their charge (a crash, a provider timeout) are finished, and how old
+// they must be.
+const recoverEvery = time.Minute
+
+// startShop serves checkout, orders and reviews from store on srv. With
+// brokers it fulfils the orders topic (one routing decision per order,
+// however often an order is delivered); with carrierDelay above zero the
+// sandbox carrier ships and then delivers routed orders after it. stop
+// ends the loops and takes the endpoints off srv; call it before the
+// store's own stop.
+func startShop(ctx context.Context, store *commerce.Store, brokers []string, carrierDelay time.Duration, srv *server.Server,
+	variants server.VariantFinder, logf func(string, ...any)) (stop func(), err error) {
+	ws, err := store.Warehouses()
+	if err != nil || ws.Len() == 0 {
+		if err := store.PutWarehouses(corpora.Warehouses()); err != nil {
+			return nil, fmt.Errorf("commerce: warehouses: %w", err)
+		}
+		if ws, err = store.Warehouses(); err != nil {
+			return nil, fmt.Errorf("commerce: warehouses: %w", err)
+		}
+	}
+	co := commerce.NewCheckout(store, ws, commerce.NewSandbox(), commerce.CheckoutOptions{})
+	rv, err := commerce.NewReviews(store, commerce.ReviewOptions{})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(recoverEvery)
+		defer t.Stop()
+		for older := time.Duration(0); ; older = recoverEvery {
+			if n, err := co.Recover(ctx, older); err != nil && ctx.Err() == nil && !errors.Is(err, commerce.ErrClosed) {
+				logf("commerce: recovering checkouts: %v", err)
+			} else if n > 0 {
+				logf("commerce: finished %d interrupted checkouts", n)
+			}
+			if n, err := rv.Sweep(time.Now(), 10_000); err != nil && !errors.Is(err, commerce.ErrClosed) {
+				logf("commerce: sweeping review limits: %v", err)
+			} else if n == 10_000 {
+				continue
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+	if carrierDelay > 0 {
+		wg.Go(func() {
+			if err := store.SimulateCarrier(ctx, carrierDelay); err != nil && ctx.Err() == nil && !errors.Is(err, commerce.ErrClosed) {
+				logf("commerce: the sandbox carrier stopped: %v", err)
+			}
+		})
+	}
+	if len(brokers) > 0 {
+		admin, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("commerce: orders consumer: %w", err)
+		}
+		handle := store.OrderHandler(ws)
+		wg.Go(func() {
+			defer admin.Close()
+			err := consumeTopic(ctx, admin, brokers, ingest.TopicOrders, store, logf, func(r *kgo.Record) error {
+				e, err := catalog.DecodeOrderEvent(r.Key, r.Value)
+				if err != nil { // the indexer dead-letters it; fulfillment skips it
+					logf("commerce: skipping the order at %s/%d@%d: %v", r.Topic, r.Partition, r.Offset, err)
+					return nil
+				}
+				return handle(e)
+			})
+			if err != nil && ctx.Err() == nil {
+				logf("commerce: the orders consumer stopped: %v", err)
+			}
+		})
+	}
+	srv.SetCheckout(co, server.CheckoutOptions{Carts: store, Shipments: store, Variants: variants})
+	srv.SetReviews(rv)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			srv.SetCheckout(nil, server.CheckoutOptions{})
+			srv.SetReviews(nil)
+			cancel()
+			wg.Wait()
+		})
+	}, nil
+}
+
+// seedStock copies the catalog's stock into the commerce store's empty
+// cells, so checkout can reserve what search shows; cells the store
+// already holds keep their units.
+func seedStock(store *commerce.Store, each func(func(*catalog.Product) bool), logf func(string, ...any)) {
+	start := time.Now()
+	var ps []*catalog.Product
+	each(func(p *catalog.Product) bool { ps = append(ps, p); return true })
+	n, err := store.SeedStock(ps)
+	if err != nil {
+		logf("commerce: %v", err)
+		return
+	}
+	logf("commerce: stock of %d products checked, %d new cells seeded in %v", len(ps), n, time.Since(start).Round(time.Millisecond))
+}
