@@ -11,13 +11,16 @@ import (
 // The home page endpoint:
 //
 //	GET /api/v1/recs/home?limit=N
+//	GET /api/v1/recs/home/{user_id}?limit=N
 //
 // answers {"user_id","rows":[{"kind","title","items":[...]}]}. Without an
 // Authorization header it is public and answers the popular row only
 // ("user_id": null); with "Authorization: Bearer <user token>" it answers
 // the token user's personalized row first (left out when the user has no
 // orders yet), then the popular row. A header with a bad or expired token
-// is 401, never a silent fall back to the guest page. Items are filtered
+// is 401, never a silent fall back to the guest page. The second form
+// names the user, as issue 6 writes it: it needs that user's token (401
+// without one, 403 with another user's). Items are filtered
 // at request time: nothing deleted or out of stock now.
 
 // HomeRows is what the server needs of the home page (*recs.Home). Both
@@ -51,8 +54,12 @@ func (s *Server) SetHome(h HomeRows) {
 	}
 }
 
-func (s *Server) homeRoute(ctx *fasthttp.RequestCtx) {
+func (s *Server) homeRoute(ctx *fasthttp.RequestCtx, named string) {
 	user := ""
+	if named != "" && len(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)) == 0 {
+		unauthorized(ctx, "this endpoint needs a user token: Authorization: Bearer <token>", false)
+		return
+	}
 	if len(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)) > 0 {
 		tok, ok := bearer(ctx)
 		if !ok {
@@ -69,6 +76,10 @@ func (s *Server) homeRoute(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		user = u
+	}
+	if named != "" && named != user {
+		writeError(ctx, fasthttp.StatusForbidden, CodeForbidden, "the home page of another user", "")
+		return
 	}
 	limit, perr := parseRecsArgs(ctx.QueryArgs(), DefaultHomeLimit, MaxHomeLimit)
 	if perr != nil {

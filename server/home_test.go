@@ -149,6 +149,9 @@ func TestHomeEndpoint(t *testing.T) {
 		{"", "?limit=0", 400, CodeInvalidParameter},
 		{"", "?limit=51", 400, CodeInvalidParameter},
 		{"", "?user=u1", 400, CodeUnknownParameter},
+		{"", "/u1", 401, CodeUnauthorized},            // the named form needs a token
+		{"Bearer " + tok2, "/u1", 403, CodeForbidden}, // and the named user's
+		{"Bearer " + tok1, "/u1", 200, `"personalized"`},
 	} {
 		code, body := getWithToken(t, u+c.query, c.auth)
 		if code != c.code || !strings.Contains(string(body), c.want) {

@@ -97,7 +97,11 @@ func (s *Server) SetSimilar(sim SimilarItems) {
 // whether it was.
 func (s *Server) recsRoute(ctx *fasthttp.RequestCtx, path string) bool {
 	if path == recsPrefix+homeName {
-		s.homeRoute(ctx)
+		s.homeRoute(ctx, "")
+		return true
+	}
+	if user, ok := strings.CutPrefix(path, recsPrefix+homeName+"/"); ok {
+		s.homeRoute(ctx, user)
 		return true
 	}
 	var kind, id string
