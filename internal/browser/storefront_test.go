@@ -73,7 +73,11 @@ func TestStorefront(t *testing.T) {
 	b := startBrowser(t, chromium)
 	shot := func(t *testing.T, name string) {
 		t.Helper()
-		png, err := chromedp.Run(b.step(t, 10*time.Second), chromedp.CaptureScreenshot())
+		capture := chromedp.CaptureScreenshot() // the viewport
+		if name == "product" {
+			capture = chromedp.FullScreenshot(100) // the whole page, as PNG: bundle, recommendations, reviews
+		}
+		png, err := chromedp.Run(b.step(t, 10*time.Second), capture)
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
 		}
@@ -237,6 +241,12 @@ func TestStorefront(t *testing.T) {
 		}
 		b.wait(t, `!document.querySelector("#seller") || document.querySelector("#seller").textContent.includes("Sold by")`, "the seller")
 		b.wait(t, `[...document.querySelectorAll("#reviews p, #reviews .dist")].length > 0`, "the reviews section (or its notice)")
+		if *updateScreenshots {
+			// The README's picture shows similar items: wait for their
+			// background build (the page asks again every 3 s).
+			srv.waitReady(t, "/api/v1/products/"+bundleID+"/similar")
+			b.waitFor(t, 30*time.Second, `document.querySelector("#similar .row") !== null || document.querySelector("#similar") === null`, "similar items")
+		}
 		shot(t, "product")
 	})
 
@@ -354,6 +364,15 @@ func TestStorefront(t *testing.T) {
 		}
 		b.wait(t, `document.body.dataset.ready === "/search?q=milk" && document.querySelectorAll("#results .card").length > 0`, "results once the brand is dropped")
 	})
+}
+
+// waitReady waits, bounded, until path stops answering 503.
+func (a *aisle) waitReady(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for a.status(t, path) == http.StatusServiceUnavailable && time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+	}
 }
 
 // homeHasPersonalized waits, bounded, for the home rows to load and

@@ -95,9 +95,9 @@
   }
   // explain turns an API failure into a sentence for the shopper.
   function explain(e, what) {
-    if (e && e.status === 501) return what + ' is not available on this server yet.';
-    if (e && e.status === 503) return what + ' is still loading; try again in a moment.';
-    if (e && e.status === 401) return what + ' needs you to be signed in.';
+    if (e && e.status === 501) return what + ': not available on this server yet.';
+    if (e && e.status === 503) return what + ': still loading; try again in a moment.';
+    if (e && e.status === 401) return what + ': you need to be signed in.';
     if (e && e.status === 404) return what + ': not found.';
     if (e instanceof ApiError) return what + ': ' + e.message;
     return what + ' could not be reached.';
@@ -426,10 +426,15 @@
       h('div', {}, h('p', {}, 'Bundle price: ', h('b', {id: 'bundle-price'}, money(b.price))), btn)));
   }
 
-  async function recRow(id, kind, sec) {
+  async function recRow(id, kind, sec, tries = 0) {
     const [r, e] = await settle(api('/api/v1/products/' + encodeURIComponent(id) + '/' + kind + '?limit=8', {auth: false}));
     const h2 = sec.firstChild;
-    if (e) { put(sec, h2, h('p', {class: 'mut'}, explain(e, 'These recommendations'))); return; }
+    if (e) {
+      put(sec, h2, h('p', {class: 'mut'}, explain(e, 'These recommendations')));
+      // Still being built (503): ask again while the shopper stays.
+      if (e.status === 503 && tries < 20) setTimeout(() => { if (sec.isConnected) recRow(id, kind, sec, tries + 1); }, 3000);
+      return;
+    }
     if (!r.items || !r.items.length) { sec.remove(); return; }
     // The lists carry no image: fetch the first few products' pages.
     const ds = await Promise.all(r.items.slice(0, 6).map(it => settle(detail(it.product_id)).then(([d]) => d)));
