@@ -4,16 +4,20 @@ import (
 	"context"
 	"errors"
 
-	"github.com/aisle/aisle/catalog"
-	"github.com/aisle/aisle/ingest"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/commerce"
+	"github.com/aisle/aisle/ingest"
 )
 
 // testKeys is a key store in a temporary directory with two sellers and
@@ -213,59 +217,102 @@ func (okCatalog) PublishStock(_ context.Context, _, _, _ string, change func(int
 // TestEndpointCredentials is the endpoint × credential table of
 // doc/security.md. Every endpoint the router names (endpointNames, which
 // a new endpoint must join for its metrics) needs rows here: the test
-// fails for one without. A public endpoint must answer the same for every
-// credential; a write endpoint answers as want says.
+// fails for one without. The columns are no credentials, a forged key, the
+// admin key, another seller's key, the seller's own key, another user's
+// token and the user's own token (user u1, seller sel-a). A public row
+// (all zero) must answer alike for every credential and never 401 or 403.
 func TestEndpointCredentials(t *testing.T) {
 	k := newTestKeys(t)
-	s := New(newTestEngine(t), Options{Logf: t.Logf, Keys: k.store})
+	tokens, err := NewTokens(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(newTestEngine(t), Options{Logf: t.Logf, Keys: k.store, Tokens: tokens})
 	s.SetIngest(okCatalog{}, nil)
 	s.SetReady(true)
 	s.owners.m.Store("p-a", "sel-a")
+	st, err := commerce.Open(commerce.Options{Path: filepath.Join(t.TempDir(), "commerce.db"), Replica: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.SeedStock(testProducts()); err != nil {
+		t.Fatal(err)
+	}
+	co := commerce.NewCheckout(st, commerce.NewWarehouses([]catalog.Warehouse{{ID: "wh-1", Lat: 41.9, Lon: -87.6}}), commerce.NewSandbox(), commerce.CheckoutOptions{})
+	rv, err := commerce.NewReviews(st, commerce.ReviewOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetCart(st, CartOptions{})
+	s.SetCheckout(co, CheckoutOptions{Carts: st, Shipments: st})
+	s.SetReviews(rv)
 	base := serveOver(t, s)
 	pid := testProducts()[0].ID
+	vid := testProducts()[0].Variants[0].ID
+	// u1 has a checkout session; its id is in the table.
+	sess, err := co.Create("u1", "key-1", []commerce.SessionLine{{VariantID: vid, ProductID: pid, Title: "x", Quantity: 1,
+		Price: testProducts()[0].Variants[0].Price}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	const body = `{"title":"x","variants":[{"price_cents":1}]}`
 	type row struct {
 		method, path, body string
-		want               [5]int // none, bad key, admin, other seller, own; zero: public
+		want               [7]int
 	}
+	user := func(own int) [7]int { return [7]int{401, 401, 401, 401, 401, 403, own} }
+	mine := func(own int) [7]int { return [7]int{401, 401, 401, 401, 401, own, own} } // each user's own
 	table := map[string][]row{
-		"search":  {{"GET", "/api/v1/products/search?q=sony&facets=false", "", [5]int{}}},
-		"product": {{"GET", "/api/v1/products/" + pid, "", [5]int{}}},
-		"suggest": {{"GET", "/api/v1/suggest?q=so", "", [5]int{}}},
-		"healthz": {{"GET", "/healthz", "", [5]int{}}},
-		"metrics": {{"GET", "/metrics", "", [5]int{}}},
-		"recs": {{"GET", "/api/v1/products/" + pid + "/also-bought", "", [5]int{}},
-			{"GET", "/api/v1/recs/similar/" + pid, "", [5]int{}},
-			{"GET", "/api/v1/recs/home", "", [5]int{503, 401, 401, 401, 401}}}, // public without a header (503: no home set); a key is not a user token
+		"search":  {{"GET", "/api/v1/products/search?q=sony&facets=false", "", [7]int{}}},
+		"product": {{"GET", "/api/v1/products/" + pid, "", [7]int{}}},
+		"suggest": {{"GET", "/api/v1/suggest?q=so", "", [7]int{}}},
+		"healthz": {{"GET", "/healthz", "", [7]int{}}},
+		"metrics": {{"GET", "/metrics", "", [7]int{}}},
+		"recs": {{"GET", "/api/v1/products/" + pid + "/also-bought", "", [7]int{}},
+			{"GET", "/api/v1/recs/similar/" + pid, "", [7]int{}},
+			// public without a header (503: no home rows set); a key is not a user token
+			{"GET", "/api/v1/recs/home", "", [7]int{503, 401, 401, 401, 401, 503, 503}},
+			{"GET", "/api/v1/recs/home/u1", "", user(503)}},
 		"seller": {
-			{"POST", "/api/v1/seller/products", body, [5]int{401, 401, 403, 201, 201}},
-			{"PUT", "/api/v1/seller/products/p-a", body, [5]int{401, 401, 403, 403, 200}},
-			{"POST", "/api/v1/seller/products/bulk", `{"products":[` + body + `]}`, [5]int{401, 401, 403, 202, 202}},
+			{"POST", "/api/v1/seller/products", body, [7]int{401, 401, 403, 201, 201, 401, 401}},
+			{"PUT", "/api/v1/seller/products/p-a", body, [7]int{401, 401, 403, 403, 200, 401, 401}},
+			{"POST", "/api/v1/seller/products/bulk", `{"products":[` + body + `]}`, [7]int{401, 401, 403, 202, 202, 401, 401}},
 		},
-		"inventory": {{"PATCH", "/api/v1/inventory/p-a-1", `{"product_id":"p-a","warehouse_id":"w","available":1}`, [5]int{401, 401, 403, 403, 200}}},
-		"cart":      {{"GET", "/api/v1/cart/u1", "", [5]int{401, 401, 401, 401, 401}}, {"POST", "/api/v1/guest", "", [5]int{}}},
-		"checkout":  {{"POST", "/api/v1/checkout", "{}", [5]int{401, 401, 401, 401, 401}}},
-		"orders":    {{"GET", "/api/v1/orders", "", [5]int{401, 401, 401, 401, 401}}},
-		"reviews": {{"GET", "/api/v1/products/" + pid + "/reviews", "", [5]int{}},
-			{"POST", "/api/v1/products/" + pid + "/reviews", `{"rating":5}`, [5]int{401, 401, 401, 401, 401}},
-			{"POST", "/api/v1/products/" + pid + "/reviews/rv-1/helpful", "", [5]int{401, 401, 401, 401, 401}}},
-		"web":   {{"GET", "/", "", [5]int{}}},
-		"other": {{"GET", "/nope", "", [5]int{}}},
+		"inventory": {{"PATCH", "/api/v1/inventory/p-a-1", `{"product_id":"p-a","warehouse_id":"w","available":1}`, [7]int{401, 401, 403, 403, 200, 401, 401}}},
+		"cart": {{"GET", "/api/v1/cart/u1", "", user(200)},
+			{"POST", "/api/v1/cart/u1/items", `{"variant_id":"` + vid + `","quantity":1}`, user(201)},
+			{"PUT", "/api/v1/cart/u1/items/" + vid, `{"quantity":2}`, user(200)},
+			{"POST", "/api/v1/guest", "", [7]int{}}},
+		"checkout": {{"GET", "/api/v1/checkout/" + sess.ID, "", user(200)}},
+		"orders":   {{"GET", "/api/v1/orders", "", mine(200)}, {"GET", "/api/v1/orders/ord-none", "", mine(404)}},
+		"reviews": {{"GET", "/api/v1/products/" + pid + "/reviews", "", [7]int{}},
+			{"POST", "/api/v1/products/" + pid + "/reviews", `{"rating":5,"title":"ok","body":"Works as described."}`, mine(201)},
+			{"POST", "/api/v1/products/" + pid + "/reviews/rv-none/helpful", "", mine(404)}},
+		"web":   {{"GET", "/", "", [7]int{}}},
+		"other": {{"GET", "/nope", "", [7]int{}}},
 	}
 	for _, name := range endpointNames {
 		if len(table[name]) == 0 {
 			t.Errorf("endpoint %q has no row in the credential table", name)
 		}
 	}
-	creds := []string{"", "ak_0000000000000000_" + strings.Repeat("A", 43), k.admin, k.other, k.seller}
-	for name, rows := range table {
-		for _, r := range rows {
-			var got [5]int
+	tok := func(u string) string {
+		tk, err := tokens.Sign(u, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk
+	}
+	creds := []string{"", "ak_0000000000000000_" + strings.Repeat("A", 43), k.admin, k.other, k.seller, tok("u2"), tok("u1")}
+	for _, name := range slices.Sorted(maps.Keys(table)) {
+		for _, r := range table[name] {
+			var got [7]int
 			for i, key := range creds {
 				got[i], _, _ = doAs(t, key, r.method, base+r.path, r.body)
 			}
-			if r.want == ([5]int{}) {
-				if got != [5]int{got[0], got[0], got[0], got[0], got[0]} || got[0] == 401 || got[0] == 403 {
+			if r.want == ([7]int{}) {
+				if got != [7]int{got[0], got[0], got[0], got[0], got[0], got[0], got[0]} || got[0] == 401 || got[0] == 403 {
 					t.Errorf("%s: public %s %s answers %v across credentials", name, r.method, r.path, got)
 				}
 				continue
