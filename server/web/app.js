@@ -657,6 +657,6 @@
     window.scrollTo(0, 0);
     document.body.dataset.ready = hash; // for tests and assistive tools: the page has rendered
   }
-  window.addEventListener('hashchange', () => { delete document.body.dataset.ready; route(); });
+  window.addEventListener('hashchange', () => { delete document.body.dataset.ready; $('#flash').hidden = true; route(); });
   signIn().then(() => { refreshCount(); route(); });
 })();
