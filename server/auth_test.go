@@ -289,7 +289,7 @@ func TestEndpointCredentials(t *testing.T) {
 		"reviews": {{"GET", "/api/v1/products/" + pid + "/reviews", "", [7]int{}},
 			{"POST", "/api/v1/products/" + pid + "/reviews", `{"rating":5,"title":"ok","body":"Works as described."}`, mine(201)},
 			{"POST", "/api/v1/products/" + pid + "/reviews/rv-none/helpful", "", mine(404)}},
-		"web":   {{"GET", "/", "", [7]int{}}},
+		"web":   {{"GET", "/", "", [7]int{}}, {"GET", "/static/app.js", "", [7]int{}}, {"POST", "/api/v1/session/demo", "", [7]int{}}},
 		"other": {{"GET", "/nope", "", [7]int{}}},
 	}
 	for _, name := range endpointNames {
