@@ -20,10 +20,10 @@ import (
 
 func TestParseServeFlags(t *testing.T) {
 	cfg, err := parseServeFlags(nil, io.Discard)
-	if err != nil || cfg != (serveConfig{addr: "127.0.0.1:8080", data: "./data", shards: 8, adminAddr: "127.0.0.1:0"}) {
+	if err != nil || cfg != (serveConfig{addr: "127.0.0.1:8080", data: "./data", shards: 8, adminAddr: "127.0.0.1:0", carrierDelay: 5 * time.Second}) {
 		t.Errorf("defaults: %+v, %v", cfg, err)
 	}
-	cfg, err = parseServeFlags([]string{"--addr", "127.0.0.1:0", "--data", "/tmp/x", "--shards", "3"}, io.Discard)
+	cfg, err = parseServeFlags([]string{"--addr", "127.0.0.1:0", "--data", "/tmp/x", "--shards", "3", "--carrier-delay", "0"}, io.Discard)
 	if err != nil || cfg != (serveConfig{addr: "127.0.0.1:0", data: "/tmp/x", shards: 3, adminAddr: "127.0.0.1:0"}) {
 		t.Errorf("flags: %+v, %v", cfg, err)
 	}

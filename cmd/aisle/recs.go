@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -57,6 +58,7 @@ func recsBuild(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.IntVar(&opts.TopN, "top", 0, "also-bought neighbours kept per item (0: the default, 50)")
 	fs.IntVar(&opts.MaxBasket, "max-basket", 0, "items counted per order (0: the default, 50)")
 	similar := fs.Bool("similar", true, "also learn the similar-items embeddings and their HNSW graph into the snapshot")
+	resample := fs.Int("resample", 0, "build from this many `orders` drawn with replacement from the shipped ones, over copies of the items making 50,000 (a scale test; 0: the shipped orders as they are)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,7 +74,12 @@ func recsBuild(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	opts.Progress = recsProgress(stderr, "also bought")
 	start := time.Now()
-	l, err := buildRecs(ctx, opts, stderr)
+	var l *recs.Lists
+	if *resample > 0 {
+		l, err = buildResampled(ctx, opts, *resample, stderr)
+	} else {
+		l, err = buildRecs(ctx, opts, stderr)
+	}
 	if err != nil {
 		return err
 	}
@@ -110,6 +117,46 @@ func buildRecs(ctx context.Context, opts recs.Options, stderr io.Writer) (*recs.
 	st := l.Stats()
 	fmt.Fprintf(stderr, "aisle: recs (%s) from %d orders (of two items or more) over %d items in %.1f s (read %.1f s): %d items with %d also-bought, %d items with %d pairs and %d triples\n",
 		st.Scorer, st.Orders, st.Items, time.Since(start).Seconds(), read.Seconds(), st.WithAlso, st.Neighbors, st.WithBundle, st.Pairs, st.Triples)
+	return l, nil
+}
+
+// buildResampled builds the lists from n orders drawn with replacement,
+// with a fixed seed, from the shipped ones, each over one of as many
+// copies of the item set as make 50,000 items (item x of copy c is
+// "x~c"): the issue's scale test of 3M orders over 50k items, from the
+// 97k shipped orders over 37k items.
+func buildResampled(ctx context.Context, opts recs.Options, n int, stderr io.Writer) (*recs.Lists, error) {
+	start := time.Now()
+	o, err := instacartOrders(nil)
+	if err != nil {
+		return nil, err
+	}
+	items := len(o.Items)
+	copies := (50_000 + items - 1) / items
+	big := recs.Orders{Items: make([]string, 0, copies*items), Baskets: make([][]int32, n)}
+	for c := range copies {
+		for _, it := range o.Items {
+			big.Items = append(big.Items, it+"~"+strconv.Itoa(c))
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range big.Baskets {
+		src := o.Baskets[r.IntN(len(o.Baskets))]
+		off := int32(r.IntN(copies) * items)
+		b := make([]int32, len(src))
+		for j, x := range src {
+			b[j] = x + off
+		}
+		big.Baskets[i] = b
+	}
+	read := time.Since(start)
+	l, err := recs.Build(ctx, big, opts)
+	if err != nil {
+		return nil, err
+	}
+	st := l.Stats()
+	fmt.Fprintf(stderr, "aisle: recs (%s) from %d resampled orders over %d items in %.1f s (resampling %.1f s): %d items with %d also-bought\n",
+		st.Scorer, n, len(big.Items), time.Since(start).Seconds(), read.Seconds(), st.WithAlso, st.Neighbors)
 	return l, nil
 }
 
