@@ -382,12 +382,13 @@ func startRecs(ctx context.Context, data string, srv *server.Server, stderr io.W
 		fmt.Fprintf(stderr, "aisle: recs: the demo user's history: %v\n", err)
 	}
 	srv.SetHome(home)
-	orderHooks.Store(data, home)
+	live := recs.NewLive(recs.LiveOptions{})
+	orderHooks.Store(data, orderSinks{home, live})
 	path := filepath.Join(data, recsFile)
 	start := time.Now()
 	l, e, err := readSnapshot(path)
 	if err == nil {
-		srv.SetRecs(l)
+		srv.SetRecs(recs.Fresh{Lists: l, Live: live})
 		home.SetLists(l)
 		if e != nil && e.Options() == servedSimilar() {
 			srv.SetSimilar(e)
@@ -411,7 +412,7 @@ func startRecs(ctx context.Context, data string, srv *server.Server, stderr io.W
 			}
 			return
 		}
-		srv.SetRecs(l)
+		srv.SetRecs(recs.Fresh{Lists: l, Live: live})
 		home.SetLists(l)
 		if _, err := writeRecs(path, l, nil); err != nil {
 			fmt.Fprintf(stderr, "aisle: recs: %v\n", err)
@@ -420,21 +421,31 @@ func startRecs(ctx context.Context, data string, srv *server.Server, stderr io.W
 	}()
 }
 
-// orderHooks holds the home page of each data directory served, so that
-// the ingest consumers that serve opens for it (openGeneration) feed it
-// the orders they apply without threading it through the serve
-// configuration.
-var orderHooks sync.Map // data directory -> *recs.Home
+// orderHooks holds the home page and the live co-purchases of each data
+// directory served, so that the ingest consumers that serve opens for it
+// (openGeneration) feed them the orders they apply without threading them
+// through the serve configuration.
+var orderHooks sync.Map // data directory -> orderSinks
 
-// orderHook returns the ingest OnOrder of data's home page, or nil when
-// recommendations are off (--no-recs).
+// orderSinks are what live orders update: the users' histories of the
+// home page, and the co-purchases layered on the lists (recs.Fresh).
+type orderSinks struct {
+	home *recs.Home
+	live *recs.Live
+}
+
+// orderHook returns the ingest OnOrder of data's recommendations, or nil
+// when they are off (--no-recs).
 func orderHook(data string) func(catalog.OrderEvent) {
 	h, ok := orderHooks.Load(data)
 	if !ok {
 		return nil
 	}
-	home := h.(*recs.Home)
-	return func(e catalog.OrderEvent) { home.Observe(e) }
+	sinks := h.(orderSinks)
+	return func(e catalog.OrderEvent) {
+		sinks.home.Observe(e)
+		sinks.live.Observe(e)
+	}
 }
 
 // demoUser is the user of the demo token (credentials.go).

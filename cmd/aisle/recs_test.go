@@ -177,11 +177,16 @@ func TestDemoHistoryAndOrderHook(t *testing.T) {
 	if orderHook(data) != nil {
 		t.Error("a hook for a data directory with no home")
 	}
-	orderHooks.Store(data, h)
+	live := recs.NewLive(recs.LiveOptions{})
+	orderHooks.Store(data, orderSinks{h, live})
 	defer orderHooks.Delete(data)
 	hook := orderHook(data)
-	hook(catalog.OrderEvent{OrderID: "live-1", UserID: demoUser, PlacedAt: time.Now(), Lines: []catalog.OrderLine{{ProductID: "instacart-1", Quantity: 1}}})
+	hook(catalog.OrderEvent{OrderID: "live-1", UserID: demoUser, PlacedAt: time.Now(),
+		Lines: []catalog.OrderLine{{ProductID: "instacart-1", Quantity: 1}, {ProductID: "instacart-2", Quantity: 1}}})
 	if n := h.Orders(demoUser); n != 4 {
 		t.Errorf("after a live order the demo user has %d orders, want 4", n)
+	}
+	if n := live.Count("instacart-1", "instacart-2"); n != 1 {
+		t.Errorf("after a live order the pair was bought together %d times, want 1", n)
 	}
 }
