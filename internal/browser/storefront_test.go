@@ -106,7 +106,7 @@ func TestStorefront(t *testing.T) {
 		})
 		if !ok {
 			shot(t, "failed-"+name)
-			if skipRest == "" {
+			if skipRest == "" && (name == "cart" || name == "checkout") {
 				skipRest = "step " + name + " failed"
 			}
 		}
@@ -267,26 +267,33 @@ func TestStorefront(t *testing.T) {
 		if err := json.Unmarshal(body, &guest); err != nil || guest.UserToken == "" {
 			t.Fatalf("POST /api/v1/guest: %d %s", code, body)
 		}
-		const title = "Creamy and fresh"
+		title := fmt.Sprintf("Creamy and fresh (run %d)", time.Now().UnixNano()%1e6)
 		code, body = srv.post(t, guest.UserToken, "/api/v1/products/"+url.PathEscape(bundleID)+"/reviews",
-			`{"rating":4,"title":"`+title+`","body":"Good whole milk that keeps for a week in the fridge."}`)
+			`{"rating":4,"title":"`+title+`","body":"Keeps a week in the fridge."}` /* under the 8 words of the duplicate rule, so reruns on one server publish */)
 		if code == http.StatusNotImplemented {
 			b.wait(t, `document.querySelector("#reviews").textContent.includes("not available on this server yet")`, "the page's notice that reviews are not built")
 			t.Skip("the review endpoints answer 501 not_built on this server")
 		}
-		if code != http.StatusCreated || !strings.Contains(string(body), `"published"`) {
+		var posted struct {
+			ID     string `json:"review_id"`
+			Status string `json:"status"`
+		}
+		if json.Unmarshal(body, &posted); code != http.StatusCreated || posted.Status != "published" {
 			t.Fatalf("posting a review: %d %s", code, body)
 		}
 		b.eval(t, `(() => { delete document.body.dataset.ready; dispatchEvent(new HashChangeEvent("hashchange")); return true })()`)
-		b.wait(t, `document.body.dataset.ready === "/product/`+bundleID+`" && [...document.querySelectorAll("#reviews .review h3")].some(e => e.textContent === "`+title+`")`, "the guest's review on the product page")
+		b.wait(t, `document.body.dataset.ready === "/product/`+bundleID+`" && document.querySelector("#reviews select") !== null`, "the reviews of the product")
+		// The newest first, where the guest's review is.
+		b.eval(t, `(() => { const s = document.querySelector("#reviews select"); s.value = "recent"; s.dispatchEvent(new Event("change")); return true })()`)
+		review := `#reviews .review[data-review="` + posted.ID + `"]`
+		b.wait(t, `document.querySelector("#reviews").dataset.sort === "recent" && (document.querySelector(`+jsString(review+" h3")+`) || {}).textContent === `+jsString(title), "the guest's review on the product page")
 		if !b.evalBool(t, `document.querySelector("#reviews .dist") !== null`) {
 			t.Errorf("no rating distribution")
 		}
-		sel := `#reviews .review button`
-		if err := chromedp.Do(b.step(t, 10*time.Second), chromedp.Click(chromedp.CSS(sel))); err != nil {
+		if err := chromedp.Do(b.step(t, 10*time.Second), chromedp.Click(chromedp.CSS(review+" button"))); err != nil {
 			t.Fatal(err)
 		}
-		b.wait(t, `document.querySelector("#reviews .review button").textContent === "Helpful (1) · thanks!"`, "the helpful vote counted")
+		b.wait(t, `document.querySelector(`+jsString(review+" button")+`).textContent === "Helpful (1) · thanks!"`, "the helpful vote counted")
 		shot(t, "reviews")
 	})
 

@@ -464,10 +464,11 @@
           if (err) { vote.disabled = false; flash(explain(err, 'Voting')); return; }
           vote.textContent = 'Helpful (' + x.helpful + ')' + (x.counted ? ' · thanks!' : ' · already counted');
         });
-        return h('article', {class: 'review'}, stars(v.rating), h('h3', {}, v.title || ''),
+        return h('article', {class: 'review', 'data-review': v.review_id}, stars(v.rating), h('h3', {}, v.title || ''),
           h('p', {class: 'mut'}, v.user_id, ' · ', (v.created_at || '').slice(0, 10), v.verified ? h('span', {class: 'verified'}, ' ✔ Verified purchase') : null),
           h('p', {}, v.body || ''), vote);
       }));
+    sec.dataset.sort = sort; // rendered in this order
   }
 
   // ---- cart ----------------------------------------------------------
