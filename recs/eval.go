@@ -97,55 +97,60 @@ func Evaluate(l *Lists, test [][]int32, opts EvalOptions) (learned, popular Eval
 		for _, t := range touched {
 			acc[t] = 0
 		}
-		for _, p := range pop {
-			if len(rankL) >= k {
-				break
-			}
-			if !visible[p] && !slices.Contains(rankL, p) {
-				rankL = append(rankL, p)
-			}
-		}
-		rankP = rankP[:0]
-		for _, p := range pop {
-			if len(rankP) >= k {
-				break
-			}
-			if !visible[p] {
-				rankP = append(rankP, p)
-			}
-		}
+		rankL = fillFrom(rankL, pop, k, visible)
+		rankP = fillFrom(rankP[:0], pop, k, visible)
 		for _, v := range vis {
 			visible[v] = false
 		}
 		score(&sumL, rankL, hidden)
 		score(&sumP, rankP, hidden)
-		for _, x := range rankL {
-			if !seenL[x] {
-				seenL[x] = true
-				covL++
-			}
-		}
-		for _, x := range rankP {
-			if !seenP[x] {
-				seenP[x] = true
-				covP++
-			}
-		}
+		covL += covered(seenL, rankL)
+		covP += covered(seenP, rankP)
 	}
-	finish := func(r *EvalResult, method string, cov int) {
-		r.Method, r.Baskets = method, cnt
-		if cnt > 0 {
-			r.HitRate /= float64(cnt)
-			r.Recall /= float64(cnt)
-			r.NDCG /= float64(cnt)
-		}
-		if n > 0 {
-			r.Coverage = float64(cov) / float64(n)
-		}
-	}
-	finish(&sumL, l.scorer.String(), covL)
-	finish(&sumP, "popularity", covP)
+	sumL.finish(l.scorer.String(), cnt, n, covL)
+	sumP.finish("popularity", cnt, n, covP)
 	return sumL, sumP
+}
+
+// fillFrom appends to rank, up to k items, those of pop neither visible
+// nor in rank already.
+func fillFrom(rank, pop []int32, k int, visible []bool) []int32 {
+	for _, p := range pop {
+		if len(rank) >= k {
+			break
+		}
+		if !visible[p] && !slices.Contains(rank, p) {
+			rank = append(rank, p)
+		}
+	}
+	return rank
+}
+
+// covered marks the items of rank in seen and returns how many were not
+// marked before: the coverage a ranking adds.
+func covered(seen []bool, rank []int32) int {
+	n := 0
+	for _, x := range rank {
+		if !seen[x] {
+			seen[x] = true
+			n++
+		}
+	}
+	return n
+}
+
+// finish turns the sums over baskets into means and names the method;
+// items is the catalog size coverage is a share of.
+func (r *EvalResult) finish(method string, baskets, items, cov int) {
+	r.Method, r.Baskets = method, baskets
+	if baskets > 0 {
+		r.HitRate /= float64(baskets)
+		r.Recall /= float64(baskets)
+		r.NDCG /= float64(baskets)
+	}
+	if items > 0 {
+		r.Coverage = float64(cov) / float64(items)
+	}
 }
 
 // score adds one basket's hit, recall and NDCG to sum.

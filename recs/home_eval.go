@@ -2,7 +2,6 @@ package recs
 
 import (
 	"math/rand/v2"
-	"slices"
 )
 
 // EvaluateHome scores the personalized home row as Evaluate scores the
@@ -57,53 +56,17 @@ func EvaluateHome(l *Lists, test [][]int32, cats []string, hopts HomeOptions, op
 			}
 			rankH = append(rankH, c.item)
 		}
-		rankP = rankP[:0]
-		for _, p := range pop {
-			if len(rankP) >= k {
-				break
-			}
-			if !visible[p] {
-				rankP = append(rankP, p)
-			}
-		}
-		for _, p := range pop {
-			if len(rankH) >= k {
-				break
-			}
-			if !visible[p] && !slices.Contains(rankH, p) {
-				rankH = append(rankH, p)
-			}
-		}
+		rankP = fillFrom(rankP[:0], pop, k, visible)
+		rankH = fillFrom(rankH, pop, k, visible)
 		for _, v := range vis {
 			visible[v] = false
 		}
 		score(&sumH, rankH, hidden)
 		score(&sumP, rankP, hidden)
-		for _, x := range rankH {
-			if !seenH[x] {
-				seenH[x] = true
-				covH++
-			}
-		}
-		for _, x := range rankP {
-			if !seenP[x] {
-				seenP[x] = true
-				covP++
-			}
-		}
+		covH += covered(seenH, rankH)
+		covP += covered(seenP, rankP)
 	}
-	finish := func(r *EvalResult, method string, cov int) {
-		r.Method, r.Baskets = method, cnt
-		if cnt > 0 {
-			r.HitRate /= float64(cnt)
-			r.Recall /= float64(cnt)
-			r.NDCG /= float64(cnt)
-		}
-		if n > 0 {
-			r.Coverage = float64(cov) / float64(n)
-		}
-	}
-	finish(&sumH, "home", covH)
-	finish(&sumP, "popularity", covP)
+	sumH.finish("home", cnt, n, covH)
+	sumP.finish("popularity", cnt, n, covP)
 	return sumH, sumP
 }
