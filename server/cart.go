@@ -388,7 +388,7 @@ func (s *Server) appendCart(dst []byte, c *cartConfig, user string, st *commerce
 		dst = append(dst, `,"product_id":`...)
 		title, image, pid := "", "", ""
 		if p != nil {
-			title, image, pid = p.Title, cartImage(p), p.ID
+			title, image, pid = p.Title, productImage(p), p.ID
 		}
 		dst = appendString(dst, pid)
 		dst = append(dst, `,"title":`...)
@@ -410,13 +410,3 @@ func (s *Server) appendCart(dst []byte, c *cartConfig, user string, st *commerce
 	return append(dst, '}')
 }
 
-// cartImage is the product's thumbnail, else its first image, else "".
-func cartImage(p *catalog.Product) string {
-	if p.Thumbnail != "" {
-		return p.Thumbnail
-	}
-	if len(p.Images) > 0 {
-		return p.Images[0]
-	}
-	return ""
-}

@@ -171,11 +171,7 @@ func (s *Server) related(p *catalog.Product) []relatedItem {
 	for _, it := range items {
 		q := it.Product
 		pr, was := q.Price()
-		img := q.Thumbnail
-		if img == "" && len(q.Images) > 0 {
-			img = q.Images[0]
-		}
-		out = append(out, relatedItem{ProductID: q.ID, Title: q.Title, Image: img, Price: price{pr, was}, Reason: reason})
+		out = append(out, relatedItem{ProductID: q.ID, Title: q.Title, Image: productImage(q), Price: price{pr, was}, Reason: reason})
 	}
 	return out
 }
