@@ -382,6 +382,26 @@ func TestStorefront(t *testing.T) {
 		shot(t, "variant")
 	})
 
+	step("product-phone", func(t *testing.T) {
+		if err := chromedp.Do(b.step(t, 10*time.Second), chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
+			t.Fatal(err)
+		}
+		defer chromedp.Do(b.step(t, 10*time.Second), chromedp.EmulateViewport(1280, 900))
+		// The bundle's product, one with a long attribute table, the cart.
+		routes := []string{"/product/" + bundleID, "/cart"}
+		if id := srv.firstResult(t, "wireless headphones"); id != "" {
+			routes = append(routes, "/product/"+id)
+		}
+		for _, route := range routes {
+			b.eval(t, `(() => { location.hash = "#`+route+`"; return true })()`)
+			b.wait(t, `document.documentElement.clientWidth === 390 && document.body.dataset.ready === "`+route+`"`, route+" at 390 px")
+			if w := b.evalInt(t, `document.documentElement.scrollWidth`); w > 390 {
+				t.Errorf("%s is %d px wide on a 390 px phone; want no sideways scrolling", route, w)
+			}
+		}
+		shot(t, "product-phone")
+	})
+
 	step("understood", func(t *testing.T) {
 		b.eval(t, `(() => { location.hash = "#/search?q=black+headphones+under+50"; return true })()`)
 		b.wait(t, `document.body.dataset.ready === "/search?q=black+headphones+under+50"`, "the search for black headphones under 50")
@@ -420,6 +440,22 @@ func (a *aisle) waitReady(t *testing.T, path string) {
 	for a.status(t, path) == http.StatusServiceUnavailable && time.Now().Before(deadline) {
 		time.Sleep(time.Second)
 	}
+}
+
+// firstResult returns the id of the first result of q, or "".
+func (a *aisle) firstResult(t *testing.T, q string) string {
+	t.Helper()
+	_, body := a.do(t, "", "GET", "/api/v1/products/search?facets=false&page_size=1&q="+url.QueryEscape(q))
+	var res struct {
+		Results []struct {
+			ID string `json:"product_id"`
+		} `json:"results"`
+	}
+	json.Unmarshal(body, &res)
+	if len(res.Results) == 0 {
+		return ""
+	}
+	return res.Results[0].ID
 }
 
 // homeHasPersonalized waits, bounded, for the home rows to load and

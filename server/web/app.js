@@ -333,7 +333,7 @@
     let mainImg = img(images[0], p.title, 'img main');
     const thumbs = images.length > 1 ? h('div', {class: 'thumbs'}, images.map((src, i) => h('button', {type: 'button', class: 'sec', 'aria-label': 'Image ' + (i + 1), 'aria-pressed': String(i === 0),
       onclick: ev => { const n = img(src, p.title, 'img main'); mainImg.replaceWith(n); mainImg = n; ev.currentTarget.parentNode.querySelectorAll('button').forEach(b => b.setAttribute('aria-pressed', String(b === ev.currentTarget))); }},
-    img(src, '', 'x')))) : null;
+    img(src, p.title, 'x')))) : null;
 
     // Variants: choosing one changes the price and the stock shown.
     const variants = p.variants || [];
