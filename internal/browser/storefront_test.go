@@ -315,6 +315,16 @@ func TestStorefront(t *testing.T) {
 		b.wait(t, `+document.querySelector("#cart-count").textContent === `+fmt.Sprint(before+bundleSize), "the cart count")
 		b.eval(t, `(() => { location.hash = "#/cart"; return true })()`)
 		b.wait(t, `document.body.dataset.ready === "/cart" && document.querySelectorAll("#cart tbody tr").length >= `+fmt.Sprint(bundleSize), "the cart page with the bundle")
+		// Change a quantity and back: the subtotal follows.
+		sub := b.evalString(t, `document.querySelector("#subtotal").textContent`)
+		for _, q := range []string{"2", "1"} {
+			b.eval(t, `(() => { const i = document.querySelector("#cart tbody input"); i.value = "`+q+`"; i.dispatchEvent(new Event("change")); return true })()`)
+			want := `!== ` + jsString(sub)
+			if q == "1" {
+				want = `=== ` + jsString(sub)
+			}
+			b.wait(t, `document.querySelector("#cart tbody input").value === "`+q+`" && document.querySelector("#subtotal").textContent `+want, "the subtotal with a quantity of "+q)
+		}
 		shot(t, "cart")
 	})
 
