@@ -27,6 +27,14 @@ type CategoryVocabulary interface {
 	Category(words string) (string, bool)
 }
 
+// SizeVocabulary is the optional interface of a Vocabulary whose catalog
+// has a size facet.
+type SizeVocabulary interface {
+	// Size returns the size facet value written word ("xl" -> "XL",
+	// "10" -> "10"), and false when it is not a size of the catalog.
+	Size(word string) (string, bool)
+}
+
 // Understood is what Understand extracted from a query. Prices are in
 // major units of the store currency (dollars), as the shopper typed them.
 type Understood struct {
@@ -38,6 +46,9 @@ type Understood struct {
 	Brands []string
 	// Colors are colour facet values named in the query.
 	Colors []string
+	// Sizes are size facet values named in the query: "size 10", or a
+	// letter size alone ("xl", "large").
+	Sizes []string
 	// Category is the category predicted from the keywords: a boost, not
 	// a filter; "" for none.
 	Category string
@@ -45,7 +56,7 @@ type Understood struct {
 
 // IsZero reports whether nothing was understood.
 func (u *Understood) IsZero() bool {
-	return !u.HasPriceMin && !u.HasPriceMax && u.RatingMin == 0 && len(u.Brands) == 0 && len(u.Colors) == 0 && u.Category == ""
+	return !u.HasPriceMin && !u.HasPriceMax && u.RatingMin == 0 && len(u.Brands) == 0 && len(u.Colors) == 0 && len(u.Sizes) == 0 && u.Category == ""
 }
 
 // Understanding is a query split into keywords and the structure found in
@@ -148,6 +159,9 @@ func Understand(q string, v Vocabulary) Understanding {
 			}
 		}
 	}
+	if sv, ok := v.(SizeVocabulary); ok {
+		matchSizes(q, toks, used, sv, &u)
+	}
 	if cv, ok := v.(CategoryVocabulary); ok {
 		u.Category = predictCategory(toks, used, cv)
 	}
@@ -161,6 +175,38 @@ func Understand(q string, v Vocabulary) Understanding {
 	out.Keywords = kw
 	out.Understood = u
 	return out
+}
+
+// letterSizes are the words that name a size on their own; any other
+// size value ("10", "42") is read only after the word "size".
+var letterSizes = map[string]bool{"xxs": true, "xs": true, "s": true, "m": true, "l": true, "xl": true,
+	"xxl": true, "xxxl": true, "2xl": true, "3xl": true, "small": true, "medium": true, "large": true}
+
+// matchSizes reads "size X" and letter sizes of the catalog's size facet.
+func matchSizes(q string, toks []token, used []bool, v SizeVocabulary, u *Understood) {
+	for i := 0; i < len(toks); i++ {
+		if used[i] {
+			continue
+		}
+		if toks[i].kind == tokWord && toks[i].text == "size" && i+1 < len(toks) && !used[i+1] {
+			if name, ok := v.Size(strings.ToLower(q[toks[i+1].start:toks[i+1].end])); ok {
+				if !contains(u.Sizes, name) {
+					u.Sizes = append(u.Sizes, name)
+				}
+				used[i], used[i+1] = true, true
+				i++
+				continue
+			}
+		}
+		if toks[i].kind == tokWord && letterSizes[toks[i].text] {
+			if name, ok := v.Size(toks[i].text); ok {
+				if !contains(u.Sizes, name) {
+					u.Sizes = append(u.Sizes, name)
+				}
+				used[i] = true
+			}
+		}
+	}
 }
 
 // predictCategory returns the category of the longest run of up to three

@@ -2,6 +2,7 @@ package query
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -194,5 +195,33 @@ func TestUnderstandCategory(t *testing.T) {
 	}
 	if u := Understand("dvd player", testVocab{}); u.Category != "" {
 		t.Errorf("a vocabulary without categories predicted %q", u.Category)
+	}
+}
+
+// sizeVocab has a size facet.
+type sizeVocab struct{ testVocab }
+
+func (sizeVocab) Size(w string) (string, bool) {
+	v, ok := map[string]string{"xl": "XL", "m": "M", "10": "10", "large": "Large", "42": "42"}[w]
+	return v, ok
+}
+
+func TestUnderstandSizes(t *testing.T) {
+	for _, c := range []struct {
+		q, kw string
+		sizes []string
+	}{
+		{"running shoes size 10", "running shoes", []string{"10"}},
+		{"hoodie xl", "hoodie", []string{"XL"}},
+		{"black hoodie size m under $40", "hoodie", []string{"M"}},
+		{"tv 42 inch", "tv 42 inch", nil},       // a bare number is not a size
+		{"shoes size 11", "shoes size 11", nil}, // not a size of the catalog
+		{"xl", "xl", nil},                       // nothing would be left
+		{"large pizza", "pizza", []string{"Large"}},
+	} {
+		u := Understand(c.q, sizeVocab{})
+		if u.Keywords != c.kw || !slices.Equal(u.Sizes, c.sizes) {
+			t.Errorf("Understand(%q) = keywords %q sizes %q, want %q %q", c.q, u.Keywords, u.Sizes, c.kw, c.sizes)
+		}
 	}
 }

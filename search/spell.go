@@ -112,6 +112,8 @@ func (e *Engine) buildSpelling() (*spelling, error) {
 		protect  = map[string]struct{}{}
 		brands   = map[string]*brandCount{}
 		colors   = map[string]*brandCount{}
+		sizes    = map[string]string{} // folded size value -> facet value
+		sizeFac  = slices.Contains(e.opts.FacetAttributes, "size")
 		phrases  = map[string]*phraseCount{}
 		catIDs   = map[string]uint32{}
 		catNames []string
@@ -206,6 +208,17 @@ func (e *Engine) buildSpelling() (*spelling, error) {
 			}
 			cc.n++
 		}
+		addSize := func(v string) {
+			if k := strings.ToLower(strings.TrimSpace(v)); sizeFac && k != "" && len(k) <= 16 {
+				if _, ok := sizes[k]; !ok {
+					sizes[k] = v
+				}
+			}
+		}
+		addSize(p.Attributes["size"])
+		for i := range p.Variants {
+			addSize(p.Variants[i].Attributes["size"])
+		}
 		addColor(p.Attributes["color"])
 		for i := range p.Variants {
 			addColor(p.Variants[i].Attributes["color"])
@@ -244,6 +257,7 @@ func (e *Engine) buildSpelling() (*spelling, error) {
 	})
 	sp := &spelling{dict: dict, sugg: sugg, built: time.Now()}
 	sp.vocab.build(brands, colors, e.opts.MinBrandProducts)
+	sp.vocab.sizes = sizes
 	sp.vocab.cats, sp.vocab.paths = predictable(phrases, catNames, catPaths)
 	return sp, nil
 }

@@ -212,3 +212,52 @@ func TestSearchRealWordError(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchUnderstandsSizes: with a size facet, "size m" and "xl" become
+// size filters, and a size the results lack is searched as words again.
+func TestSearchUnderstandsSizes(t *testing.T) {
+	ps := fixture(50, 9)
+	for i, size := range []string{"M", "XL", "M", "S", "XL", "M"} {
+		p := *ps[i]
+		p.ID, p.Title = "hood"+strconv.Itoa(i), "cotton hoodie"
+		p.Attributes = map[string]string{"size": size}
+		p.Variants = []catalog.Variant{{ID: p.ID + "-v1", Price: catalog.Money{Amount: 2500, Currency: "USD"}, Stock: map[string]int{"wh-1": 2}}}
+		ps = append(ps, &p)
+	}
+	e, err := New(Options{Shards: 2, FacetAttributes: []string{"color", "size"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Upsert(ps...); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.RebuildSpelling(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		q     string
+		total int
+		size  string
+	}{
+		{"hoodie size m", 3, "M"},
+		{"xl hoodie", 2, "XL"},
+		{"cotton hoodie", 6, ""},
+	} {
+		res, err := e.Search(context.Background(), &Request{Query: c.q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if res.Understood != nil && len(res.Understood.Sizes) == 1 {
+			got = res.Understood.Sizes[0]
+		}
+		if res.Total != c.total || got != c.size {
+			t.Errorf("%q: %d results, size %q understood; want %d, %q", c.q, res.Total, got, c.total, c.size)
+		}
+		for _, h := range res.Hits {
+			if c.size != "" && h.Product.Attributes["size"] != c.size {
+				t.Errorf("%q: hit %s has size %q", c.q, h.Product.ID, h.Product.Attributes["size"])
+			}
+		}
+	}
+}

@@ -22,12 +22,14 @@ var colorWords = map[string]bool{
 type vocabulary struct {
 	brands map[string]string   // folded words -> display name
 	colors map[string]string   // folded colour word -> facet value
+	sizes  map[string]string   // lower-case size value -> facet value, when "size" is a facet
 	cats   map[string]string   // title phrase -> the leaf category slug most of its products are in
 	paths  map[string][]string // leaf category slug -> its path
 }
 
 func (v *vocabulary) Brand(w string) (string, bool) { n, ok := v.brands[w]; return n, ok }
 func (v *vocabulary) Color(w string) (string, bool) { n, ok := v.colors[w]; return n, ok }
+func (v *vocabulary) Size(w string) (string, bool) { n, ok := v.sizes[w]; return n, ok }
 func (v *vocabulary) Category(w string) (string, bool) {
 	c, ok := v.cats[w]
 	return c, ok
@@ -63,8 +65,8 @@ func (v *vocabulary) build(brands, colors map[string]*brandCount, minProducts in
 	}
 }
 
-// noColors hides the colours of a vocabulary, for the retry of a query
-// whose colour filter left nothing.
+// noColors hides the colours and sizes of a vocabulary, for the retry of
+// a query whose colour or size filter left nothing.
 type noColors struct{ v *vocabulary }
 
 func (n noColors) Brand(w string) (string, bool)    { return n.v.Brand(w) }
@@ -101,12 +103,18 @@ func (e *Engine) prepare(r *Request, q string, withColors bool) (string, query.F
 	if u.RatingMin > f.RatingMin {
 		f.RatingMin = u.RatingMin
 	}
-	if len(u.Colors) > 0 && len(f.Attrs["color"]) == 0 {
+	for _, a := range [...]struct {
+		name string
+		vs   []string
+	}{{"color", u.Colors}, {"size", u.Sizes}} {
+		if len(a.vs) == 0 || len(f.Attrs[a.name]) > 0 {
+			continue
+		}
 		attrs := maps.Clone(f.Attrs)
 		if attrs == nil {
 			attrs = map[string][]string{}
 		}
-		attrs["color"] = u.Colors
+		attrs[a.name] = a.vs
 		f.Attrs = attrs
 	}
 	und := u.Understood
@@ -114,15 +122,15 @@ func (e *Engine) prepare(r *Request, q string, withColors bool) (string, query.F
 }
 
 // runQuery runs the query text q of r into res: understanding, then the
-// search, then, when a colour filter left nothing, the search again with
-// the colour as a keyword.
+// search, then, when a colour or size filter left nothing, the search
+// again with those words as keywords.
 func (e *Engine) runQuery(ctx context.Context, st *state, r *Request, q string, res *Result) error {
 	text, f, und := e.prepare(r, q, true)
 	res.Understood = und
 	if err := e.execute(ctx, st, r, text, &f, und, res); err != nil {
 		return err
 	}
-	if und == nil || len(und.Colors) == 0 || res.Total > 0 {
+	if und == nil || len(und.Colors) == 0 && len(und.Sizes) == 0 || res.Total > 0 {
 		return nil
 	}
 	text, f, und = e.prepare(r, q, false)

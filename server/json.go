@@ -273,7 +273,7 @@ func appendSearchResult(dst []byte, res *search.Result, priceDigits int) []byte 
 
 // appendUnderstood appends what query understanding applied, as the
 // storefront shows it in removable chips: {"price_min":20,"price_max":50,
-// "rating_min":4,"brand":["Sony"],"color":["Black"],
+// "rating_min":4,"brand":["Sony"],"color":["Black"],"size":["XL"],
 // "category":"electronics/audio/headphones"}, each key only when set.
 // Prices are in major units, as typed. The category is a boost the
 // storefront may show but not remove: it filters nothing.
@@ -294,7 +294,7 @@ func appendUnderstood(dst []byte, u *query.Understood) []byte {
 	for _, l := range [...]struct {
 		key string
 		vs  []string
-	}{{"brand", u.Brands}, {"color", u.Colors}} {
+	}{{"brand", u.Brands}, {"color", u.Colors}, {"size", u.Sizes}} {
 		if len(l.vs) == 0 {
 			continue
 		}
