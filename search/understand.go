@@ -29,7 +29,7 @@ type vocabulary struct {
 
 func (v *vocabulary) Brand(w string) (string, bool) { n, ok := v.brands[w]; return n, ok }
 func (v *vocabulary) Color(w string) (string, bool) { n, ok := v.colors[w]; return n, ok }
-func (v *vocabulary) Size(w string) (string, bool) { n, ok := v.sizes[w]; return n, ok }
+func (v *vocabulary) Size(w string) (string, bool)  { n, ok := v.sizes[w]; return n, ok }
 func (v *vocabulary) Category(w string) (string, bool) {
 	c, ok := v.cats[w]
 	return c, ok

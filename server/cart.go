@@ -409,4 +409,3 @@ func (s *Server) appendCart(dst []byte, c *cartConfig, user string, st *commerce
 	dst = strconv.AppendInt(dst, int64(count), 10)
 	return append(dst, '}')
 }
-
