@@ -172,7 +172,8 @@ func (s *Server) web(ctx *fasthttp.RequestCtx, p string) {
 		h.Set("Cache-Control", "no-cache")
 		h.Set("Content-Security-Policy", webCSP)
 		h.Set("X-Frame-Options", "DENY")
-	case len(ctx.QueryArgs().Peek("v")) > 0:
+	case string(ctx.QueryArgs().Peek("v")) == f.etag[1:13]:
+		// The version index.html names: this URL never changes content.
 		h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	default:
 		h.Set("Cache-Control", "public, max-age=300")

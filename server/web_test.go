@@ -86,6 +86,7 @@ func TestWebFiles(t *testing.T) {
 		{"not modified", "GET", "/", map[string]string{"If-None-Match": hdr.Get("ETag")}, 304, "", ""},
 		{"weak list", "GET", "/", map[string]string{"If-None-Match": `"x", W/` + hdr.Get("ETag")}, 304, "", ""},
 		{"other etag", "GET", "/", map[string]string{"If-None-Match": `"abc"`}, 200, "text/html; charset=utf-8", ""},
+		{"stale version", "GET", "/static/app.js?v=000000000000", nil, 200, "text/javascript; charset=utf-8", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,6 +112,9 @@ func TestWebFiles(t *testing.T) {
 				if err != nil || !bytes.HasPrefix(raw, []byte("// Aisle storefront")) {
 					t.Errorf("gzipped app.js does not decode to the script: %v %.40q", err, raw)
 				}
+			}
+			if strings.Contains(tt.path, "?v=") && strings.Contains(h.Get("Cache-Control"), "immutable") {
+				t.Errorf("a version that is not the file's is cached as immutable: %q", h.Get("Cache-Control"))
 			}
 			if tt.method == "HEAD" && len(body) != 0 {
 				t.Errorf("HEAD answered a body of %d bytes", len(body))
