@@ -236,6 +236,7 @@
       dropFromQ(new RegExp('(?:rated\\s+)?' + num(u.rating_min) + '\\s*\\+?\\s*stars?(?:\\s+(?:and|&)\\s+(?:up|above))?', 'i'), set('rating_min', '0'))]);
     for (const b of u.brand || []) chips.push(['Brand: ' + b + ' (understood)', dropFromQ(new RegExp('\\b' + b.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '\\b', 'i'), null)]);
     for (const c of u.color || []) chips.push(['Colour: ' + c + ' (understood)', dropFromQ(new RegExp('\\b' + c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '\\b', 'i'), null)]);
+    for (const z of u.size || []) chips.push(['Size: ' + z + ' (understood)', dropFromQ(new RegExp('(?:\\bsize\\s+)?\\b' + z.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '\\b', 'i'), null)]);
     for (const b of (p.get('brand') || '').split(',').filter(Boolean)) chips.push(['Brand: ' + b, multi('brand', b, false)]);
     if (p.get('category')) chips.push(['Category: ' + p.get('category'), set('category', '')]);
     if (p.get('price_min') && p.get('price_min') !== '0') chips.push(['Price from ' + p.get('price_min'), set('price_min', '')]);
