@@ -165,6 +165,33 @@ func putStock(tx *bolt.Tx, s *Stock) error {
 	return enqueue(tx, TopicInventory, []byte(s.ProductID), ev)
 }
 
+// AdoptStock takes in a stock change another writer published to the
+// inventory topic (a seller's PATCH through the catalog writer): when e's
+// version is above the cell's, the cell's available units and version
+// become e's, so the store's next change of the cell publishes a higher
+// version than the seller's and the index applies it. Reserved units are
+// kept. It enqueues nothing and reports whether the cell changed.
+func (s *Store) AdoptStock(e catalog.InventoryEvent) (bool, error) {
+	if e.VariantID == "" || e.WarehouseID == "" || strings.IndexByte(e.VariantID, 0) >= 0 || strings.IndexByte(e.WarehouseID, 0) >= 0 || e.Available < 0 {
+		return false, fmt.Errorf("%w: inventory event %+v", ErrLine, e)
+	}
+	changed := false
+	err := s.txn(func(tx *bolt.Tx) (error, error) {
+		changed = false
+		st, _, err := getStock(tx, e.VariantID, e.WarehouseID)
+		if err != nil || e.Version <= st.Version {
+			return nil, err
+		}
+		st.Available, st.Version = e.Available, e.Version
+		if st.ProductID == "" {
+			st.ProductID = e.ProductID
+		}
+		changed = true
+		return nil, tx.Bucket(bucketStock).Put(stockKey(st.VariantID, st.WarehouseID), encodeStock(st))
+	})
+	return changed, err
+}
+
 // SeedStock copies each variant's catalog stock (units per warehouse)
 // into the cells that do not exist yet, for a first start over a catalog;
 // existing cells are kept. Seeded cells start at version 0 and enqueue no

@@ -63,3 +63,38 @@ func TestStockEventsInOutbox(t *testing.T) {
 		}
 	}
 }
+
+// TestAdoptStock: a seller's newer stock event replaces the cell's units
+// and version, an older or equal one does not, and the store's next change
+// publishes above the seller's version.
+func TestAdoptStock(t *testing.T) {
+	s := openStore(t, "r", false)
+	if _, err := s.SeedStock([]*catalog.Product{{ID: "p", Variants: []catalog.Variant{{ID: "v", Stock: map[string]int{"w": 5}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	ev := catalog.InventoryEvent{ProductID: "p", VariantID: "v", WarehouseID: "w", Version: 4, Available: 9}
+	if ok, err := s.AdoptStock(ev); err != nil || !ok {
+		t.Fatalf("AdoptStock v4 = %v, %v", ok, err)
+	}
+	ev.Version, ev.Available = 4, 1
+	if ok, _ := s.AdoptStock(ev); ok {
+		t.Error("an equal version was adopted")
+	}
+	if st, _ := s.Stock("v", "w"); st.Available != 9 || st.Version != 4 {
+		t.Errorf("cell after adoption = %+v, want 9 units at version 4", st)
+	}
+	if _, err := s.SoftReserve("cart-1", []Line{{"v", "w", 2}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := s.Pending(10)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("outbox after a reservation: %d records, %v", len(recs), err)
+	}
+	got, err := catalog.DecodeInventoryEvent(recs[0].Key, recs[0].Value)
+	if err != nil || got.Version != 5 || got.Available != 7 {
+		t.Errorf("published %+v (%v), want version 5 with 7 available", got, err)
+	}
+	if _, err := s.AdoptStock(catalog.InventoryEvent{VariantID: "v", WarehouseID: "w", Available: -1, Version: 9}); err == nil {
+		t.Error("negative units adopted")
+	}
+}

@@ -211,7 +211,7 @@ func (p outboxPublisher) Publish(ctx context.Context, recs []commerce.Record) er
 // consumeCarts merges the carts other replicas publish into store until
 // ctx ends (consumeTopic).
 func consumeCarts(ctx context.Context, admin *kgo.Client, brokers []string, replica string, store *commerce.Store, logf func(string, ...any)) error {
-	return consumeTopic(ctx, admin, brokers, ingest.TopicCarts, store, logf, func(r *kgo.Record) error {
+	return consumeTopic(ctx, admin, brokers, ingest.TopicCarts, store, logf, nil, func(r *kgo.Record) error {
 		if fromReplica(r, replica) {
 			return nil
 		}
@@ -230,9 +230,12 @@ func consumeCarts(ctx context.Context, admin *kgo.Client, brokers []string, repl
 // a killed replica's partitions until its session expired), from the
 // offsets recorded in the store, and records the next offsets after each
 // batch handled: a crash between the two redelivers, so handle must be
-// idempotent. An error from handle stops the consumer.
+// idempotent. flush, when not nil, runs after the records of a poll are
+// handled and before their offsets are recorded, for a handler that
+// gathers a poll's records into one write. An error from handle or flush
+// stops the consumer.
 func consumeTopic(ctx context.Context, admin *kgo.Client, brokers []string, topic string, store *commerce.Store,
-	logf func(string, ...any), handle func(*kgo.Record) error) error {
+	logf func(string, ...any), flush func() error, handle func(*kgo.Record) error) error {
 	var parts int32
 	for wait := 100 * time.Millisecond; parts == 0; wait = min(2*wait, 5*time.Second) {
 		td, err := kadm.NewClient(admin).ListTopics(ctx, topic)
@@ -286,6 +289,11 @@ func consumeTopic(ctx context.Context, admin *kgo.Client, brokers []string, topi
 				done[r.Partition] = r.Offset + 1
 			}
 		})
+		if flush != nil && failed == nil {
+			if failed = flush(); failed != nil {
+				return failed
+			}
+		}
 		if len(done) > 0 {
 			if err := store.MarkConsumed(topic, done); err != nil {
 				return err
@@ -297,11 +305,18 @@ func consumeTopic(ctx context.Context, admin *kgo.Client, brokers []string, topi
 	}
 }
 
-func fromReplica(r *kgo.Record, replica string) bool {
+// replicaOf returns the commerce replica that published r, and whether
+// one did.
+func replicaOf(r *kgo.Record) (string, bool) {
 	for _, h := range r.Headers {
 		if h.Key == replicaHeader {
-			return string(h.Value) == replica
+			return string(h.Value), true
 		}
 	}
-	return false
+	return "", false
+}
+
+func fromReplica(r *kgo.Record, replica string) bool {
+	got, ok := replicaOf(r)
+	return ok && got == replica
 }

@@ -87,7 +87,7 @@ func startShop(ctx context.Context, store *commerce.Store, brokers []string, car
 		handle := store.OrderHandler(ws)
 		wg.Go(func() {
 			defer admin.Close()
-			err := consumeTopic(ctx, admin, brokers, ingest.TopicOrders, store, logf, func(r *kgo.Record) error {
+			err := consumeTopic(ctx, admin, brokers, ingest.TopicOrders, store, logf, nil, func(r *kgo.Record) error {
 				e, err := catalog.DecodeOrderEvent(r.Key, r.Value)
 				if err != nil { // the indexer dead-letters it; fulfillment skips it
 					logf("commerce: skipping the order at %s/%d@%d: %v", r.Topic, r.Partition, r.Offset, err)
@@ -97,6 +97,50 @@ func startShop(ctx context.Context, store *commerce.Store, brokers []string, car
 			})
 			if err != nil && ctx.Err() == nil {
 				logf("commerce: the orders consumer stopped: %v", err)
+			}
+		})
+		// Stock changes other writers publish (a seller's PATCH through the
+		// catalog writer, which carries no replica header) are adopted, so
+		// the store's next change of a cell publishes above their version.
+		wg.Go(func() {
+			err := consumeTopic(ctx, admin, brokers, ingest.TopicInventory, store, logf, nil, func(r *kgo.Record) error {
+				if _, ours := replicaOf(r); ours {
+					return nil
+				}
+				e, err := catalog.DecodeInventoryEvent(r.Key, r.Value)
+				if err != nil {
+					return nil // the indexer dead-letters it
+				}
+				if _, err := store.AdoptStock(e); err != nil && !errors.Is(err, commerce.ErrLine) {
+					return err
+				}
+				return nil
+			})
+			if err != nil && ctx.Err() == nil {
+				logf("commerce: the inventory consumer stopped: %v", err)
+			}
+		})
+		// Products created or changed after the first start (a seller's
+		// POST) get their catalog stock as new cells, so they can be
+		// bought; cells the store holds keep their units.
+		wg.Go(func() {
+			var batch []*catalog.Product
+			flush := func() error {
+				if len(batch) == 0 {
+					return nil
+				}
+				_, err := store.SeedStock(batch)
+				batch = batch[:0]
+				return err
+			}
+			err := consumeTopic(ctx, admin, brokers, ingest.TopicProducts, store, logf, flush, func(r *kgo.Record) error {
+				if e, err := catalog.DecodeProductEvent(r.Key, r.Value); err == nil && !e.Deleted && e.Product != nil {
+					batch = append(batch, e.Product)
+				}
+				return nil
+			})
+			if err != nil && ctx.Err() == nil {
+				logf("commerce: the products consumer stopped: %v", err)
 			}
 		})
 	}
