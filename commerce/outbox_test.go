@@ -67,7 +67,9 @@ func TestOutboxRelaySurvivesBrokerOutageAndReopen(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- s.Relay(ctx, pub, RelayOptions{Poll: 20 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}) }()
+	go func() {
+		done <- s.Relay(ctx, pub, RelayOptions{Poll: 20 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	}()
 	put(s, 3) // accepted while the broker is down
 	time.Sleep(100 * time.Millisecond)
 	if got := pub.snapshot(); len(got) != 0 {
