@@ -1,6 +1,13 @@
 // Package commerce holds the thin commerce services behind the search
-// engine: a cart that never loses an item and inventory reservations
-// that never oversell, both kept in one embedded bbolt file.
+// engine, all kept in one embedded bbolt file: a cart that never loses an
+// item, inventory reservations that never oversell, checkout with a
+// sandbox payment provider and idempotency keys (checkout.go, order.go,
+// payment.go), routing of orders to warehouses and their fulfillment
+// (route.go, warehouse.go, fulfill.go), and reviews with abuse rules
+// (review.go, abuse.go). Whatever the rest of the system must hear of is
+// enqueued in a transactional outbox in the same transaction as the write
+// and published by Store.Relay through a Publisher the caller provides
+// (outbox.go): this layer imports no Kafka client.
 //
 // # Cart
 //
@@ -26,6 +33,8 @@
 // # Concurrency and lifetimes
 //
 // A Cart is a value owned by one goroutine; it is not safe for concurrent
-// use. A Store is safe for concurrent use and must be closed; carts
-// passed to an Update function are valid only during the call.
+// use. A Store, a Checkout, a Reviews and a Warehouses are safe for
+// concurrent use; a Store must be closed, after the loops running over it
+// (Relay, SimulateCarrier) have returned. Carts passed to an Update
+// function are valid only during the call.
 package commerce
