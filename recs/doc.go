@@ -18,7 +18,9 @@
 //
 // Home builds the home page rows: a personalized row from a user's orders
 // (Observe) and the also-bought lists, and a popular row; EvaluateHome
-// scores the personalized row on held-out baskets.
+// scores the personalized row on held-out baskets. Live counts the
+// co-purchases of orders seen since the snapshot was built, and Fresh
+// layers them on a snapshot's lists between builds.
 //
 // Lists and embeddings (vectors and graph) are written and read as one
 // versioned, checksummed, zstd-compressed snapshot (WriteSnapshot,
@@ -29,7 +31,7 @@
 // A *Lists is immutable once built or read: AlsoBought and BoughtTogether
 // may run concurrently from any number of goroutines; so may the read
 // methods of an *HNSW and an *Embeddings, immutable once built. Every
-// method of a *Home is safe for concurrent use. Stock is
+// method of a *Home and a *Live is safe for concurrent use. Stock is
 // not part of the lists: serving filters through the caller's Products, so
 // an item out of stock now disappears at once.
 package recs

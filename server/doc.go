@@ -1,7 +1,12 @@
 // Package server is Aisle's storefront HTTP API, served with fasthttp:
-// product search with facets, the product page, a health check and
-// Prometheus metrics. doc/api.md describes every endpoint, parameter,
-// limit and error code.
+// product search with facets, the product page, autocomplete and
+// recommendations; seller writes with API keys; the shopper's cart,
+// checkout, orders and reviews with user tokens (cart.go, checkout.go,
+// orders.go, review.go, over the commerce services set with SetCart,
+// SetCheckout and SetReviews); the storefront page embedded at / (web.go);
+// a health check and Prometheus metrics. doc/api.md and the documents it
+// links describe every endpoint, parameter, limit and error code, and
+// doc/security.md who may call which.
 //
 // The server validates every request before it reaches the engine: a bad
 // parameter is answered with 400 and a JSON error naming it, and unknown
