@@ -160,7 +160,7 @@ func TestRequireUser(t *testing.T) {
 // key, another seller's key, the own key}.
 func TestSellerAuth(t *testing.T) {
 	k := newTestKeys(t)
-	s := New(newTestEngine(t), Options{Logf: t.Logf, Keys: k.store})
+	s := New(newTestEngine(t), Options{Logf: checkedLogf(t), Keys: k.store})
 	s.SetIngest(okCatalog{}, nil)
 	s.owners.m.Store("p-a", "sel-a")
 	base := serveOver(t, s)
@@ -227,7 +227,7 @@ func TestEndpointCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(newTestEngine(t), Options{Logf: t.Logf, Keys: k.store, Tokens: tokens})
+	s := New(newTestEngine(t), Options{Logf: checkedLogf(t), Keys: k.store, Tokens: tokens})
 	s.SetIngest(okCatalog{}, nil)
 	s.SetReady(true)
 	s.owners.m.Store("p-a", "sel-a")

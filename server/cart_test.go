@@ -56,7 +56,7 @@ func newCartEnv(t *testing.T, opts CartOptions) *cartEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s := New(newTestEngine(t), Options{Logf: t.Logf, Tokens: tokens})
+	s := New(newTestEngine(t), Options{Logf: checkedLogf(t), Tokens: tokens})
 	s.SetCart(st, opts)
 	return &cartEnv{base: serveOver(t, s), tokens: tokens, store: st, srv: s}
 }

@@ -56,7 +56,7 @@ func newCheckoutEnvWith(t *testing.T, pay commerce.Payments, opts CheckoutOption
 		pay = sb
 	}
 	co := commerce.NewCheckout(st, ws, pay, commerce.CheckoutOptions{})
-	s := New(newTestEngine(t), Options{Logf: t.Logf, Tokens: tokens})
+	s := New(newTestEngine(t), Options{Logf: checkedLogf(t), Tokens: tokens})
 	s.SetCart(st, CartOptions{})
 	opts.Carts, opts.Shipments = st, st
 	s.SetCheckout(co, opts)

@@ -61,7 +61,7 @@ func TestHomeEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(newTestEngine(t), Options{Tokens: tk, Logf: t.Logf})
+	s := New(newTestEngine(t), Options{Tokens: tk, Logf: checkedLogf(t)})
 	base := serveOver(t, s)
 	u := base + "/api/v1/recs/home"
 	if code, body := getWithToken(t, u, ""); code != 503 {

@@ -20,7 +20,7 @@ func TestReviewModeration(t *testing.T) {
 	defer st.Close()
 	rv, _ := commerce.NewReviews(st, commerce.ReviewOptions{})
 	tk, _ := NewTokens([]byte(strings.Repeat("k", 32)))
-	s := New(newTestEngine(t), Options{Logf: t.Logf, Keys: k.store, Tokens: tk})
+	s := New(newTestEngine(t), Options{Logf: checkedLogf(t), Keys: k.store, Tokens: tk})
 	s.SetReviews(rv)
 	base := serveOver(t, s)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -65,7 +65,7 @@ func newReviewServer(t *testing.T, delivered ...string) reviewFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(newTestEngine(t), Options{Logf: t.Logf, Tokens: tk})
+	s := New(newTestEngine(t), Options{Logf: checkedLogf(t), Tokens: tk})
 	s.SetReviews(rv)
 	f := reviewFixture{base: serveOver(t, s), tokens: map[string]string{}, pid: pid, store: st}
 	for _, u := range []string{"alice", "bob", "carol", "dave"} {
@@ -251,7 +251,7 @@ func TestReviewRoutes(t *testing.T) {
 	}
 	// Without a review service: 501 after authentication.
 	tk, _ := NewTokens([]byte(strings.Repeat("k", 32)))
-	base := serveOver(t, New(newTestEngine(t), Options{Logf: t.Logf, Tokens: tk}))
+	base := serveOver(t, New(newTestEngine(t), Options{Logf: checkedLogf(t), Tokens: tk}))
 	if st, _, _ := doAs(t, "", "GET", base+p+"/reviews", ""); st != 501 {
 		t.Errorf("GET without a service: %d; want 501", st)
 	}

@@ -62,7 +62,7 @@ func startWriteEnv(t *testing.T) *writeEnv {
 		c.Close()
 	})
 	keys := newTestKeys(t)
-	s := New(eng, Options{Logf: t.Logf, Keys: keys.store})
+	s := New(eng, Options{Logf: checkedLogf(t), Keys: keys.store})
 	s.SetIngest(ingest.NewWriter(prod, c), c)
 	s.SetReady(true)
 	return &writeEnv{base: serveOver(t, s), eng: eng, c: c, keys: keys}
@@ -217,7 +217,7 @@ func TestSellerWritesReadYourWrites(t *testing.T) {
 
 func TestSellerBadRequests(t *testing.T) {
 	keys := newTestKeys(t)
-	s := New(newTestEngine(t), Options{Logf: t.Logf, Keys: keys.store})
+	s := New(newTestEngine(t), Options{Logf: checkedLogf(t), Keys: keys.store})
 	base := serveOver(t, s)
 	if code, _, m := doAs(t, keys.seller, "POST", base+"/api/v1/seller/products", kettle); code != 503 || m["error"].(map[string]any)["code"] != CodeNoBroker {
 		t.Fatalf("no broker: %d %v", code, m)

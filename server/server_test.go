@@ -60,7 +60,7 @@ func newTestEngine(t testing.TB) *search.Engine {
 // base URL.
 func startServer(t *testing.T) (*Server, string) {
 	t.Helper()
-	s := New(newTestEngine(t), Options{Logf: t.Logf})
+	s := New(newTestEngine(t), Options{Logf: checkedLogf(t)})
 	return s, serveOver(t, s)
 }
 
