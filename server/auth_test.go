@@ -289,6 +289,8 @@ func TestEndpointCredentials(t *testing.T) {
 		"reviews": {{"GET", "/api/v1/products/" + pid + "/reviews", "", [7]int{}},
 			{"POST", "/api/v1/products/" + pid + "/reviews", `{"rating":5,"title":"ok","body":"Works as described."}`, mine(201)},
 			{"POST", "/api/v1/products/" + pid + "/reviews/rv-none/helpful", "", mine(404)}},
+		"moderation": {{"GET", "/admin/reviews/held", "", [7]int{401, 401, 200, 403, 403, 401, 401}},
+			{"POST", "/admin/reviews/rv-none/approve", "", [7]int{401, 401, 404, 403, 403, 401, 401}}},
 		"web":   {{"GET", "/", "", [7]int{}}, {"GET", "/static/app.js", "", [7]int{}}, {"POST", "/api/v1/session/demo", "", [7]int{}}},
 		"other": {{"GET", "/nope", "", [7]int{}}},
 	}

@@ -285,12 +285,13 @@ const (
 	epOrders
 	epReviews
 	epWeb
+	epModeration
 	epOther
 	numEndpoints
 )
 
 var endpointNames = [numEndpoints]string{"search", "product", "suggest", "healthz", "metrics", "seller", "inventory", "recs",
-	"cart", "checkout", "orders", "reviews", "web", "other"}
+	"cart", "checkout", "orders", "reviews", "web", "moderation", "other"}
 
 const (
 	searchPath     = "/api/v1/products/search"
@@ -338,6 +339,8 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		ep = epOrders
 	case isWebPath(string(path)):
 		ep = epWeb
+	case strings.HasPrefix(string(path), ReviewModerationPrefix+"/"):
+		ep = epModeration
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -375,6 +378,13 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		return
 	case epReviews:
 		s.reviewsRoute(ctx, string(path))
+		return
+	case epModeration: // the admin key only (review_admin.go)
+		if m, ok := s.reviewer().(Moderator); ok {
+			s.ReviewModeration(m, "")(ctx)
+		} else {
+			notBuilt(ctx, "review moderation")
+		}
 		return
 	case epWeb: // its files are GET/HEAD, its demo session POST
 		s.web(ctx, string(path))
