@@ -211,7 +211,7 @@ func (p outboxPublisher) Publish(ctx context.Context, recs []commerce.Record) er
 // consumeCarts merges the carts other replicas publish into store until
 // ctx ends (consumeTopic).
 func consumeCarts(ctx context.Context, admin *kgo.Client, brokers []string, replica string, store *commerce.Store, logf func(string, ...any)) error {
-	return consumeTopic(ctx, admin, brokers, ingest.TopicCarts, store, logf, nil, func(r *kgo.Record) error {
+	return consumeTopic(ctx, admin, brokers, ingest.TopicCarts, store, logf, kgo.NewOffset().AtStart(), nil, func(r *kgo.Record) error {
 		if fromReplica(r, replica) {
 			return nil
 		}
@@ -228,14 +228,15 @@ func consumeCarts(ctx context.Context, admin *kgo.Client, brokers []string, repl
 // consumeTopic hands every record of topic to handle until ctx ends. It
 // reads every partition directly (no consumer group: a group would hold
 // a killed replica's partitions until its session expired), from the
-// offsets recorded in the store, and records the next offsets after each
+// offsets recorded in the store (first for a partition it has none of),
+// and records the next offsets after each
 // batch handled: a crash between the two redelivers, so handle must be
 // idempotent. flush, when not nil, runs after the records of a poll are
 // handled and before their offsets are recorded, for a handler that
 // gathers a poll's records into one write. An error from handle or flush
 // stops the consumer.
 func consumeTopic(ctx context.Context, admin *kgo.Client, brokers []string, topic string, store *commerce.Store,
-	logf func(string, ...any), flush func() error, handle func(*kgo.Record) error) error {
+	logf func(string, ...any), first kgo.Offset, flush func() error, handle func(*kgo.Record) error) error {
 	var parts int32
 	for wait := 100 * time.Millisecond; parts == 0; wait = min(2*wait, 5*time.Second) {
 		td, err := kadm.NewClient(admin).ListTopics(ctx, topic)
@@ -259,7 +260,7 @@ func consumeTopic(ctx context.Context, admin *kgo.Client, brokers []string, topi
 	}
 	offsets := make(map[int32]kgo.Offset, parts)
 	for p, off := range next {
-		offsets[p] = kgo.NewOffset().AtStart()
+		offsets[p] = first
 		if off >= 0 {
 			offsets[p] = kgo.NewOffset().At(off)
 		}

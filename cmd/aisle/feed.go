@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -67,13 +68,14 @@ func feed(ctx context.Context, cfg serveConfig, live *liveEngine, newEngine func
 		}
 	}
 	if shopStore != nil { // the orders topic exists now
-		stopShop, err := startShop(ctx, shopStore, brokers, cfg.carrierDelay, srv, liveVariants{live}, logf)
+		seeded := make(chan struct{})
+		stopShop, err := startShop(ctx, shopStore, brokers, cfg.carrierDelay, srv, liveVariants{live}, seeded, logf)
 		if err != nil {
 			return err
 		}
 		defer stopShop()
 		markReady := ready
-		ready = func() { seedStock(shopStore, live.get().Each, logf); markReady() }
+		ready = sync.OnceFunc(func() { seedStock(shopStore, live.get().Each, logf); close(seeded); markReady() })
 	}
 	gn, err := currentGeneration(cfg.data)
 	if err != nil {

@@ -63,13 +63,14 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 		startRecs(ctx, cfg.data, srv, stderr)
 	}
 	var shopStore *commerce.Store // with --no-kafka: seeded once the store is loaded
-	if cfg.noKafka {              // with Kafka, feed starts the cart once it knows the brokers
+	shopSeeded := make(chan struct{})
+	if cfg.noKafka { // with Kafka, feed starts the cart once it knows the brokers
 		store, stopCommerce, err := startCommerce(ctx, cfg.data, splitList(cfg.brokers), cfg.replica, srv, liveVariants{live}, stderrLogf(stderr))
 		if err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}
 		defer stopCommerce()
-		stopShop, err := startShop(ctx, store, splitList(cfg.brokers), cfg.carrierDelay, srv, liveVariants{live}, stderrLogf(stderr))
+		stopShop, err := startShop(ctx, store, splitList(cfg.brokers), cfg.carrierDelay, srv, liveVariants{live}, shopSeeded, stderrLogf(stderr))
 		if err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}
@@ -103,6 +104,7 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 			if err == nil {
 				if shopStore != nil {
 					seedStock(shopStore, eng.Each, stderrLogf(stderr))
+					close(shopSeeded)
 				}
 				srv.SetReady(true)
 				<-fctx.Done()

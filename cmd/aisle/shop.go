@@ -32,8 +32,10 @@ const recoverEvery = time.Minute
 // sandbox carrier ships and then delivers routed orders after it. stop
 // ends the loops and takes the endpoints off srv; call it before the
 // store's own stop.
+//
+// seeded is closed once seedStock has run over the loaded index.
 func startShop(ctx context.Context, store *commerce.Store, brokers []string, carrierDelay time.Duration, srv *server.Server,
-	variants server.VariantFinder, logf func(string, ...any)) (stop func(), err error) {
+	variants server.VariantFinder, seeded <-chan struct{}, logf func(string, ...any)) (stop func(), err error) {
 	ws, err := store.Warehouses()
 	if err != nil || ws.Len() == 0 {
 		if err := store.PutWarehouses(corpora.Warehouses()); err != nil {
@@ -87,7 +89,7 @@ func startShop(ctx context.Context, store *commerce.Store, brokers []string, car
 		handle := store.OrderHandler(ws)
 		wg.Go(func() {
 			defer admin.Close()
-			err := consumeTopic(ctx, admin, brokers, ingest.TopicOrders, store, logf, nil, func(r *kgo.Record) error {
+			err := consumeTopic(ctx, admin, brokers, ingest.TopicOrders, store, logf, kgo.NewOffset().AtStart(), nil, func(r *kgo.Record) error {
 				e, err := catalog.DecodeOrderEvent(r.Key, r.Value)
 				if err != nil { // the indexer dead-letters it; fulfillment skips it
 					logf("commerce: skipping the order at %s/%d@%d: %v", r.Topic, r.Partition, r.Offset, err)
@@ -103,7 +105,7 @@ func startShop(ctx context.Context, store *commerce.Store, brokers []string, car
 		// catalog writer, which carries no replica header) are adopted, so
 		// the store's next change of a cell publishes above their version.
 		wg.Go(func() {
-			err := consumeTopic(ctx, admin, brokers, ingest.TopicInventory, store, logf, nil, func(r *kgo.Record) error {
+			err := consumeTopic(ctx, admin, brokers, ingest.TopicInventory, store, logf, kgo.NewOffset().AtStart(), nil, func(r *kgo.Record) error {
 				if _, ours := replicaOf(r); ours {
 					return nil
 				}
@@ -122,8 +124,15 @@ func startShop(ctx context.Context, store *commerce.Store, brokers []string, car
 		})
 		// Products created or changed after the first start (a seller's
 		// POST) get their catalog stock as new cells, so they can be
-		// bought; cells the store holds keep their units.
+		// bought; cells the store holds keep their units. The consumer
+		// starts once seedStock has run over the whole index, and on a
+		// first start from the end of the topic: the seed covered the rest.
 		wg.Go(func() {
+			select {
+			case <-seeded:
+			case <-ctx.Done():
+				return
+			}
 			var batch []*catalog.Product
 			flush := func() error {
 				if len(batch) == 0 {
@@ -133,7 +142,7 @@ func startShop(ctx context.Context, store *commerce.Store, brokers []string, car
 				batch = batch[:0]
 				return err
 			}
-			err := consumeTopic(ctx, admin, brokers, ingest.TopicProducts, store, logf, flush, func(r *kgo.Record) error {
+			err := consumeTopic(ctx, admin, brokers, ingest.TopicProducts, store, logf, kgo.NewOffset().AtEnd(), flush, func(r *kgo.Record) error {
 				if e, err := catalog.DecodeProductEvent(r.Key, r.Value); err == nil && !e.Deleted && e.Product != nil {
 					batch = append(batch, e.Product)
 				}
