@@ -300,3 +300,22 @@ func TestInstacartOrders(t *testing.T) {
 		t.Errorf("got %d orders with %d lines, want 105128 with 1109815", len(orders), lines)
 	}
 }
+
+func TestRetailBaskets(t *testing.T) {
+	bs, err := RetailBaskets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, n := map[int32]bool{}, 0
+	for _, b := range bs {
+		n += len(b)
+		for _, x := range b {
+			items[x] = true
+		}
+	}
+	// The data set's published shape: 88,162 baskets, 16,470 items, 10.3
+	// items a basket (the file has no newline after its last line).
+	if len(bs) != 88162 || len(items) != 16470 || n/len(bs) != 10 {
+		t.Errorf("%d baskets, %d items, %.1f a basket; want 88162, 16470, 10.3", len(bs), len(items), float64(n)/float64(len(bs)))
+	}
+}

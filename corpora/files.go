@@ -16,6 +16,7 @@ import (
 //go:embed icecat/products.jsonl.zst icecat/judgments.csv icecat/judgments_individual_ratings.csv icecat/LICENSE-chorus-Apache-2.0
 //go:embed bigbasket/products.csv.zst
 //go:embed instacart/products.csv.zst instacart/order_products.csv.zst
+//go:embed retail/baskets.dat.zst
 var data embed.FS
 
 // File names inside data.
@@ -25,6 +26,7 @@ const (
 	bigbasketProducts  = "bigbasket/products.csv.zst"
 	instacartProducts  = "instacart/products.csv.zst"
 	instacartOrderRows = "instacart/order_products.csv.zst"
+	retailBaskets      = "retail/baskets.dat.zst"
 )
 
 // ReadFile returns the contents of one shipped file, decompressed when its

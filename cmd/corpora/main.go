@@ -10,7 +10,7 @@
 //     one products.jsonl.zst, one compacted JSON object per line, in source
 //     order, every field kept byte for byte (json.Compact only removes
 //     insignificant white space). judgments*.csv and the licence are copied.
-//   - bigbasket, instacart: each *.csv.gz is decompressed and re-compressed
+//   - bigbasket, instacart, retail: each *.gz is decompressed and re-compressed
 //     with zstd; the CSV bytes are unchanged.
 package main
 
@@ -64,6 +64,9 @@ func run(from, to string) error {
 		}},
 		{"instacart orders", func() error {
 			return gzipToZstd(filepath.Join(from, "instacart", "order_products.csv.gz"), filepath.Join(to, "instacart", "order_products.csv.zst"))
+		}},
+		{"retail baskets", func() error {
+			return gzipToZstd(filepath.Join(from, "retail", "retail.dat.gz"), filepath.Join(to, "retail", "baskets.dat.zst"))
 		}},
 	}
 	for _, s := range steps {
