@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -486,4 +487,20 @@ func FuzzHandleOrderEvent(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestEachOrder(t *testing.T) {
+	s := openClocked(t, false)
+	for i, st := range []string{OrderPlaced, OrderCancelled, OrderDelivered} {
+		putCheckoutOrder(t, s, &Order{ID: fmt.Sprintf("ord-%d", i), UserID: "u1", Status: st,
+			Lines: []SessionLine{{VariantID: "a", ProductID: "pa", Quantity: 1}}})
+	}
+	var got []string
+	must(t, s.EachOrder(func(e catalog.OrderEvent) bool {
+		got = append(got, e.OrderID+":"+e.UserID+":"+e.Lines[0].ProductID)
+		return true
+	}))
+	if strings.Join(got, ",") != "ord-0:u1:pa,ord-2:u1:pa" {
+		t.Errorf("EachOrder = %v, want the placed and the delivered order, not the cancelled one", got)
+	}
 }

@@ -91,6 +91,29 @@ func getOrder(tx *bolt.Tx, id string) (*Order, error) {
 	return o, nil
 }
 
+// EachOrder calls fn with the orders event of every order the store
+// holds that was paid (not cancelled), in order id order, until fn returns
+// false: what recommendations rebuild their users' histories from after
+// a restart.
+func (s *Store) EachOrder(fn func(catalog.OrderEvent) bool) error {
+	return s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketOrders).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			o := new(Order)
+			if err := json.Unmarshal(v, o); err != nil {
+				return fmt.Errorf("commerce: corrupt order %q: %w", k, err)
+			}
+			if o.Status == OrderCancelled || len(o.Lines) == 0 {
+				continue
+			}
+			if !fn(o.Event()) {
+				return nil
+			}
+		}
+		return nil
+	})
+}
+
 // putOrder stores o inside tx (a status change by fulfillment, too).
 func putOrder(tx *bolt.Tx, o *Order) error {
 	b, err := json.Marshal(o)

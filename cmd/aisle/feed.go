@@ -74,6 +74,7 @@ func feed(ctx context.Context, cfg serveConfig, live *liveEngine, newEngine func
 			return err
 		}
 		defer stopShop()
+		replayOrders(shopStore, orderHook(cfg.data), logf)
 		markReady := ready
 		ready = sync.OnceFunc(func() { seedStock(shopStore, live.get().Each, logf); close(seeded); markReady() })
 	}

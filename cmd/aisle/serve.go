@@ -75,6 +75,7 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 			return fmt.Errorf("serve: %w", err)
 		}
 		defer stopShop()
+		replayOrders(store, orderHook(cfg.data), stderrLogf(stderr))
 		shopStore = store
 	}
 	ln, err := net.Listen("tcp", cfg.addr)

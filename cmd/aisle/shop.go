@@ -180,3 +180,21 @@ func seedStock(store *commerce.Store, each func(func(*catalog.Product) bool), lo
 	}
 	logf("commerce: stock of %d products checked, %d new cells seeded in %v", len(ps), n, time.Since(start).Round(time.Millisecond))
 }
+
+// replayOrders hands every paid order of the store to hook (the
+// recommendations' live sinks, orderHook), so users' histories and the
+// live co-purchases survive a restart; the sinks drop order ids they have
+// seen. A nil hook (--no-recs) does nothing.
+func replayOrders(store *commerce.Store, hook func(catalog.OrderEvent), logf func(string, ...any)) {
+	if hook == nil {
+		return
+	}
+	n := 0
+	if err := store.EachOrder(func(e catalog.OrderEvent) bool { hook(e); n++; return true }); err != nil {
+		logf("commerce: replaying orders into recommendations: %v", err)
+		return
+	}
+	if n > 0 {
+		logf("commerce: %d orders replayed into the recommendations", n)
+	}
+}
