@@ -51,6 +51,9 @@ const (
 
 // TestStorefront walks a shopper's visit in headless Chromium; see doc.go.
 func TestStorefront(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the storefront test builds and starts the binary and a browser")
+	}
 	chromium := chromiumPath()
 	if _, err := os.Stat(chromium); err != nil {
 		if os.Getenv("CI") != "" {
