@@ -243,28 +243,3 @@ func (s *Store) Merge(userID string, remote *Cart) (*Cart, error) {
 	}
 	return s.Update(userID, func(c *Cart) error { c.Merge(remote); return nil })
 }
-
-// MergeGuest folds the guest cart into the user's cart at sign-in and
-// deletes the guest cart, in one transaction.
-func (s *Store) MergeGuest(guestID, userID string) (*Cart, error) {
-	var out *Cart
-	err := s.txn(func(tx *bolt.Tx) (error, error) {
-		guest, err := s.getCart(tx, guestID)
-		if err != nil {
-			return nil, err
-		}
-		user, err := s.getCart(tx, userID)
-		if err != nil {
-			return nil, err
-		}
-		if err := user.Absorb(guest); err != nil {
-			return err, nil
-		}
-		out = user
-		if err := putCart(tx, userID, user); err != nil {
-			return nil, err
-		}
-		return nil, tx.Bucket(bucketCarts).Delete([]byte(guestID))
-	})
-	return out, err
-}

@@ -74,24 +74,6 @@ func TestStoreReplicasMerge(t *testing.T) {
 	}
 }
 
-func TestStoreMergeGuest(t *testing.T) {
-	s := openStore(t, "r", false)
-	_, err := s.Update("guest-1", func(c *Cart) error { return c.Add("shoe", 2) })
-	must(t, err)
-	_, err = s.Update("u", func(c *Cart) error { return c.Add("hat", 1) })
-	must(t, err)
-	c, err := s.MergeGuest("guest-1", "u")
-	must(t, err)
-	if got := c.Items(); !slices.Equal(got, []Item{{"hat", 1}, {"shoe", 2}}) {
-		t.Fatalf("merged: %v", got)
-	}
-	g, err := s.Load("guest-1")
-	must(t, err)
-	if g.Len() != 0 {
-		t.Fatalf("guest cart kept: %v", g.Items())
-	}
-}
-
 // TestStoreUpdateAtomic: concurrent writes to one cart are serialised,
 // with and without group commit.
 func TestStoreUpdateAtomic(t *testing.T) {
