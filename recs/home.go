@@ -110,9 +110,7 @@ type Home struct {
 
 	mu       sync.Mutex
 	users    map[string]*userOrders
-	seen     map[string]struct{} // order ids observed, bounded
-	seenRing []string
-	seenNext int
+	seen     seenOrders       // order ids observed, bounded
 	live     map[string]int32 // product id -> orders observed
 	pop      []string         // cached popular product ids, best first
 	popStale bool
@@ -143,10 +141,11 @@ func NewHome(opts HomeOptions) (*Home, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	opts = opts.EnsureDefaults()
 	return &Home{
-		opts:     opts.EnsureDefaults(),
+		opts:     opts,
 		users:    map[string]*userOrders{},
-		seen:     map[string]struct{}{},
+		seen:     newSeenOrders(opts.MaxSeenOrders),
 		live:     map[string]int32{},
 		popStale: true,
 	}, nil
@@ -177,10 +176,9 @@ func (h *Home) Observe(e catalog.OrderEvent) bool {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if _, dup := h.seen[e.OrderID]; dup {
+	if !h.seen.add(e.OrderID) {
 		return false
 	}
-	h.remember(e.OrderID)
 	for _, id := range items {
 		h.live[id]++
 	}
@@ -206,18 +204,6 @@ func (h *Home) Observe(e catalog.OrderEvent) bool {
 		u.newest = po.at
 	}
 	return true
-}
-
-// remember adds an order id to the bounded set of those seen.
-func (h *Home) remember(id string) {
-	if len(h.seenRing) < h.opts.MaxSeenOrders {
-		h.seenRing = append(h.seenRing, id)
-	} else {
-		delete(h.seen, h.seenRing[h.seenNext])
-		h.seenRing[h.seenNext] = id
-		h.seenNext = (h.seenNext + 1) % len(h.seenRing)
-	}
-	h.seen[id] = struct{}{}
 }
 
 // forgetOldestUser drops the user whose newest order is oldest; a linear

@@ -168,7 +168,7 @@ func TestHomeBounds(t *testing.T) {
 		t.Errorf("after a third user: a %d, b %d, c %d orders; want a forgotten", h.Orders("a"), h.Orders("b"), h.Orders("c"))
 	}
 	h.mu.Lock()
-	seen := len(h.seen)
+	seen := len(h.seen.ids)
 	h.mu.Unlock()
 	if seen != 4 {
 		t.Errorf("%d order ids remembered, want the bound 4", seen)

@@ -50,9 +50,7 @@ type Live struct {
 	opts     LiveOptions
 	mu       sync.RWMutex
 	partners map[string][]livePair // product -> partners, unsorted
-	seen     map[string]struct{}
-	ring     []string // order ids in arrival order, for forgetting
-	next     int
+	seen     seenOrders
 }
 
 type livePair struct {
@@ -63,7 +61,7 @@ type livePair struct {
 // NewLive returns an empty Live.
 func NewLive(opts LiveOptions) *Live {
 	opts.ensureDefaults()
-	return &Live{opts: opts, partners: map[string][]livePair{}, seen: map[string]struct{}{}}
+	return &Live{opts: opts, partners: map[string][]livePair{}, seen: newSeenOrders(opts.MaxOrders)}
 }
 
 // Observe counts the pairs of products of e, once per order id; it
@@ -80,10 +78,9 @@ func (l *Live) Observe(e catalog.OrderEvent) bool {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if _, dup := l.seen[e.OrderID]; dup {
+	if !l.seen.add(e.OrderID) {
 		return false
 	}
-	l.remember(e.OrderID)
 	for _, a := range items {
 		for _, b := range items {
 			if a != b {
@@ -92,17 +89,6 @@ func (l *Live) Observe(e catalog.OrderEvent) bool {
 		}
 	}
 	return true
-}
-
-func (l *Live) remember(id string) {
-	if len(l.ring) < l.opts.MaxOrders {
-		l.ring = append(l.ring, id)
-	} else {
-		delete(l.seen, l.ring[l.next])
-		l.ring[l.next] = id
-		l.next = (l.next + 1) % len(l.ring)
-	}
-	l.seen[id] = struct{}{}
 }
 
 func (l *Live) add(a, b string) {
@@ -153,6 +139,36 @@ func (l *Live) top(dst []livePair, id string) []livePair {
 		return cmp.Compare(a.id, b.id)
 	})
 	return dst
+}
+
+// seenOrders is a bounded set of order ids: past its size the oldest id
+// is forgotten, so a copy of an order redelivered after that many newer
+// ones counts again.
+type seenOrders struct {
+	ids  map[string]struct{}
+	ring []string // in arrival order
+	next int
+	max  int
+}
+
+func newSeenOrders(n int) seenOrders {
+	return seenOrders{ids: map[string]struct{}{}, max: max(n, 1)}
+}
+
+// add reports whether id is new, and remembers it.
+func (s *seenOrders) add(id string) bool {
+	if _, dup := s.ids[id]; dup {
+		return false
+	}
+	if len(s.ring) < s.max {
+		s.ring = append(s.ring, id)
+	} else {
+		delete(s.ids, s.ring[s.next])
+		s.ring[s.next] = id
+		s.next = (s.next + 1) % len(s.ring)
+	}
+	s.ids[id] = struct{}{}
+	return true
 }
 
 // Fresh serves a snapshot's lists with the live co-purchases layered on.

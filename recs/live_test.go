@@ -84,8 +84,8 @@ func TestLiveBounded(t *testing.T) {
 	if n := len(live.partners["a"]); n != 4 {
 		t.Errorf("a has %d partners, want at most 4", n)
 	}
-	if len(live.seen) != 10 || len(live.ring) != 10 {
-		t.Errorf("remembers %d order ids (ring %d), want 10", len(live.seen), len(live.ring))
+	if len(live.seen.ids) != 10 || len(live.seen.ring) != 10 {
+		t.Errorf("remembers %d order ids (ring %d), want 10", len(live.seen.ids), len(live.seen.ring))
 	}
 	if live.Observe(liveOrder("o99", "a", "x")) {
 		t.Error("a recent order id counted twice")
