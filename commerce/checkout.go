@@ -321,16 +321,9 @@ func (c *Checkout) Create(userID, key string, lines []SessionLine) (*Session, er
 	fp := fingerprint("create", "", lines)
 	var out *Session
 	err := c.st.txn(func(tx *bolt.Tx) (error, error) {
-		rec, err := getIdem(tx, userID, key)
-		if err != nil {
-			return nil, err
-		}
-		if rec != nil {
-			if rec.Fingerprint != fp || rec.Session == nil {
-				return fmt.Errorf("%w: %q", ErrIdemReused, key), nil
-			}
-			out = rec.Session
-			return nil, nil
+		if prev, refusal, err := replayedSession(tx, userID, key, fp); prev != nil || refusal != nil || err != nil {
+			out = prev
+			return refusal, err
 		}
 		s := &Session{ID: id, UserID: userID, Status: StepAddress, Lines: lines, Subtotal: sub, CreatedAt: now, UpdatedAt: now}
 		if err := putSession(tx, s); err != nil {
@@ -343,6 +336,20 @@ func (c *Checkout) Create(userID, key string, lines []SessionLine) (*Session, er
 		return nil, err
 	}
 	return out, nil
+}
+
+// replayedSession returns the session stored under key when the same
+// request (fingerprint fp) came with it before, or a refusal when key
+// came with another request; nil, nil, nil for a key not seen yet.
+func replayedSession(tx *bolt.Tx, userID, key, fp string) (*Session, error, error) {
+	rec, err := getIdem(tx, userID, key)
+	if err != nil || rec == nil {
+		return nil, nil, err
+	}
+	if rec.Fingerprint != fp || rec.Session == nil {
+		return nil, fmt.Errorf("%w: %q", ErrIdemReused, key), nil
+	}
+	return rec.Session, nil, nil
 }
 
 // Session returns session id of userID.
@@ -373,16 +380,9 @@ func (c *Checkout) step(userID, id, key string, step Step, input any, fn func(*S
 	now := c.opts.Now().UTC()
 	var out *Session
 	err := c.st.txn(func(tx *bolt.Tx) (error, error) {
-		rec, err := getIdem(tx, userID, key)
-		if err != nil {
-			return nil, err
-		}
-		if rec != nil {
-			if rec.Fingerprint != fp || rec.Session == nil {
-				return fmt.Errorf("%w: %q", ErrIdemReused, key), nil
-			}
-			out = rec.Session
-			return nil, nil
+		if prev, refusal, err := replayedSession(tx, userID, key, fp); prev != nil || refusal != nil || err != nil {
+			out = prev
+			return refusal, err
 		}
 		s, refusal, err := ownSession(tx, userID, id)
 		if refusal != nil || err != nil {
