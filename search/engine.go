@@ -52,7 +52,8 @@ type Options struct {
 	// find to replace a query that found some; default 10.
 	SpellRatio int
 	// SpellRebuildDelay is the wait between a catalog change and the
-	// background rebuild of the spelling data; default 2 s.
+	// background rebuild of the spelling data; default 2 s. The wait is
+	// at least four times the last rebuild's duration.
 	SpellRebuildDelay time.Duration
 	// PopularQueries are offered by autocomplete above most title phrases.
 	PopularQueries []string

@@ -58,7 +58,15 @@ func (e *Engine) spellChanged() {
 	go func() {
 		defer e.spellBusy.Store(false)
 		for e.spellDirty.Swap(false) {
-			time.Sleep(e.opts.SpellRebuildDelay)
+			// A rebuild re-reads the whole catalog: at 1M products it
+			// takes seconds, so rebuilds are spaced by four times the
+			// last one's duration, leaving ingest at least 80% of a
+			// core while a catalog streams in.
+			wait := e.opts.SpellRebuildDelay
+			if sp := e.spelling.Load(); sp != nil {
+				wait = max(wait, 4*sp.took)
+			}
+			time.Sleep(wait)
 			e.spellDirty.Store(false) // changes during the wait are in this build
 			if err := e.RebuildSpelling(); err != nil {
 				e.spellErrors.Add(1)
