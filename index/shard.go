@@ -131,10 +131,11 @@ func (s *Shard) Apply(ps []*catalog.Product, del []string) {
 	s.snap.Store(next)
 }
 
-// merge rebuilds a tail of n's segments into one. Segments are kept in the
+// merge merges a tail of n's segments into one, copying what they hold
+// without re-analysing a product (mergeSegments). Segments are kept in the
 // order they were made, so sizes mostly fall toward the tail; the tail merged
 // starts at the first segment no larger than all later ones together, which
-// makes merges logarithmic: a document is rebuilt O(log n) times however
+// makes merges logarithmic: a document is copied O(log n) times however
 // small the batches it arrives in.
 func (s *Shard) merge(n *snapshot) {
 	live := func(i int) int {
@@ -155,19 +156,11 @@ func (s *Shard) merge(n *snapshot) {
 			break
 		}
 	}
-	var ps []*catalog.Product
-	for i := from; i < len(n.segs); i++ {
-		seg, del := n.segs[i], n.dels[i]
-		for d, p := range seg.docs {
-			if del == nil || !del.Contains(uint32(d)) {
-				ps = append(ps, p)
-			}
-		}
-	}
+	m := mergeSegments(n.segs[from:], n.dels[from:], &s.opts, s.opts.Now())
 	n.segs = n.segs[:from]
 	n.dels = n.dels[:from]
-	if len(ps) > 0 {
-		n.segs = append(n.segs, build(ps, &s.opts, s.opts.Now()))
+	if m.len() > 0 {
+		n.segs = append(n.segs, m)
 		n.dels = append(n.dels, nil)
 	}
 }

@@ -1,0 +1,279 @@
+package index
+
+import (
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/rank"
+)
+
+// dead marks a deleted document in a merge's renumbering.
+const dead = ^uint32(0)
+
+// mergeSegments returns one segment holding the live documents of segs,
+// where dels[i] (nil when none) are the deleted documents of segs[i]. The
+// documents keep their order, segment by segment, and are renumbered from
+// 0. Nothing is re-analysed: postings, field lengths and columns are copied
+// from the built segments with the documents renumbered, so the result
+// equals build of the live products, except for the business boost, which
+// is recomputed at now as build computes it, and for the capacity of the
+// posting slices, which share one exactly sized array.
+//
+// After renumbering the documents, two passes: the first numbers the merged
+// terms and counts each one's live documents, one map lookup per term of
+// each segment; the second copies, walking each segment's postings by
+// number, with no lookups per entry.
+func mergeSegments(segs []*segment, dels []*roaring.Bitmap, opts *Options, now time.Time) *segment {
+	// The new number of every document, dead when deleted: rms[i] for
+	// segs[i], all in one array.
+	docs, maxTerms, nPostings := 0, 0, 0
+	for _, seg := range segs {
+		docs += seg.len()
+		maxTerms = max(maxTerms, len(seg.terms))
+		nPostings += len(seg.postings)
+	}
+	rmAll := make([]uint32, docs)
+	rms := make([][]uint32, len(segs))
+	n := uint32(0)
+	var buf, out [256]uint32
+	for i, seg := range segs {
+		rm := rmAll[:seg.len():seg.len()]
+		rmAll = rmAll[seg.len():]
+		rms[i] = rm
+		if del := dels[i]; del != nil {
+			it := del.ManyIterator()
+			for k := it.NextMany(buf[:]); k > 0; k = it.NextMany(buf[:]) {
+				for _, d := range buf[:k] {
+					if int(d) < len(rm) {
+						rm[d] = dead
+					}
+				}
+			}
+		}
+		for d := range rm {
+			if rm[d] != dead {
+				rm[d] = n
+				n++
+			}
+		}
+	}
+
+	// Pass 1: the merged terms, each with its number of live documents.
+	// xlate maps a source posting (segments' postings end to end) to its
+	// merged posting, -1 when it has no live document.
+	terms := make(map[string]uint32, maxTerms)
+	xlate := make([]int32, nPostings)
+	var counts []int
+	off := 0
+	for i, seg := range segs {
+		rm, del := rms[i], dels[i]
+		x := xlate[off : off+len(seg.postings)]
+		off += len(seg.postings)
+		for t, pn := range seg.terms {
+			p := &seg.postings[pn]
+			c := len(p.docs)
+			if del != nil {
+				c = 0
+				for _, d := range p.docs {
+					if rm[d] != dead {
+						c++
+					}
+				}
+			}
+			if c == 0 {
+				x[pn] = -1
+				continue
+			}
+			dst, ok := terms[t]
+			if !ok {
+				dst = uint32(len(counts))
+				terms[t] = dst // the source's key: strings are immutable
+				counts = append(counts, 0)
+			}
+			x[pn] = int32(dst)
+			counts[dst] += c
+		}
+	}
+
+	s := newMerged(int(n), len(opts.FacetAttrs))
+	s.terms = terms
+	s.postings = make([]posting, len(counts))
+	total := 0
+	for _, c := range counts {
+		total += c
+	}
+	docsArena := make([]uint32, total)
+	tfsArena := make([]rank.TermFreqs, total)
+	off = 0
+	for j, c := range counts {
+		s.postings[j].docs = docsArena[off : off : off+c]
+		s.postings[j].tfs = tfsArena[off : off : off+c]
+		off += c
+	}
+
+	// remapInto adds the live documents of src, renumbered, to dst.
+	remapInto := func(dst, src *roaring.Bitmap, rm []uint32) {
+		it := src.ManyIterator()
+		for k := it.NextMany(buf[:]); k > 0; k = it.NextMany(buf[:]) {
+			j := 0
+			for _, d := range buf[:k] {
+				if m := rm[d]; m != dead {
+					out[j] = m
+					j++
+				}
+			}
+			dst.AddMany(out[:j])
+		}
+	}
+	remapMap := func(dst, src map[uint32]*roaring.Bitmap, rm []uint32) {
+		for o, bm := range src {
+			d := dst[o]
+			if d == nil {
+				d = roaring.New()
+				dst[o] = d
+			}
+			remapInto(d, bm, rm)
+		}
+	}
+	// Pass 2: copy, segment by segment. Since the new numbers rise with
+	// the old ones, every merged list is built in order.
+	off = 0
+	for i, seg := range segs {
+		rm, del := rms[i], dels[i]
+		x := xlate[off : off+len(seg.postings)]
+		off += len(seg.postings)
+		copyColumns(s, seg, rm, opts, now)
+
+		for pn := range seg.postings {
+			dst := x[pn]
+			if dst < 0 {
+				continue
+			}
+			p, q := &seg.postings[pn], &s.postings[dst]
+			if del == nil {
+				for _, d := range p.docs {
+					q.docs = append(q.docs, rm[d])
+				}
+				q.tfs = append(q.tfs, p.tfs...)
+				continue
+			}
+			for k, d := range p.docs {
+				if m := rm[d]; m != dead {
+					q.docs = append(q.docs, m)
+					q.tfs = append(q.tfs, p.tfs[k])
+				}
+			}
+		}
+		remapInto(s.inStock, seg.inStock, rm)
+		remapMap(s.brands, seg.brands, rm)
+		remapMap(s.nodes, seg.nodes, rm)
+		remapMap(s.attrs, seg.attrs, rm)
+	}
+
+	for j := range s.postings {
+		p := &s.postings[j]
+		p.bm = roaring.New()
+		p.bm.AddMany(p.docs)
+		p.bm.RunOptimize()
+	}
+	for _, m := range []map[uint32]*roaring.Bitmap{s.brands, s.nodes, s.attrs} {
+		for o, bm := range m {
+			if bm.IsEmpty() { // every document with the value was deleted
+				delete(m, o)
+				continue
+			}
+			bm.RunOptimize()
+		}
+	}
+	s.all.AddRange(0, uint64(n))
+	s.all.RunOptimize()
+	s.inStock.RunOptimize()
+	s.bytes = s.size()
+	return s
+}
+
+// newMerged returns a segment with its columns allocated for n documents
+// and empty bitmaps; the columns are filled by copyColumns.
+func newMerged(n, facetAttrs int) *segment {
+	s := &segment{
+		docs:      make([]*catalog.Product, n),
+		ids:       make(map[string]uint32, n),
+		lens:      make([]rank.DocLens, n),
+		offer:     make([]catalog.Offer, n),
+		price:     make([]int64, n),
+		rating:    make([]float32, n),
+		created:   make([]int64, n),
+		boost:     make([]float32, n),
+		sponsored: make([]int64, n),
+		brand:     make([]int32, n),
+		leaf:      make([]int32, n),
+		fattr:     make([][]int32, facetAttrs),
+		all:       roaring.New(),
+		inStock:   roaring.New(),
+		brands:    map[uint32]*roaring.Bitmap{},
+		nodes:     map[uint32]*roaring.Bitmap{},
+		attrs:     map[uint32]*roaring.Bitmap{},
+	}
+	for k := range s.fattr {
+		s.fattr[k] = make([]int32, n)
+	}
+	return s
+}
+
+// copyColumns copies the columns of seg's live documents into s, where rm
+// holds each document's new number or dead. The live documents are copied
+// a run at a time; the boost is recomputed at now.
+func copyColumns(s, seg *segment, rm []uint32, opts *Options, now time.Time) {
+	ro := &opts.Rank
+	for a := 0; a < len(rm); {
+		if rm[a] == dead {
+			a++
+			continue
+		}
+		b := a + 1
+		for b < len(rm) && rm[b] != dead {
+			b++
+		}
+		to := int(rm[a])
+		copy(s.docs[to:], seg.docs[a:b])
+		copy(s.lens[to:], seg.lens[a:b])
+		copy(s.offer[to:], seg.offer[a:b])
+		copy(s.price[to:], seg.price[a:b])
+		copy(s.rating[to:], seg.rating[a:b])
+		copy(s.created[to:], seg.created[a:b])
+		copy(s.sponsored[to:], seg.sponsored[a:b])
+		copy(s.brand[to:], seg.brand[a:b])
+		copy(s.leaf[to:], seg.leaf[a:b])
+		for k := range s.fattr {
+			copy(s.fattr[k][to:], seg.fattr[k][a:b])
+		}
+		for d := to; d < to+b-a; d++ {
+			p := s.docs[d]
+			s.ids[p.ID] = uint32(d)
+			for f := range s.lenSum {
+				s.lenSum[f] += uint64(s.lens[d][f])
+			}
+			s.boost[d] = boostAt(ro, p, s.offer[d].InStock, now)
+			s.maxBoost = max(s.maxBoost, s.boost[d])
+			if s.sponsored[d] > 0 {
+				s.hasSpons = true
+			}
+		}
+		a = b
+	}
+}
+
+// boostAt is the business boost of p at time now, computed as build does.
+func boostAt(ro *rank.Options, p *catalog.Product, inStock bool, now time.Time) float32 {
+	sig := rank.Signals{
+		SalesVelocity: p.SalesVelocity,
+		RatingAvg:     p.Rating.Avg,
+		RatingCount:   p.Rating.Count,
+		SellerQuality: p.SellerQuality,
+		AgeDays:       now.Sub(p.CreatedAt).Hours() / 24,
+		InStock:       inStock,
+	}
+	return float32(rank.Boost(ro, &sig))
+}
