@@ -37,10 +37,10 @@ type Options struct {
 	Sink       Sink
 	// MaxPoll bounds the records handled per poll.
 	MaxPoll int
-	// CompactBytes is the log size past which a partition log is
-	// rewritten as one snapshot entry (when it is also twice its last
-	// snapshot).
-	CompactBytes   int64
+	// SnapshotBytes is the log size past which a partition is
+	// snapshotted (when its log is also past half its last snapshot);
+	// default 8 MiB. A partition is also snapshotted when Run stops.
+	SnapshotBytes  int64
 	FetchMaxWait   time.Duration
 	SessionTimeout time.Duration
 	// LagInterval is how often the end offsets are listed for the lag
@@ -69,8 +69,8 @@ func (o *Options) ensureDefaults() {
 	if o.MaxPoll == 0 {
 		o.MaxPoll = 20000
 	}
-	if o.CompactBytes == 0 {
-		o.CompactBytes = 64 << 20
+	if o.SnapshotBytes == 0 {
+		o.SnapshotBytes = 8 << 20
 	}
 	if o.FetchMaxWait == 0 {
 		o.FetchMaxWait = 100 * time.Millisecond
@@ -113,6 +113,8 @@ func (o *Options) Validate() error {
 // Stats are the consumer's counters since it started.
 type Stats struct {
 	Applied, Stale, Duplicates, DeadLettered, Batches int64
+	// Snapshots counts the partition snapshots written.
+	Snapshots int64
 	// Offsets are the next offsets applied, by topic and partition.
 	Offsets map[string]map[int32]int64
 }
@@ -123,6 +125,7 @@ type Consumer struct {
 	parts []*partition
 
 	applied, stale, dups, dead, batches atomic.Int64
+	snapshots                           atomic.Int64
 	applyLat, visible                   *histogram
 	ends                                atomic.Value // map[string]map[int32]int64, from pollEnds
 
@@ -137,21 +140,27 @@ type Consumer struct {
 // seller writer can read versions with RLock; offsets is read by Stats
 // under mu.
 type partition struct {
-	n       int32
-	st      *state
-	smu     sync.RWMutex
-	log     *plog
-	mu      sync.Mutex
-	offsets map[string]int64 // topic -> next offset, as durable in the log
-	snap    int64            // log size after the last compaction
+	n        int32
+	st       *state
+	smu      sync.RWMutex
+	log      *plog
+	mu       sync.Mutex
+	offsets  map[string]int64 // topic -> next offset, as durable in the log
+	snapSize int64            // bytes of the last snapshot file
+	// loaded is the partition's snapshot and changed the ids of the log
+	// entries replayed after it, between New's two phases.
+	loaded  *snapData
+	changed map[string]bool
 	// salesDirty are the products whose sales this partition's last
 	// batch changed; Run re-applies them once every partition is done.
 	salesDirty map[string]bool
 }
 
-// New opens the partition logs in opts.Dir, replays them and hands every
-// product they hold to the Sink, so the index is whole before consuming
-// resumes where the logs end.
+// New reads the partition snapshots and logs in opts.Dir and brings the
+// Sink up to date, so the index is whole before consuming resumes where
+// the logs end: with a SnapshotSink, it loads each partition's index from
+// its snapshot and applies only what the log holds after it; otherwise it
+// hands every product to the Sink.
 func New(opts Options) (*Consumer, error) {
 	opts.ensureDefaults()
 	if err := opts.Validate(); err != nil {
@@ -173,7 +182,7 @@ func New(opts Options) (*Consumer, error) {
 		return nil, err
 	}
 	for p := range c.parts {
-		wg.Go(func() { errs[p] = c.parts[p].toSink(c) })
+		wg.Go(func() { errs[p] = c.parts[p].restore(c) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -183,15 +192,77 @@ func New(opts Options) (*Consumer, error) {
 	return c, nil
 }
 
-// replay opens partition p's log and reads it into the partition's state.
+// replay reads partition p's snapshot, if any, and the log after it into
+// the partition's state.
 func replay(opts *Options, p int32) (*partition, error) {
 	st := newState()
 	st.maxIDs = opts.MaxOrderIDs
-	l, offs, err := openLog(opts.Dir, p, st)
+	sd, err := readSnapshot(opts.Dir, p, st)
 	if err != nil {
 		return nil, err
 	}
-	return &partition{n: p, st: st, log: l, offsets: offs, snap: l.size}, nil
+	var base map[string]int64
+	if sd != nil {
+		base = sd.offsets
+	}
+	l, offs, changed, err := openLog(opts.Dir, p, st, base)
+	if err != nil {
+		return nil, err
+	}
+	pt := &partition{n: p, st: st, log: l, offsets: offs, loaded: sd, changed: changed}
+	if sd != nil {
+		pt.snapSize = sd.size
+	}
+	return pt, nil
+}
+
+// restore brings the Sink's partition up to date with the state: from the
+// snapshot's index and the products changed after it when it can, else
+// from every product.
+func (p *partition) restore(c *Consumer) error {
+	sd, changed := p.loaded, p.changed
+	p.loaded, p.changed = nil, nil
+	ss, ok := c.opts.Sink.(SnapshotSink)
+	if sd == nil || sd.index == nil || !ok {
+		return p.toSink(c)
+	}
+	err := ss.LoadShard(int(p.n), sd.index, func(id string) (*catalog.Product, bool) {
+		r := p.st.recs[id]
+		if r == nil || r.Content == nil {
+			return nil, false
+		}
+		return r.Content, true
+	})
+	if err != nil {
+		return fmt.Errorf("ingest: loading partition %d's index from its snapshot: %w", p.n, err)
+	}
+	// Units sold move on every partition's orders; a product whose total
+	// differs from the one its indexed copy carried is applied again.
+	for id, r := range p.st.recs {
+		if r.Content != nil && !r.deleted() && c.salesOf(id) != sd.units[id] {
+			changed[id] = true
+		}
+	}
+	var ups []*catalog.Product
+	var dels []string
+	for id := range changed {
+		r := p.st.recs[id]
+		if r == nil {
+			continue
+		}
+		if e := r.effective(c.salesOf(id)); e != nil {
+			ups = append(ups, e)
+		} else {
+			dels = append(dels, id)
+		}
+	}
+	if len(ups)+len(dels) == 0 {
+		return nil
+	}
+	if err := c.opts.Sink.Apply(ups, dels); err != nil {
+		return fmt.Errorf("ingest: applying partition %d's log after its snapshot: %w", p.n, err)
+	}
+	return nil
 }
 
 // toSink hands every product of the partition's state to the Sink.
@@ -279,7 +350,7 @@ func (c *Consumer) Close() error {
 func (c *Consumer) Stats() Stats {
 	s := Stats{
 		Applied: c.applied.Load(), Stale: c.stale.Load(), Duplicates: c.dups.Load(),
-		DeadLettered: c.dead.Load(), Batches: c.batches.Load(),
+		DeadLettered: c.dead.Load(), Batches: c.batches.Load(), Snapshots: c.snapshots.Load(),
 		Offsets: map[string]map[int32]int64{},
 	}
 	for _, p := range c.parts {
@@ -309,7 +380,8 @@ func (c *Consumer) CaughtUp(ends map[string]map[int32]int64) bool {
 	return true
 }
 
-// Run consumes until ctx ends.
+// Run consumes until ctx ends, then snapshots every partition whose log
+// holds anything, so the next start loads the index instead of replaying.
 func (c *Consumer) Run(ctx context.Context) error {
 	o := &c.opts
 	cl, err := kgo.NewClient(
@@ -343,7 +415,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	for {
 		fs := cl.PollRecords(ctx, o.MaxPoll)
 		if fs.IsClientClosed() || ctx.Err() != nil {
-			return nil
+			return c.snapshotDue(true)
 		}
 		fs.EachError(func(t string, p int32, err error) {
 			if !errors.Is(err, context.Canceled) {
@@ -372,6 +444,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 			if err := errors.Join(append(errs, c.flushSales())...); err != nil {
 				// The logs hold what was applied; the failed batch
 				// is consumed again after a restart.
+				cl.AllowRebalance()
+				return err
+			}
+			// Between polls every partition's state, sales and index
+			// agree: the moment to snapshot.
+			if err := c.snapshotDue(false); err != nil {
 				cl.AllowRebalance()
 				return err
 			}
@@ -515,12 +593,6 @@ func (p *partition) apply(ctx context.Context, c *Consumer, cl *kgo.Client, recs
 	p.offsets = offsets
 	p.mu.Unlock()
 	c.wake()
-	if p.log.size > c.opts.CompactBytes && p.log.size > 2*p.snap {
-		if err := p.log.compact(p.st, offsets); err != nil {
-			return err
-		}
-		p.snap = p.log.size
-	}
 	return nil
 }
 

@@ -37,7 +37,7 @@ func TestCrashChild(t *testing.T) {
 	switch mode {
 	case "indexer":
 		c, err := New(Options{Brokers: strings.Split(os.Getenv("AISLE_CRASH_BROKERS"), ","), Dir: os.Getenv("AISLE_CRASH_DIR"),
-			Partitions: 4, Sink: &mapSink{}, MaxPoll: 50, FetchMaxWait: 50 * time.Millisecond, SessionTimeout: 6 * time.Second})
+			Partitions: 4, Sink: newMapSink(4), MaxPoll: 50, SnapshotBytes: 16 << 10, FetchMaxWait: 50 * time.Millisecond, SessionTimeout: 6 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,7 +225,7 @@ func TestCrashIndexerKill9(t *testing.T) {
 			f.Close()
 		}
 		// What survived: the logs, replayed as a restart would.
-		c, err := New(Options{Brokers: e.broker.Addrs(), Dir: e.dir, Partitions: 4, Sink: &mapSink{}})
+		c, err := New(Options{Brokers: e.broker.Addrs(), Dir: e.dir, Partitions: 4, Sink: newMapSink(4)})
 		if err != nil {
 			t.Fatalf("round %d: reopening after kill -9: %v", round, err)
 		}
@@ -407,7 +407,7 @@ func TestCrashBrokerKill9(t *testing.T) {
 	if _, err := EnsureTopics(ctx, prod, 4); err != nil {
 		t.Fatal(err)
 	}
-	sink := &mapSink{}
+	sink := newMapSink(4)
 	c, err := New(Options{Brokers: addr, Dir: t.TempDir(), Partitions: 4, Sink: sink, FetchMaxWait: 50 * time.Millisecond, SessionTimeout: 6 * time.Second})
 	if err != nil {
 		t.Fatal(err)

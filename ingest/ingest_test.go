@@ -2,8 +2,10 @@ package ingest
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -13,11 +15,86 @@ import (
 	"github.com/aisle/aisle/catalog"
 )
 
-// mapSink is an index stand-in that keeps the last product per id.
+// mapSink is an index stand-in that keeps the last product per id. It is
+// a SnapshotSink: its shard p is the products of partition p (Kafka's key
+// partitioner over parts partitions).
 type mapSink struct {
-	mu sync.Mutex
-	m  map[string]*catalog.Product
+	mu    sync.Mutex
+	m     map[string]*catalog.Product
+	parts int
+	// loaded counts the products LoadShard read; applied those Apply got.
+	loaded, applied int
 }
+
+func newMapSink(parts int) *mapSink { return &mapSink{parts: parts} }
+
+var keyPartitioner = kgo.StickyKeyPartitioner(nil).ForTopic(TopicProducts)
+
+func (s *mapSink) partition(id string) int {
+	return keyPartitioner.Partition(&kgo.Record{Key: []byte(id)}, s.parts)
+}
+
+// AppendShard writes the products of partition p, by id order: a 0 and
+// the id for those byRef accepts, a 1 and the product for the others.
+func (s *mapSink) AppendShard(dst []byte, p int, byRef func(*catalog.Product) bool) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for id := range s.m {
+		if s.partition(id) == p {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	dst = binary.AppendUvarint(dst, uint64(len(ids)))
+	for _, id := range ids {
+		if q := s.m[id]; byRef(q) {
+			dst = catalog.AppendString(append(dst, 0), id)
+		} else {
+			dst = catalog.AppendProduct(append(dst, 1), q)
+		}
+	}
+	return dst
+}
+
+func (s *mapSink) LoadShard(p int, b []byte, resolve func(string) (*catalog.Product, bool)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]*catalog.Product{}
+	}
+	for id := range s.m {
+		if s.partition(id) == p {
+			delete(s.m, id)
+		}
+	}
+	d := newDecoder(b)
+	for range d.count("products") {
+		var q *catalog.Product
+		if d.byte1("kind") == 0 {
+			id := d.str("id")
+			var ok bool
+			if q, ok = resolve(id); !ok && d.Err() == nil {
+				return fmt.Errorf("%s written by reference cannot be resolved", id)
+			}
+		} else {
+			d.What = "product"
+			q = d.Product()
+		}
+		if err := d.Err(); err != nil {
+			return err
+		}
+		s.m[q.ID] = q
+		s.loaded++
+	}
+	return d.Err()
+}
+
+// plainSink is a mapSink that is only a Sink: restarts hand it every
+// product.
+type plainSink struct{ s *mapSink }
+
+func (p plainSink) Apply(ups []*catalog.Product, dels []string) error { return p.s.Apply(ups, dels) }
 
 func (s *mapSink) Apply(ups []*catalog.Product, dels []string) error {
 	s.mu.Lock()
@@ -31,6 +108,7 @@ func (s *mapSink) Apply(ups []*catalog.Product, dels []string) error {
 	for _, p := range ups {
 		s.m[p.ID] = p
 	}
+	s.applied += len(ups)
 	return nil
 }
 
@@ -84,7 +162,7 @@ func newEnv(t *testing.T, parts int) *env {
 // start opens the consumer on the env's log directory and runs it.
 func (e *env) start() {
 	e.t.Helper()
-	e.sink = &mapSink{}
+	e.sink = newMapSink(e.parts)
 	c, err := New(Options{Brokers: e.broker.Addrs(), Dir: e.dir, Partitions: e.parts, Sink: e.sink,
 		FetchMaxWait: 50 * time.Millisecond, SessionTimeout: 6 * time.Second, MaxPoll: e.maxPoll, OnOrder: e.onOrder})
 	if err != nil {

@@ -18,31 +18,34 @@ import (
 //
 //	uint32 little-endian  payload length
 //	uint32 little-endian  CRC-32C of the payload
-//	payload               zstd-compressed JSON of an entry
+//	payload               zstd-compressed entry (codec.go)
 //
 // Each entry holds full records (the latest of each changed product) and
 // the next offset of every topic of the partition after the batch. Replay
 // keeps the last record of each id and the last offsets. A frame that is
 // short or fails its checksum ends the log: it is a write torn by a crash,
-// never acknowledged, and is truncated away. Compaction rewrites the log as
-// one entry of all records, through a temporary file and a rename.
+// never acknowledged, and is truncated away.
 //
-// Entries of version 2 may also carry Sales, the units sold by the
-// partition's orders (absolute counts of the products the batch changed,
-// so replaying an entry twice is harmless) and Orders, the order ids the
-// batch applied, remembered again on replay to drop redelivered orders. A
-// compaction snapshot holds every count and the remembered ids, oldest
-// first.
+// Entries may also carry Sales, the units sold by the partition's orders
+// (absolute counts of the products the batch changed, so replaying an
+// entry twice is harmless) and Orders, the order ids the batch applied,
+// remembered again on replay to drop redelivered orders.
+//
+// The log holds what happened since the partition's snapshot
+// (snapshot.go): once a snapshot is durable the log is emptied, and an
+// entry whose offsets the snapshot already covers (a crash between the
+// two) is skipped on replay.
 //
 // logFormat is the version in the file name; bump it with a changelog line.
-// 1: the format above.
+// 1: JSON entries.
 // 2: records may carry rating_v and rating (catalog.ratings); entries may
-// carry sales and orders (the orders topic). A version 1 log is read as
-// version 2 (it has none of them) and renamed on open.
-const logFormat = 2
+// carry sales and orders (the orders topic).
+// 3: binary entries (codec.go) instead of JSON; snapshots replace
+// compaction. A version 1 or 2 log is read once and rewritten as a version
+// 3 log of one entry holding its whole state.
+const logFormat = 3
 
-// oldLogPath names the log of a partition in an older format, which
-// openLog renames to the current name: every older format is readable.
+// oldLogPath names the log of a partition in an older format.
 func oldLogPath(dir string, partition int32, format int) string {
 	return filepath.Join(dir, fmt.Sprintf("partition-%04d.v%d.log", partition, format))
 }
@@ -56,70 +59,158 @@ type entry struct {
 	Orders  []string         `json:"orders,omitempty"`
 }
 
+// covered reports whether every offset of e is at or below the one in
+// base: the entry is older than the snapshot base was taken at.
+func (e *entry) covered(base map[string]int64) bool {
+	if len(base) == 0 {
+		return false
+	}
+	for t, o := range e.Offsets {
+		if o > base[t] {
+			return false
+		}
+	}
+	return true
+}
+
+// apply replays e into st and offsets, and adds the ids of its records to
+// changed.
+func (e *entry) apply(st *state, offsets map[string]int64, changed map[string]bool) {
+	for _, rec := range e.Records {
+		st.recs[rec.ID] = rec
+		if changed != nil {
+			changed[rec.ID] = true
+		}
+	}
+	for id, n := range e.Sales {
+		st.sales[id] = n
+	}
+	for _, id := range e.Orders {
+		if _, dup := st.orderIDs[id]; !dup {
+			st.rememberOrder(id)
+		}
+	}
+	for t, o := range e.Offsets {
+		offsets[t] = o
+	}
+}
+
 type plog struct {
 	path    string
 	f       *os.File
 	size    int64
 	enc     *zstd.Encoder
 	dec     *zstd.Decoder
+	raw     []byte
 	scratch []byte
+}
+
+func newLogEncoder() (*zstd.Encoder, error) {
+	return zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest))
 }
 
 func logPath(dir string, partition int32) string {
 	return filepath.Join(dir, fmt.Sprintf("partition-%04d.v%d.log", partition, logFormat))
 }
 
-// openLog opens the log of a partition, replays it into st and returns the
-// offsets it recorded. A torn tail is truncated.
-func openLog(dir string, partition int32, st *state) (*plog, map[string]int64, error) {
+// openLog opens the log of a partition and replays the entries that base
+// (the offsets of the partition's snapshot, empty for none) does not cover
+// into st. It returns the offsets after the last entry and the ids of the
+// records it replayed. A torn tail is truncated. An older log format is
+// read and rewritten in the current one.
+func openLog(dir string, partition int32, st *state, base map[string]int64) (*plog, map[string]int64, map[string]bool, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, nil, fmt.Errorf("ingest: %w", err)
+		return nil, nil, nil, fmt.Errorf("ingest: %w", err)
 	}
 	l := &plog{path: logPath(dir, partition)}
-	if _, err := os.Stat(l.path); errors.Is(err, os.ErrNotExist) {
-		for v := logFormat - 1; v >= 1; v-- {
-			if err := os.Rename(oldLogPath(dir, partition, v), l.path); err == nil {
-				break
-			} else if !errors.Is(err, os.ErrNotExist) {
-				return nil, nil, fmt.Errorf("ingest: cannot upgrade the version %d log of partition %d: %w", v, partition, err)
-			}
-		}
-	}
 	var err error
-	if l.enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest)); err != nil {
-		return nil, nil, err
+	if l.enc, err = newLogEncoder(); err != nil {
+		return nil, nil, nil, err
 	}
 	if l.dec, err = zstd.NewReader(nil); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	offsets := map[string]int64{}
+	for t, o := range base {
+		offsets[t] = o
+	}
+	changed := map[string]bool{}
+	if _, err := os.Stat(l.path); errors.Is(err, os.ErrNotExist) {
+		if err := l.upgrade(dir, partition, st, offsets, changed); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, nil, fmt.Errorf("ingest: cannot open log: %w", err)
+		return nil, nil, nil, fmt.Errorf("ingest: cannot open log: %w", err)
 	}
 	l.f = f
-	offsets := map[string]int64{}
-	good, err := l.replay(st, offsets)
+	good, err := l.replay(func(raw []byte, pos int64) error {
+		e, err := decodeEntry(raw)
+		if err != nil {
+			return fmt.Errorf("ingest: log %s at %d: %w", l.path, pos, err)
+		}
+		if !e.covered(base) {
+			e.apply(st, offsets, changed)
+		}
+		return nil
+	})
 	if err != nil {
 		f.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := f.Truncate(good); err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("ingest: cannot truncate the torn tail of %s at %d: %w", l.path, good, err)
+		return nil, nil, nil, fmt.Errorf("ingest: cannot truncate the torn tail of %s at %d: %w", l.path, good, err)
 	}
 	if _, err := f.Seek(good, io.SeekStart); err != nil {
 		f.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	l.size = good
-	return l, offsets, nil
+	return l, offsets, changed, nil
 }
 
-// replay reads every whole frame and returns where the last one ends.
-func (l *plog) replay(st *state, offsets map[string]int64) (int64, error) {
+// upgrade reads the newest log of an older format, if any, into st and
+// writes it as a current log of one entry; then removes the old file.
+func (l *plog) upgrade(dir string, partition int32, st *state, offsets map[string]int64, changed map[string]bool) error {
+	for v := logFormat - 1; v >= 1; v-- {
+		old := oldLogPath(dir, partition, v)
+		f, err := os.Open(old)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("ingest: cannot upgrade the version %d log of partition %d: %w", v, partition, err)
+		}
+		ol := &plog{path: old, f: f, dec: l.dec}
+		_, err = ol.replay(func(raw []byte, pos int64) error {
+			var e entry
+			if err := json.Unmarshal(raw, &e); err != nil {
+				return fmt.Errorf("ingest: log %s at %d: %w", old, pos, err)
+			}
+			e.apply(st, offsets, changed)
+			return nil
+		})
+		f.Close()
+		if err != nil {
+			return err
+		}
+		if err := l.rewrite(st, offsets); err != nil {
+			return err
+		}
+		return os.Remove(old)
+	}
+	return nil
+}
+
+// replay calls fn with the decompressed payload of every whole frame and
+// returns where the last one ends.
+func (l *plog) replay(fn func(raw []byte, pos int64) error) (int64, error) {
 	r := bufio.NewReaderSize(l.f, 1<<20)
 	var pos int64
 	var hdr [8]byte
+	var buf []byte
 	for {
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {
 			return pos, nil // end, or a torn header
@@ -128,34 +219,23 @@ func (l *plog) replay(st *state, offsets map[string]int64) (int64, error) {
 		if n > 1<<30 {
 			return pos, nil
 		}
-		buf := make([]byte, n)
+		if cap(buf) < int(n) {
+			buf = make([]byte, n)
+		}
+		buf = buf[:n]
 		if _, err := io.ReadFull(r, buf); err != nil {
 			return pos, nil
 		}
 		if crc32.Checksum(buf, crcTable) != binary.LittleEndian.Uint32(hdr[4:]) {
 			return pos, nil
 		}
-		raw, err := l.dec.DecodeAll(buf, nil)
+		raw, err := l.dec.DecodeAll(buf, l.raw[:0])
 		if err != nil {
 			return 0, fmt.Errorf("ingest: log %s at %d: checksum ok but cannot decompress: %w", l.path, pos, err)
 		}
-		var e entry
-		if err := json.Unmarshal(raw, &e); err != nil {
-			return 0, fmt.Errorf("ingest: log %s at %d: %w", l.path, pos, err)
-		}
-		for _, rec := range e.Records {
-			st.recs[rec.ID] = rec
-		}
-		for id, n := range e.Sales {
-			st.sales[id] = n
-		}
-		for _, id := range e.Orders {
-			if _, dup := st.orderIDs[id]; !dup {
-				st.rememberOrder(id)
-			}
-		}
-		for t, o := range e.Offsets {
-			offsets[t] = o
+		l.raw = raw
+		if err := fn(raw, pos); err != nil {
+			return 0, err
 		}
 		pos += 8 + int64(n)
 	}
@@ -163,11 +243,8 @@ func (l *plog) replay(st *state, offsets map[string]int64) (int64, error) {
 
 // append writes an entry and fsyncs it.
 func (l *plog) append(e *entry) error {
-	raw, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("ingest: encoding a log entry: %w", err)
-	}
-	frame := l.frame(raw)
+	l.raw = appendEntry(l.raw[:0], e)
+	frame := l.frame(l.raw)
 	if _, err := l.f.Write(frame); err != nil {
 		return fmt.Errorf("ingest: writing %s: %w", l.path, err)
 	}
@@ -187,26 +264,69 @@ func (l *plog) frame(raw []byte) []byte {
 	return l.scratch
 }
 
-// compact rewrites the log as one entry holding every record of st.
-func (l *plog) compact(st *state, offsets map[string]int64) error {
-	e := entry{Offsets: offsets, Records: make([]*record, 0, len(st.recs)), Orders: st.orderIDsOldestFirst()}
+// stateEntry is an entry holding the whole of st: every record, every
+// sales count and the remembered order ids, oldest first. The sales map is
+// read while encoding, by the partition's goroutine.
+func stateEntry(st *state, offsets map[string]int64) *entry {
+	e := &entry{Offsets: offsets, Records: make([]*record, 0, len(st.recs)), Orders: st.orderIDsOldestFirst()}
 	for _, r := range st.recs {
 		e.Records = append(e.Records, r)
 	}
 	if len(st.sales) > 0 {
-		e.Sales = st.sales // read-only while encoding, by the partition's goroutine
+		e.Sales = st.sales
 	}
-	raw, err := json.Marshal(&e)
-	if err != nil {
-		return fmt.Errorf("ingest: encoding a log snapshot: %w", err)
+	return e
+}
+
+// rewrite replaces the log with one entry holding every record of st,
+// through a temporary file and a rename.
+func (l *plog) rewrite(st *state, offsets map[string]int64) error {
+	raw := appendEntry(nil, stateEntry(st, offsets))
+	frame := l.frame(raw)
+	if err := writeFileSync(l.path, frame); err != nil {
+		return err
 	}
-	tmp := l.path + ".tmp"
+	if l.f != nil {
+		l.f.Close()
+		f, err := os.OpenFile(l.path, os.O_RDWR, 0o644)
+		if err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		if _, err := f.Seek(0, io.SeekEnd); err != nil {
+			f.Close()
+			return fmt.Errorf("ingest: %w", err)
+		}
+		l.f = f
+	}
+	l.size = int64(len(frame))
+	return nil
+}
+
+// reset empties the log once a snapshot holds everything in it.
+func (l *plog) reset() error {
+	if err := l.f.Truncate(0); err != nil {
+		return fmt.Errorf("ingest: emptying %s: %w", l.path, err)
+	}
+	if _, err := l.f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	if err := l.f.Sync(); err != nil {
+		return fmt.Errorf("ingest: fsync %s: %w", l.path, err)
+	}
+	l.size = 0
+	return nil
+}
+
+// writeFileSync writes b to path through a temporary file, fsync and a
+// rename, then fsyncs the directory: after a crash the file is either the
+// old one or b, whole.
+func writeFileSync(path string, b []byte) error {
+	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	frame := l.frame(raw)
-	if _, err := f.Write(frame); err != nil {
+	if _, err := f.Write(b); err != nil {
 		f.Close()
 		return fmt.Errorf("ingest: writing %s: %w", tmp, err)
 	}
@@ -214,17 +334,16 @@ func (l *plog) compact(st *state, offsets map[string]int64) error {
 		f.Close()
 		return fmt.Errorf("ingest: fsync %s: %w", tmp, err)
 	}
-	if err := os.Rename(tmp, l.path); err != nil {
-		f.Close()
+	if err := f.Close(); err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	if d, err := os.Open(filepath.Dir(l.path)); err == nil {
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
 		d.Sync()
 		d.Close()
 	}
-	l.f.Close()
-	l.f = f
-	l.size = int64(len(frame))
 	return nil
 }
 

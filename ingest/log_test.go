@@ -1,14 +1,18 @@
 package ingest
 
 import (
+	"encoding/json"
 	"os"
+	"reflect"
 	"testing"
+
+	"github.com/aisle/aisle/catalog"
 )
 
 func TestLogReplayAndTornTail(t *testing.T) {
 	dir := t.TempDir()
 	st := newState()
-	l, offs, err := openLog(dir, 3, st)
+	l, offs, _, err := openLog(dir, 3, st, nil)
 	if err != nil || len(offs) != 0 {
 		t.Fatalf("fresh log: %v %v", offs, err)
 	}
@@ -33,7 +37,7 @@ func TestLogReplayAndTornTail(t *testing.T) {
 	}
 
 	st2 := newState()
-	l2, offs, err := openLog(dir, 3, st2)
+	l2, offs, changed, err := openLog(dir, 3, st2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,29 +47,66 @@ func TestLogReplayAndTornTail(t *testing.T) {
 	if st2.recs["a"].Content.Title != "a2" || st2.recs["b"] == nil || st2.recs["c"] != nil {
 		t.Errorf("replayed state wrong: %+v", st2.recs)
 	}
+	if !changed["a"] || !changed["b"] || len(changed) != 2 {
+		t.Errorf("changed ids %v, want a and b", changed)
+	}
 	if l2.size != good {
 		t.Errorf("log not truncated to its last whole frame: size %d, want %d", l2.size, good)
 	}
-	// Appending after recovery and compacting keep everything.
+	// Appending after recovery keeps everything; emptying it (after a
+	// snapshot) leaves nothing to replay.
 	st2.product(prod("d", 1, "d1"))
 	if err := l2.append(&entry{Offsets: map[string]int64{"catalog.products": 9}, Records: []*record{st2.recs["d"]}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := l2.compact(st2, map[string]int64{"catalog.products": 9}); err != nil {
-		t.Fatal(err)
-	}
 	l2.close()
 	st3 := newState()
-	_, offs, err = openLog(dir, 3, st3)
+	l3, offs, _, err := openLog(dir, 3, st3, nil)
 	if err != nil || offs["catalog.products"] != 9 || len(st3.recs) != 3 {
-		t.Fatalf("after compaction: offsets %v, %d records, err %v", offs, len(st3.recs), err)
+		t.Fatalf("after recovery: offsets %v, %d records, err %v", offs, len(st3.recs), err)
+	}
+	if err := l3.reset(); err != nil {
+		t.Fatal(err)
+	}
+	l3.close()
+	_, offs, _, err = openLog(dir, 3, newState(), map[string]int64{"catalog.products": 9})
+	if err != nil || offs["catalog.products"] != 9 {
+		t.Fatalf("after reset: offsets %v, err %v; want the base's", offs, err)
+	}
+}
+
+// An entry the snapshot covers (a crash after the snapshot and before the
+// log was emptied) is skipped; those after it are replayed.
+func TestLogSkipsCoveredEntries(t *testing.T) {
+	dir := t.TempDir()
+	st := newState()
+	l, _, _, err := openLog(dir, 0, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.product(prod("a", 1, "old"))
+	l.append(&entry{Offsets: map[string]int64{TopicProducts: 5, TopicPrices: 2}, Records: []*record{st.recs["a"]}})
+	st.product(prod("b", 1, "b"))
+	l.append(&entry{Offsets: map[string]int64{TopicProducts: 6, TopicPrices: 2}, Records: []*record{st.recs["b"]}})
+	l.close()
+	st2 := newState()
+	st2.product(prod("a", 2, "new")) // what the snapshot holds
+	_, offs, changed, err := openLog(dir, 0, st2, map[string]int64{TopicProducts: 5, TopicPrices: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st2.recs["a"].Content.Title != "new" || st2.recs["b"] == nil || offs[TopicProducts] != 6 {
+		t.Errorf("a %q, b %v, offsets %v; want the snapshot's a, the log's b, offset 6", st2.recs["a"].Content.Title, st2.recs["b"], offs)
+	}
+	if len(changed) != 1 || !changed["b"] {
+		t.Errorf("changed %v, want only b", changed)
 	}
 }
 
 func TestLogCorruptChecksum(t *testing.T) {
 	dir := t.TempDir()
 	st := newState()
-	l, _, _ := openLog(dir, 0, st)
+	l, _, _, _ := openLog(dir, 0, st, nil)
 	st.product(prod("a", 1, "a1"))
 	l.append(&entry{Offsets: map[string]int64{"t": 1}, Records: []*record{st.recs["a"]}})
 	l.close()
@@ -73,8 +114,51 @@ func TestLogCorruptChecksum(t *testing.T) {
 	b[len(b)-1] ^= 0xff
 	os.WriteFile(logPath(dir, 0), b, 0o644)
 	st2 := newState()
-	_, offs, err := openLog(dir, 0, st2)
+	_, offs, _, err := openLog(dir, 0, st2, nil)
 	if err != nil || len(st2.recs) != 0 || len(offs) != 0 {
 		t.Fatalf("a frame with a bad checksum must be dropped: %v %v %v", st2.recs, offs, err)
+	}
+}
+
+// A version 1 or 2 log (JSON entries) is read once and rewritten as a
+// version 3 log holding the same state.
+func TestLogUpgradeFromJSON(t *testing.T) {
+	for _, v := range []int{1, 2} {
+		dir := t.TempDir()
+		p := &catalog.Product{ID: "a", Title: "a", Version: 1}
+		entries := []entry{
+			{Offsets: map[string]int64{TopicProducts: 7}, Records: []*record{{ID: "a", Content: p, ContentV: 1}}},
+			{Offsets: map[string]int64{TopicProducts: 7, TopicOrders: 3}, Sales: map[string]int64{"a": 4}, Orders: []string{"o-1"}},
+		}
+		l := &plog{}
+		var err error
+		if l.enc, err = newLogEncoder(); err != nil {
+			t.Fatal(err)
+		}
+		var file []byte
+		for _, e := range entries {
+			raw, _ := json.Marshal(&e)
+			file = append(file, l.frame(raw)...)
+		}
+		if err := os.WriteFile(oldLogPath(dir, 0, v), file, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		st := newState()
+		l, offs, _, err := openLog(dir, 0, st, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.close()
+		if offs[TopicProducts] != 7 || offs[TopicOrders] != 3 || st.recs["a"] == nil || st.sales["a"] != 4 {
+			t.Errorf("v%d: after upgrade: offsets %v, records %v, sales %v; want the old log's", v, offs, st.recs, st.sales)
+		}
+		if _, err := os.Stat(oldLogPath(dir, 0, v)); !os.IsNotExist(err) {
+			t.Errorf("v%d: the old log is still there: %v", v, err)
+		}
+		st2 := newState()
+		if _, offs2, _, err := openLog(dir, 0, st2, nil); err != nil || !reflect.DeepEqual(offs2, offs) ||
+			!reflect.DeepEqual(st2.recs, st.recs) || st2.sales["a"] != 4 || len(st2.orderIDs) != 1 {
+			t.Errorf("v%d: the rewritten log reads %v %v %v, err %v", v, offs2, st2.recs, st2.sales, err)
+		}
 	}
 }

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/aisle/aisle/catalog"
@@ -115,35 +114,6 @@ func TestOrderIDsBounded(t *testing.T) {
 	dup := catalog.OrderEvent{OrderID: "e", Lines: []catalog.OrderLine{{ProductID: "p", Quantity: 2}}}
 	if _, o := s.order(&dup); o != duplicate || s.sales["p"] != 10 {
 		t.Errorf("redelivered e: %v with sales %d, want duplicate and 10", o, s.sales["p"])
-	}
-}
-
-func TestLogUpgradeFromV1(t *testing.T) {
-	dir := t.TempDir()
-	st := newState()
-	l, _, err := openLog(dir, 0, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &catalog.Product{ID: "a", Title: "a", Version: 1}
-	if err := l.append(&entry{Offsets: map[string]int64{TopicProducts: 7}, Records: []*record{{ID: "a", Content: p, ContentV: 1}}}); err != nil {
-		t.Fatal(err)
-	}
-	l.close()
-	if err := os.Rename(logPath(dir, 0), oldLogPath(dir, 0, 1)); err != nil {
-		t.Fatal(err)
-	}
-	st = newState()
-	l, offs, err := openLog(dir, 0, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.close()
-	if offs[TopicProducts] != 7 || st.recs["a"] == nil {
-		t.Errorf("after upgrade: offsets %v, records %v; want the v1 log's", offs, st.recs)
-	}
-	if _, err := os.Stat(oldLogPath(dir, 0, 1)); !os.IsNotExist(err) {
-		t.Errorf("the v1 log is still there: %v", err)
 	}
 }
 
