@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -249,6 +250,9 @@ func TestCrashIndexerKill9(t *testing.T) {
 	}
 	if midway == 0 {
 		t.Error("no kill landed during ingest; the test proves nothing")
+	}
+	if snaps, _ := filepath.Glob(filepath.Join(e.dir, "partition-*.snap")); len(snaps) == 0 {
+		t.Error("the child wrote no snapshot; the kills never landed around one")
 	}
 	e.start()
 	e.waitCaughtUp()
