@@ -31,13 +31,13 @@ func BenchmarkMerge(b *testing.B) {
 			dels[i].Add(uint32(r.IntN(per)))
 		}
 	}
-	b.Run("path=build", func(b *testing.B) {
+	b.Run(fmt.Sprintf("size=%d/path=build", n), func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			build(liveOf(segs, dels), opts, mergeNow)
 		}
 	})
-	b.Run("path=mergeSegments", func(b *testing.B) {
+	b.Run(fmt.Sprintf("size=%d/path=mergeSegments", n), func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			mergeSegments(segs, dels, opts, mergeNow)
