@@ -1,10 +1,12 @@
 package catalog
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/go-json-experiment/json"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // SchemaVersion is the version of the event JSON this code writes and reads.
@@ -68,10 +70,24 @@ func badEvent(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrBadEvent, fmt.Sprintf(format, args...))
 }
 
-// decode unmarshals one JSON value; trailing data is an error, as
-// json.Unmarshal reports it.
+// eventJSON are the options of decode: the json v2 defaults (unknown
+// members ignored; trailing data, duplicate names and invalid UTF-8
+// rejected; names matched case-sensitively) and, as encoding/json did,
+// arrays of any length (distribution) and times as time.Time.UnmarshalJSON
+// reads them (RFC 3339, tolerating a one-digit hour).
+var eventJSON = json.JoinOptions(
+	jsonv1.UnmarshalArrayFromAnyLength(true),
+	jsonv1.ParseTimeWithLooseRFC3339(true))
+
+// decode unmarshals one JSON value with the json v2 prototype
+// (github.com/go-json-experiment/json), about twice as fast as
+// encoding/json. It accepts what encoding/json accepted, with the same
+// result, except (see doc/ingest.md, "Event JSON"): a member name that
+// matches a field only case-insensitively is an unknown member (ignored),
+// and duplicate member names and invalid UTF-8 are errors, not last-wins
+// and U+FFFD. TestDecodeParity and FuzzDecodeParity hold it to that.
 func decode(b []byte, v any) error {
-	if err := json.Unmarshal(b, v); err != nil {
+	if err := json.Unmarshal(b, v, eventJSON); err != nil {
 		return badEvent("%v", err)
 	}
 	return nil

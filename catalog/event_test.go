@@ -3,7 +3,6 @@ package catalog
 import (
 	"encoding/json"
 	"errors"
-	"strings"
 	"testing"
 )
 
@@ -27,6 +26,11 @@ func TestDecodeProductEvent(t *testing.T) {
 		{"not json", "p1", `{"schema":1,`, false},
 		{"trailing data", "p1", `{"schema":1,"id":"p1","version":4,"deleted":true} {}`, false},
 		{"invalid product", "p1", `{"schema":1,"id":"p1","version":2,"product":{"id":"p1","title":"","variants":[]}}`, false},
+		{"names match case-sensitively", "p1", `{"Schema":1,"ID":"p1","Version":4,"Deleted":true}`, false},
+		{"duplicate name", "p1", `{"schema":1,"id":"p1","version":4,"version":5,"deleted":true}`, false},
+		{"invalid UTF-8", "p1", "{\"schema\":1,\"id\":\"p1\",\"version\":4,\"deleted\":true,\"x\":\"\xff\"}", false},
+		{"null version", "p1", `{"schema":1,"id":"p1","version":null,"deleted":true}`, false},
+		{"version as string", "p1", `{"schema":1,"id":"p1","version":"4","deleted":true}`, false},
 	}
 	for _, c := range cases {
 		e, err := DecodeProductEvent([]byte(c.key), []byte(c.value))
@@ -70,6 +74,10 @@ func FuzzDecodeEvents(f *testing.F) {
 	f.Add([]byte("p1"), []byte(`{"schema":1,"id":"p1","version":4,"deleted":true}`))
 	f.Add([]byte("p1"), []byte(`{"schema":1,"id":"p1","version":2,"product":{"id":"p1","title":"x","variants":[{"variant_id":"v","price":{"amount":1,"currency":"USD"}}]}}`))
 	f.Add([]byte("p1"), []byte(`{"schema":1,"product_id":"p1","variant_id":"v","warehouse_id":"w","version":1,"available":5}`))
+	f.Add([]byte("p1"), []byte(`{"schema":1,"product_id":"p1","variant_id":"v","version":7,"price":{"amount":1499,"currency":"USD"},"compare_at":{"amount":1999,"currency":"USD"}}`))
+	f.Add([]byte("p1"), []byte(`{"schema":1,"product_id":"p1","version":5,"rating":{"avg":4.5,"count":2},"distribution":[0,0,0,1,1]}`))
+	f.Add([]byte("o1"), []byte(`{"schema":1,"order_id":"o1","placed_at":"2026-11-23T20:00:00Z","lines":[{"product_id":"p1","variant_id":"v","quantity":2,"price":{"amount":1499,"currency":"USD"}}]}`))
+	f.Add([]byte("p1"), []byte(`{"schema":1,"id":"p1","version":4,"deleted":true,"id":"p1"}`))
 	f.Fuzz(func(t *testing.T, key, value []byte) {
 		if e, err := DecodeProductEvent(key, value); err == nil {
 			if e.Version == 0 || e.ID != string(key) || (e.Product == nil) == !e.Deleted {
@@ -85,20 +93,11 @@ func FuzzDecodeEvents(f *testing.F) {
 		if e, err := DecodeInventoryEvent(key, value); err == nil && (e.Available < 0 || e.Version == 0) {
 			t.Fatalf("accepted an invalid inventory event: %+v", e)
 		}
-		_, _ = DecodeOrderEvent(key, value)
-	})
-}
-
-func BenchmarkDecodeProductEvent(b *testing.B) {
-	p := valid()
-	p.Description = strings.Repeat("A long product description with many words. ", 20)
-	p.Attributes = map[string]string{"color": "black", "connectivity": "Bluetooth 5.3", "weight": "250 g"}
-	v, _ := json.Marshal(ProductEvent{Schema: SchemaVersion, ID: p.ID, Version: 3, Product: &p})
-	b.SetBytes(int64(len(v)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := DecodeProductEvent([]byte("p1"), v); err != nil {
-			b.Fatal(err)
+		if e, err := DecodeRatingEvent(key, value); err == nil && (e.Version == 0 || e.ProductID != string(key)) {
+			t.Fatalf("accepted an invalid rating event: %+v", e)
 		}
-	}
+		if e, err := DecodeOrderEvent(key, value); err == nil && (e.OrderID == "" || len(e.Lines) == 0) {
+			t.Fatalf("accepted an invalid order event: %+v", e)
+		}
+	})
 }
