@@ -21,31 +21,111 @@ const dead = ^uint32(0)
 // is recomputed at now as build computes it, and for the capacity of the
 // posting slices, which share one exactly sized array.
 //
-// After renumbering the documents, two passes: the first numbers the merged
-// terms and counts each one's live documents, one map lookup per term of
-// each segment; the second copies, walking each segment's postings by
-// number, with no lookups per entry.
+// After renumbering the documents, two passes: the first (mergeTerms)
+// numbers the merged terms and counts each one's live documents, one map
+// lookup per term of each segment; the second copies, walking each
+// segment's postings by number, with no lookup per entry.
 func mergeSegments(segs []*segment, dels []*roaring.Bitmap, opts *Options, now time.Time) *segment {
-	// The new number of every document, dead when deleted: rms[i] for
-	// segs[i], all in one array.
-	docs, maxTerms, nPostings := 0, 0, 0
+	var rs remapper
+	rms, n := rs.renumber(segs, dels)
+	terms, xlate, counts := mergeTerms(segs, dels, rms)
+
+	s := newMerged(n, len(opts.FacetAttrs))
+	s.terms = terms
+	s.postings = make([]posting, len(counts))
+	total := 0
+	for _, c := range counts {
+		total += c
+	}
+	docsArena := make([]uint32, total)
+	tfsArena := make([]rank.TermFreqs, total)
+	off := 0
+	for j, c := range counts {
+		s.postings[j].docs = docsArena[off : off : off+c]
+		s.postings[j].tfs = tfsArena[off : off : off+c]
+		off += c
+	}
+
+	// Pass 2: copy, segment by segment. Since the new numbers rise with
+	// the old ones, every merged list is built in order.
+	off = 0
+	for i, seg := range segs {
+		rm, del := rms[i], dels[i]
+		x := xlate[off : off+len(seg.postings)]
+		off += len(seg.postings)
+		copyColumns(s, seg, rm, opts, now)
+		for pn := range seg.postings {
+			dst := x[pn]
+			if dst < 0 {
+				continue
+			}
+			p, q := &seg.postings[pn], &s.postings[dst]
+			if del == nil {
+				for _, d := range p.docs {
+					q.docs = append(q.docs, rm[d])
+				}
+				q.tfs = append(q.tfs, p.tfs...)
+				continue
+			}
+			for k, d := range p.docs {
+				if m := rm[d]; m != dead {
+					q.docs = append(q.docs, m)
+					q.tfs = append(q.tfs, p.tfs[k])
+				}
+			}
+		}
+		rs.into(s.inStock, seg.inStock, rm)
+		rs.intoMap(s.brands, seg.brands, rm)
+		rs.intoMap(s.nodes, seg.nodes, rm)
+		rs.intoMap(s.attrs, seg.attrs, rm)
+	}
+
+	for j := range s.postings {
+		p := &s.postings[j]
+		p.bm = roaring.New()
+		p.bm.AddMany(p.docs)
+		p.bm.RunOptimize()
+	}
+	for _, m := range []map[uint32]*roaring.Bitmap{s.brands, s.nodes, s.attrs} {
+		for o, bm := range m {
+			if bm.IsEmpty() { // every document with the value was deleted
+				delete(m, o)
+				continue
+			}
+			bm.RunOptimize()
+		}
+	}
+	s.all.AddRange(0, uint64(n))
+	s.all.RunOptimize()
+	s.inStock.RunOptimize()
+	s.bytes = s.size()
+	return s
+}
+
+// remapper renumbers documents a block at a time.
+type remapper struct {
+	buf, out [256]uint32
+}
+
+// renumber returns the new number of every document of segs, dead for the
+// deleted ones (rms[i] for segs[i], all in one array), and the number of
+// live documents.
+func (rs *remapper) renumber(segs []*segment, dels []*roaring.Bitmap) (rms [][]uint32, n int) {
+	docs := 0
 	for _, seg := range segs {
 		docs += seg.len()
-		maxTerms = max(maxTerms, len(seg.terms))
-		nPostings += len(seg.postings)
 	}
-	rmAll := make([]uint32, docs)
-	rms := make([][]uint32, len(segs))
-	n := uint32(0)
-	var buf, out [256]uint32
+	all := make([]uint32, docs)
+	rms = make([][]uint32, len(segs))
+	next := uint32(0)
 	for i, seg := range segs {
-		rm := rmAll[:seg.len():seg.len()]
-		rmAll = rmAll[seg.len():]
+		rm := all[:seg.len():seg.len()]
+		all = all[seg.len():]
 		rms[i] = rm
 		if del := dels[i]; del != nil {
 			it := del.ManyIterator()
-			for k := it.NextMany(buf[:]); k > 0; k = it.NextMany(buf[:]) {
-				for _, d := range buf[:k] {
+			for k := it.NextMany(rs.buf[:]); k > 0; k = it.NextMany(rs.buf[:]) {
+				for _, d := range rs.buf[:k] {
 					if int(d) < len(rm) {
 						rm[d] = dead
 					}
@@ -54,18 +134,54 @@ func mergeSegments(segs []*segment, dels []*roaring.Bitmap, opts *Options, now t
 		}
 		for d := range rm {
 			if rm[d] != dead {
-				rm[d] = n
-				n++
+				rm[d] = next
+				next++
 			}
 		}
 	}
+	return rms, int(next)
+}
 
-	// Pass 1: the merged terms, each with its number of live documents.
-	// xlate maps a source posting (segments' postings end to end) to its
-	// merged posting, -1 when it has no live document.
-	terms := make(map[string]uint32, maxTerms)
-	xlate := make([]int32, nPostings)
-	var counts []int
+// into adds the live documents of src, renumbered by rm, to dst.
+func (rs *remapper) into(dst, src *roaring.Bitmap, rm []uint32) {
+	it := src.ManyIterator()
+	for k := it.NextMany(rs.buf[:]); k > 0; k = it.NextMany(rs.buf[:]) {
+		j := 0
+		for _, d := range rs.buf[:k] {
+			if m := rm[d]; m != dead {
+				rs.out[j] = m
+				j++
+			}
+		}
+		dst.AddMany(rs.out[:j])
+	}
+}
+
+// intoMap adds each bitmap of src, renumbered, to the bitmap of the same
+// value in dst. A value may be left with an empty bitmap.
+func (rs *remapper) intoMap(dst, src map[uint32]*roaring.Bitmap, rm []uint32) {
+	for o, bm := range src {
+		d := dst[o]
+		if d == nil {
+			d = roaring.New()
+			dst[o] = d
+		}
+		rs.into(d, bm, rm)
+	}
+}
+
+// mergeTerms is the first pass of a merge: it numbers the merged terms and
+// counts each one's live documents. xlate maps a source posting (the
+// segments' postings end to end) to its merged posting, -1 when it has no
+// live document; counts holds each merged posting's length.
+func mergeTerms(segs []*segment, dels []*roaring.Bitmap, rms [][]uint32) (terms map[string]uint32, xlate []int32, counts []int) {
+	maxTerms, nPostings := 0, 0
+	for _, seg := range segs {
+		maxTerms = max(maxTerms, len(seg.terms))
+		nPostings += len(seg.postings)
+	}
+	terms = make(map[string]uint32, maxTerms)
+	xlate = make([]int32, nPostings)
 	off := 0
 	for i, seg := range segs {
 		rm, del := rms[i], dels[i]
@@ -96,102 +212,7 @@ func mergeSegments(segs []*segment, dels []*roaring.Bitmap, opts *Options, now t
 			counts[dst] += c
 		}
 	}
-
-	s := newMerged(int(n), len(opts.FacetAttrs))
-	s.terms = terms
-	s.postings = make([]posting, len(counts))
-	total := 0
-	for _, c := range counts {
-		total += c
-	}
-	docsArena := make([]uint32, total)
-	tfsArena := make([]rank.TermFreqs, total)
-	off = 0
-	for j, c := range counts {
-		s.postings[j].docs = docsArena[off : off : off+c]
-		s.postings[j].tfs = tfsArena[off : off : off+c]
-		off += c
-	}
-
-	// remapInto adds the live documents of src, renumbered, to dst.
-	remapInto := func(dst, src *roaring.Bitmap, rm []uint32) {
-		it := src.ManyIterator()
-		for k := it.NextMany(buf[:]); k > 0; k = it.NextMany(buf[:]) {
-			j := 0
-			for _, d := range buf[:k] {
-				if m := rm[d]; m != dead {
-					out[j] = m
-					j++
-				}
-			}
-			dst.AddMany(out[:j])
-		}
-	}
-	remapMap := func(dst, src map[uint32]*roaring.Bitmap, rm []uint32) {
-		for o, bm := range src {
-			d := dst[o]
-			if d == nil {
-				d = roaring.New()
-				dst[o] = d
-			}
-			remapInto(d, bm, rm)
-		}
-	}
-	// Pass 2: copy, segment by segment. Since the new numbers rise with
-	// the old ones, every merged list is built in order.
-	off = 0
-	for i, seg := range segs {
-		rm, del := rms[i], dels[i]
-		x := xlate[off : off+len(seg.postings)]
-		off += len(seg.postings)
-		copyColumns(s, seg, rm, opts, now)
-
-		for pn := range seg.postings {
-			dst := x[pn]
-			if dst < 0 {
-				continue
-			}
-			p, q := &seg.postings[pn], &s.postings[dst]
-			if del == nil {
-				for _, d := range p.docs {
-					q.docs = append(q.docs, rm[d])
-				}
-				q.tfs = append(q.tfs, p.tfs...)
-				continue
-			}
-			for k, d := range p.docs {
-				if m := rm[d]; m != dead {
-					q.docs = append(q.docs, m)
-					q.tfs = append(q.tfs, p.tfs[k])
-				}
-			}
-		}
-		remapInto(s.inStock, seg.inStock, rm)
-		remapMap(s.brands, seg.brands, rm)
-		remapMap(s.nodes, seg.nodes, rm)
-		remapMap(s.attrs, seg.attrs, rm)
-	}
-
-	for j := range s.postings {
-		p := &s.postings[j]
-		p.bm = roaring.New()
-		p.bm.AddMany(p.docs)
-		p.bm.RunOptimize()
-	}
-	for _, m := range []map[uint32]*roaring.Bitmap{s.brands, s.nodes, s.attrs} {
-		for o, bm := range m {
-			if bm.IsEmpty() { // every document with the value was deleted
-				delete(m, o)
-				continue
-			}
-			bm.RunOptimize()
-		}
-	}
-	s.all.AddRange(0, uint64(n))
-	s.all.RunOptimize()
-	s.inStock.RunOptimize()
-	s.bytes = s.size()
-	return s
+	return terms, xlate, counts
 }
 
 // newMerged returns a segment with its columns allocated for n documents
