@@ -91,12 +91,22 @@ func appendEntry(dst []byte, e *entry) []byte {
 	}
 	dst = catalog.AppendUvarint(dst, uint64(len(e.Records)))
 	for _, r := range e.Records {
-		dst = appendRecord(dst, r)
+		dst = appendRecord(grow(dst), r)
 	}
 	dst = appendCounts(dst, e.Sales)
 	dst = catalog.AppendUvarint(dst, uint64(len(e.Orders)))
 	for _, id := range e.Orders {
 		dst = catalog.AppendString(dst, id)
+	}
+	return dst
+}
+
+// grow doubles dst's capacity when little is left: append alone grows a
+// large slice by a quarter, copying a snapshot of hundreds of megabytes
+// many times over.
+func grow(dst []byte) []byte {
+	if cap(dst)-len(dst) < 64<<10 {
+		return slices.Grow(dst, max(cap(dst), 1<<20))
 	}
 	return dst
 }

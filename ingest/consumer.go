@@ -147,6 +147,9 @@ type partition struct {
 	mu       sync.Mutex
 	offsets  map[string]int64 // topic -> next offset, as durable in the log
 	snapSize int64            // bytes of the last snapshot file
+	// snapPayload is the uncompressed size of the last snapshot, the
+	// first guess at the next one's.
+	snapPayload int
 	// loaded is the partition's snapshot and changed the ids of the log
 	// entries replayed after it, between New's two phases.
 	loaded  *snapData

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -141,7 +142,7 @@ func (c *Consumer) snapshot(p *partition) error {
 	p.mu.Lock()
 	offsets := p.offsets
 	p.mu.Unlock()
-	payload := appendEntry(nil, stateEntry(p.st, offsets))
+	payload := appendEntry(make([]byte, 0, p.snapPayload+p.snapPayload/8), stateEntry(p.st, offsets))
 	units := map[string]int64{}
 	for id, r := range p.st.recs {
 		if r.Content == nil || r.deleted() {
@@ -154,6 +155,9 @@ func (c *Consumer) snapshot(p *partition) error {
 	payload = appendCounts(payload, units)
 	if ss, ok := c.opts.Sink.(SnapshotSink); ok {
 		payload = append(payload, 1)
+		if spare := cap(payload) - len(payload); spare < len(payload) {
+			payload = slices.Grow(payload, len(payload)) // the index is about as large as the state
+		}
 		payload = ss.AppendShard(payload, int(p.n), func(pr *catalog.Product) bool {
 			r := p.st.recs[pr.ID]
 			return r != nil && r.Content == pr
@@ -173,7 +177,7 @@ func (c *Consumer) snapshot(p *partition) error {
 	if err := p.log.reset(); err != nil {
 		return err
 	}
-	p.snapSize = int64(len(file))
+	p.snapSize, p.snapPayload = int64(len(file)), len(payload)
 	c.snapshots.Add(1)
 	c.opts.Logf("ingest: partition %d snapshot: %d records, %d MB (%d MB uncompressed) in %v",
 		p.n, len(p.st.recs), len(file)>>20, len(payload)>>20, time.Since(start).Round(time.Millisecond))
