@@ -220,14 +220,14 @@ func appendSegment(dst []byte, seg *segment, t *snapTables, facetOrds [][]uint32
 			}
 		}
 	}
-	dst = appendBitmap(dst, seg.inStock)
+	dst = appendDocs(dst, seg.inStock)
 	for _, c := range []struct {
 		bms map[uint32]*roaring.Bitmap
 		tab map[uint32]uint32
 	}{{seg.brands, t.brands}, {seg.nodes, t.nodes}, {seg.attrs, t.attrs}} {
 		dst = catalog.AppendUvarint(dst, uint64(len(c.bms)))
 		for _, o := range sortedOrds(c.bms) {
-			dst = appendBitmap(catalog.AppendUvarint(dst, uint64(c.tab[o])), c.bms[o])
+			dst = appendDocs(catalog.AppendUvarint(dst, uint64(c.tab[o])), c.bms[o])
 		}
 	}
 	if seg.hasSpons {
@@ -261,6 +261,20 @@ func appendSegment(dst []byte, seg *segment, t *snapTables, facetOrds [][]uint32
 		for j := range p.tfs {
 			dst = append(dst, p.tfs[j][:]...)
 		}
+	}
+	return dst
+}
+
+// appendDocs appends the docs of bm as a uvarint count and uvarint deltas
+// (the first from 0).
+func appendDocs(dst []byte, bm *roaring.Bitmap) []byte {
+	dst = catalog.AppendUvarint(dst, bm.GetCardinality())
+	prev := uint32(0)
+	it := bm.Iterator()
+	for it.HasNext() {
+		d := it.Next()
+		dst = catalog.AppendUvarint(dst, uint64(d-prev))
+		prev = d
 	}
 	return dst
 }
@@ -304,8 +318,9 @@ type snapLoader struct {
 	opts    *Options
 	resolve func(id string) (*catalog.Product, bool)
 
-	brands, nodes, attrs []uint32 // table index -> ord in opts.Dicts
+	brands, nodes, attrs []uint32  // table index -> ord in opts.Dicts
 	facetLocal           [][]int32 // per facet attribute: attribute table index -> local number, -1 for another name
+	buf                  []uint32  // scratch of docs
 }
 
 func (l *snapLoader) load() (*snapshot, error) {
@@ -520,20 +535,20 @@ func (l *snapLoader) segment() *segment {
 			}
 		}
 	}
-	d.What = "in-stock bitmap"
-	s.inStock = l.bitmap(n)
+	d.What = "in-stock docs"
+	s.inStock = l.docs(n)
 	for _, c := range []struct {
 		what  string
 		bms   map[uint32]*roaring.Bitmap
 		table []uint32
-	}{{"brand bitmaps", s.brands, l.brands}, {"category bitmaps", s.nodes, l.nodes}, {"attribute bitmaps", s.attrs, l.attrs}} {
+	}{{"brand docs", s.brands, l.brands}, {"category docs", s.nodes, l.nodes}, {"attribute docs", s.attrs, l.attrs}} {
 		d.What = c.what
-		for range l.count(3) {
+		for range l.count(2) {
 			i := d.Uvarint()
 			if i >= uint64(len(c.table)) && d.Err() == nil {
 				d.Failf("index %d in a table of %d", i, len(c.table))
 			}
-			bm := l.bitmap(n)
+			bm := l.docs(n)
 			if d.Err() != nil {
 				return s
 			}
@@ -644,6 +659,33 @@ func (l *snapLoader) postings(s *segment) {
 		d.What = "postings"
 		d.Failf("%d declared posting docs unused, %d distinct terms of %d", len(docs), len(s.terms), np)
 	}
+}
+
+// docs reads a bitmap written by appendDocs, of docs below n.
+func (l *snapLoader) docs(n int) *roaring.Bitmap {
+	d := &l.d
+	m := d.Len64(d.Uvarint())
+	bm := roaring.New()
+	if d.Err() != nil {
+		return bm
+	}
+	buf := l.buf[:0]
+	prev := uint64(0)
+	for j := range m {
+		x := prev + d.Uvarint()
+		if (j > 0 && x == prev) || x >= uint64(n) {
+			if d.Err() == nil {
+				d.Failf("doc %d after %d in a segment of %d", x, prev, n)
+			}
+			return bm
+		}
+		buf = append(buf, uint32(x))
+		prev = x
+	}
+	l.buf = buf
+	bm.AddMany(buf)
+	bm.RunOptimize()
+	return bm
 }
 
 // bitmap reads a bitmap of docs below n.
