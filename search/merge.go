@@ -95,12 +95,15 @@ func (e *Engine) facets(st *state, f *query.Filter) *Facets {
 	type oc struct {
 		ord   uint32
 		count uint32
+		name  string
 	}
+	// Equal counts go by name: value numbers follow the order values
+	// were first seen, which a restart from snapshots does not keep.
 	byCount := func(a, b oc) int {
 		if a.count != b.count {
 			return cmp.Compare(b.count, a.count)
 		}
-		return cmp.Compare(a.ord, b.ord)
+		return cmp.Compare(a.name, b.name)
 	}
 	// The most frequent brands by a bounded heap, then the selected ones
 	// that did not make it.
@@ -110,7 +113,7 @@ func (e *Engine) facets(st *state, f *query.Filter) *Facets {
 	}
 	var top []oc
 	for _, h := range tk.Sorted(nil) {
-		top = append(top, oc{h.Doc, uint32(h.Key)})
+		top = append(top, oc{h.Doc, uint32(h.Key), d.Brand(h.Doc)})
 		delete(selected, h.Doc)
 	}
 	for o := range selected {
@@ -118,11 +121,11 @@ func (e *Engine) facets(st *state, f *query.Filter) *Facets {
 		if int(o) < len(fc.Brand) {
 			c = fc.Brand[o]
 		}
-		top = append(top, oc{o, c})
+		top = append(top, oc{o, c, d.Brand(o)})
 	}
 	slices.SortFunc(top, byCount)
 	for _, t := range top {
-		out.Brand = append(out.Brand, FacetValue{Value: d.Brand(t.ord), Count: int(t.count)})
+		out.Brand = append(out.Brand, FacetValue{Value: t.name, Count: int(t.count)})
 	}
 
 	// Categories: leaf counts added up the tree. With no category chosen,
@@ -200,9 +203,10 @@ func (e *Engine) facets(st *state, f *query.Filter) *Facets {
 			break
 		}
 		var vals []oc
+		an := index.AttrName(name)
 		for local, c := range fc.Attr[k] {
 			if c > 0 {
-				vals = append(vals, oc{uint32(local), c})
+				vals = append(vals, oc{uint32(local), c, d.AttrLocal(an, uint32(local)).Value})
 			}
 		}
 		if len(vals) == 0 {
@@ -214,7 +218,7 @@ func (e *Engine) facets(st *state, f *query.Filter) *Facets {
 			if i >= max {
 				break
 			}
-			af.Values = append(af.Values, FacetValue{Value: d.AttrLocal(index.AttrName(name), v.ord).Value, Count: int(v.count)})
+			af.Values = append(af.Values, FacetValue{Value: v.name, Count: int(v.count)})
 		}
 		out.Attributes = append(out.Attributes, af)
 	}

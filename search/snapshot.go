@@ -1,0 +1,38 @@
+package search
+
+import (
+	"fmt"
+
+	"github.com/aisle/aisle/catalog"
+)
+
+// AppendShard appends shard p's index in the index snapshot format
+// (index.Shard.AppendSnapshot); byRef reports the products the caller can
+// hand back by id on load. With Apply and LoadShard it makes the engine
+// an ingest.SnapshotSink. It must not run beside an Apply to shard p.
+func (e *Engine) AppendShard(dst []byte, p int, byRef func(*catalog.Product) bool) []byte {
+	return e.shards[p].AppendSnapshot(dst, byRef)
+}
+
+// LoadShard replaces shard p's index with one AppendShard wrote (by an
+// engine with the same shard count and options); resolve returns the
+// products written by reference. The variant lookup learns the loaded
+// products, and the spelling data is rebuilt as after an Apply.
+func (e *Engine) LoadShard(p int, b []byte, resolve func(id string) (*catalog.Product, bool)) error {
+	if p < 0 || p >= len(e.shards) {
+		return fmt.Errorf("search: shard %d of %d", p, len(e.shards))
+	}
+	sh := e.shards[p]
+	if err := sh.LoadSnapshot(b, resolve); err != nil {
+		return fmt.Errorf("search: shard %d: %w", p, err)
+	}
+	ps := make([][]*catalog.Product, len(e.shards))
+	sh.Each(func(q *catalog.Product) bool {
+		ps[p] = append(ps[p], q)
+		return true
+	})
+	none := func(string) (*catalog.Product, bool) { return nil, false }
+	e.variants.update(ps, nil, none)
+	e.spellChanged()
+	return nil
+}
