@@ -29,6 +29,16 @@ type timedSink struct {
 	delays []time.Duration
 }
 
+// AppendShard and LoadShard pass the engine's snapshots through, so a
+// restart loads the index (ingest.SnapshotSink).
+func (s *timedSink) AppendShard(dst []byte, p int, byRef func(*catalog.Product) bool) []byte {
+	return s.eng.AppendShard(dst, p, byRef)
+}
+
+func (s *timedSink) LoadShard(p int, b []byte, resolve func(string) (*catalog.Product, bool)) error {
+	return s.eng.LoadShard(p, b, resolve)
+}
+
 func (s *timedSink) Apply(ups []*catalog.Product, dels []string) error {
 	if err := s.eng.Apply(ups, dels); err != nil {
 		return err
@@ -125,15 +135,18 @@ func TestFreshness(t *testing.T) {
 	took := time.Since(start)
 	t.Logf("full ingest: %d products in %.2f s through Kafka = %.0f events/s (8 partitions, log fsync per batch, %d batches)",
 		eng.Len(), took.Seconds(), float64(len(ps))/took.Seconds(), c.Stats().Batches)
+	start = time.Now()
 	stop()
 	if err := <-ran; err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
+	t.Logf("stop: snapshots of every partition written in %.2f s (%d snapshots in all, during the ingest and at the stop)",
+		time.Since(start).Seconds(), c.Stats().Snapshots)
 
 	start = time.Now()
 	eng, sink, c = open()
-	t.Logf("restart: %d products from the ingest logs in %.2f s", eng.Len(), time.Since(start).Seconds())
+	t.Logf("restart: %d products from the snapshots and logs in %.2f s", eng.Len(), time.Since(start).Seconds())
 	rctx, stop = context.WithCancel(ctx)
 	defer stop()
 	go func() { ran <- c.Run(rctx) }()

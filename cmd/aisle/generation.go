@@ -74,6 +74,9 @@ func setCurrentGeneration(data string, n int) error {
 	return nil
 }
 
+// The engine saves and loads its shards in the ingest snapshots.
+var _ ingest.SnapshotSink = (*search.Engine)(nil)
+
 // openGeneration replays generation n's logs into eng and starts its
 // consumer.
 func openGeneration(ctx context.Context, n int, cfg serveConfig, brokers []string, eng *search.Engine, logf func(string, ...any)) (*generation, error) {
