@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"math"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -277,4 +279,35 @@ func BenchmarkDecodeProduct(b *testing.B) {
 			}
 		}
 	})
+}
+
+var updateBinary = flag.Bool("update-binary", false, "rewrite testdata/product_v1.bin")
+
+// TestProductBinaryFixture decodes a product written by format version 1,
+// kept in testdata so that a change of the format cannot go unnoticed.
+func TestProductBinaryFixture(t *testing.T) {
+	const path = "testdata/product_v1.bin"
+	p := binaryCases()["full"]
+	if *updateBinary {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, AppendProduct(nil, &p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, rest, err := DecodeProduct(b)
+	if err != nil || len(rest) != 0 {
+		t.Fatalf("decoding %s: %v, %d bytes left", path, err, len(rest))
+	}
+	if !reflect.DeepEqual(*got, p) {
+		t.Errorf("%s decodes to\n%#v\nwant\n%#v", path, *got, p)
+	}
+	if !bytes.Equal(AppendProduct(nil, &p), b) {
+		t.Errorf("AppendProduct no longer writes %s; bump ProductFormat and keep the old fixture", path)
+	}
 }

@@ -94,6 +94,11 @@ func sortedOrds[V any](m map[uint32]V) []uint32 {
 // snapshot: segments and their deletions) to dst. byRef(p) reports whether
 // the caller can hand p back on load by its id; such docs are written as
 // their id only, others in full with catalog.AppendProduct.
+//
+// It may run beside searches and an Apply: it writes the snapshot published
+// when it starts. The terms are written as analysed, so a snapshot is only
+// valid for a binary with the same analysis (query.AppendTerms) and rank
+// options (the boosts); the caller keys its files accordingly.
 func (s *Shard) AppendSnapshot(dst []byte, byRef func(*catalog.Product) bool) []byte {
 	snap := s.snap.Load()
 	dicts := s.opts.Dicts

@@ -2,8 +2,10 @@ package index
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -380,5 +382,44 @@ func BenchmarkLoadSnapshot(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/product")
 		})
+	}
+}
+
+var updateSnapshot = flag.Bool("update-snapshot", false, "rewrite testdata/snapshot_v1.bin")
+
+// TestSnapshotFixture loads a snapshot written by format version 1, kept in
+// testdata so that a change of the format cannot go unnoticed.
+func TestSnapshotFixture(t *testing.T) {
+	const path = "testdata/snapshot_v1.bin"
+	s, _ := snapFixture(t, 3, 30)
+	if *updateSnapshot {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, s.AppendSnapshot(nil, nil), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := snapShard(t, otherDicts())
+	if err := l.LoadSnapshot(b, nil); err != nil {
+		t.Fatalf("loading %s: %v", path, err)
+	}
+	gs, ws := l.Stats(), s.Stats()
+	if gs.Docs != ws.Docs || gs.Deleted != ws.Deleted || gs.Segments != ws.Segments {
+		t.Errorf("%s: Stats = %+v, want those of the fixture, %+v", path, gs, ws)
+	}
+	if got, want := liveIDs(l), liveIDs(s); !slices.Equal(got, want) {
+		t.Errorf("%s holds %v, want %v", path, got, want)
+	}
+	for _, id := range liveIDs(s) {
+		p, _ := l.Product(id)
+		q, _ := s.Product(id)
+		if !reflect.DeepEqual(p, q) {
+			t.Fatalf("%s: Product(%s) = %+v, want %+v", path, id, p, q)
+		}
 	}
 }
