@@ -21,7 +21,9 @@ package index
 //	uv attribute value count, then each: folded name str, value str
 //	uv segment count, then each segment:
 //	  uv n, then n docs: byte 0 and the id str (a by-reference doc), or
-//	     byte 1 and catalog.AppendProduct's form
+//	     byte 1 and catalog.AppendProduct's form, or byte 2 and the id str
+//	     (a deleted doc: loaded as a product holding only its id, never
+//	     returned, as the caller may no longer be able to resolve it)
 //	  lens: n*NumFields u16; lenSum: NumFields uv
 //	  price: n v; rating: n u32 (float32 bits); created: n v;
 //	  boost: n u32 (float32 bits, as stored: not recomputed); sponsored: n v
@@ -160,7 +162,7 @@ func (s *Shard) AppendSnapshot(dst []byte, byRef func(*catalog.Product) bool) []
 	}
 	dst = catalog.AppendUvarint(dst, uint64(len(snap.segs)))
 	for i, seg := range snap.segs {
-		dst = appendSegment(dst, seg, &t, facetOrds, byRef)
+		dst = appendSegment(dst, seg, snap.dels[i], &t, facetOrds, byRef)
 		if del := snap.dels[i]; del != nil {
 			dst = appendBitmap(append(dst, 1), del)
 		} else {
@@ -179,11 +181,13 @@ func byIndex(m map[uint32]uint32) []uint32 {
 	return ords
 }
 
-func appendSegment(dst []byte, seg *segment, t *snapTables, facetOrds [][]uint32, byRef func(*catalog.Product) bool) []byte {
+func appendSegment(dst []byte, seg *segment, del *roaring.Bitmap, t *snapTables, facetOrds [][]uint32, byRef func(*catalog.Product) bool) []byte {
 	n := seg.len()
 	dst = catalog.AppendUvarint(dst, uint64(n))
-	for _, p := range seg.docs {
-		if byRef != nil && byRef(p) {
+	for d, p := range seg.docs {
+		if del != nil && del.Contains(uint32(d)) {
+			dst = catalog.AppendString(append(dst, 2), p.ID)
+		} else if byRef != nil && byRef(p) {
 			dst = catalog.AppendString(append(dst, 0), p.ID)
 		} else {
 			dst = catalog.AppendProduct(append(dst, 1), p)
@@ -334,6 +338,7 @@ type snapLoader struct {
 	brands, nodes, attrs []uint32  // table index -> ord in opts.Dicts
 	facetLocal           [][]int32 // per facet attribute: attribute table index -> local number, -1 for another name
 	buf                  []uint32  // scratch of docs
+	deleted              []uint32  // the docs of the segment written as deleted
 }
 
 func (l *snapLoader) load() (*snapshot, error) {
@@ -353,11 +358,17 @@ func (l *snapLoader) load() (*snapshot, error) {
 	nseg := l.count(2)
 	next := &snapshot{segs: make([]*segment, 0, nseg), dels: make([]*roaring.Bitmap, 0, nseg)}
 	for i := range nseg {
+		l.deleted = l.deleted[:0]
 		seg := l.segment()
 		d.What = "deletions"
 		var del *roaring.Bitmap
 		if d.Byte() == 1 && d.Err() == nil {
 			del = l.bitmap(seg.len())
+		}
+		for _, doc := range l.deleted {
+			if (del == nil || !del.Contains(doc)) && d.Err() == nil {
+				d.Failf("document %d is written as deleted but is not in the deletions", doc)
+			}
 		}
 		if err := d.Err(); err != nil {
 			return nil, fmt.Errorf("segment %d of %d: %w", i, nseg, err)
@@ -480,8 +491,12 @@ func (l *snapLoader) segment() *segment {
 			}
 		case 1:
 			p = d.Product()
+		case 2:
+			d.What = "deleted document id"
+			p = &catalog.Product{ID: d.String()}
+			l.deleted = append(l.deleted, uint32(i))
 		default:
-			d.Failf("document %d: tag is not 0 or 1", i)
+			d.Failf("document %d: tag is not 0, 1 or 2", i)
 		}
 		if d.Err() != nil {
 			return s

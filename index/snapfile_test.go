@@ -204,8 +204,12 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	if st := s.Stats(); st.Segments < 5 || st.Deleted == 0 {
 		t.Fatalf("fixture: %+v, want several segments and deletions", st)
 	}
-	byRef := func(p *catalog.Product) bool { return len(p.ID)%2 == 0 }
+	asked := 0
+	byRef := func(p *catalog.Product) bool { asked++; return len(p.ID)%2 == 0 }
 	b := s.AppendSnapshot(nil, byRef)
+	if asked != s.Stats().Docs {
+		t.Errorf("byRef called for %d documents, want the %d live ones", asked, s.Stats().Docs)
+	}
 	if !slices.Equal(b, s.AppendSnapshot(nil, byRef)) {
 		t.Error("two snapshots of the same shard differ")
 	}
