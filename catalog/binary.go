@@ -195,7 +195,8 @@ func DecodeProduct(b []byte) (*Product, []byte, error) {
 }
 
 // Product reads a product written by AppendProduct; it returns nil after an
-// error.
+// error. The product's strings share one allocation; Product ends any
+// arena the caller had set (see Arena).
 func (d *Decoder) Product() *Product {
 	p := new(Product)
 	d.decodeProduct(p)
