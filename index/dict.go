@@ -214,3 +214,14 @@ func (d *Dicts) Parents(dst []int32) []int32 {
 	}
 	return dst
 }
+
+// appendAncestors appends the ords of node and of its ancestors, from node
+// up to the root, to dst.
+func (d *Dicts) appendAncestors(dst []uint32, node uint32) []uint32 {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for o := int32(node); o >= 0; o = d.nodes[o].Parent {
+		dst = append(dst, uint32(o))
+	}
+	return dst
+}

@@ -1,14 +1,11 @@
 package index
 
 import (
-	"math"
-	"strings"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/aisle/aisle/catalog"
-	"github.com/aisle/aisle/query"
 	"github.com/aisle/aisle/rank"
 )
 
@@ -86,68 +83,28 @@ func build(ps []*catalog.Product, opts *Options, now time.Time) *segment {
 			s.fattr[k][d] = -1
 		}
 	}
-	var (
-		buf   []string
-		tfDoc = map[string]*rank.TermFreqs{}
-		order []string
-		pb    []postingBuilder
-	)
-	addField := func(f rank.Field, text string, d int) {
-		before := len(buf)
-		buf = query.AppendTerms(buf, text)
-		l := int(s.lens[d][f]) + len(buf) - before
-		s.lens[d][f] = uint16(min(l, math.MaxUint16))
-		for _, t := range buf[before:] {
-			tf, ok := tfDoc[t]
-			if !ok {
-				tf = new(rank.TermFreqs)
-				tfDoc[t] = tf
-				order = append(order, t)
-			}
-			if tf[f] < math.MaxUint8 {
-				tf[f]++
-			}
-		}
-		buf = buf[:before]
-	}
-	addBitmap := func(m map[uint32]*roaring.Bitmap, ord uint32, d int) {
-		bm := m[ord]
-		if bm == nil {
-			bm = roaring.New()
-			m[ord] = bm
-		}
-		bm.Add(uint32(d))
-	}
+	pb := &postingsBuilder{terms: s.terms}
+	fb := newFacetBuilder(dicts, opts.FacetAttrs)
 	for d, p := range ps {
+		d32 := int32(d)
 		s.ids[p.ID] = uint32(d)
-		clear(tfDoc)
-		order = order[:0]
-		addField(rank.Title, p.Title, d)
-		addField(rank.Brand, p.Brand, d)
+		lens := &s.lens[d]
+		pb.add(lens, rank.Title, p.Title, d32)
+		pb.add(lens, rank.Brand, p.Brand, d32)
 		for _, c := range p.Category {
-			addField(rank.Category, c, d)
+			pb.add(lens, rank.Category, c, d32)
 		}
 		for _, v := range p.Attributes {
-			addField(rank.Attributes, v, d)
+			pb.add(lens, rank.Attributes, v, d32)
 		}
 		for i := range p.Variants {
 			for _, v := range p.Variants[i].Attributes {
-				addField(rank.Attributes, v, d)
+				pb.add(lens, rank.Attributes, v, d32)
 			}
 		}
-		addField(rank.Description, p.Description, d)
+		pb.add(lens, rank.Description, p.Description, d32)
 		for f := range s.lenSum {
-			s.lenSum[f] += uint64(s.lens[d][f])
-		}
-		for _, t := range order {
-			pn, ok := s.terms[t]
-			if !ok {
-				pn = uint32(len(pb))
-				s.terms[strings.Clone(t)] = pn
-				pb = append(pb, postingBuilder{})
-			}
-			pb[pn].docs = append(pb[pn].docs, uint32(d))
-			pb[pn].tfs = append(pb[pn].tfs, *tfDoc[t])
+			s.lenSum[f] += uint64(lens[f])
 		}
 
 		s.offer[d] = p.Offer()
@@ -172,61 +129,23 @@ func build(ps []*catalog.Product, opts *Options, now time.Time) *segment {
 		if p.Sponsored > 0 {
 			s.hasSpons = true
 		}
-		s.brand[d] = -1
-		if o, ok := dicts.brand(p.Brand); ok {
-			s.brand[d] = int32(o)
-			addBitmap(s.brands, o, d)
-		}
-		s.leaf[d] = -1
-		if o, ok := dicts.category(p.Category); ok {
-			s.leaf[d] = int32(o)
-			for i := range p.Category {
-				no, _ := dicts.LookupCategory(catalog.CategorySlug(p.Category[:i+1]))
-				addBitmap(s.nodes, no, d)
-			}
-		}
-		addAttr := func(name, v string) {
-			o, ok := dicts.attr(name, v)
-			if !ok {
-				return
-			}
-			addBitmap(s.attrs, o, d)
-			for k, fa := range opts.FacetAttrs {
-				if s.fattr[k][d] < 0 && AttrName(name) == fa {
-					s.fattr[k][d] = int32(dicts.Attr(o).Local)
-				}
-			}
-		}
+		s.brand[d] = fb.brand(p.Brand, d32)
+		s.leaf[d] = fb.category(p.Category, d32)
 		for name, v := range p.Attributes {
-			addAttr(name, v)
+			fb.attr(name, v, d32, s.fattr)
 		}
 		for i := range p.Variants {
 			for name, v := range p.Variants[i].Attributes {
-				addAttr(name, v)
+				fb.attr(name, v, d32, s.fattr)
 			}
 		}
 	}
 	s.all.AddRange(0, uint64(n))
-	s.postings = make([]posting, len(pb))
-	for i := range pb {
-		bm := roaring.New()
-		bm.AddMany(pb[i].docs)
-		bm.RunOptimize()
-		s.postings[i] = posting{docs: pb[i].docs, tfs: pb[i].tfs, bm: bm}
-	}
-	for _, m := range []map[uint32]*roaring.Bitmap{s.brands, s.nodes, s.attrs} {
-		for _, bm := range m {
-			bm.RunOptimize()
-		}
-	}
+	s.postings = pb.postings()
+	fb.bitmaps(s)
 	s.inStock.RunOptimize()
 	s.bytes = s.size()
 	return s
-}
-
-type postingBuilder struct {
-	docs []uint32
-	tfs  []rank.TermFreqs
 }
 
 // size estimates the heap bytes of s's index structures (not the products).
