@@ -42,6 +42,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 	"unsafe"
 )
@@ -73,25 +74,48 @@ func AppendUint32(dst []byte, x uint32) []byte { return binary.LittleEndian.Appe
 
 // AppendProduct appends the binary form of p to dst.
 func AppendProduct(dst []byte, p *Product) []byte {
+	// Each map is iterated once, into pairs sorted by key, which also give
+	// the string bytes S written before them.
+	var buf [48]pair
+	pairs := appendPairs(buf[:0], p.Attributes, nil)
+	for i := range p.Variants {
+		pairs = appendPairs(pairs, p.Variants[i].Attributes, nil)
+		pairs = appendPairs(pairs, nil, p.Variants[i].Stock)
+	}
+	n := len(p.ID) + len(p.Title) + len(p.Description) + len(p.Brand) +
+		len(p.SellerID) + len(p.Thumbnail)
+	for _, ss := range [...][]string{p.Category, p.Images, p.Badges, p.Generated} {
+		for _, s := range ss {
+			n += len(s)
+		}
+	}
+	for i := range p.Variants {
+		v := &p.Variants[i]
+		n += len(v.ID) + len(v.SKU) + len(v.Price.Currency) + len(v.CompareAt.Currency)
+	}
+	for i := range pairs {
+		n += len(pairs[i].k) + len(pairs[i].v)
+	}
+
 	dst = append(dst, ProductFormat)
-	dst = binary.AppendUvarint(dst, uint64(stringBytes(p)))
+	dst = binary.AppendUvarint(dst, uint64(n))
 	dst = AppendString(dst, p.ID)
 	dst = AppendString(dst, p.Title)
 	dst = AppendString(dst, p.Description)
 	dst = AppendString(dst, p.Brand)
 	dst = appendStrings(dst, p.Category)
-	dst = appendStringMap(dst, p.Attributes)
+	dst, pairs = appendStringPairs(dst, p.Attributes == nil, len(p.Attributes), pairs)
 	dst = appendCount(dst, p.Variants == nil, len(p.Variants))
 	for i := range p.Variants {
 		v := &p.Variants[i]
 		dst = AppendString(dst, v.ID)
 		dst = AppendString(dst, v.SKU)
-		dst = appendStringMap(dst, v.Attributes)
+		dst, pairs = appendStringPairs(dst, v.Attributes == nil, len(v.Attributes), pairs)
 		dst = binary.AppendVarint(dst, v.Price.Amount)
 		dst = AppendString(dst, v.Price.Currency)
 		dst = binary.AppendVarint(dst, v.CompareAt.Amount)
 		dst = AppendString(dst, v.CompareAt.Currency)
-		dst = appendIntMap(dst, v.Stock)
+		dst, pairs = appendIntPairs(dst, v.Stock == nil, len(v.Stock), pairs)
 	}
 	dst = AppendString(dst, p.SellerID)
 	dst = appendStrings(dst, p.Images)
@@ -108,29 +132,23 @@ func AppendProduct(dst []byte, p *Product) []byte {
 	return appendStrings(dst, p.Generated)
 }
 
-// stringBytes returns the total length of p's strings, map keys included.
-func stringBytes(p *Product) int {
-	n := len(p.ID) + len(p.Title) + len(p.Description) + len(p.Brand) +
-		len(p.SellerID) + len(p.Thumbnail)
-	for _, ss := range [...][]string{p.Category, p.Images, p.Badges, p.Generated} {
-		for _, s := range ss {
-			n += len(s)
-		}
+// pair is a map entry.
+type pair struct {
+	k, v string
+	i    int
+}
+
+// appendPairs appends the entries of sm or im to dst sorted by key.
+func appendPairs(dst []pair, sm map[string]string, im map[string]int) []pair {
+	start := len(dst)
+	for k, v := range sm {
+		dst = append(dst, pair{k: k, v: v})
 	}
-	for k, v := range p.Attributes {
-		n += len(k) + len(v)
+	for k, v := range im {
+		dst = append(dst, pair{k: k, i: v})
 	}
-	for i := range p.Variants {
-		v := &p.Variants[i]
-		n += len(v.ID) + len(v.SKU) + len(v.Price.Currency) + len(v.CompareAt.Currency)
-		for k, a := range v.Attributes {
-			n += len(k) + len(a)
-		}
-		for k := range v.Stock {
-			n += len(k)
-		}
-	}
-	return n
+	slices.SortFunc(dst[start:], func(a, b pair) int { return strings.Compare(a.k, b.k) })
+	return dst
 }
 
 func appendCount(dst []byte, isNil bool, n int) []byte {
@@ -148,32 +166,22 @@ func appendStrings(dst []byte, ss []string) []byte {
 	return dst
 }
 
-// sortedKeys returns m's keys in order, in buf when it is big enough.
-func sortedKeys[V any](buf []string, m map[string]V) []string {
-	keys := buf[:0]
-	for k := range m {
-		keys = append(keys, k)
+// appendStringPairs appends a map of n entries, nil or not, whose sorted
+// entries start pairs, and returns the pairs after them.
+func appendStringPairs(dst []byte, isNil bool, n int, pairs []pair) ([]byte, []pair) {
+	dst = appendCount(dst, isNil, n)
+	for _, e := range pairs[:n] {
+		dst = AppendString(AppendString(dst, e.k), e.v)
 	}
-	slices.Sort(keys)
-	return keys
+	return dst, pairs[n:]
 }
 
-func appendStringMap(dst []byte, m map[string]string) []byte {
-	dst = appendCount(dst, m == nil, len(m))
-	var buf [16]string
-	for _, k := range sortedKeys(buf[:], m) {
-		dst = AppendString(AppendString(dst, k), m[k])
+func appendIntPairs(dst []byte, isNil bool, n int, pairs []pair) ([]byte, []pair) {
+	dst = appendCount(dst, isNil, n)
+	for _, e := range pairs[:n] {
+		dst = binary.AppendVarint(AppendString(dst, e.k), int64(e.i))
 	}
-	return dst
-}
-
-func appendIntMap(dst []byte, m map[string]int) []byte {
-	dst = appendCount(dst, m == nil, len(m))
-	var buf [16]string
-	for _, k := range sortedKeys(buf[:], m) {
-		dst = binary.AppendVarint(AppendString(dst, k), int64(m[k]))
-	}
-	return dst
+	return dst, pairs[n:]
 }
 
 func appendTime(dst []byte, t time.Time) []byte {
