@@ -17,6 +17,8 @@ import (
 type postingsBuilder struct {
 	terms map[string]uint32 // the segment's term -> posting number
 	buf   []string
+	short map[string][]uint32 // short text -> its terms' posting numbers
+	pns   []uint32            // arena of the values of short
 	state []termState // by posting number
 	hits  hitChunks   // in document order
 }
@@ -59,25 +61,59 @@ type termHit struct {
 func (b *postingsBuilder) add(lens *rank.DocLens, f rank.Field, text string, d int32) {
 	before := len(b.buf)
 	b.buf = query.AppendTerms(b.buf, text)
-	l := int(lens[f]) + len(b.buf) - before
-	lens[f] = uint16(min(l, math.MaxUint16))
+	addLen(lens, f, len(b.buf)-before)
 	for _, t := range b.buf[before:] {
-		pn, ok := b.terms[t]
-		if !ok {
-			pn = uint32(len(b.state))
-			b.terms[strings.Clone(t)] = pn
-			b.state = append(b.state, termState{last: -1})
-		}
-		st := &b.state[pn]
-		if st.last != d {
-			st.last, st.hit = d, b.hits.append(termHit{pn: pn, doc: uint32(d)})
-			st.n++
-		}
-		if tf := &b.hits.at(st.hit).tf; tf[f] < math.MaxUint8 {
-			tf[f]++
-		}
+		b.count(b.intern(t), f, d)
 	}
 	b.buf = b.buf[:before]
+}
+
+// addShort is add for the short texts that recur across products (brands,
+// category levels, attribute values): each distinct text is analyzed once
+// per build and its posting numbers remembered.
+func (b *postingsBuilder) addShort(lens *rank.DocLens, f rank.Field, text string, d int32) {
+	pns, ok := b.short[text]
+	if !ok {
+		before, start := len(b.buf), len(b.pns)
+		b.buf = query.AppendTerms(b.buf, text)
+		for _, t := range b.buf[before:] {
+			b.pns = append(b.pns, b.intern(t))
+		}
+		b.buf = b.buf[:before]
+		pns = b.pns[start:len(b.pns):len(b.pns)]
+		b.short[text] = pns
+	}
+	addLen(lens, f, len(pns))
+	for _, pn := range pns {
+		b.count(pn, f, d)
+	}
+}
+
+func addLen(lens *rank.DocLens, f rank.Field, n int) {
+	lens[f] = uint16(min(int(lens[f])+n, math.MaxUint16))
+}
+
+// intern returns the posting number of term t, numbering a new one.
+func (b *postingsBuilder) intern(t string) uint32 {
+	pn, ok := b.terms[t]
+	if !ok {
+		pn = uint32(len(b.state))
+		b.terms[strings.Clone(t)] = pn
+		b.state = append(b.state, termState{last: -1})
+	}
+	return pn
+}
+
+// count counts one occurrence of posting pn in field f of document d.
+func (b *postingsBuilder) count(pn uint32, f rank.Field, d int32) {
+	st := &b.state[pn]
+	if st.last != d {
+		st.last, st.hit = d, b.hits.append(termHit{pn: pn, doc: uint32(d)})
+		st.n++
+	}
+	if tf := &b.hits.at(st.hit).tf; tf[f] < math.MaxUint8 {
+		tf[f]++
+	}
 }
 
 // postings returns the postings, numbered as in terms, each with its
@@ -167,10 +203,12 @@ type attrEntry struct {
 	local int32
 }
 
-func newFacetBuilder(dicts *Dicts, facetAttrs []string) *facetBuilder {
+// newFacetBuilder returns a facetBuilder for a build of n products.
+func newFacetBuilder(dicts *Dicts, facetAttrs []string, n int) *facetBuilder {
 	f := &facetBuilder{
 		dicts:      dicts,
 		facetAttrs: facetAttrs,
+		hits:       make([]facetHit, 0, n*8), // a brand, 3 levels, some attributes
 		brands:     map[string]brandEntry{},
 		names:      map[string]*attrName{},
 	}

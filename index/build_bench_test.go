@@ -152,11 +152,16 @@ func (g *catalogGen) products(n int, prefix string) []*catalog.Product {
 	return ps
 }
 
-// BenchmarkBuild builds a segment of 5,000 realistic products with warm
+// BenchmarkBuild builds a segment of 500 or 5,000 realistic products with warm
 // dictionaries, as Kafka ingest does once the catalog's facet values are
 // known; impl=reference is build before it was optimised.
 func BenchmarkBuild(b *testing.B) {
-	const n = 5000
+	for _, n := range []int{500, 5000} {
+		benchmarkBuild(b, n)
+	}
+}
+
+func benchmarkBuild(b *testing.B, n int) {
 	ps := newCatalogGen(1).products(n, "p")
 	opts := mergeOptions()
 	build(ps, opts, mergeNow) // warm the dictionaries

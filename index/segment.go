@@ -83,23 +83,28 @@ func build(ps []*catalog.Product, opts *Options, now time.Time) *segment {
 			s.fattr[k][d] = -1
 		}
 	}
-	pb := &postingsBuilder{terms: s.terms}
-	fb := newFacetBuilder(dicts, opts.FacetAttrs)
+	pb := &postingsBuilder{terms: s.terms, short: map[string][]uint32{}}
+	fb := newFacetBuilder(dicts, opts.FacetAttrs, n)
 	for d, p := range ps {
 		d32 := int32(d)
 		s.ids[p.ID] = uint32(d)
 		lens := &s.lens[d]
 		pb.add(lens, rank.Title, p.Title, d32)
-		pb.add(lens, rank.Brand, p.Brand, d32)
+		pb.addShort(lens, rank.Brand, p.Brand, d32)
 		for _, c := range p.Category {
-			pb.add(lens, rank.Category, c, d32)
+			pb.addShort(lens, rank.Category, c, d32)
 		}
-		for _, v := range p.Attributes {
-			pb.add(lens, rank.Attributes, v, d32)
+		// Facet values are read in the same loops as the text, in the
+		// same order as before: the product's attributes, then each
+		// variant's.
+		for name, v := range p.Attributes {
+			pb.addShort(lens, rank.Attributes, v, d32)
+			fb.attr(name, v, d32, s.fattr)
 		}
 		for i := range p.Variants {
-			for _, v := range p.Variants[i].Attributes {
-				pb.add(lens, rank.Attributes, v, d32)
+			for name, v := range p.Variants[i].Attributes {
+				pb.addShort(lens, rank.Attributes, v, d32)
+				fb.attr(name, v, d32, s.fattr)
 			}
 		}
 		pb.add(lens, rank.Description, p.Description, d32)
@@ -131,14 +136,6 @@ func build(ps []*catalog.Product, opts *Options, now time.Time) *segment {
 		}
 		s.brand[d] = fb.brand(p.Brand, d32)
 		s.leaf[d] = fb.category(p.Category, d32)
-		for name, v := range p.Attributes {
-			fb.attr(name, v, d32, s.fattr)
-		}
-		for i := range p.Variants {
-			for name, v := range p.Variants[i].Attributes {
-				fb.attr(name, v, d32, s.fattr)
-			}
-		}
 	}
 	s.all.AddRange(0, uint64(n))
 	s.postings = pb.postings()
