@@ -2,8 +2,7 @@ package index
 
 import (
 	"math"
-	"strings"
-
+	
 	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/aisle/aisle/query"
@@ -15,7 +14,7 @@ import (
 // one hit per (term, document), and the postings are cut from two arenas
 // once all documents are in, so no posting grows by appending.
 type postingsBuilder struct {
-	terms map[string]uint32 // the segment's term -> posting number
+	terms *termTable // term -> posting number
 	buf   []string
 	short map[string][]uint32 // short text -> its terms' posting numbers
 	pns   []uint32            // arena of the values of short
@@ -95,10 +94,8 @@ func addLen(lens *rank.DocLens, f rank.Field, n int) {
 
 // intern returns the posting number of term t, numbering a new one.
 func (b *postingsBuilder) intern(t string) uint32 {
-	pn, ok := b.terms[t]
-	if !ok {
-		pn = uint32(len(b.state))
-		b.terms[strings.Clone(t)] = pn
+	pn := b.terms.num(t)
+	if int(pn) == len(b.state) {
 		b.state = append(b.state, termState{last: -1})
 	}
 	return pn
@@ -116,9 +113,10 @@ func (b *postingsBuilder) count(pn uint32, f rank.Field, d int32) {
 	}
 }
 
-// postings returns the postings, numbered as in terms, each with its
+// postings puts the terms in m and returns their postings, each with its
 // documents ascending and its bitmap run-optimised.
-func (b *postingsBuilder) postings() []posting {
+func (b *postingsBuilder) postings(m map[string]uint32) []posting {
+	b.terms.fill(m)
 	ps := make([]posting, len(b.state))
 	docs := make([]uint32, b.hits.n)
 	tfs := make([]rank.TermFreqs, b.hits.n)

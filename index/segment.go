@@ -83,7 +83,7 @@ func build(ps []*catalog.Product, opts *Options, now time.Time) *segment {
 			s.fattr[k][d] = -1
 		}
 	}
-	pb := &postingsBuilder{terms: s.terms, short: map[string][]uint32{}}
+	pb := &postingsBuilder{terms: newTermTable(n * 4), short: map[string][]uint32{}}
 	fb := newFacetBuilder(dicts, opts.FacetAttrs, n)
 	for d, p := range ps {
 		d32 := int32(d)
@@ -138,7 +138,7 @@ func build(ps []*catalog.Product, opts *Options, now time.Time) *segment {
 		s.leaf[d] = fb.category(p.Category, d32)
 	}
 	s.all.AddRange(0, uint64(n))
-	s.postings = pb.postings()
+	s.postings = pb.postings(s.terms)
 	fb.bitmaps(s)
 	s.inStock.RunOptimize()
 	s.bytes = s.size()
