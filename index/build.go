@@ -2,24 +2,25 @@ package index
 
 import (
 	"math"
-	
+
 	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/aisle/aisle/query"
 	"github.com/aisle/aisle/rank"
 )
 
-// postingsBuilder collects the postings of one segment build. Each term is
-// looked up once per occurrence in terms; a document's frequencies go to
-// one hit per (term, document), and the postings are cut from two arenas
-// once all documents are in, so no posting grows by appending.
+// postingsBuilder collects the postings of one segment build. Each term
+// occurrence costs one lookup in terms (a short text recurring across
+// products costs one lookup in short); a document's frequencies go to one
+// hit per (term, document), and the postings are cut from two arenas once
+// all documents are in, so no posting grows by appending.
 type postingsBuilder struct {
 	terms *termTable // term -> posting number
 	buf   []string
 	short map[string][]uint32 // short text -> its terms' posting numbers
 	pns   []uint32            // arena of the values of short
-	state []termState // by posting number
-	hits  hitChunks   // in document order
+	state []termState         // by posting number
+	hits  hitChunks           // in document order
 }
 
 // hitChunks is an append-only list of hits in chunks, so that it grows

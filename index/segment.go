@@ -60,7 +60,6 @@ func build(ps []*catalog.Product, opts *Options, now time.Time) *segment {
 	s := &segment{
 		docs:      ps,
 		ids:       make(map[string]uint32, n),
-		terms:     make(map[string]uint32, n*4),
 		lens:      make([]rank.DocLens, n),
 		offer:     make([]catalog.Offer, n),
 		price:     make([]int64, n),
@@ -138,6 +137,7 @@ func build(ps []*catalog.Product, opts *Options, now time.Time) *segment {
 		s.leaf[d] = fb.category(p.Category, d32)
 	}
 	s.all.AddRange(0, uint64(n))
+	s.terms = make(map[string]uint32, len(pb.terms.terms))
 	s.postings = pb.postings(s.terms)
 	fb.bitmaps(s)
 	s.inStock.RunOptimize()
