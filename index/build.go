@@ -2,6 +2,7 @@ package index
 
 import (
 	"math"
+	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -24,18 +25,24 @@ type postingsBuilder struct {
 }
 
 // hitChunks is an append-only list of hits in chunks, so that it grows
-// without copying.
+// without copying. The chunks come from hitPool; release returns them.
 type hitChunks struct {
-	chunks [][]termHit
+	chunks []*hitChunk
 	n      int
 }
 
 const hitChunkBits = 13
 
+type hitChunk [1 << hitChunkBits]termHit
+
+// hitPool holds free chunks. A chunk's hits are all overwritten before
+// they are read, so it is not cleared.
+var hitPool = sync.Pool{New: func() any { return new(hitChunk) }}
+
 func (h *hitChunks) append(x termHit) int32 {
 	i := h.n
 	if i&(1<<hitChunkBits-1) == 0 {
-		h.chunks = append(h.chunks, make([]termHit, 1<<hitChunkBits))
+		h.chunks = append(h.chunks, hitPool.Get().(*hitChunk))
 	}
 	h.chunks[i>>hitChunkBits][i&(1<<hitChunkBits-1)] = x
 	h.n++
@@ -44,6 +51,14 @@ func (h *hitChunks) append(x termHit) int32 {
 
 func (h *hitChunks) at(i int32) *termHit {
 	return &h.chunks[i>>hitChunkBits][i&(1<<hitChunkBits-1)]
+}
+
+// release returns the chunks to hitPool and empties h.
+func (h *hitChunks) release() {
+	for _, c := range h.chunks {
+		hitPool.Put(c)
+	}
+	*h = hitChunks{}
 }
 
 type termState struct {
@@ -129,7 +144,7 @@ func (b *postingsBuilder) postings(m map[string]uint32) []posting {
 		off += c
 	}
 	for c, chunk := range b.hits.chunks {
-		chunk = chunk[:min(len(chunk), b.hits.n-c<<hitChunkBits)]
+		chunk := chunk[:min(len(chunk), b.hits.n-c<<hitChunkBits)]
 		for i := range chunk {
 			h := &chunk[i]
 			p := &ps[h.pn]
@@ -137,6 +152,7 @@ func (b *postingsBuilder) postings(m map[string]uint32) []posting {
 			p.tfs = append(p.tfs, h.tf)
 		}
 	}
+	b.hits.release()
 	for pn := range ps {
 		bm := roaring.New()
 		bm.AddMany(ps[pn].docs)
