@@ -102,11 +102,17 @@ func sortedOrds[V any](m map[uint32]V) []uint32 {
 // valid for a binary with the same analysis (query.AppendTerms) and rank
 // options (the boosts); the caller keys its files accordingly.
 func (s *Shard) AppendSnapshot(dst []byte, byRef func(*catalog.Product) bool) []byte {
-	snap := s.snap.Load()
-	dicts := s.opts.Dicts
+	return s.View().AppendSnapshot(dst, byRef)
+}
+
+// AppendSnapshot appends the view's contents in the shard snapshot format:
+// what the shard held when the view was taken, however it changed since.
+func (v View) AppendSnapshot(dst []byte, byRef func(*catalog.Product) bool) []byte {
+	snap := v.snap
+	dicts := v.opts.Dicts
 	t := snapTables{brands: map[uint32]uint32{}, nodes: map[uint32]uint32{}, attrs: map[uint32]uint32{}}
-	facetOrds := make([][]uint32, len(s.opts.FacetAttrs))
-	for k, name := range s.opts.FacetAttrs {
+	facetOrds := make([][]uint32, len(v.opts.FacetAttrs))
+	for k, name := range v.opts.FacetAttrs {
 		facetOrds[k] = dicts.AttrValues(name)
 	}
 	// Number the values in ord order, so the same shard writes the same bytes.
@@ -133,8 +139,8 @@ func (s *Shard) AppendSnapshot(dst []byte, byRef func(*catalog.Product) bool) []
 
 	dst = append(dst, snapMagic...)
 	dst = catalog.AppendUvarint(dst, SnapshotFormat)
-	dst = catalog.AppendUvarint(dst, uint64(len(s.opts.FacetAttrs)))
-	for _, name := range s.opts.FacetAttrs {
+	dst = catalog.AppendUvarint(dst, uint64(len(v.opts.FacetAttrs)))
+	for _, name := range v.opts.FacetAttrs {
 		dst = catalog.AppendString(dst, name)
 	}
 	dst = catalog.AppendUvarint(dst, uint64(len(t.brands)))

@@ -126,8 +126,11 @@ type Consumer struct {
 
 	applied, stale, dups, dead, batches atomic.Int64
 	snapshots                           atomic.Int64
-	applyLat, visible                   *histogram
-	ends                                atomic.Value // map[string]map[int32]int64, from pollEnds
+	// bg runs the snapshots written beside ingest, one at a time (snapSem).
+	bg                sync.WaitGroup
+	snapSem           chan struct{}
+	applyLat, visible *histogram
+	ends              atomic.Value // map[string]map[int32]int64, from pollEnds
 
 	// waitCh is closed, and replaced, whenever a partition's applied
 	// offsets move: WaitApplied sleeps on it instead of polling.
@@ -147,6 +150,9 @@ type partition struct {
 	mu       sync.Mutex
 	offsets  map[string]int64 // topic -> next offset, as durable in the log
 	snapSize int64            // bytes of the last snapshot file
+	// snapDone delivers the outcome of the snapshot being written in the
+	// background; nil when none is.
+	snapDone chan snapResult
 	// snapPayload is the uncompressed size of the last snapshot, the
 	// first guess at the next one's.
 	snapPayload int
@@ -169,11 +175,12 @@ func New(opts Options) (*Consumer, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Consumer{opts: opts, parts: make([]*partition, opts.Partitions),
+	c := &Consumer{opts: opts, parts: make([]*partition, opts.Partitions), snapSem: make(chan struct{}, 1),
 		applyLat: newHistogram(ApplyBuckets), visible: newHistogram(VisibleBuckets), waitCh: make(chan struct{})}
 	// Partitions replay in parallel: each owns its log and state. All are
 	// read before any product goes to the Sink, since a product's sales
 	// add up the orders of every partition.
+	start := time.Now()
 	errs := make([]error, opts.Partitions)
 	var wg sync.WaitGroup
 	for p := range int32(opts.Partitions) {
@@ -184,11 +191,28 @@ func New(opts Options) (*Consumer, error) {
 		c.Close()
 		return nil, err
 	}
+	read := time.Since(start)
+	var records int
+	for _, p := range c.parts {
+		records += len(p.st.recs)
+	}
 	for p := range c.parts {
 		wg.Go(func() { errs[p] = c.parts[p].restore(c) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
+		c.Close()
+		return nil, err
+	}
+	opts.Logf("ingest: %d records read from the snapshots and logs in %v, the index restored in %v",
+		records, read.Round(time.Millisecond), (time.Since(start) - read).Round(time.Millisecond))
+	var interrupted []*partition
+	for _, p := range c.parts {
+		if p.log.leftover {
+			interrupted = append(interrupted, p)
+		}
+	}
+	if err := c.snapshotNow(interrupted); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -338,8 +362,10 @@ func (c *Consumer) flushSales() error {
 // Sales returns the units of product id sold by the orders applied so far.
 func (c *Consumer) Sales(id string) int64 { return c.salesOf(id) }
 
-// Close closes the partition logs.
+// Close waits for the snapshots being written and closes the partition
+// logs.
 func (c *Consumer) Close() error {
+	c.bg.Wait()
 	var errs []error
 	for _, p := range c.parts {
 		if p != nil {

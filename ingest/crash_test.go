@@ -38,7 +38,7 @@ func TestCrashChild(t *testing.T) {
 	switch mode {
 	case "indexer":
 		c, err := New(Options{Brokers: strings.Split(os.Getenv("AISLE_CRASH_BROKERS"), ","), Dir: os.Getenv("AISLE_CRASH_DIR"),
-			Partitions: 4, Sink: newMapSink(4), MaxPoll: 50, SnapshotBytes: 16 << 10, FetchMaxWait: 50 * time.Millisecond, SessionTimeout: 6 * time.Second})
+			Partitions: 4, Sink: newMapSink(4), MaxPoll: 50, SnapshotBytes: 2 << 10, FetchMaxWait: 50 * time.Millisecond, SessionTimeout: 6 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,27 +35,30 @@ func (s *mapSink) partition(id string) int {
 	return keyPartitioner.Partition(&kgo.Record{Key: []byte(id)}, s.parts)
 }
 
-// AppendShard writes the products of partition p, by id order: a 0 and
-// the id for those byRef accepts, a 1 and the product for the others.
-func (s *mapSink) AppendShard(dst []byte, p int, byRef func(*catalog.Product) bool) []byte {
+// CaptureShard captures the products of partition p; its writer writes
+// them by id order: a 0 and the id for those byRef accepts, a 1 and the
+// product for the others.
+func (s *mapSink) CaptureShard(p int) func([]byte, func(*catalog.Product) bool) []byte {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	var ids []string
-	for id := range s.m {
+	var ps []*catalog.Product
+	for id, q := range s.m {
 		if s.partition(id) == p {
-			ids = append(ids, id)
+			ps = append(ps, q)
 		}
 	}
-	slices.Sort(ids)
-	dst = binary.AppendUvarint(dst, uint64(len(ids)))
-	for _, id := range ids {
-		if q := s.m[id]; byRef(q) {
-			dst = catalog.AppendString(append(dst, 0), id)
-		} else {
-			dst = catalog.AppendProduct(append(dst, 1), q)
+	s.mu.Unlock()
+	slices.SortFunc(ps, func(a, b *catalog.Product) int { return strings.Compare(a.ID, b.ID) })
+	return func(dst []byte, byRef func(*catalog.Product) bool) []byte {
+		dst = binary.AppendUvarint(dst, uint64(len(ps)))
+		for _, q := range ps {
+			if byRef(q) {
+				dst = catalog.AppendString(append(dst, 0), q.ID)
+			} else {
+				dst = catalog.AppendProduct(append(dst, 1), q)
+			}
 		}
+		return dst
 	}
-	return dst
 }
 
 func (s *mapSink) LoadShard(p int, b []byte, resolve func(string) (*catalog.Product, bool)) error {
@@ -136,7 +140,10 @@ type env struct {
 	c       *Consumer
 	sink    *mapSink
 	maxPoll int // 0: the default
-	onOrder func(catalog.OrderEvent)
+	// snapshotBytes is Options.SnapshotBytes; 0: the default.
+	snapshotBytes int64
+	settled       int // products settle produced
+	onOrder       func(catalog.OrderEvent)
 }
 
 func newEnv(t *testing.T, parts int) *env {
@@ -164,7 +171,7 @@ func (e *env) start() {
 	e.t.Helper()
 	e.sink = newMapSink(e.parts)
 	c, err := New(Options{Brokers: e.broker.Addrs(), Dir: e.dir, Partitions: e.parts, Sink: e.sink,
-		FetchMaxWait: 50 * time.Millisecond, SessionTimeout: 6 * time.Second, MaxPoll: e.maxPoll, OnOrder: e.onOrder})
+		FetchMaxWait: 50 * time.Millisecond, SessionTimeout: 6 * time.Second, MaxPoll: e.maxPoll, OnOrder: e.onOrder, SnapshotBytes: e.snapshotBytes})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -96,13 +96,16 @@ func (e *entry) apply(st *state, offsets map[string]int64, changed map[string]bo
 }
 
 type plog struct {
-	path    string
-	f       *os.File
-	size    int64
-	enc     *zstd.Encoder
-	dec     *zstd.Decoder
-	raw     []byte
-	scratch []byte
+	path string
+	// leftover is set when openLog found the old log of an interrupted
+	// snapshot (snapshot.go).
+	leftover bool
+	f        *os.File
+	size     int64
+	enc      *zstd.Encoder
+	dec      *zstd.Decoder
+	raw      []byte
+	scratch  []byte
 }
 
 func newLogEncoder() (*zstd.Encoder, error) {
@@ -140,21 +143,36 @@ func openLog(dir string, partition int32, st *state, base map[string]int64) (*pl
 			return nil, nil, nil, err
 		}
 	}
+	replay := func(l *plog) (int64, error) {
+		return l.replay(func(raw []byte, pos int64) error {
+			e, err := decodeEntry(raw)
+			if err != nil {
+				return fmt.Errorf("ingest: log %s at %d: %w", l.path, pos, err)
+			}
+			if !e.covered(base) {
+				e.apply(st, offsets, changed)
+			}
+			return nil
+		})
+	}
+	// A log set aside for a snapshot that a crash interrupted comes
+	// first; the partition is snapshotted again once restored.
+	if f, err := os.Open(oldLogPath3(dir, partition)); err == nil {
+		_, err := replay(&plog{path: f.Name(), f: f, dec: l.dec})
+		f.Close()
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		l.leftover = true
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, nil, nil, fmt.Errorf("ingest: %w", err)
+	}
 	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("ingest: cannot open log: %w", err)
 	}
 	l.f = f
-	good, err := l.replay(func(raw []byte, pos int64) error {
-		e, err := decodeEntry(raw)
-		if err != nil {
-			return fmt.Errorf("ingest: log %s at %d: %w", l.path, pos, err)
-		}
-		if !e.covered(base) {
-			e.apply(st, offsets, changed)
-		}
-		return nil
-	})
+	good, err := replay(l)
 	if err != nil {
 		f.Close()
 		return nil, nil, nil, err
@@ -299,6 +317,27 @@ func (l *plog) rewrite(st *state, offsets map[string]int64) error {
 		l.f = f
 	}
 	l.size = int64(len(frame))
+	return nil
+}
+
+// rotate sets the log aside as old (every entry is fsynced already) and
+// starts an empty one, for a snapshot written beside ingest.
+func (l *plog) rotate(old string) error {
+	if err := l.f.Close(); err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	if err := os.Rename(l.path, old); err != nil {
+		return fmt.Errorf("ingest: setting %s aside: %w", l.path, err)
+	}
+	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(l.path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	l.f, l.size = f, 0
 	return nil
 }
 

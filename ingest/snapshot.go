@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -23,12 +24,14 @@ import (
 // one.
 type SnapshotSink interface {
 	Sink
-	// AppendShard appends the index of partition p as it is now. byRef
-	// reports the products the snapshot holds anyway (the content of an
-	// ingest record), which it may write as their id only.
-	AppendShard(dst []byte, p int, byRef func(*catalog.Product) bool) []byte
-	// LoadShard replaces the index of partition p with what AppendShard
-	// wrote; resolve returns a product written by reference.
+	// CaptureShard returns a writer of the index of partition p as it is
+	// at the call, however it changes afterwards; the writer may run in
+	// another goroutine. Its byRef argument reports the products the
+	// snapshot holds anyway (the content of an ingest record), which it
+	// may write as their id only.
+	CaptureShard(p int) func(dst []byte, byRef func(*catalog.Product) bool) []byte
+	// LoadShard replaces the index of partition p with what a captured
+	// writer wrote; resolve returns a product written by reference.
 	LoadShard(p int, b []byte, resolve func(id string) (*catalog.Product, bool)) error
 }
 
@@ -130,37 +133,93 @@ var snapEncoder = sync.OnceValues(func() (*zstd.Encoder, error) {
 	return zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
 })
 
-// snapshot writes partition p's snapshot and empties its log. It runs
-// when no partition is applying (Run between polls, or after it stops),
-// so the state, the sales of every partition and the index agree.
-func (c *Consumer) snapshot(p *partition) error {
+func oldLogPath3(dir string, partition int32) string {
+	return filepath.Join(dir, fmt.Sprintf("partition-%04d.v%d.old.log", partition, logFormat))
+}
+
+// snapCapture is a partition as it was between two polls, when every
+// partition's state, sales and index agreed: what its snapshot holds. The
+// records are never changed once stored (state.edit copies them), so
+// holding them while ingest goes on is enough.
+type snapCapture struct {
+	n       int32
+	entry   *entry
+	units   map[string]int64
+	refs    map[*catalog.Product]struct{} // contents of the records, written once
+	index   func([]byte, func(*catalog.Product) bool) []byte
+	hint    int  // the last payload's size
+	rotated bool // the log was set aside as the old log, which the snapshot makes redundant
+}
+
+// snapResult is what writing a capture gave.
+type snapResult struct {
+	size    int64
+	payload int
+	err     error
+}
+
+// capture takes partition p as it is. With rotate, the log is set aside
+// as the old log (the snapshot will cover it) and a new one started, so
+// ingest goes on while the snapshot is written; without, the snapshot
+// covers the whole log, which is emptied once it is written.
+func (c *Consumer) capture(p *partition, rotate bool) (*snapCapture, error) {
+	p.mu.Lock()
+	offsets := maps.Clone(p.offsets)
+	p.mu.Unlock()
+	sc := &snapCapture{n: p.n, hint: p.snapPayload, rotated: rotate, units: map[string]int64{},
+		refs: make(map[*catalog.Product]struct{}, len(p.st.recs))}
+	e := &entry{Offsets: offsets, Records: make([]*record, 0, len(p.st.recs)), Orders: p.st.orderIDsOldestFirst()}
+	p.smu.RLock()
+	e.Sales = maps.Clone(p.st.sales)
+	for _, r := range p.st.recs {
+		e.Records = append(e.Records, r)
+		if r.Content != nil {
+			sc.refs[r.Content] = struct{}{}
+		}
+	}
+	p.smu.RUnlock()
+	sc.entry = e
+	// The units sold each indexed product of p carries: the sum over
+	// every partition's orders.
+	for _, q := range c.parts {
+		q.smu.RLock()
+		for id, n := range q.st.sales {
+			if r := p.st.recs[id]; r != nil && r.Content != nil && !r.deleted() {
+				sc.units[id] += n
+			}
+		}
+		q.smu.RUnlock()
+	}
+	if ss, ok := c.opts.Sink.(SnapshotSink); ok {
+		sc.index = ss.CaptureShard(int(p.n))
+	}
+	if rotate {
+		if err := p.log.rotate(oldLogPath3(c.opts.Dir, p.n)); err != nil {
+			return nil, err
+		}
+	}
+	return sc, nil
+}
+
+// write writes the captured partition's snapshot; with a rotated log it
+// then removes the old log. It reads only the capture, so it may run
+// beside ingest.
+func (c *Consumer) write(sc *snapCapture) snapResult {
 	start := time.Now()
 	enc, err := snapEncoder()
 	if err != nil {
-		return fmt.Errorf("ingest: %w", err)
+		return snapResult{err: fmt.Errorf("ingest: %w", err)}
 	}
-	p.mu.Lock()
-	offsets := p.offsets
-	p.mu.Unlock()
-	payload := appendEntry(make([]byte, 0, p.snapPayload+p.snapPayload/8), stateEntry(p.st, offsets))
-	units := map[string]int64{}
-	for id, r := range p.st.recs {
-		if r.Content == nil || r.deleted() {
-			continue
-		}
-		if n := c.salesOf(id); n != 0 {
-			units[id] = n
-		}
-	}
-	payload = appendCounts(payload, units)
-	if ss, ok := c.opts.Sink.(SnapshotSink); ok {
+	payload := appendEntry(make([]byte, 0, sc.hint+sc.hint/8), sc.entry)
+	payload = appendCounts(payload, sc.units)
+	if sc.index != nil {
 		payload = append(payload, 1)
 		if spare := cap(payload) - len(payload); spare < len(payload) {
 			payload = slices.Grow(payload, len(payload)) // the index is about as large as the state
 		}
-		payload = ss.AppendShard(payload, int(p.n), func(pr *catalog.Product) bool {
-			r := p.st.recs[pr.ID]
-			return r != nil && r.Content == pr
+		payload = sc.index(payload, func(pr *catalog.Product) bool {
+			_, ok := sc.refs[pr]
+			return ok
 		})
 	} else {
 		payload = append(payload, 0)
@@ -171,42 +230,126 @@ func (c *Consumer) snapshot(p *partition) error {
 	binary.LittleEndian.PutUint64(file[16:], uint64(len(payload)))
 	file = enc.EncodeAll(payload, file)
 	binary.LittleEndian.PutUint32(file[12:], crc32.Checksum(file[snapHeader:], crcTable))
-	if err := writeFileSync(snapPath(c.opts.Dir, p.n), file); err != nil {
-		return err
+	if err := writeFileSync(snapPath(c.opts.Dir, sc.n), file); err != nil {
+		return snapResult{err: err}
 	}
-	if err := p.log.reset(); err != nil {
-		return err
+	if err := removeSync(oldLogPath3(c.opts.Dir, sc.n)); err != nil {
+		return snapResult{err: err}
 	}
-	p.snapSize, p.snapPayload = int64(len(file)), len(payload)
 	c.snapshots.Add(1)
 	c.opts.Logf("ingest: partition %d snapshot: %d records, %d MB (%d MB uncompressed) in %v",
-		p.n, len(p.st.recs), len(file)>>20, len(payload)>>20, time.Since(start).Round(time.Millisecond))
+		sc.n, len(sc.entry.Records), len(file)>>20, len(payload)>>20, time.Since(start).Round(time.Millisecond))
+	return snapResult{size: int64(len(file)), payload: len(payload)}
+}
+
+// removeSync removes path, if it exists, and fsyncs its directory.
+func removeSync(path string) error {
+	if err := os.Remove(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("ingest: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
 	return nil
 }
 
-// snapshotDue snapshots, in parallel, the partitions whose log has grown
-// past Options.SnapshotBytes and half their last snapshot, or, with all,
-// every partition whose log holds anything.
-func (c *Consumer) snapshotDue(all bool) error {
-	var due []*partition
-	for _, p := range c.parts {
-		if p == nil || p.log.size == 0 {
-			continue
-		}
-		if all || p.log.size > max(c.opts.SnapshotBytes, p.snapSize/2) {
-			due = append(due, p)
-		}
-	}
-	errs := make([]error, len(due))
+// snapshotNow snapshots partitions synchronously, in parallel, each
+// covering its whole log, which is then emptied. It runs when nothing is
+// applying: at the end of Run, or in New for a partition whose snapshot a
+// crash interrupted.
+func (c *Consumer) snapshotNow(parts []*partition) error {
+	errs := make([]error, len(parts))
+	res := make([]snapResult, len(parts))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i, p := range due {
+	for i, p := range parts {
+		sc, err := c.capture(p, false)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			errs[i] = c.snapshot(p)
+			res[i] = c.write(sc)
 		})
 	}
 	wg.Wait()
+	for i, p := range parts {
+		if errs[i] != nil {
+			continue
+		}
+		if errs[i] = res[i].err; errs[i] == nil {
+			p.snapSize, p.snapPayload = res[i].size, res[i].payload
+			errs[i] = p.log.reset()
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// snapshotDue runs between polls. It collects the snapshots written in
+// the background since, and starts one for each partition whose log has
+// passed Options.SnapshotBytes and half its last snapshot, at most one
+// written at a time so ingest keeps a core. With final (Run stopping) it
+// waits for those in flight and snapshots every partition whose log holds
+// anything.
+func (c *Consumer) snapshotDue(final bool) error {
+	var errs []error
+	for _, p := range c.parts {
+		if p.snapDone == nil {
+			continue
+		}
+		if final {
+			errs = append(errs, p.collect(<-p.snapDone))
+			continue
+		}
+		select {
+		case r := <-p.snapDone:
+			errs = append(errs, p.collect(r))
+		default:
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if final {
+		var due []*partition
+		for _, p := range c.parts {
+			if p.log.size > 0 {
+				due = append(due, p)
+			}
+		}
+		return c.snapshotNow(due)
+	}
+	for _, p := range c.parts {
+		if p.snapDone != nil || p.log.size <= max(c.opts.SnapshotBytes, p.snapSize/2) {
+			continue
+		}
+		sc, err := c.capture(p, true)
+		if err != nil {
+			return err
+		}
+		done := make(chan snapResult, 1)
+		p.snapDone = done
+		c.bg.Go(func() {
+			c.snapSem <- struct{}{}
+			defer func() { <-c.snapSem }()
+			done <- c.write(sc)
+		})
+	}
+	return nil
+}
+
+// collect records the outcome of a background snapshot.
+func (p *partition) collect(r snapResult) error {
+	p.snapDone = nil
+	if r.err != nil {
+		return fmt.Errorf("ingest: partition %d snapshot: %w", p.n, r.err)
+	}
+	p.snapSize, p.snapPayload = r.size, r.payload
+	return nil
 }

@@ -64,6 +64,15 @@ func sameProducts(t *testing.T, what string, got, want map[string]*catalog.Produ
 	}
 }
 
+// settle produces a product and waits for it: its poll comes after the
+// previous poll's sales were flushed to the sink.
+func (e *env) settle() {
+	e.t.Helper()
+	e.settled++
+	e.produce(rec(e.t, testProduct(fmt.Sprintf("settle-%d", e.settled), 1)))
+	e.waitCaughtUp()
+}
+
 // copyDir copies the files of src into a new directory: what a kill -9
 // would leave, taken while the consumer is idle.
 func copyDir(t *testing.T, src string) string {
@@ -95,11 +104,11 @@ func TestSnapshotRestart(t *testing.T) {
 	snapWorkload(t, e, 120, 1)
 	e.start()
 	e.waitCaughtUp()
+	e.stop() // Run re-applies the products whose sales changed before it stops
 	want := e.sink.snapshotOf()
 	if p := want["s000"]; p == nil || p.SalesVelocity == 0 {
 		t.Fatalf("s000 should have sales: %+v", p)
 	}
-	e.stop()
 	if got := e.c.Stats().Snapshots; got != 4 {
 		t.Errorf("a stop wrote %d snapshots, want 4", got)
 	}
@@ -119,6 +128,7 @@ func TestSnapshotRestart(t *testing.T) {
 	// tails after them.
 	snapWorkload(t, e, 60, 2)
 	e.waitCaughtUp()
+	e.settle()
 	crashed := copyDir(t, e.dir)
 	want = e.sink.snapshotOf()
 	e.stop()
@@ -205,4 +215,96 @@ func FuzzDecodeEntry(f *testing.F) {
 			t.Fatalf("re-encoding a decoded entry: %v\n%+v\n%+v", err, e, e2)
 		}
 	})
+}
+
+// TestSnapshotInterrupted: a crash while a snapshot is written beside
+// ingest leaves the previous snapshot, the log set aside for the new one
+// and the log after it. A restart replays both logs, then snapshots the
+// partition again and removes the old log.
+func TestSnapshotInterrupted(t *testing.T) {
+	e := newEnv(t, 2)
+	snapWorkload(t, e, 40, 1)
+	e.start()
+	e.waitCaughtUp()
+	e.stop() // snapshots, empty logs
+	e.start()
+	snapWorkload(t, e, 30, 2)
+	e.waitCaughtUp()
+	e.settle()
+	first := copyDir(t, e.dir)
+	snapWorkload(t, e, 20, 3)
+	e.waitCaughtUp()
+	e.settle()
+	second := copyDir(t, e.dir)
+	want := e.sink.snapshotOf()
+	e.stop()
+
+	// partition 1: its log up to round 2 set aside, round 3 after it.
+	crashed := copyDir(t, second)
+	a, _ := os.ReadFile(logPath(first, 1))
+	b, _ := os.ReadFile(logPath(second, 1))
+	if len(a) == 0 || len(b) <= len(a) {
+		t.Fatalf("logs of %d and %d bytes; want both rounds in partition 1", len(a), len(b))
+	}
+	if err := os.WriteFile(oldLogPath3(crashed, 1), a, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(logPath(crashed, 1), b[len(a):], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sink := newMapSink(2)
+	c, err := New(Options{Brokers: e.broker.Addrs(), Dir: crashed, Partitions: 2, Sink: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	sameProducts(t, "restart after an interrupted snapshot", sink.snapshotOf(), want)
+	if _, err := os.Stat(oldLogPath3(crashed, 1)); !os.IsNotExist(err) {
+		t.Errorf("the old log is still there after the restart: %v", err)
+	}
+	if fi, err := os.Stat(logPath(crashed, 1)); err != nil || fi.Size() != 0 {
+		t.Errorf("partition 1's log after the new snapshot: %v; want empty", err)
+	}
+	if got := c.Stats().Snapshots; got != 1 {
+		t.Errorf("the restart wrote %d snapshots, want 1 (partition 1)", got)
+	}
+	// And that snapshot alone restores the partition.
+	sink2 := newMapSink(2)
+	c2, err := New(Options{Brokers: e.broker.Addrs(), Dir: crashed, Partitions: 2, Sink: sink2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2.Close()
+	sameProducts(t, "restart from the retaken snapshot", sink2.snapshotOf(), want)
+}
+
+// TestSnapshotsBesideIngest: with a small SnapshotBytes, snapshots are
+// written in the background while ingest goes on; the logs rotate and the
+// final state restarts whole.
+func TestSnapshotsBesideIngest(t *testing.T) {
+	e := newEnv(t, 4)
+	e.maxPoll = 30
+	e.snapshotBytes = 256
+	for round := 1; round <= 4; round++ {
+		snapWorkload(t, e, 100, round)
+	}
+	e.start()
+	e.waitCaughtUp()
+	background := e.c.Stats().Snapshots
+	e.stop()
+	want := e.sink.snapshotOf()
+	if background == 0 {
+		t.Fatalf("no snapshot was written while ingesting (%d batches)", e.c.Stats().Batches)
+	}
+	e.snapshotBytes = 0
+	e.start()
+	sameProducts(t, "restart", e.sink.snapshotOf(), want)
+	// A partition whose log stayed empty since its last snapshot is not
+	// snapshotted again at the stop; products of it that orders on other
+	// partitions sold since are applied again.
+	if e.sink.applied > len(want)/10 {
+		t.Errorf("the restart applied %d of %d products; want nearly all loaded", e.sink.applied, len(want))
+	}
+	e.stop()
+	t.Logf("%d snapshots written beside ingest", background)
 }

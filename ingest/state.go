@@ -84,9 +84,9 @@ func newState() *state {
 
 // rating applies a review summary, versioned per product like prices.
 func (s *state) rating(e *catalog.RatingEvent) outcome {
-	r := s.get(e.ProductID)
-	o := compare(e.Version, r.RatingV)
+	o := compare(e.Version, s.get(e.ProductID).RatingV)
 	if o == applied {
+		r := s.edit(e.ProductID)
 		rt := e.Rating
 		r.RatingV, r.Rating = e.Version, &rt
 	}
@@ -143,12 +143,25 @@ func (s *state) orderIDsOldestFirst() []string {
 	return append(out, s.ring[:s.ringNext]...)
 }
 
+// get returns the record of id to read; an unknown id reads as an empty
+// record, which is not stored.
 func (s *state) get(id string) *record {
-	r := s.recs[id]
-	if r == nil {
-		r = &record{ID: id}
-		s.recs[id] = r
+	if r := s.recs[id]; r != nil {
+		return r
 	}
+	return &record{ID: id}
+}
+
+// edit returns the record of id to change: a copy, stored in its place, so
+// that a record is never modified once stored. A snapshot being written in
+// the background keeps the records it captured; the price and stock maps
+// are copied by whoever changes them.
+func (s *state) edit(id string) *record {
+	r := &record{ID: id}
+	if old := s.recs[id]; old != nil {
+		*r = *old
+	}
+	s.recs[id] = r
 	return r
 }
 
@@ -157,12 +170,13 @@ func (s *state) product(e *catalog.ProductEvent) outcome {
 	if e.Deleted {
 		o := compare(e.Version, r.DeletedV)
 		if o == applied {
-			r.DeletedV = e.Version
+			s.edit(e.ID).DeletedV = e.Version
 		}
 		return o
 	}
 	o := compare(e.Version, r.ContentV)
 	if o == applied {
+		r := s.edit(e.ID)
 		r.ContentV = e.Version
 		r.Content = e.Product
 	}
@@ -170,9 +184,10 @@ func (s *state) product(e *catalog.ProductEvent) outcome {
 }
 
 func (s *state) price(e *catalog.PriceEvent) outcome {
-	r := s.get(e.ProductID)
-	o := compare(e.Version, r.Prices[e.VariantID].V)
+	o := compare(e.Version, s.get(e.ProductID).Prices[e.VariantID].V)
 	if o == applied {
+		r := s.edit(e.ProductID)
+		r.Prices = maps.Clone(r.Prices)
 		if r.Prices == nil {
 			r.Prices = map[string]priceState{}
 		}
@@ -182,10 +197,11 @@ func (s *state) price(e *catalog.PriceEvent) outcome {
 }
 
 func (s *state) inventory(e *catalog.InventoryEvent) outcome {
-	r := s.get(e.ProductID)
 	k := e.VariantID + "\x00" + e.WarehouseID
-	o := compare(e.Version, r.Stock[k].V)
+	o := compare(e.Version, s.get(e.ProductID).Stock[k].V)
 	if o == applied {
+		r := s.edit(e.ProductID)
+		r.Stock = maps.Clone(r.Stock)
 		if r.Stock == nil {
 			r.Stock = map[string]stockState{}
 		}

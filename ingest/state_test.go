@@ -47,6 +47,10 @@ func TestOutOfOrderVersions(t *testing.T) {
 	}
 	// A newer content version brings it back, with the latest price and stock.
 	s.product(prod("p", 7, "v7"))
+	if r.ContentV != 5 || r.Content.Title != "v5" {
+		t.Errorf("the stored record changed in place to v%d: records are copied on change", r.ContentV)
+	}
+	r = s.recs["p"]
 	p := r.effective(0)
 	if p == nil || p.Title != "v7" {
 		t.Fatalf("v7 did not resurrect the product: %+v", p)

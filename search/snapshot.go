@@ -6,15 +6,16 @@ import (
 	"github.com/aisle/aisle/catalog"
 )
 
-// AppendShard appends shard p's index in the index snapshot format
-// (index.Shard.AppendSnapshot); byRef reports the products the caller can
-// hand back by id on load. With Apply and LoadShard it makes the engine
-// an ingest.SnapshotSink. It must not run beside an Apply to shard p.
-func (e *Engine) AppendShard(dst []byte, p int, byRef func(*catalog.Product) bool) []byte {
-	return e.shards[p].AppendSnapshot(dst, byRef)
+// CaptureShard returns a writer of shard p's index as it is now, in the
+// index snapshot format (index.View.AppendSnapshot), which may run beside
+// searches and later Applies; its byRef argument reports the products the
+// caller can hand back by id on load. With Apply and LoadShard it makes
+// the engine an ingest.SnapshotSink.
+func (e *Engine) CaptureShard(p int) func(dst []byte, byRef func(*catalog.Product) bool) []byte {
+	return e.shards[p].View().AppendSnapshot
 }
 
-// LoadShard replaces shard p's index with one AppendShard wrote (by an
+// LoadShard replaces shard p's index with one CaptureShard's writer wrote (by an
 // engine with the same shard count and options); resolve returns the
 // products written by reference. The variant lookup learns the loaded
 // products, and the spelling data is rebuilt as after an Apply.

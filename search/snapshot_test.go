@@ -39,7 +39,7 @@ func TestEngineShardSnapshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	for p := range 4 {
-		b := src.AppendShard(nil, p, ref)
+		b := src.CaptureShard(p)(nil, ref)
 		resolved := 0
 		err := dst.LoadShard(p, b, func(id string) (*catalog.Product, bool) {
 			resolved++

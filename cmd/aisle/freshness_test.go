@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -29,10 +30,10 @@ type timedSink struct {
 	delays []time.Duration
 }
 
-// AppendShard and LoadShard pass the engine's snapshots through, so a
+// CaptureShard and LoadShard pass the engine's snapshots through, so a
 // restart loads the index (ingest.SnapshotSink).
-func (s *timedSink) AppendShard(dst []byte, p int, byRef func(*catalog.Product) bool) []byte {
-	return s.eng.AppendShard(dst, p, byRef)
+func (s *timedSink) CaptureShard(p int) func([]byte, func(*catalog.Product) bool) []byte {
+	return s.eng.CaptureShard(p)
 }
 
 func (s *timedSink) LoadShard(p int, b []byte, resolve func(string) (*catalog.Product, bool)) error {
@@ -65,8 +66,9 @@ func (s *timedSink) Apply(ups []*catalog.Product, dels []string) error {
 // (default 5,000) for AISLE_SECONDS (default 10), produced asynchronously
 // in a batch every 10 ms, while AISLE_QPS searches a second (default 200)
 // run against the engine. AISLE_PRODUCTS grows the catalog (bench.Grow) to
-// that many products first, for the full-ingest figure at scale. It takes
-// about a minute on the shipped store, so it only runs when asked.
+// that many products first, for the full-ingest figure at scale;
+// AISLE_STEADY_PROFILE=file writes a CPU profile of the steady updates. It
+// takes about a minute on the shipped store, so it only runs when asked.
 func TestFreshness(t *testing.T) {
 	if os.Getenv("AISLE_FRESHNESS") == "" {
 		t.Skip("set AISLE_FRESHNESS=1 to measure (about a minute)")
@@ -110,7 +112,7 @@ func TestFreshness(t *testing.T) {
 			t.Fatal(err)
 		}
 		sink := &timedSink{eng: eng}
-		c, err := ingest.New(ingest.Options{Brokers: b.Addrs(), Dir: dir, Partitions: shards, Sink: sink,
+		c, err := ingest.New(ingest.Options{Brokers: b.Addrs(), Dir: dir, Partitions: shards, Sink: sink, Logf: t.Logf,
 			FetchMaxWait: 50 * time.Millisecond, SessionTimeout: 6 * time.Second})
 		if err != nil {
 			t.Fatal(err)
@@ -175,6 +177,17 @@ func TestFreshness(t *testing.T) {
 		}
 	}()
 	sink.record.Store(true)
+	if path := os.Getenv("AISLE_STEADY_PROFILE"); path != "" {
+		// A CPU profile of the steady updates alone.
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	const tick = 10 * time.Millisecond
 	per := rate * int(tick) / int(time.Second)
 	total := rate * secs
