@@ -129,6 +129,7 @@ type Consumer struct {
 	// bg runs the snapshots written beside ingest, one at a time (snapSem).
 	bg                sync.WaitGroup
 	snapSem           chan struct{}
+	bufs              chan []byte // kept for the next snapshot
 	applyLat, visible *histogram
 	ends              atomic.Value // map[string]map[int32]int64, from pollEnds
 
@@ -175,7 +176,7 @@ func New(opts Options) (*Consumer, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Consumer{opts: opts, parts: make([]*partition, opts.Partitions), snapSem: make(chan struct{}, 1),
+	c := &Consumer{opts: opts, parts: make([]*partition, opts.Partitions), snapSem: make(chan struct{}, 1), bufs: make(chan []byte, 4),
 		applyLat: newHistogram(ApplyBuckets), visible: newHistogram(VisibleBuckets), waitCh: make(chan struct{})}
 	// Partitions replay in parallel: each owns its log and state. All are
 	// read before any product goes to the Sink, since a product's sales
