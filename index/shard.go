@@ -3,6 +3,7 @@ package index
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,11 @@ type Options struct {
 	// MaxSegments is how many segments a shard keeps before it merges the
 	// small ones.
 	MaxSegments int
+	// SyncMergeDocs is the most documents a merge copies inside Apply;
+	// a larger merge runs in the background while Applies go on, so an
+	// update never waits for the shard to be copied whole. Default
+	// 32,768; negative makes every merge synchronous.
+	SyncMergeDocs int
 	// Now returns the time used for recency; nil means time.Now.
 	Now func() time.Time
 }
@@ -36,6 +42,13 @@ type Shard struct {
 	opts Options
 	mu   sync.Mutex // serialises Apply
 	snap atomic.Pointer[snapshot]
+	// mergeFrom and mergeTo are the segments a background merge is
+	// copying (mergeTo 0: none), under mu; merges waits for it.
+	mergeFrom, mergeTo int
+	merges             sync.WaitGroup
+	// mergeHook, for tests, runs in a background merge before it takes
+	// the lock to swap its result in.
+	mergeHook func()
 }
 
 // snapshot is what a search sees: segments and their deletions, never
@@ -61,6 +74,9 @@ func NewShard(opts Options) (*Shard, error) {
 	}
 	if opts.MaxSegments <= 0 {
 		opts.MaxSegments = 8
+	}
+	if opts.SyncMergeDocs == 0 {
+		opts.SyncMergeDocs = 32 << 10
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -136,8 +152,14 @@ func (s *Shard) Apply(ps []*catalog.Product, del []string) {
 // order they were made, so sizes mostly fall toward the tail; the tail merged
 // starts at the first segment no larger than all later ones together, which
 // makes merges logarithmic: a document is copied O(log n) times however
-// small the batches it arrives in.
+// small the batches it arrives in. A merge of more than SyncMergeDocs
+// documents runs in the background (one at a time); meanwhile only the
+// segments after it are considered.
 func (s *Shard) merge(n *snapshot) {
+	lo := s.mergeTo // segments before lo are being merged, or precede them
+	if len(n.segs)-lo < 2 {
+		return
+	}
 	live := func(i int) int {
 		c := n.segs[i].len()
 		if n.dels[i] != nil {
@@ -146,14 +168,30 @@ func (s *Shard) merge(n *snapshot) {
 		return c
 	}
 	suffix := make([]int, len(n.segs)+1)
-	for i := len(n.segs) - 1; i >= 0; i-- {
+	for i := len(n.segs) - 1; i >= lo; i-- {
 		suffix[i] = suffix[i+1] + live(i)
 	}
 	from := len(n.segs) - 2
-	for j := range n.segs[:len(n.segs)-1] {
+	for j := lo; j < len(n.segs)-1; j++ {
 		if live(j) <= suffix[j+1] {
 			from = j
 			break
+		}
+	}
+	docs := 0
+	for _, seg := range n.segs[from:] {
+		docs += seg.len()
+	}
+	if docs > s.opts.SyncMergeDocs && s.opts.SyncMergeDocs >= 0 {
+		if s.mergeTo == 0 {
+			segs := slices.Clone(n.segs[from:])
+			dels := slices.Clone(n.dels[from:])
+			s.mergeFrom, s.mergeTo = from, len(n.segs)
+			s.merges.Go(func() { s.mergeBehind(from, segs, dels) })
+			return
+		}
+		if len(n.segs) <= 2*s.opts.MaxSegments {
+			return // wait for the background merge rather than copy as much again
 		}
 	}
 	m := mergeSegments(n.segs[from:], n.dels[from:], &s.opts, s.opts.Now())
@@ -164,6 +202,66 @@ func (s *Shard) merge(n *snapshot) {
 		n.dels = append(n.dels, nil)
 	}
 }
+
+// mergeBehind merges segs (n.segs[from:...] when the merge began, with the
+// deletions then) outside the lock, then swaps the result in for them,
+// deleting in it what Applies deleted from them meanwhile. If the shard
+// was replaced meanwhile (LoadSnapshot), the result is dropped.
+func (s *Shard) mergeBehind(from int, segs []*segment, dels []*roaring.Bitmap) {
+	m := mergeSegments(segs, dels, &s.opts, s.opts.Now())
+	if s.mergeHook != nil {
+		s.mergeHook()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mergeFrom, s.mergeTo = 0, 0
+	cur := s.snap.Load()
+	to := from + len(segs)
+	if len(cur.segs) < to || !slices.Equal(cur.segs[from:to], segs) {
+		return
+	}
+	// The merged segment numbers the documents live at the start in
+	// order; a document deleted since keeps its number less the earlier
+	// ones deleted at the start.
+	var extra *roaring.Bitmap
+	base := 0
+	for i, seg := range segs {
+		was, now := dels[i], cur.dels[from+i]
+		if now != nil && now != was {
+			it := now.Iterator()
+			for it.HasNext() {
+				d := it.Next()
+				if was != nil && was.Contains(d) {
+					continue
+				}
+				nd := base + int(d)
+				if was != nil {
+					nd -= int(was.Rank(d))
+				}
+				if extra == nil {
+					extra = roaring.New()
+				}
+				extra.Add(uint32(nd))
+			}
+		}
+		base += seg.len()
+		if was != nil {
+			base -= int(was.GetCardinality())
+		}
+	}
+	next := &snapshot{segs: slices.Clone(cur.segs[:from]), dels: slices.Clone(cur.dels[:from])}
+	if m.len() > 0 {
+		next.segs = append(next.segs, m)
+		next.dels = append(next.dels, extra)
+	}
+	next.segs = append(next.segs, cur.segs[to:]...)
+	next.dels = append(next.dels, cur.dels[to:]...)
+	next.stats()
+	s.snap.Store(next)
+}
+
+// WaitMerges waits for the background merge, if one runs.
+func (s *Shard) WaitMerges() { s.merges.Wait() }
 
 func (n *snapshot) stats() {
 	n.live, n.docs = 0, 0
