@@ -32,6 +32,10 @@ type Options struct {
 	// update never waits for the shard to be copied whole. Default
 	// 32,768; negative makes every merge synchronous.
 	SyncMergeDocs int
+	// MergeSlots, when set, is shared by the shards of an engine: a
+	// background merge holds a slot while it copies, so merges never
+	// take more cores than the slots.
+	MergeSlots chan struct{}
 	// Now returns the time used for recency; nil means time.Now.
 	Now func() time.Time
 }
@@ -150,9 +154,12 @@ func (s *Shard) Apply(ps []*catalog.Product, del []string) {
 // merge merges a tail of n's segments into one, copying what they hold
 // without re-analysing a product (mergeSegments). Segments are kept in the
 // order they were made, so sizes mostly fall toward the tail; the tail merged
-// starts at the first segment no larger than all later ones together, which
-// makes merges logarithmic: a document is copied O(log n) times however
-// small the batches it arrives in. A merge of more than SyncMergeDocs
+// starts at the first segment no larger than half of all later ones
+// together, which makes merges logarithmic (a document is copied O(log n)
+// times however small the batches it arrives in) and leaves two large
+// segments of similar size apart until the newer ones outgrow them, rather
+// than copying a whole shard for the sake of a few small segments. A merge
+// of more than SyncMergeDocs
 // documents runs in the background (one at a time); meanwhile only the
 // segments after it are considered.
 func (s *Shard) merge(n *snapshot) {
@@ -173,7 +180,7 @@ func (s *Shard) merge(n *snapshot) {
 	}
 	from := len(n.segs) - 2
 	for j := lo; j < len(n.segs)-1; j++ {
-		if live(j) <= suffix[j+1] {
+		if 2*live(j) <= suffix[j+1] {
 			from = j
 			break
 		}
@@ -208,7 +215,13 @@ func (s *Shard) merge(n *snapshot) {
 // deleting in it what Applies deleted from them meanwhile. If the shard
 // was replaced meanwhile (LoadSnapshot), the result is dropped.
 func (s *Shard) mergeBehind(from int, segs []*segment, dels []*roaring.Bitmap) {
+	if s.opts.MergeSlots != nil {
+		s.opts.MergeSlots <- struct{}{}
+	}
 	m := mergeSegments(segs, dels, &s.opts, s.opts.Now())
+	if s.opts.MergeSlots != nil {
+		<-s.opts.MergeSlots
+	}
 	if s.mergeHook != nil {
 		s.mergeHook()
 	}

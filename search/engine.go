@@ -199,8 +199,11 @@ func New(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.synonyms.Store(opts.Synonyms)
+	// One background merge at a time across the shards: a catalog
+	// streaming in keeps the other cores for ingest and search.
+	slots := make(chan struct{}, 1)
 	for range opts.Shards {
-		s, err := index.NewShard(index.Options{Rank: opts.Rank, Dicts: e.dicts, Now: opts.Now,
+		s, err := index.NewShard(index.Options{Rank: opts.Rank, Dicts: e.dicts, Now: opts.Now, MergeSlots: slots,
 			FacetAttrs: append([]string(nil), opts.FacetAttributes...)})
 		if err != nil {
 			return nil, err

@@ -67,7 +67,8 @@ func (s *timedSink) Apply(ups []*catalog.Product, dels []string) error {
 // in a batch every 10 ms, while AISLE_QPS searches a second (default 200)
 // run against the engine. AISLE_PRODUCTS grows the catalog (bench.Grow) to
 // that many products first, for the full-ingest figure at scale;
-// AISLE_STEADY_PROFILE=file writes a CPU profile of the steady updates. It
+// AISLE_RESTART_PROFILE and AISLE_STEADY_PROFILE=file write CPU profiles
+// of the restart and of the steady updates. It
 // takes about a minute on the shipped store, so it only runs when asked.
 func TestFreshness(t *testing.T) {
 	if os.Getenv("AISLE_FRESHNESS") == "" {
@@ -146,8 +147,10 @@ func TestFreshness(t *testing.T) {
 	t.Logf("stop: snapshots of every partition written in %.2f s (%d snapshots in all, during the ingest and at the stop)",
 		time.Since(start).Seconds(), c.Stats().Snapshots)
 
+	stopProfile := profile(t, "AISLE_RESTART_PROFILE")
 	start = time.Now()
 	eng, sink, c = open()
+	stopProfile()
 	t.Logf("restart: %d products from the snapshots and logs in %.2f s", eng.Len(), time.Since(start).Seconds())
 	rctx, stop = context.WithCancel(ctx)
 	defer stop()
@@ -177,17 +180,7 @@ func TestFreshness(t *testing.T) {
 		}
 	}()
 	sink.record.Store(true)
-	if path := os.Getenv("AISLE_STEADY_PROFILE"); path != "" {
-		// A CPU profile of the steady updates alone.
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			t.Fatal(err)
-		}
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
-	}
+	stopProfile = profile(t, "AISLE_STEADY_PROFILE")
 	const tick = 10 * time.Millisecond
 	per := rate * int(tick) / int(time.Second)
 	total := rate * secs
@@ -232,6 +225,7 @@ func TestFreshness(t *testing.T) {
 	waitCaught(c)
 	close(qstop)
 	<-qdone
+	stopProfile()
 	sink.mu.Lock()
 	d := slices.Clone(sink.delays)
 	sink.mu.Unlock()
@@ -251,6 +245,23 @@ func TestFreshness(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
+}
+
+// profile starts a CPU profile into the file the environment variable
+// names, if it does, and returns what stops it.
+func profile(t *testing.T, env string) func() {
+	path := os.Getenv(env)
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		t.Fatal(err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 func envInt(name string, def int) int {
