@@ -125,6 +125,9 @@ func readSnapshot(dir string, p int32, st *state) (*snapData, error) {
 	if err := d.Err(); err != nil {
 		return nil, fmt.Errorf("ingest: %s: %w", path, err)
 	}
+	if len(st.recs) == 0 {
+		st.recs = make(map[string]*record, len(e.Records)+len(e.Records)/8)
+	}
 	e.apply(st, sd.offsets, nil)
 	return sd, nil
 }

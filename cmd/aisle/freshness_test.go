@@ -108,6 +108,7 @@ func TestFreshness(t *testing.T) {
 
 	dir := t.TempDir()
 	open := func() (*search.Engine, *timedSink, *ingest.Consumer) {
+		defer loadingHeap()() // as serve does
 		eng, err := search.New(search.Options{Shards: shards})
 		if err != nil {
 			t.Fatal(err)
