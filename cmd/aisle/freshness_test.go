@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"sync"
@@ -153,6 +154,9 @@ func TestFreshness(t *testing.T) {
 	eng, sink, c = open()
 	stopProfile()
 	t.Logf("restart: %d products from the snapshots and logs in %.2f s", eng.Len(), time.Since(start).Seconds())
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("heap after the restart: %d MB in use, %d MB from the OS, %d collections so far", ms.HeapInuse>>20, ms.Sys>>20, ms.NumGC)
 	rctx, stop = context.WithCancel(ctx)
 	defer stop()
 	go func() { ran <- c.Run(rctx) }()
