@@ -424,11 +424,15 @@ func (c *Consumer) Run(ctx context.Context) error {
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.AdjustFetchOffsetsFn(c.adjust),
 		kgo.FetchMaxWait(o.FetchMaxWait),
-		// Large fetches make large batches while catching up: each batch
+		// Large fetches make large batches while catching up (each batch
 		// is one index segment per partition, and fewer, larger segments
-		// mean fewer merges.
+		// mean fewer merges), and a small share per partition spreads a
+		// poll over every partition, so all cores apply it: at 16 MiB a
+		// partition a poll held two or three partitions, and ingest of
+		// 300k products ran at 23k events/s on 1.3 cores; at 2 MiB, 35k
+		// on 1.8.
 		kgo.FetchMaxBytes(64<<20),
-		kgo.FetchMaxPartitionBytes(16<<20),
+		kgo.FetchMaxPartitionBytes(2<<20),
 		kgo.SessionTimeout(o.SessionTimeout),
 		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
 	)

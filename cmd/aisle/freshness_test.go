@@ -68,8 +68,9 @@ func (s *timedSink) Apply(ups []*catalog.Product, dels []string) error {
 // in a batch every 10 ms, while AISLE_QPS searches a second (default 200)
 // run against the engine. AISLE_PRODUCTS grows the catalog (bench.Grow) to
 // that many products first, for the full-ingest figure at scale;
-// AISLE_RESTART_PROFILE and AISLE_STEADY_PROFILE=file write CPU profiles
-// of the restart and of the steady updates. It
+// AISLE_INGEST_PROFILE, AISLE_RESTART_PROFILE and AISLE_STEADY_PROFILE=file
+// write CPU profiles of the full ingest, the restart and the steady
+// updates. It
 // takes about a minute on the shipped store, so it only runs when asked.
 func TestFreshness(t *testing.T) {
 	if os.Getenv("AISLE_FRESHNESS") == "" {
@@ -134,10 +135,12 @@ func TestFreshness(t *testing.T) {
 	eng, sink, c := open()
 	rctx, stop := context.WithCancel(ctx)
 	ran := make(chan error, 1)
+	stopProfile := profile(t, "AISLE_INGEST_PROFILE")
 	start = time.Now()
 	go func() { ran <- c.Run(rctx) }()
 	waitCaught(c)
 	took := time.Since(start)
+	stopProfile()
 	t.Logf("full ingest: %d products in %.2f s through Kafka = %.0f events/s (8 partitions, log fsync per batch, %d batches)",
 		eng.Len(), took.Seconds(), float64(len(ps))/took.Seconds(), c.Stats().Batches)
 	start = time.Now()
@@ -149,7 +152,7 @@ func TestFreshness(t *testing.T) {
 	t.Logf("stop: snapshots of every partition written in %.2f s (%d snapshots in all, during the ingest and at the stop)",
 		time.Since(start).Seconds(), c.Stats().Snapshots)
 
-	stopProfile := profile(t, "AISLE_RESTART_PROFILE")
+	stopProfile = profile(t, "AISLE_RESTART_PROFILE")
 	start = time.Now()
 	eng, sink, c = open()
 	stopProfile()
