@@ -129,7 +129,7 @@ type Consumer struct {
 	// bg runs the snapshots written beside ingest, one at a time (snapSem).
 	bg                sync.WaitGroup
 	snapSem           chan struct{}
-	bufs              chan []byte // kept for the next snapshot
+	bufs              *buffers
 	applyLat, visible *histogram
 	ends              atomic.Value // map[string]map[int32]int64, from pollEnds
 
@@ -176,7 +176,7 @@ func New(opts Options) (*Consumer, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Consumer{opts: opts, parts: make([]*partition, opts.Partitions), snapSem: make(chan struct{}, 1), bufs: make(chan []byte, 4),
+	c := &Consumer{opts: opts, parts: make([]*partition, opts.Partitions), snapSem: make(chan struct{}, 1), bufs: newBuffers(),
 		applyLat: newHistogram(ApplyBuckets), visible: newHistogram(VisibleBuckets), waitCh: make(chan struct{})}
 	// Partitions replay in parallel: each owns its log and state. All are
 	// read before any product goes to the Sink, since a product's sales
@@ -185,7 +185,7 @@ func New(opts Options) (*Consumer, error) {
 	errs := make([]error, opts.Partitions)
 	var wg sync.WaitGroup
 	for p := range int32(opts.Partitions) {
-		wg.Go(func() { c.parts[p], errs[p] = replay(&opts, p) })
+		wg.Go(func() { c.parts[p], errs[p] = replay(&opts, p, c.bufs) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -222,10 +222,10 @@ func New(opts Options) (*Consumer, error) {
 
 // replay reads partition p's snapshot, if any, and the log after it into
 // the partition's state.
-func replay(opts *Options, p int32) (*partition, error) {
+func replay(opts *Options, p int32, bufs *buffers) (*partition, error) {
 	st := newState()
 	st.maxIDs = opts.MaxOrderIDs
-	sd, err := readSnapshot(opts.Dir, p, st)
+	sd, err := readSnapshot(opts.Dir, p, st, bufs)
 	if err != nil {
 		return nil, err
 	}
@@ -254,12 +254,14 @@ func (p *partition) restore(c *Consumer) error {
 	if sd == nil || sd.index == nil || !ok {
 		return p.toSink(c)
 	}
-	err := ss.LoadShard(int(p.n), sd.index, func(id string) (*catalog.Product, bool) {
-		r := p.st.recs[id]
-		if r == nil || r.Content == nil {
-			return nil, false
-		}
-		return r.Content, true
+	err := sd.loadIndex(c.bufs, func(b []byte) error {
+		return ss.LoadShard(int(p.n), b, func(id string) (*catalog.Product, bool) {
+			r := p.st.recs[id]
+			if r == nil || r.Content == nil {
+				return nil, false
+			}
+			return r.Content, true
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("ingest: loading partition %d's index from its snapshot: %w", p.n, err)

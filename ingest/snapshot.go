@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sync"
 	"time"
 
@@ -41,17 +40,22 @@ type SnapshotSink interface {
 //	[8]byte  "AISLSNAP"
 //	uint32   little-endian format version (snapFormat)
 //	uint32   little-endian CRC-32C (Castagnoli) of the body
-//	uint64   little-endian length of the payload, uncompressed
-//	body     the payload, one zstd frame
+//	uint64   little-endian length of the state, uncompressed
+//	uint64   little-endian length of the state's zstd frame
+//	uint64   little-endian length of the index, uncompressed (0: none)
+//	body     the state, one zstd frame; then the index, one zstd frame
 //
-//	payload := entry   the whole partition state in the log's entry form
-//	                   (codec.go): the next offset of every topic, every
-//	                   record, every sales count, the remembered order ids
-//	           units   uvarint n, n × (string product id, varint units):
-//	                   the units sold each indexed product of the
-//	                   partition carried when the snapshot was taken
-//	           byte    1 when the index follows, 0 when not
-//	           index   the rest: the Sink's AppendShard
+//	state := entry   the whole partition state in the log's entry form
+//	                 (codec.go): the next offset of every topic, every
+//	                 record, every sales count, the remembered order ids
+//	         units   uvarint n, n × (string product id, varint units):
+//	                 the units sold each indexed product of the partition
+//	                 carried when the snapshot was taken
+//	index := what the Sink's captured writer wrote (index/snapfile.go)
+//
+// The two frames are decoded apart, each into a buffer reused from one
+// partition to the next: the state of every partition is read before any
+// index is loaded, and fresh memory is costly.
 //
 // After the snapshot is durable the partition log is emptied. On restart
 // the snapshot is read, the log's entries after it are replayed, the
@@ -64,7 +68,7 @@ const snapFormat = 1
 
 var snapMagic = [8]byte{'A', 'I', 'S', 'L', 'S', 'N', 'A', 'P'}
 
-const snapHeader = 24
+const snapHeader = 40
 
 func snapPath(dir string, partition int32) string {
 	return filepath.Join(dir, fmt.Sprintf("partition-%04d.snap", partition))
@@ -72,10 +76,67 @@ func snapPath(dir string, partition int32) string {
 
 // snapData is what a snapshot held, beyond the records read into state.
 type snapData struct {
+	path    string
 	offsets map[string]int64
 	units   map[string]int64
-	index   []byte // nil when none
+	index   []byte // the index's zstd frame; nil when none
+	indexN  uint64 // its length uncompressed
 	size    int64  // of the file
+}
+
+// buffers are byte buffers reused by the snapshots of a Consumer, and a
+// bound on how many are in use at once.
+type buffers struct {
+	free chan []byte
+	use  chan struct{}
+}
+
+func newBuffers() *buffers {
+	n := runtime.GOMAXPROCS(0)
+	return &buffers{free: make(chan []byte, 2*n+2), use: make(chan struct{}, n)}
+}
+
+// get returns an empty buffer, reused if one is free, of at least n bytes'
+// capacity when it has to make one.
+func (b *buffers) get(n int) []byte {
+	select {
+	case buf := <-b.free:
+		return buf[:0]
+	default:
+		return make([]byte, 0, n)
+	}
+}
+
+// put keeps buf for later, unless enough are kept.
+func (b *buffers) put(buf []byte) {
+	select {
+	case b.free <- buf:
+	default:
+	}
+}
+
+// decode decompresses one zstd frame of n bytes into a reused buffer and
+// calls fn with it; fn must not keep it. At most GOMAXPROCS run at once.
+func (b *buffers) decode(frame []byte, n uint64, fn func([]byte) error) error {
+	b.use <- struct{}{}
+	defer func() { <-b.use }()
+	dec := snapDecoders.Get().(*zstd.Decoder)
+	defer snapDecoders.Put(dec)
+	buf := b.get(int(n))
+	if uint64(cap(buf)) < n {
+		buf = make([]byte, 0, n)
+	}
+	out, err := dec.DecodeAll(frame, buf)
+	if err == nil && uint64(len(out)) != n {
+		err = fmt.Errorf("%d bytes decoded, the header says %d", len(out), n)
+	}
+	if err != nil {
+		b.put(buf)
+		return fmt.Errorf("%w: %w", catalog.ErrCorrupt, err)
+	}
+	err = fn(out)
+	b.put(out)
+	return err
 }
 
 var snapDecoders = sync.Pool{New: func() any {
@@ -84,10 +145,11 @@ var snapDecoders = sync.Pool{New: func() any {
 }}
 
 // readSnapshot reads partition p's snapshot into st; it returns nil when
-// there is none. A snapshot that fails its checksum is an error: unlike a
-// torn log tail it was acknowledged, and the log after it is not enough to
-// rebuild the partition.
-func readSnapshot(dir string, p int32, st *state) (*snapData, error) {
+// there is none. The index stays compressed until loadIndex. A snapshot
+// that fails its checksum is an error: unlike a torn log tail it was
+// acknowledged, and the log after it is not enough to rebuild the
+// partition.
+func readSnapshot(dir string, p int32, st *state, bufs *buffers) (*snapData, error) {
 	path := snapPath(dir, p)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -106,30 +168,44 @@ func readSnapshot(dir string, p int32, st *state) (*snapData, error) {
 	if crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(b[12:]) {
 		return nil, fmt.Errorf("ingest: %s: %w: checksum mismatch (delete the ingest directory and reindex)", path, catalog.ErrCorrupt)
 	}
-	n := binary.LittleEndian.Uint64(b[16:])
-	if n > 1<<40 {
-		return nil, fmt.Errorf("ingest: %s: %w: payload length %d", path, catalog.ErrCorrupt, n)
+	stateN, frameN, indexN := binary.LittleEndian.Uint64(b[16:]), binary.LittleEndian.Uint64(b[24:]), binary.LittleEndian.Uint64(b[32:])
+	if stateN > 1<<40 || indexN > 1<<40 || frameN > uint64(len(body)) {
+		return nil, fmt.Errorf("ingest: %s: %w: lengths %d, %d, %d in a body of %d bytes", path, catalog.ErrCorrupt, stateN, frameN, indexN, len(body))
 	}
-	dec := snapDecoders.Get().(*zstd.Decoder)
-	payload, err := dec.DecodeAll(body, make([]byte, 0, n))
-	snapDecoders.Put(dec)
+	sd := &snapData{path: path, offsets: map[string]int64{}, size: int64(len(b))}
+	if indexN > 0 {
+		sd.index, sd.indexN = body[frameN:], indexN
+	}
+	err = bufs.decode(body[:frameN], stateN, func(state []byte) error {
+		d := newDecoder(state)
+		e := d.entry()
+		sd.units = d.counts("units")
+		if d.Err() == nil && d.Len() != 0 {
+			d.What = "state"
+			d.Failf("%d bytes of trailing data", d.Len())
+		}
+		if err := d.Err(); err != nil {
+			return err
+		}
+		if len(st.recs) == 0 {
+			st.recs = make(map[string]*record, len(e.Records)+len(e.Records)/8)
+		}
+		e.apply(st, sd.offsets, nil)
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("ingest: %s: %w: %w", path, catalog.ErrCorrupt, err)
-	}
-	d := newDecoder(payload)
-	e := d.entry()
-	sd := &snapData{offsets: map[string]int64{}, units: d.counts("units"), size: int64(len(b))}
-	if d.byte1("index flag") == 1 && d.Err() == nil {
-		sd.index = d.Rest()
-	}
-	if err := d.Err(); err != nil {
 		return nil, fmt.Errorf("ingest: %s: %w", path, err)
 	}
-	if len(st.recs) == 0 {
-		st.recs = make(map[string]*record, len(e.Records)+len(e.Records)/8)
-	}
-	e.apply(st, sd.offsets, nil)
 	return sd, nil
+}
+
+// loadIndex decompresses the snapshot's index and hands it to load.
+func (sd *snapData) loadIndex(bufs *buffers, load func([]byte) error) error {
+	if err := bufs.decode(sd.index, sd.indexN, load); err != nil {
+		return fmt.Errorf("ingest: %s: %w", sd.path, err)
+	}
+	sd.index = nil
+	return nil
 }
 
 var snapEncoder = sync.OnceValues(func() (*zstd.Encoder, error) {
@@ -215,29 +291,32 @@ func (c *Consumer) write(sc *snapCapture) snapResult {
 	}
 	// Buffers are reused from one snapshot to the next: fresh memory of
 	// hundreds of megabytes costs more in page faults than the encoding.
-	payload := c.buffer(sc.hint + sc.hint/8)
-	defer func() { c.release(payload) }()
-	payload = appendEntry(payload, sc.entry)
-	payload = appendCounts(payload, sc.units)
+	state := c.bufs.get(sc.hint)
+	defer func() { c.bufs.put(state) }()
+	state = appendEntry(state, sc.entry)
+	state = appendCounts(state, sc.units)
+	var index []byte
 	if sc.index != nil {
-		payload = append(payload, 1)
-		if spare := cap(payload) - len(payload); spare < len(payload) {
-			payload = slices.Grow(payload, len(payload)) // the index is about as large as the state
-		}
-		payload = sc.index(payload, func(pr *catalog.Product) bool {
+		index = c.bufs.get(len(state))
+		defer func() { c.bufs.put(index) }()
+		index = sc.index(index, func(pr *catalog.Product) bool {
 			_, ok := sc.refs[pr]
 			return ok
 		})
-	} else {
-		payload = append(payload, 0)
 	}
-	file := c.buffer(snapHeader + len(payload)/3)[:snapHeader]
-	defer func() { c.release(file) }()
+	file := c.bufs.get(snapHeader + (len(state)+len(index))/3)[:snapHeader]
+	defer func() { c.bufs.put(file) }()
 	copy(file, snapMagic[:])
 	binary.LittleEndian.PutUint32(file[8:], snapFormat)
-	binary.LittleEndian.PutUint64(file[16:], uint64(len(payload)))
-	file = enc.EncodeAll(payload, file)
+	binary.LittleEndian.PutUint64(file[16:], uint64(len(state)))
+	file = enc.EncodeAll(state, file)
+	binary.LittleEndian.PutUint64(file[24:], uint64(len(file)-snapHeader))
+	binary.LittleEndian.PutUint64(file[32:], uint64(len(index)))
+	if len(index) > 0 {
+		file = enc.EncodeAll(index, file)
+	}
 	binary.LittleEndian.PutUint32(file[12:], crc32.Checksum(file[snapHeader:], crcTable))
+	payload := len(state) + len(index)
 	if err := writeFileSync(snapPath(c.opts.Dir, sc.n), file); err != nil {
 		return snapResult{err: err}
 	}
@@ -246,27 +325,8 @@ func (c *Consumer) write(sc *snapCapture) snapResult {
 	}
 	c.snapshots.Add(1)
 	c.opts.Logf("ingest: partition %d snapshot: %d records, %d MB (%d MB uncompressed) in %v",
-		sc.n, len(sc.entry.Records), len(file)>>20, len(payload)>>20, time.Since(start).Round(time.Millisecond))
-	return snapResult{size: int64(len(file)), payload: len(payload)}
-}
-
-// buffer returns an empty buffer, reused if one is free, of at least n
-// bytes' capacity when it has to make one.
-func (c *Consumer) buffer(n int) []byte {
-	select {
-	case b := <-c.bufs:
-		return b[:0]
-	default:
-		return make([]byte, 0, n)
-	}
-}
-
-// release keeps b for the next snapshot, unless enough are kept.
-func (c *Consumer) release(b []byte) {
-	select {
-	case c.bufs <- b:
-	default:
-	}
+		sc.n, len(sc.entry.Records), len(file)>>20, payload>>20, time.Since(start).Round(time.Millisecond))
+	return snapResult{size: int64(len(file)), payload: len(state)}
 }
 
 // removeSync removes path, if it exists, and fsyncs its directory.
