@@ -109,6 +109,10 @@ func TestFreshness(t *testing.T) {
 	t.Logf("published %d products in %.2f s", len(ps), time.Since(start).Seconds())
 
 	dir := t.TempDir()
+	if keep := os.Getenv("AISLE_KEEP_DIR"); keep != "" {
+		// The snapshots and logs stay there, for TestRestartFresh.
+		dir = keep
+	}
 	open := func() (*search.Engine, *timedSink, *ingest.Consumer) {
 		defer loadingHeap()() // as serve does
 		eng, err := search.New(search.Options{Shards: shards})
@@ -274,6 +278,39 @@ func profile(t *testing.T, env string) func() {
 		t.Fatal(err)
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// TestRestartFresh times a restart in a new process, as serve's would be:
+// the engine and ingest.New over the snapshots and logs TestFreshness left
+// in AISLE_RESTART_DIR (run it with AISLE_KEEP_DIR first). Loading reads
+// only files; the broker address is never dialled by New.
+//
+//	AISLE_RESTART_DIR=/tmp/x go test ./cmd/aisle -run TestRestartFresh -v
+func TestRestartFresh(t *testing.T) {
+	dir := os.Getenv("AISLE_RESTART_DIR")
+	if dir == "" {
+		t.Skip("set AISLE_RESTART_DIR to a directory TestFreshness kept (AISLE_KEEP_DIR)")
+	}
+	defer loadingHeap()()
+	start := time.Now()
+	eng, err := search.New(search.Options{Shards: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ingest.New(ingest.Options{Brokers: []string{"127.0.0.1:9"}, Dir: dir, Partitions: 8, Sink: eng, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("restart in a new process: %d products in %.2f s; heap %d MB in use, %d MB from the OS", eng.Len(), took.Seconds(), ms.HeapInuse>>20, ms.Sys>>20)
+	if eng.Len() == 0 {
+		t.Error("nothing loaded")
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func envInt(name string, def int) int {
