@@ -30,7 +30,7 @@ func mergeSegments(segs []*segment, dels []*roaring.Bitmap, opts *Options, now t
 	rms, n := rs.renumber(segs, dels)
 	terms, xlate, counts := mergeTerms(segs, dels, rms)
 
-	s := newMerged(n, len(opts.FacetAttrs))
+	s := newSegment(nil, n, len(opts.FacetAttrs))
 	s.terms = terms
 	s.postings = make([]posting, len(counts))
 	total := 0
@@ -213,34 +213,6 @@ func mergeTerms(segs []*segment, dels []*roaring.Bitmap, rms [][]uint32) (terms 
 		}
 	}
 	return terms, xlate, counts
-}
-
-// newMerged returns a segment with its columns allocated for n documents
-// and empty bitmaps; the columns are filled by copyColumns.
-func newMerged(n, facetAttrs int) *segment {
-	s := &segment{
-		docs:      make([]*catalog.Product, n),
-		ids:       make(map[string]uint32, n),
-		lens:      make([]rank.DocLens, n),
-		offer:     make([]catalog.Offer, n),
-		price:     make([]int64, n),
-		rating:    make([]float32, n),
-		created:   make([]int64, n),
-		boost:     make([]float32, n),
-		sponsored: make([]int64, n),
-		brand:     make([]int32, n),
-		leaf:      make([]int32, n),
-		fattr:     make([][]int32, facetAttrs),
-		all:       roaring.New(),
-		inStock:   roaring.New(),
-		brands:    map[uint32]*roaring.Bitmap{},
-		nodes:     map[uint32]*roaring.Bitmap{},
-		attrs:     map[uint32]*roaring.Bitmap{},
-	}
-	for k := range s.fattr {
-		s.fattr[k] = make([]int32, n)
-	}
-	return s
 }
 
 // copyColumns copies the columns of seg's live documents into s, where rm

@@ -52,13 +52,15 @@ type posting struct {
 
 func (s *segment) len() int { return len(s.docs) }
 
-// build makes a segment of ps with the shard's options; the business boost
-// of each product is computed at time now.
-func build(ps []*catalog.Product, opts *Options, now time.Time) *segment {
-	dicts, ro := opts.Dicts, &opts.Rank
-	n := len(ps)
+// newSegment returns a segment of n documents, docs or (when docs is nil)
+// a new slice of n, with every column allocated and empty bitmaps, for
+// build, mergeSegments and the snapshot loader to fill.
+func newSegment(docs []*catalog.Product, n, facetAttrs int) *segment {
+	if docs == nil {
+		docs = make([]*catalog.Product, n)
+	}
 	s := &segment{
-		docs:      ps,
+		docs:      docs,
 		ids:       make(map[string]uint32, n),
 		lens:      make([]rank.DocLens, n),
 		offer:     make([]catalog.Offer, n),
@@ -69,15 +71,26 @@ func build(ps []*catalog.Product, opts *Options, now time.Time) *segment {
 		sponsored: make([]int64, n),
 		brand:     make([]int32, n),
 		leaf:      make([]int32, n),
+		fattr:     make([][]int32, facetAttrs),
 		all:       roaring.New(),
 		inStock:   roaring.New(),
 		brands:    map[uint32]*roaring.Bitmap{},
 		nodes:     map[uint32]*roaring.Bitmap{},
 		attrs:     map[uint32]*roaring.Bitmap{},
-		fattr:     make([][]int32, len(opts.FacetAttrs)),
 	}
 	for k := range s.fattr {
 		s.fattr[k] = make([]int32, n)
+	}
+	return s
+}
+
+// build makes a segment of ps with the shard's options; the business boost
+// of each product is computed at time now.
+func build(ps []*catalog.Product, opts *Options, now time.Time) *segment {
+	dicts, ro := opts.Dicts, &opts.Rank
+	n := len(ps)
+	s := newSegment(ps, n, len(opts.FacetAttrs))
+	for k := range s.fattr {
 		for d := range s.fattr[k] {
 			s.fattr[k][d] = -1
 		}

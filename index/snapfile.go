@@ -476,7 +476,7 @@ func (l *snapLoader) segment() *segment {
 	d := &l.d
 	d.What = "document count"
 	n := l.count(2)
-	s := newLoaded(n, len(l.opts.FacetAttrs))
+	s := newSegment(nil, n, len(l.opts.FacetAttrs))
 	for i := range n {
 		d.What = "document"
 		var p *catalog.Product
@@ -597,32 +597,6 @@ func (l *snapLoader) segment() *segment {
 	if d.Err() == nil {
 		s.all.AddRange(0, uint64(n))
 		s.bytes = s.size()
-	}
-	return s
-}
-
-// newLoaded returns a segment of n documents with its columns allocated.
-func newLoaded(n, facetAttrs int) *segment {
-	s := &segment{
-		docs:      make([]*catalog.Product, n),
-		ids:       make(map[string]uint32, n),
-		lens:      make([]rank.DocLens, n),
-		offer:     make([]catalog.Offer, n),
-		price:     make([]int64, n),
-		rating:    make([]float32, n),
-		created:   make([]int64, n),
-		boost:     make([]float32, n),
-		sponsored: make([]int64, n),
-		brand:     make([]int32, n),
-		leaf:      make([]int32, n),
-		fattr:     make([][]int32, facetAttrs),
-		all:       roaring.New(),
-		brands:    map[uint32]*roaring.Bitmap{},
-		nodes:     map[uint32]*roaring.Bitmap{},
-		attrs:     map[uint32]*roaring.Bitmap{},
-	}
-	for k := range s.fattr {
-		s.fattr[k] = make([]int32, n)
 	}
 	return s
 }
