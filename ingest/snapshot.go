@@ -221,13 +221,12 @@ func oldLogPath3(dir string, partition int32) string {
 // records are never changed once stored (state.edit copies them), so
 // holding them while ingest goes on is enough.
 type snapCapture struct {
-	n       int32
-	entry   *entry
-	units   map[string]int64
-	refs    map[*catalog.Product]struct{} // contents of the records, written once
-	index   func([]byte, func(*catalog.Product) bool) []byte
-	hint    int  // the last payload's size
-	rotated bool // the log was set aside as the old log, which the snapshot makes redundant
+	n     int32
+	entry *entry
+	units map[string]int64
+	refs  map[*catalog.Product]struct{} // contents of the records, written once
+	index func([]byte, func(*catalog.Product) bool) []byte
+	hint  int // the last state's size
 }
 
 // snapResult is what writing a capture gave.
@@ -245,7 +244,7 @@ func (c *Consumer) capture(p *partition, rotate bool) (*snapCapture, error) {
 	p.mu.Lock()
 	offsets := maps.Clone(p.offsets)
 	p.mu.Unlock()
-	sc := &snapCapture{n: p.n, hint: p.snapPayload, rotated: rotate, units: map[string]int64{},
+	sc := &snapCapture{n: p.n, hint: p.snapPayload, units: map[string]int64{},
 		refs: make(map[*catalog.Product]struct{}, len(p.st.recs))}
 	e := &entry{Offsets: offsets, Records: make([]*record, 0, len(p.st.recs)), Orders: p.st.orderIDsOldestFirst()}
 	p.smu.RLock()
@@ -280,8 +279,8 @@ func (c *Consumer) capture(p *partition, rotate bool) (*snapCapture, error) {
 	return sc, nil
 }
 
-// write writes the captured partition's snapshot; with a rotated log it
-// then removes the old log. It reads only the capture, so it may run
+// write writes the captured partition's snapshot, then removes the log
+// set aside for it, if any. It reads only the capture, so it may run
 // beside ingest.
 func (c *Consumer) write(sc *snapCapture) snapResult {
 	start := time.Now()
