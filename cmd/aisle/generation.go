@@ -75,14 +75,43 @@ func setCurrentGeneration(data string, n int) error {
 	return nil
 }
 
-// loadingHeap raises the GC target while the snapshots load, and returns
-// what restores it. A load allocates most of the heap at once and keeps
-// it: at the default target the collector runs again each time the heap
-// doubles, marking everything loaded so far, about a fifth of the restart
-// of 1M products.
+// loadingHeap turns the collector off while the snapshots load, behind a
+// memory limit of three quarters of the machine's memory, and returns what
+// restores both. A load allocates most of the heap at once and keeps it:
+// collecting as it grows marks everything loaded so far again and again
+// (a restart of 1M products in a new process: 9.8-12.6 s with the target
+// at 400%, 9.3-9.9 s with it off). Without /proc/meminfo the target is
+// only raised to 400%.
 func loadingHeap() func() {
-	old := debug.SetGCPercent(400)
-	return func() { debug.SetGCPercent(old) }
+	limit := debug.SetMemoryLimit(-1)
+	total := memTotal()
+	if total <= 0 {
+		old := debug.SetGCPercent(400)
+		return func() { debug.SetGCPercent(old) }
+	}
+	debug.SetMemoryLimit(min(limit, total/4*3))
+	old := debug.SetGCPercent(-1)
+	return func() {
+		debug.SetGCPercent(old)
+		debug.SetMemoryLimit(limit)
+	}
+}
+
+// memTotal returns the machine's memory in bytes from /proc/meminfo, or 0.
+func memTotal() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			var kb int64
+			if _, err := fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), &kb); err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
 }
 
 // The engine saves and loads its shards in the ingest snapshots.
