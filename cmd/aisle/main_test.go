@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -351,8 +352,46 @@ func reindexWhileWriting(t *testing.T, a *aisle) {
 	if code, out := authDo(t, dc.SellerAPIKey, "POST", a.base+"/api/v1/seller/products", body); code != http.StatusCreated {
 		t.Fatalf("seller POST during the reindex: %d %s", code, out)
 	}
+	// Four more products, rewritten with new titles and versions all
+	// through the reindex and just after it: the new generation must hold
+	// the newest version of each.
+	type written struct {
+		id, title string
+		version   uint64
+	}
+	var ws []*written
+	put := func(w *written, n int) {
+		w.title = fmt.Sprintf("Zorbulous kettle %d rev %d", len(ws), n)
+		b := fmt.Sprintf(`{"title":%q,"brand":"Aisle","variants":[{"sku":"z-%d","price_cents":%d,"stock":[{"warehouse_id":"wh-east","available":3}]}]}`, w.title, n, 1000+n)
+		method, u := "PUT", a.base+"/api/v1/seller/products/"+w.id
+		if w.id == "" {
+			method, u = "POST", a.base+"/api/v1/seller/products"
+		}
+		code, out := authDo(t, dc.SellerAPIKey, method, u, b)
+		var r struct {
+			ProductID string `json:"product_id"`
+			Version   uint64 `json:"version"`
+		}
+		if (code != http.StatusCreated && code != http.StatusOK) || json.Unmarshal(out, &r) != nil {
+			t.Fatalf("seller %s during the reindex: %d %s", method, code, out)
+		}
+		w.id, w.version = r.ProductID, r.Version
+	}
+	for range 4 {
+		w := &written{}
+		put(w, 0)
+		ws = append(ws, w)
+	}
+	writes, after := 0, -1
 	deadline := time.Now().Add(120 * time.Second)
-	for {
+	for after < 5 {
+		w := ws[writes%len(ws)]
+		writes++
+		put(w, writes)
+		if after >= 0 {
+			after++
+			continue
+		}
 		code, b := authDo(t, dc.AdminKey, "GET", a.admin+"/admin/reindex", "")
 		var st struct {
 			State      string `json:"state"`
@@ -363,12 +402,12 @@ func reindexWhileWriting(t *testing.T, a *aisle) {
 			t.Fatalf("GET /admin/reindex: %d %s", code, b)
 		}
 		if st.State == "done" && st.Generation == 2 {
-			break
+			after = 0
 		}
 		if st.State == "failed" || time.Now().After(deadline) {
 			t.Fatalf("reindex %s after %v: %s\n%s", st.State, time.Since(deadline.Add(-120*time.Second)), b, a.log.String())
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 	deadline = time.Now().Add(10 * time.Second)
 	for searchHTTP(t, a.base, "quuxotic").Total != 1 {
@@ -377,6 +416,24 @@ func reindexWhileWriting(t *testing.T, a *aisle) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	for _, w := range ws {
+		for {
+			code, b := httpGet(t, a.base+"/api/v1/products/"+w.id)
+			// Every write has its own title: the newest title is the
+			// newest version.
+			var p struct {
+				Title string `json:"title"`
+			}
+			if code == 200 && json.Unmarshal(b, &p) == nil && p.Title == w.title {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s after %d writes during and after the reindex: %d %s; want v%d %q", w.id, writes, code, b, w.version, w.title)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	t.Logf("%d seller writes during and just after the reindex; the new generation holds the newest version of each product", writes)
 	if after := searchHTTP(t, a.base, "tea").Total; after < before {
 		t.Errorf("the new generation finds %d products for tea, the old one %d", after, before)
 	}
