@@ -91,9 +91,10 @@ type buffers struct {
 	use  chan struct{}
 }
 
+// newBuffers keeps three free buffers, what one snapshot writer uses (state,
+// index, file): at 1M products that is about 225 MB kept between snapshots.
 func newBuffers() *buffers {
-	n := runtime.GOMAXPROCS(0)
-	return &buffers{free: make(chan []byte, 2*n+2), use: make(chan struct{}, n)}
+	return &buffers{free: make(chan []byte, 3), use: make(chan struct{}, runtime.GOMAXPROCS(0))}
 }
 
 // get returns an empty buffer, reused if one is free, of at least n bytes'
