@@ -153,12 +153,6 @@ func (b *postingsBuilder) postings(m map[string]uint32) []posting {
 		}
 	}
 	b.hits.release()
-	for pn := range ps {
-		bm := roaring.New()
-		bm.AddMany(ps[pn].docs)
-		bm.RunOptimize()
-		ps[pn].bm = bm
-	}
 	return ps
 }
 

@@ -169,7 +169,8 @@ func buildReference(ps []*catalog.Product, opts *Options, now time.Time) *segmen
 		bm := roaring.New()
 		bm.AddMany(pb[i].docs)
 		bm.RunOptimize()
-		s.postings[i] = posting{docs: pb[i].docs, tfs: pb[i].tfs, bm: bm}
+		s.postings[i].docs, s.postings[i].tfs = pb[i].docs, pb[i].tfs
+		s.postings[i].bm.Store(bm)
 	}
 	for _, m := range []map[uint32]*roaring.Bitmap{s.brands, s.nodes, s.attrs} {
 		for _, bm := range m {

@@ -308,7 +308,7 @@ func (ev *evaluator) textMatch(seg *segment) *roaring.Bitmap {
 			}
 			p := &seg.postings[pn]
 			ev.cur = append(ev.cur, cursor{p: p, word: wi, idf: r.IDF[wi][ti]})
-			alts = append(alts, p.bm)
+			alts = append(alts, p.bitmap())
 		}
 		switch len(alts) {
 		case 0:

@@ -80,12 +80,6 @@ func mergeSegments(segs []*segment, dels []*roaring.Bitmap, opts *Options, now t
 		rs.intoMap(s.attrs, seg.attrs, rm)
 	}
 
-	for j := range s.postings {
-		p := &s.postings[j]
-		p.bm = roaring.New()
-		p.bm.AddMany(p.docs)
-		p.bm.RunOptimize()
-	}
 	for _, m := range []map[uint32]*roaring.Bitmap{s.brands, s.nodes, s.attrs} {
 		for o, bm := range m {
 			if bm.IsEmpty() { // every document with the value was deleted

@@ -115,8 +115,8 @@ func sameSegment(t *testing.T, got, want *segment) {
 		if !slices.Equal(g.docs, w.docs) || !slices.Equal(g.tfs, w.tfs) {
 			t.Fatalf("term %q: docs %v tfs %v, want %v %v", term, g.docs, g.tfs, w.docs, w.tfs)
 		}
-		if !sameBitmap(g.bm, w.bm) {
-			t.Fatalf("term %q: bitmap %v, want %v", term, g.bm, w.bm)
+		if !sameBitmap(g.bitmap(), w.bitmap()) {
+			t.Fatalf("term %q: bitmap %v, want %v", term, g.bitmap(), w.bitmap())
 		}
 	}
 	col := func(name string, eq bool) {

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -47,7 +48,24 @@ type segment struct {
 type posting struct {
 	docs []uint32
 	tfs  []rank.TermFreqs
-	bm   *roaring.Bitmap
+	bm   atomic.Pointer[roaring.Bitmap] // see bitmap
+}
+
+// bitmap returns the posting's documents as a bitmap for set algebra,
+// built from docs the first time a search needs it and shared after: most
+// terms are never searched, and building every posting's bitmap was a
+// tenth of a segment build and of a snapshot load.
+func (p *posting) bitmap() *roaring.Bitmap {
+	if bm := p.bm.Load(); bm != nil {
+		return bm
+	}
+	bm := roaring.New()
+	bm.AddMany(p.docs)
+	bm.RunOptimize()
+	if p.bm.CompareAndSwap(nil, bm) {
+		return bm
+	}
+	return p.bm.Load()
 }
 
 func (s *segment) len() int { return len(s.docs) }
@@ -166,7 +184,7 @@ func (s *segment) size() int64 {
 	}
 	for i := range s.postings {
 		p := &s.postings[i]
-		b += int64(cap(p.docs))*4 + int64(cap(p.tfs))*int64(rank.NumFields) + int64(p.bm.GetSizeInBytes()) + 64
+		b += int64(cap(p.docs))*4 + int64(cap(p.tfs))*int64(rank.NumFields) + 64
 	}
 	n := int64(len(s.docs))
 	b += n * (8 + 2*int64(rank.NumFields) + 8 + 4 + 8 + 4 + 8 + 4 + 4 + 40)

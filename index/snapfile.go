@@ -656,10 +656,8 @@ func (l *snapLoader) postings(s *segment) {
 		for j := range pt {
 			copy(pt[j][:], raw[j*nf:])
 		}
-		bm := roaring.New()
-		bm.AddMany(pd)
-		bm.RunOptimize()
-		s.postings[i] = posting{docs: pd, tfs: pt, bm: bm}
+		p := &s.postings[i]
+		p.docs, p.tfs = pd, pt
 		s.terms[term] = uint32(i)
 	}
 	d.Arena(-1)
