@@ -252,7 +252,8 @@ func copyColumns(s, seg *segment, rm []uint32, opts *Options, now time.Time) {
 	}
 }
 
-// boostAt is the business boost of p at time now, computed as build does.
+// boostAt is the business boost of p at time now, as build and merges
+// compute it.
 func boostAt(ro *rank.Options, p *catalog.Product, inStock bool, now time.Time) float32 {
 	sig := rank.Signals{
 		SalesVelocity: p.SalesVelocity,
