@@ -341,7 +341,7 @@ func TestMergeKeepsSearchResults(t *testing.T) {
 	if st := s.Stats(); st.Segments < 10 || st.Deleted == 0 {
 		t.Fatalf("fixture: %+v, want many segments and some deleted", st)
 	}
-	reqs := mergeRequests(r, s, 300)
+	reqs := randomRequests(r, s, 300)
 	before := searchAll(s, reqs)
 	live := s.Stats().Docs
 
@@ -367,17 +367,23 @@ func TestMergeKeepsSearchResults(t *testing.T) {
 	}
 }
 
-// mergeRequests returns random requests: words, relaxed matching, every
-// filter, facets, sorts and sponsored hits. The IDF is computed once, so
-// that dropping deleted documents from the statistics changes nothing.
-func mergeRequests(r *rand.Rand, s *Shard, n int) []*Request {
+// randomRequests returns random requests over mergeWords: words, relaxed
+// matching, every filter, facets, sorts and sponsored hits, with filter
+// values resolved in s's Dicts (a value s does not know matches nothing).
+// The IDF is computed once, so that dropping deleted documents from the
+// statistics changes nothing. The merge and snapshot tests share it.
+func randomRequests(r *rand.Rand, s *Shard, n int) []*Request {
 	v := s.View()
 	d := s.opts.Dicts
-	home, _ := d.LookupCategory(catalog.CategorySlug([]string{"Home", "Kitchen"}))
-	acme, _ := d.LookupBrand("Acme")
-	nova, _ := d.LookupBrand("Nova")
-	red, _ := d.LookupAttr("Color", "Red")
-	black, _ := d.LookupAttr("Color", "Black")
+	lookup := func(o uint32, ok bool) uint32 {
+		if !ok {
+			return 1 << 30 // matches nothing
+		}
+		return o
+	}
+	home := lookup(d.LookupCategory(catalog.CategorySlug([]string{"Home", "Kitchen"})))
+	acme, nova := lookup(d.LookupBrand("Acme")), lookup(d.LookupBrand("Nova"))
+	red, black := lookup(d.LookupAttr("Color", "Red")), lookup(d.LookupAttr("Color", "Black"))
 	ro := rank.DefaultOptions()
 	var reqs []*Request
 	for range n {

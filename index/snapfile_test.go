@@ -13,13 +13,11 @@ import (
 	"time"
 
 	"github.com/aisle/aisle/catalog"
-	"github.com/aisle/aisle/query"
 	"github.com/aisle/aisle/rank"
 )
 
 var (
 	snapNow    = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	snapWords  = []string{"kettle", "steel", "glass", "black", "electric", "cordless", "travel", "mini", "pro", "blue", "mug", "ceramic"}
 	snapBrands = []string{"", "Acme", "Zenith", "Orbit", "Nova"}
 	snapCats   = [][]string{nil, {"Home"}, {"Home", "Kitchen"}, {"Home", "Kitchen", "Kettles"}, {"Garden", "Tools"}}
 	snapColors = []string{"Red", "Black", "Steel"}
@@ -31,7 +29,7 @@ func snapProduct(r *rand.Rand, id string) *catalog.Product {
 	words := func(n int) string {
 		var b strings.Builder
 		for range n {
-			b.WriteString(snapWords[int(r.ExpFloat64()*3)%len(snapWords)])
+			b.WriteString(mergeWords[int(r.ExpFloat64()*3)%len(mergeWords)])
 			b.WriteByte(' ')
 		}
 		return b.String()
@@ -117,45 +115,10 @@ func otherDicts() *Dicts {
 func snapSearches(s *Shard) []string {
 	r := rand.New(rand.NewPCG(7, 8))
 	d := s.opts.Dicts
-	lookup := func(o uint32, ok bool) uint32 {
-		if !ok {
-			return 1 << 30 // matches nothing
-		}
-		return o
-	}
 	v := s.View()
-	ro := rank.DefaultOptions()
 	var out []string
 	var res Result
-	for range 200 {
-		q := &Request{
-			Filter: Filter{Category: -1}, K: 1 + r.IntN(30), Sponsored: r.IntN(4), Rank: &ro,
-			Facets: r.IntN(2) == 0, Sort: query.Sort(r.IntN(5)), FacetAttrFilter: []int{-1, -1},
-			Fields: rank.FieldStats{AvgLen: [rank.NumFields]float64{3, 1, 2, 2, 4}},
-		}
-		for range r.IntN(4) {
-			w := query.Words(snapWords[r.IntN(len(snapWords))])[0].Terms
-			q.Words = append(q.Words, w)
-			q.IDF = append(q.IDF, []float64{rank.IDF(v.Docs(), v.DocFreq(w[0]))})
-		}
-		if len(q.Words) > 1 && r.IntN(2) == 0 {
-			q.MinMatch = 1 + r.IntN(len(q.Words)-1)
-		}
-		f := &q.Filter
-		switch r.IntN(6) {
-		case 0:
-			f.Category = int32(lookup(d.LookupCategory(catalog.CategorySlug([]string{"Home", "Kitchen"}))))
-		case 1:
-			f.Brands = []uint32{lookup(d.LookupBrand("Acme")), lookup(d.LookupBrand("Nova"))}
-		case 2:
-			f.PriceMin, f.HasPriceMin, f.PriceMax, f.HasPriceMax = 3000, true, 15000, true
-		case 3:
-			f.RatingMin, f.InStock = 3, true
-		case 4:
-			f.Attrs = [][]uint32{{lookup(d.LookupAttr("Color", "Red")), lookup(d.LookupAttr("Color", "Black"))}}
-			f.AttrNames = []string{"color"}
-			q.FacetAttrFilter[0] = 0
-		}
+	for _, q := range randomRequests(r, s, 200) {
 		v.Search(q, &res)
 		var b strings.Builder
 		fmt.Fprintf(&b, "total %d\n", res.Total)
