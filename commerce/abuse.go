@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // The abuse rules a review passes before it is published. Each rule is a
@@ -300,7 +298,7 @@ func nearDuplicate(sig *Signature, recent iter.Seq[[]byte], threshold float64) b
 // window collects the times of the keys prefix+ts+id not older than w
 // (at most limit+1 of them, which is all a rule needs), deletes the older
 // ones, and adds prefix+now+id.
-func window(b *bolt.Bucket, prefix []byte, now time.Time, w time.Duration, limit int, id string) ([]time.Time, error) {
+func window(b kvBucket, prefix []byte, now time.Time, w time.Duration, limit int, id string) ([]time.Time, error) {
 	cutoff := now.Add(-w).UnixNano()
 	c := b.Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
@@ -322,13 +320,13 @@ func window(b *bolt.Bucket, prefix []byte, now time.Time, w time.Duration, limit
 
 // recentPosts returns the user's posts in the rate window and records the
 // new one.
-func (r *Reviews) recentPosts(b *bolt.Bucket, userID string, now time.Time, id string) ([]time.Time, error) {
+func (r *Reviews) recentPosts(b kvBucket, userID string, now time.Time, id string) ([]time.Time, error) {
 	return window(b, key(kRate, userID, ""), now, r.opts.RateWindow, r.opts.RateLimit, id)
 }
 
 // recentExtremes returns the product's burst candidates in the burst
 // window and records the new one.
-func (r *Reviews) recentExtremes(b *bolt.Bucket, productID string, now time.Time, id string) ([]time.Time, error) {
+func (r *Reviews) recentExtremes(b kvBucket, productID string, now time.Time, id string) ([]time.Time, error) {
 	return window(b, key(kBurst, productID, ""), now, r.opts.BurstWindow, r.opts.BurstMax, id)
 }
 
@@ -336,7 +334,7 @@ func (r *Reviews) recentExtremes(b *bolt.Bucket, productID string, now time.Time
 // signatures of the last DupWindow, then stores sig and drops the
 // signatures past those bounds (oldest first), so the cost of a post is
 // bounded by DupRecent comparisons of sigK values.
-func (r *Reviews) duplicate(b *bolt.Bucket, sig *Signature, now time.Time, id string) (bool, error) {
+func (r *Reviews) duplicate(b kvBucket, sig *Signature, now time.Time, id string) (bool, error) {
 	cutoff := now.Add(-r.opts.DupWindow).UnixNano()
 	recent := func(yield func([]byte) bool) {
 		c := b.Cursor()
@@ -384,7 +382,7 @@ func (r *Reviews) duplicate(b *bolt.Bucket, sig *Signature, now time.Time, id st
 // it now and then, as the soft-hold sweeper runs.
 func (r *Reviews) Sweep(now time.Time, max int) (int, error) {
 	deleted := 0
-	err := r.st.txn(func(tx *bolt.Tx) (error, error) {
+	err := r.st.txn(func(tx kvTx) (error, error) {
 		deleted = 0
 		b := tx.Bucket(bucketReviews)
 		var old [][]byte

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // The cart service's writes. Each runs in one transaction, fsynced
@@ -98,7 +96,7 @@ func (s *Store) UpdateCart(userID string, limits CartLimits, fn func(*Cart) erro
 		return nil, errors.New("commerce: empty user id")
 	}
 	var out *CartState
-	err := s.txn(func(tx *bolt.Tx) (error, error) {
+	err := s.txn(func(tx kvTx) (error, error) {
 		c, err := s.getCart(tx, userID)
 		if err != nil {
 			return nil, err
@@ -121,7 +119,7 @@ func (s *Store) UpdateCart(userID string, limits CartLimits, fn func(*Cart) erro
 }
 
 // writeCart stores, publishes and holds c as userID's cart inside tx.
-func (s *Store) writeCart(tx *bolt.Tx, userID string, c *Cart) (*CartState, error) {
+func (s *Store) writeCart(tx kvTx, userID string, c *Cart) (*CartState, error) {
 	enc := c.Encode()
 	if err := tx.Bucket(bucketCarts).Put([]byte(userID), enc); err != nil {
 		return nil, err
@@ -145,7 +143,7 @@ func (s *Store) MergeGuestCart(guestID, userID string, limits CartLimits) (*Cart
 		return nil, fmt.Errorf("commerce: merging guest %q into user %q", guestID, userID)
 	}
 	var out *CartState
-	err := s.txn(func(tx *bolt.Tx) (error, error) {
+	err := s.txn(func(tx kvTx) (error, error) {
 		guest, err := s.getCart(tx, guestID)
 		if err != nil {
 			return nil, err
@@ -193,7 +191,7 @@ func (s *Store) MergeRemote(userID string, encoded []byte) (bool, error) {
 	// Most records are this replica's own writes or already merged: a
 	// read answers those without a write transaction.
 	same := false
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.view(func(tx kvTx) error {
 		c, err := s.getCart(tx, userID)
 		if err != nil {
 			return err
@@ -204,13 +202,13 @@ func (s *Store) MergeRemote(userID string, encoded []byte) (bool, error) {
 		return nil
 	})
 	if err != nil || same {
-		if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+		if errors.Is(err, ErrClosed) {
 			err = ErrClosed
 		}
 		return false, err
 	}
 	changed := false
-	err = s.txn(func(tx *bolt.Tx) (error, error) {
+	err = s.txn(func(tx kvTx) (error, error) {
 		c, err := s.getCart(tx, userID)
 		if err != nil {
 			return nil, err
@@ -231,7 +229,7 @@ func (s *Store) MergeRemote(userID string, encoded []byte) (bool, error) {
 // or Untracked by the stock free now.
 func (s *Store) CartState(userID string) (*CartState, error) {
 	var out *CartState
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.view(func(tx kvTx) error {
 		c, err := s.getCart(tx, userID)
 		if err != nil {
 			return err
@@ -264,7 +262,7 @@ func (s *Store) CartState(userID string) (*CartState, error) {
 		}
 		return nil
 	})
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, ErrClosed) {
 		return nil, ErrClosed
 	}
 	return out, err
@@ -274,7 +272,7 @@ func (s *Store) CartState(userID string) (*CartState, error) {
 // counting as free the units given[warehouse] this cart holds already,
 // the units free there, and how many cells the variant has. Ties go to
 // the first warehouse id in byte order.
-func bestCell(tx *bolt.Tx, variant string, given map[string]int) (warehouse string, free, cells int) {
+func bestCell(tx kvTx, variant string, given map[string]int) (warehouse string, free, cells int) {
 	prefix := []byte(variant + "\x00")
 	c := tx.Bucket(bucketStock).Cursor()
 	free = -1
@@ -299,7 +297,7 @@ func bestCell(tx *bolt.Tx, variant string, given map[string]int) (warehouse stri
 // under the id (a checkout took the hold over) is left alone and every
 // line is reported by the stock free. It returns the state of every line
 // and the cells it changed.
-func (s *Store) holdCart(tx *bolt.Tx, userID string, c *Cart) (map[string]Hold, []Stock, error) {
+func (s *Store) holdCart(tx kvTx, userID string, c *Cart) (map[string]Hold, []Stock, error) {
 	id := CartHoldPrefix + userID
 	if strings.IndexByte(userID, 0) >= 0 {
 		return nil, nil, fmt.Errorf("commerce: user id %q holds a NUL byte", userID)
@@ -381,7 +379,7 @@ func consumedKey(topic string, partition int32) []byte {
 // partition never read.
 func (s *Store) ConsumedOffsets(topic string, partitions int32) (map[int32]int64, error) {
 	out := make(map[int32]int64, partitions)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.view(func(tx kvTx) error {
 		meta := tx.Bucket(bucketMeta)
 		for p := range partitions {
 			out[p] = -1
@@ -391,7 +389,7 @@ func (s *Store) ConsumedOffsets(topic string, partitions int32) (map[int32]int64
 		}
 		return nil
 	})
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, ErrClosed) {
 		return nil, ErrClosed
 	}
 	return out, err
@@ -402,7 +400,7 @@ func (s *Store) ConsumedOffsets(topic string, partitions int32) (map[int32]int64
 // consumer marks after it applied the records before next, so a crash
 // between the two only redelivers (carts merge idempotently).
 func (s *Store) MarkConsumed(topic string, next map[int32]int64) error {
-	return s.txn(func(tx *bolt.Tx) (error, error) {
+	return s.txn(func(tx kvTx) (error, error) {
 		meta := tx.Bucket(bucketMeta)
 		for p, off := range next {
 			k := consumedKey(topic, p)

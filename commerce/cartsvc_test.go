@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 )
 
 // cartRecords returns the carts records of the outbox, oldest first.
@@ -277,7 +276,7 @@ func TestCartWritesConcurrentStock(t *testing.T) {
 	wg.Wait()
 	held := 0
 	for g := range 16 {
-		must(t, s.db.View(func(tx *bolt.Tx) error {
+		must(t, s.db.view(func(tx kvTx) error {
 			r, err := getResv(tx, CartHoldPrefix+fmt.Sprintf("u%d", g))
 			if r != nil && r.State == Soft {
 				for _, l := range r.Lines {

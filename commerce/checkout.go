@@ -15,7 +15,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/aisle/aisle/catalog"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Checkout sessions (doc/checkout.md): a session is made from the cart,
@@ -203,7 +202,7 @@ func fingerprint(op, sessionID string, input any) string {
 	return hex.EncodeToString(h[:16])
 }
 
-func getIdem(tx *bolt.Tx, userID, key string) (*idemRecord, error) {
+func getIdem(tx kvTx, userID, key string) (*idemRecord, error) {
 	if key == "" {
 		return nil, nil
 	}
@@ -218,7 +217,7 @@ func getIdem(tx *bolt.Tx, userID, key string) (*idemRecord, error) {
 	return r, nil
 }
 
-func putIdem(tx *bolt.Tx, userID, key string, r *idemRecord) error {
+func putIdem(tx kvTx, userID, key string, r *idemRecord) error {
 	if key == "" {
 		return nil
 	}
@@ -229,7 +228,7 @@ func putIdem(tx *bolt.Tx, userID, key string, r *idemRecord) error {
 	return tx.Bucket(bucketIdem).Put(idemKey(userID, key), b)
 }
 
-func getSession(tx *bolt.Tx, id string) (*Session, error) {
+func getSession(tx kvTx, id string) (*Session, error) {
 	v := tx.Bucket(bucketCheckout).Get([]byte(id))
 	if v == nil {
 		return nil, nil
@@ -241,7 +240,7 @@ func getSession(tx *bolt.Tx, id string) (*Session, error) {
 	return s, nil
 }
 
-func putSession(tx *bolt.Tx, s *Session) error {
+func putSession(tx kvTx, s *Session) error {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return err
@@ -251,7 +250,7 @@ func putSession(tx *bolt.Tx, s *Session) error {
 
 // ownSession loads session id of userID; a refusal when it is missing or
 // another user's.
-func ownSession(tx *bolt.Tx, userID, id string) (*Session, error, error) {
+func ownSession(tx kvTx, userID, id string) (*Session, error, error) {
 	s, err := getSession(tx, id)
 	if err != nil {
 		return nil, nil, err
@@ -320,7 +319,7 @@ func (c *Checkout) Create(userID, key string, lines []SessionLine) (*Session, er
 	id := newSessionID(now)
 	fp := fingerprint("create", "", lines)
 	var out *Session
-	err := c.st.txn(func(tx *bolt.Tx) (error, error) {
+	err := c.st.txn(func(tx kvTx) (error, error) {
 		if prev, refusal, err := replayedSession(tx, userID, key, fp); prev != nil || refusal != nil || err != nil {
 			out = prev
 			return refusal, err
@@ -341,7 +340,7 @@ func (c *Checkout) Create(userID, key string, lines []SessionLine) (*Session, er
 // replayedSession returns the session stored under key when the same
 // request (fingerprint fp) came with it before, or a refusal when key
 // came with another request; nil, nil, nil for a key not seen yet.
-func replayedSession(tx *bolt.Tx, userID, key, fp string) (*Session, error, error) {
+func replayedSession(tx kvTx, userID, key, fp string) (*Session, error, error) {
 	rec, err := getIdem(tx, userID, key)
 	if err != nil || rec == nil {
 		return nil, nil, err
@@ -355,7 +354,7 @@ func replayedSession(tx *bolt.Tx, userID, key, fp string) (*Session, error, erro
 // Session returns session id of userID.
 func (c *Checkout) Session(userID, id string) (*Session, error) {
 	var out *Session
-	err := c.st.db.View(func(tx *bolt.Tx) error {
+	err := c.st.db.view(func(tx kvTx) error {
 		s, refusal, err := ownSession(tx, userID, id)
 		if err != nil {
 			return err
@@ -363,7 +362,7 @@ func (c *Checkout) Session(userID, id string) (*Session, error) {
 		out = s
 		return refusal
 	})
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, ErrClosed) {
 		return nil, ErrClosed
 	}
 	return out, err
@@ -379,7 +378,7 @@ func (c *Checkout) step(userID, id, key string, step Step, input any, fn func(*S
 	fp := fingerprint(string(step), id, input)
 	now := c.opts.Now().UTC()
 	var out *Session
-	err := c.st.txn(func(tx *bolt.Tx) (error, error) {
+	err := c.st.txn(func(tx kvTx) (error, error) {
 		if prev, refusal, err := replayedSession(tx, userID, key, fp); prev != nil || refusal != nil || err != nil {
 			out = prev
 			return refusal, err

@@ -22,6 +22,11 @@
 //
 // # Store
 //
+// The logic speaks to its database through a small transactional
+// key-value interface shaped like bbolt's (kv.go): buckets of sorted keys
+// read and written inside one transaction that may run more than once.
+// bbolt implements it as the embedded default.
+//
 // A Store keeps carts and stock in one bbolt file. Every committed
 // transaction is fsynced before the call returns, so an acknowledged
 // write survives a crash. Update runs a function on one cart inside one

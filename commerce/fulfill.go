@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aisle/aisle/catalog"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Fulfillment (doc/fulfillment.md): a placed order is routed to
@@ -104,7 +103,7 @@ type Decision struct {
 	DeliveredAt time.Time `json:"delivered_at,omitzero"`
 }
 
-func getJSON[T any](tx *bolt.Tx, bucket []byte, key string) (*T, error) {
+func getJSON[T any](tx kvTx, bucket []byte, key string) (*T, error) {
 	b := tx.Bucket(bucket)
 	if b == nil {
 		return nil, nil
@@ -120,11 +119,8 @@ func getJSON[T any](tx *bolt.Tx, bucket []byte, key string) (*T, error) {
 	return out, nil
 }
 
-func putJSON(tx *bolt.Tx, bucket []byte, key string, v any) error {
-	b, err := tx.CreateBucketIfNotExists(bucket)
-	if err != nil {
-		return err
-	}
+func putJSON(tx kvTx, bucket []byte, key string, v any) error {
+	b := tx.Bucket(bucket)
 	enc, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -176,7 +172,7 @@ func (s *Store) Fulfill(ws *Warehouses, orderID string) (*Decision, error) {
 
 func (s *Store) fulfill(ws *Warehouses, id string, ev *catalog.OrderEvent) (*Decision, error) {
 	var out *Decision
-	err := s.txn(func(tx *bolt.Tx) (error, error) {
+	err := s.txn(func(tx kvTx) (error, error) {
 		var refusal, err error
 		out, refusal, err = fulfillTx(tx, ws, id, ev, s.opts.Now().UTC())
 		return refusal, err
@@ -215,7 +211,7 @@ func destination(a Address) Point {
 }
 
 // fulfillTx is one routing decision inside tx; see the top of the file.
-func fulfillTx(tx *bolt.Tx, ws *Warehouses, id string, ev *catalog.OrderEvent, now time.Time) (*Decision, error, error) {
+func fulfillTx(tx kvTx, ws *Warehouses, id string, ev *catalog.OrderEvent, now time.Time) (*Decision, error, error) {
 	if d, err := getJSON[Decision](tx, bucketRouted, id); d != nil || err != nil {
 		return d, nil, err // decided before: nothing more
 	}
@@ -295,26 +291,18 @@ func fulfillTx(tx *bolt.Tx, ws *Warehouses, id string, ev *catalog.OrderEvent, n
 		return nil, nil, err
 	}
 	if fresh && o.UserID != "" {
-		uo, err := tx.CreateBucketIfNotExists(bucketUserOrders)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := uo.Put(userOrderKey(o.UserID, o.PlacedAt, o.ID), nil); err != nil {
+		if err := tx.Bucket(bucketUserOrders).Put(userOrderKey(o.UserID, o.PlacedAt, o.ID), nil); err != nil {
 			return nil, nil, err
 		}
 	}
 	return d, nil, putJSON(tx, bucketRouted, id, d)
 }
 
-func putCarrier(tx *bolt.Tx, t time.Time, id string) error {
-	b, err := tx.CreateBucketIfNotExists(bucketCarrier)
-	if err != nil {
-		return err
-	}
-	return b.Put(carrierKey(t, id), nil)
+func putCarrier(tx kvTx, t time.Time, id string) error {
+	return tx.Bucket(bucketCarrier).Put(carrierKey(t, id), nil)
 }
 
-func deleteCarrier(tx *bolt.Tx, t time.Time, id string) error {
+func deleteCarrier(tx kvTx, t time.Time, id string) error {
 	if b := tx.Bucket(bucketCarrier); b != nil {
 		return b.Delete(carrierKey(t, id))
 	}
@@ -360,7 +348,7 @@ func plan(ws *Warehouses, id string, o *Order, lines []Line, dest Point, now tim
 // was not routed yet.
 func (s *Store) Decision(orderID string) (*Decision, error) {
 	var out *Decision
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.view(func(tx kvTx) error {
 		var err error
 		out, err = getJSON[Decision](tx, bucketRouted, orderID)
 		return err
@@ -372,7 +360,7 @@ func (s *Store) Decision(orderID string) (*Decision, error) {
 // none before the order is routed or when it was cancelled.
 func (s *Store) Shipments(orderID string) ([]Shipment, error) {
 	var out []Shipment
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.view(func(tx kvTx) error {
 		p, err := getJSON[[]Shipment](tx, bucketShipments, orderID)
 		if p != nil {
 			out = *p
@@ -386,7 +374,7 @@ func (s *Store) Shipments(orderID string) ([]Shipment, error) {
 // oldest order id first.
 func (s *Store) PickLists(warehouse string) ([]PickList, error) {
 	var out []PickList
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.view(func(tx kvTx) error {
 		b := tx.Bucket(bucketPickLists)
 		if b == nil {
 			return nil
@@ -409,16 +397,16 @@ func (s *Store) PickLists(warehouse string) ([]PickList, error) {
 // "" when none did.
 func (s *Store) Purchased(userID, productID string) (string, error) {
 	var out string
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.view(func(tx kvTx) error {
 		out = string(tx.Bucket(bucketPurchases).Get([]byte(userID + "\x00" + productID)))
 		return nil
 	})
 	return out, err
 }
 
-func (s *Store) view(fn func(tx *bolt.Tx) error) error {
-	err := s.db.View(fn)
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+func (s *Store) view(fn func(tx kvTx) error) error {
+	err := s.db.view(fn)
+	if errors.Is(err, ErrClosed) {
 		return ErrClosed
 	}
 	return err
@@ -444,12 +432,12 @@ func (s *Store) MarkDelivered(orderID string) error {
 
 func (s *Store) advance(id, to string) error {
 	now := s.opts.Now().UTC()
-	return s.txn(func(tx *bolt.Tx) (error, error) {
+	return s.txn(func(tx kvTx) (error, error) {
 		return advanceTx(tx, id, to, now)
 	})
 }
 
-func advanceTx(tx *bolt.Tx, id, to string, now time.Time) (error, error) {
+func advanceTx(tx kvTx, id, to string, now time.Time) (error, error) {
 	d, err := getJSON[Decision](tx, bucketRouted, id)
 	switch {
 	case err != nil:
@@ -542,7 +530,7 @@ func (s *Store) SimulateCarrier(ctx context.Context, after time.Duration) error 
 		}
 		due := s.opts.Now().Add(-after).UnixNano()
 		var ids []string
-		err := s.view(func(tx *bolt.Tx) error {
+		err := s.view(func(tx kvTx) error {
 			b := tx.Bucket(bucketCarrier)
 			if b == nil {
 				return nil

@@ -16,7 +16,6 @@ import (
 	"github.com/aisle/aisle/catalog"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-	bolt "go.etcd.io/bbolt"
 )
 
 // openClocked opens a store whose clock moves one microsecond per
@@ -48,7 +47,7 @@ func oline(product, variant string, q int) catalog.OrderLine {
 // routed, reserved and deducted.
 func putCheckoutOrder(t *testing.T, s *Store, o *Order) {
 	t.Helper()
-	must(t, s.db.Update(func(tx *bolt.Tx) error { return putOrder(tx, o) }))
+	must(t, s.db.update(func(tx kvTx) error { return putOrder(tx, o) }))
 }
 
 func TestFulfillCheckoutOrder(t *testing.T) {
@@ -135,7 +134,7 @@ func abs(x float64) float64 { return max(x, -x) }
 func getOrderT(t *testing.T, s *Store, id string) *Order {
 	t.Helper()
 	var o *Order
-	must(t, s.db.View(func(tx *bolt.Tx) error {
+	must(t, s.db.view(func(tx kvTx) error {
 		var err error
 		o, err = getOrder(tx, id)
 		return err

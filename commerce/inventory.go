@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aisle/aisle/catalog"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Errors inventory callers branch on.
@@ -121,7 +120,7 @@ func encodeStock(s Stock) []byte {
 	return append(b, s.ProductID...)
 }
 
-func getStock(tx *bolt.Tx, variant, warehouse string) (Stock, bool, error) {
+func getStock(tx kvTx, variant, warehouse string) (Stock, bool, error) {
 	k := stockKey(variant, warehouse)
 	v := tx.Bucket(bucketStock).Get(k)
 	if v == nil {
@@ -147,7 +146,7 @@ const (
 // already taken their units out of (move shifts units from available to
 // reserved): it is what can still be sold, so search shows a product out
 // of stock as soon as every unit is held by a cart or a checkout.
-func putStock(tx *bolt.Tx, s *Stock) error {
+func putStock(tx kvTx, s *Stock) error {
 	if s.Available < 0 || s.Reserved < 0 {
 		panic(fmt.Sprintf("commerce: negative stock %+v", *s))
 	}
@@ -176,7 +175,7 @@ func (s *Store) AdoptStock(e catalog.InventoryEvent) (bool, error) {
 		return false, fmt.Errorf("%w: inventory event %+v", ErrLine, e)
 	}
 	changed := false
-	err := s.txn(func(tx *bolt.Tx) (error, error) {
+	err := s.txn(func(tx kvTx) (error, error) {
 		changed = false
 		st, _, err := getStock(tx, e.VariantID, e.WarehouseID)
 		if err != nil || e.Version <= st.Version {
@@ -220,10 +219,12 @@ func (s *Store) SeedStock(products []*catalog.Product) (int, error) {
 	}
 	slices.SortFunc(cells, func(a, b cell) int { return bytes.Compare(a.key, b.key) })
 	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.update(func(tx kvTx) error {
 		n = 0
 		b := tx.Bucket(bucketStock)
-		b.FillPercent = 0.9 // mostly appended
+		if fb, ok := b.(interface{ setFillPercent(float64) }); ok {
+			fb.setFillPercent(0.9) // mostly appended
+		}
 		for _, cl := range cells {
 			if b.Get(cl.key) != nil {
 				continue
@@ -248,7 +249,7 @@ func (s *Store) SetStock(productID, variant, warehouse string, available int) (S
 		return Stock{}, fmt.Errorf("%w: set %d of %q in %q", ErrLine, available, variant, warehouse)
 	}
 	var out Stock
-	err := s.txn(func(tx *bolt.Tx) (error, error) {
+	err := s.txn(func(tx kvTx) (error, error) {
 		st, _, err := getStock(tx, variant, warehouse)
 		if err != nil {
 			return nil, err
@@ -263,7 +264,7 @@ func (s *Store) SetStock(productID, variant, warehouse string, available int) (S
 // Stock returns one cell; a cell never set has zero units and version 0.
 func (s *Store) Stock(variant, warehouse string) (Stock, error) {
 	var out Stock
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.view(func(tx kvTx) error {
 		var err error
 		out, _, err = getStock(tx, variant, warehouse)
 		return err
@@ -274,7 +275,7 @@ func (s *Store) Stock(variant, warehouse string) (Stock, error) {
 // Stocks returns every cell, read from one consistent snapshot.
 func (s *Store) Stocks() ([]Stock, error) {
 	var out []Stock
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.view(func(tx kvTx) error {
 		return tx.Bucket(bucketStock).ForEach(func(k, v []byte) error {
 			st, err := decodeStock(k, v)
 			out = append(out, st)
@@ -284,7 +285,7 @@ func (s *Store) Stocks() ([]Stock, error) {
 	return out, err
 }
 
-func getResv(tx *bolt.Tx, id string) (*reservation, error) {
+func getResv(tx kvTx, id string) (*reservation, error) {
 	v := tx.Bucket(bucketResv).Get([]byte(id))
 	if v == nil {
 		return nil, nil
@@ -296,7 +297,7 @@ func getResv(tx *bolt.Tx, id string) (*reservation, error) {
 	return r, nil
 }
 
-func putResv(tx *bolt.Tx, id string, r *reservation) error {
+func putResv(tx kvTx, id string, r *reservation) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -323,7 +324,7 @@ type adj struct {
 // negative, and only then writes every changed cell once. It returns the
 // changed cells in the order the lines first name them; a refusal (out
 // of stock) writes nothing.
-func move(tx *bolt.Tx, adjs ...adj) ([]Stock, error, error) {
+func move(tx kvTx, adjs ...adj) ([]Stock, error, error) {
 	cells := map[string]*Stock{}
 	var order []string
 	for _, a := range adjs {
@@ -375,7 +376,7 @@ func move(tx *bolt.Tx, adjs ...adj) ([]Stock, error, error) {
 	return out, nil, nil
 }
 
-func current(tx *bolt.Tx, lines []Line) ([]Stock, error) {
+func current(tx kvTx, lines []Line) ([]Stock, error) {
 	out := make([]Stock, len(lines))
 	for i, l := range lines {
 		st, _, err := getStock(tx, l.VariantID, l.WarehouseID)
@@ -402,7 +403,7 @@ func (s *Store) SoftReserve(id string, lines []Line, ttl time.Duration) ([]Stock
 	}
 	expires := s.opts.Now().Add(ttl).UnixNano()
 	var out []Stock
-	err = s.txn(func(tx *bolt.Tx) (error, error) {
+	err = s.txn(func(tx kvTx) (error, error) {
 		r, err := getResv(tx, id)
 		if err != nil {
 			return nil, err
@@ -443,7 +444,7 @@ func (s *Store) HardReserve(id string, lines []Line) ([]Stock, error) {
 		return nil, err
 	}
 	var out []Stock
-	err = s.txn(func(tx *bolt.Tx) (error, error) {
+	err = s.txn(func(tx kvTx) (error, error) {
 		var refusal error
 		out, refusal, err = hardReserveTx(tx, id, lines)
 		return refusal, err
@@ -453,7 +454,7 @@ func (s *Store) HardReserve(id string, lines []Line) ([]Stock, error) {
 
 // hardReserveTx is HardReserve inside tx, for normalized lines; a
 // refusal writes nothing.
-func hardReserveTx(tx *bolt.Tx, id string, lines []Line) ([]Stock, error, error) {
+func hardReserveTx(tx kvTx, id string, lines []Line) ([]Stock, error, error) {
 	r, err := getResv(tx, id)
 	if err != nil {
 		return nil, nil, err
@@ -493,7 +494,7 @@ func hardReserveTx(tx *bolt.Tx, id string, lines []Line) ([]Stock, error, error)
 // reserved. Repeating a finished transition changes nothing.
 func (s *Store) transition(id string, from []ReservationState, to ReservationState, deduct bool) ([]Stock, error) {
 	var out []Stock
-	err := s.txn(func(tx *bolt.Tx) (error, error) {
+	err := s.txn(func(tx kvTx) (error, error) {
 		var refusal, err error
 		out, refusal, err = transitionTx(tx, id, from, to, deduct)
 		return refusal, err
@@ -502,7 +503,7 @@ func (s *Store) transition(id string, from []ReservationState, to ReservationSta
 }
 
 // transitionTx is transition inside tx.
-func transitionTx(tx *bolt.Tx, id string, from []ReservationState, to ReservationState, deduct bool) ([]Stock, error, error) {
+func transitionTx(tx kvTx, id string, from []ReservationState, to ReservationState, deduct bool) ([]Stock, error, error) {
 	r, err := getResv(tx, id)
 	if err != nil {
 		return nil, nil, err
@@ -567,7 +568,7 @@ func (s *Store) Sweep(now time.Time, batch int) (int, []Stock, error) {
 	var n int
 	var out []Stock
 	limit := expiryKey(now.UnixNano())
-	err := s.txn(func(tx *bolt.Tx) (error, error) {
+	err := s.txn(func(tx kvTx) (error, error) {
 		n, out = 0, nil
 		var expired [][]byte
 		c := tx.Bucket(bucketExpiry).Cursor()

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aisle/aisle/catalog"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Confirm and orders (doc/checkout.md).
@@ -79,7 +78,7 @@ func (o *Order) Event() catalog.OrderEvent {
 }
 
 // getOrder reads order id inside tx; nil when there is none.
-func getOrder(tx *bolt.Tx, id string) (*Order, error) {
+func getOrder(tx kvTx, id string) (*Order, error) {
 	v := tx.Bucket(bucketOrders).Get([]byte(id))
 	if v == nil {
 		return nil, nil
@@ -96,7 +95,7 @@ func getOrder(tx *bolt.Tx, id string) (*Order, error) {
 // false: what recommendations rebuild their users' histories from after
 // a restart.
 func (s *Store) EachOrder(fn func(catalog.OrderEvent) bool) error {
-	return s.view(func(tx *bolt.Tx) error {
+	return s.view(func(tx kvTx) error {
 		c := tx.Bucket(bucketOrders).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			o := new(Order)
@@ -115,7 +114,7 @@ func (s *Store) EachOrder(fn func(catalog.OrderEvent) bool) error {
 }
 
 // putOrder stores o inside tx (a status change by fulfillment, too).
-func putOrder(tx *bolt.Tx, o *Order) error {
+func putOrder(tx kvTx, o *Order) error {
 	b, err := json.Marshal(o)
 	if err != nil {
 		return err
@@ -160,7 +159,7 @@ func (c *Checkout) Confirm(ctx context.Context, userID, id, key string) (*Order,
 	now := c.opts.Now().UTC()
 	var replay *idemRecord
 	var sess *Session
-	err := c.st.txn(func(tx *bolt.Tx) (error, error) {
+	err := c.st.txn(func(tx kvTx) (error, error) {
 		replay, sess = nil, nil
 		rec, err := getIdem(tx, userID, key)
 		if err != nil {
@@ -206,7 +205,7 @@ func (c *Checkout) Confirm(ctx context.Context, userID, id, key string) (*Order,
 // reserve is part 1 of Confirm inside tx: route, give back the cart's
 // soft hold, hard-reserve the routed lines under a new order id and
 // mark s confirming (the caller stores it).
-func (c *Checkout) reserve(tx *bolt.Tx, s *Session, key string, now time.Time) (error, error) {
+func (c *Checkout) reserve(tx kvTx, s *Session, key string, now time.Time) (error, error) {
 	hold, err := getResv(tx, CartHoldPrefix+s.UserID)
 	if err != nil {
 		return nil, err
@@ -314,7 +313,7 @@ func (c *Checkout) finish(ctx context.Context, s *Session) (*Order, error) {
 	now := c.opts.Now().UTC()
 	var out *Order
 	var declined string
-	err := c.st.txn(func(tx *bolt.Tx) (error, error) {
+	err := c.st.txn(func(tx kvTx) (error, error) {
 		out, declined = nil, ""
 		cur, err := getSession(tx, s.ID)
 		if err != nil {
@@ -359,11 +358,7 @@ func (c *Checkout) finish(ctx context.Context, s *Session) (*Order, error) {
 		if err := putOrder(tx, o); err != nil {
 			return nil, err
 		}
-		uo, err := tx.CreateBucketIfNotExists(bucketUserOrders)
-		if err != nil {
-			return nil, err
-		}
-		if err := uo.Put(userOrderKey(o.UserID, o.PlacedAt, o.ID), nil); err != nil {
+		if err := tx.Bucket(bucketUserOrders).Put(userOrderKey(o.UserID, o.PlacedAt, o.ID), nil); err != nil {
 			return nil, err
 		}
 		ev, err := json.Marshal(o.Event())
@@ -402,7 +397,7 @@ func cmpStr(a, b string) string {
 // takeFromCart lowers the cart's quantities by the ordered ones (lines
 // added since stay) and writes the cart as a cart write does: stored,
 // published on the carts topic and re-held.
-func (c *Checkout) takeFromCart(tx *bolt.Tx, o *Order) error {
+func (c *Checkout) takeFromCart(tx kvTx, o *Order) error {
 	cart, err := c.st.getCart(tx, o.UserID)
 	if err != nil {
 		return err
@@ -433,7 +428,7 @@ func (c *Checkout) takeFromCart(tx *bolt.Tx, o *Order) error {
 func (c *Checkout) Recover(ctx context.Context, olderThan time.Duration) (int, error) {
 	cutoff := c.opts.Now().Add(-olderThan)
 	var stuck []*Session
-	err := c.st.db.View(func(tx *bolt.Tx) error {
+	err := c.st.db.view(func(tx kvTx) error {
 		return tx.Bucket(bucketCheckout).ForEach(func(k, v []byte) error {
 			if !bytes.Contains(v, []byte(`"status":"confirming"`)) {
 				return nil
@@ -466,7 +461,7 @@ func (c *Checkout) Recover(ctx context.Context, olderThan time.Duration) (int, e
 // Order returns order id of userID.
 func (c *Checkout) Order(userID, id string) (*Order, error) {
 	var out *Order
-	err := c.st.db.View(func(tx *bolt.Tx) error {
+	err := c.st.db.view(func(tx kvTx) error {
 		o, err := getOrder(tx, id)
 		switch {
 		case err != nil:
@@ -479,7 +474,7 @@ func (c *Checkout) Order(userID, id string) (*Order, error) {
 		out = o
 		return nil
 	})
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, ErrClosed) {
 		return nil, ErrClosed
 	}
 	return out, err
@@ -491,7 +486,7 @@ var ErrNoOrder = errors.New("commerce: no such order")
 // Orders returns the orders of userID, newest first, at most limit.
 func (c *Checkout) Orders(userID string, limit int) ([]*Order, error) {
 	var out []*Order
-	err := c.st.db.View(func(tx *bolt.Tx) error {
+	err := c.st.db.view(func(tx kvTx) error {
 		uo := tx.Bucket(bucketUserOrders)
 		if uo == nil {
 			return nil
@@ -519,7 +514,7 @@ func (c *Checkout) Orders(userID string, limit int) ([]*Order, error) {
 		}
 		return nil
 	})
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, ErrClosed) {
 		return nil, ErrClosed
 	}
 	return out, err

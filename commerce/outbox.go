@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // The transactional outbox. A service that must tell the rest of the
@@ -37,7 +35,7 @@ type Publisher interface {
 
 // enqueue adds an event to the outbox inside tx; it is published after tx
 // commits. With group commit tx may be retried, and the event with it.
-func enqueue(tx *bolt.Tx, topic string, key, value []byte) error {
+func enqueue(tx kvTx, topic string, key, value []byte) error {
 	b := tx.Bucket(bucketOutbox)
 	seq, err := b.NextSequence()
 	if err != nil {
@@ -74,7 +72,7 @@ func decodeRecord(k, v []byte) (Record, error) {
 // Pending returns up to max records of the outbox, oldest first.
 func (s *Store) Pending(max int) ([]Record, error) {
 	var out []Record
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.view(func(tx kvTx) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, v := c.First(); k != nil && len(out) < max; k, v = c.Next() {
 			r, err := decodeRecord(k, v)
@@ -85,7 +83,7 @@ func (s *Store) Pending(max int) ([]Record, error) {
 		}
 		return nil
 	})
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, ErrClosed) {
 		return nil, ErrClosed
 	}
 	return out, err
@@ -93,27 +91,27 @@ func (s *Store) Pending(max int) ([]Record, error) {
 
 // OutboxLen returns the number of records not yet published.
 func (s *Store) OutboxLen() (int, error) {
-	n := 0
-	err := s.db.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketOutbox).Stats().KeyN
-		return nil
-	})
-	return n, err
+	return s.db.count(bucketOutbox)
 }
 
-// Published deletes records up to and including seq from the outbox.
-func (s *Store) Published(seq uint64) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketOutbox).Cursor()
-		for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) <= seq; k, _ = c.First() {
-			if err := c.Delete(); err != nil {
+// Published deletes the records recs, which the broker acknowledged, from
+// the outbox. It deletes exactly those: on PostgreSQL a transaction that
+// took a lower sequence number may commit after recs were read.
+func (s *Store) Published(recs []Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	err := s.db.update(func(tx kvTx) error {
+		b := tx.Bucket(bucketOutbox)
+		for _, r := range recs {
+			if err := b.Delete(binary.BigEndian.AppendUint64(nil, r.Seq)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("commerce: deleting published outbox records up to %d: %w", seq, err)
+		return fmt.Errorf("commerce: deleting %d published outbox records (%d to %d): %w", len(recs), recs[0].Seq, recs[len(recs)-1].Seq, err)
 	}
 	return nil
 }
@@ -159,7 +157,7 @@ func (s *Store) Relay(ctx context.Context, pub Publisher, o RelayOptions) error 
 		recs, err := s.Pending(o.Batch)
 		if err == nil && len(recs) > 0 {
 			if err = pub.Publish(ctx, recs); err == nil {
-				err = s.Published(recs[len(recs)-1].Seq)
+				err = s.Published(recs)
 			}
 		}
 		if err != nil {

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 )
 
 // flakyPublisher fails while down and records what it acknowledged.
@@ -42,7 +41,7 @@ func TestOutboxRelaySurvivesBrokerOutageAndReopen(t *testing.T) {
 	}
 	put := func(s *Store, i int) {
 		t.Helper()
-		err := s.txn(func(tx *bolt.Tx) (error, error) {
+		err := s.txn(func(tx kvTx) (error, error) {
 			return nil, enqueue(tx, "carts", []byte("u"), []byte{byte(i)})
 		})
 		if err != nil {

@@ -15,8 +15,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/aisle/aisle/catalog"
 )
 
@@ -278,7 +276,7 @@ func decodeEntry(id []byte, v []byte) (entry, error) {
 		created: int64(binary.BigEndian.Uint64(v[2:])), helpful: int(binary.BigEndian.Uint32(v[10:]))}, nil
 }
 
-func getReview(b *bolt.Bucket, id string) (*Review, error) {
+func getReview(b kvBucket, id string) (*Review, error) {
 	v := b.Get(key(kReview, id))
 	if v == nil {
 		return nil, nil
@@ -291,7 +289,7 @@ func getReview(b *bolt.Bucket, id string) (*Review, error) {
 }
 
 // putReview writes the review and its listing entry.
-func putReview(b *bolt.Bucket, rv *Review) error {
+func putReview(b kvBucket, rv *Review) error {
 	v, err := json.Marshal(rv)
 	if err != nil {
 		return err
@@ -302,7 +300,7 @@ func putReview(b *bolt.Bucket, rv *Review) error {
 	return b.Put(key(kProduct, rv.ProductID, rv.ID), encodeEntry(rv))
 }
 
-func getSummary(tx *bolt.Tx, productID string) (RatingSummary, error) {
+func getSummary(tx kvTx, productID string) (RatingSummary, error) {
 	v := tx.Bucket(bucketRatings).Get([]byte(productID))
 	if v == nil {
 		return RatingSummary{}, nil
@@ -316,7 +314,7 @@ func getSummary(tx *bolt.Tx, productID string) (RatingSummary, error) {
 
 // countRating adds delta reviews of stars to the product's summary, stores
 // it and enqueues its event, all in tx.
-func countRating(tx *bolt.Tx, productID string, stars, delta int) (RatingSummary, error) {
+func countRating(tx kvTx, productID string, stars, delta int) (RatingSummary, error) {
 	sum, err := getSummary(tx, productID)
 	if err != nil {
 		return sum, err
@@ -336,7 +334,7 @@ func countRating(tx *bolt.Tx, productID string, stars, delta int) (RatingSummary
 }
 
 // purchased reports whether user has a delivered order with product.
-func purchased(tx *bolt.Tx, userID, productID string) bool {
+func purchased(tx kvTx, userID, productID string) bool {
 	return tx.Bucket(bucketPurchases).Get(pair(userID, productID)) != nil
 }
 
@@ -353,7 +351,7 @@ func (r *Reviews) Post(in NewReview, now time.Time) (Review, error) {
 	rv := Review{ID: newReviewID(), ProductID: in.ProductID, UserID: in.UserID, Rating: in.Rating,
 		Title: in.Title, Body: in.Body, CreatedAt: now}
 	var out Review
-	err := r.st.txn(func(tx *bolt.Tx) (error, error) {
+	err := r.st.txn(func(tx kvTx) (error, error) {
 		b := tx.Bucket(bucketReviews)
 		if b.Get(key(kUser, in.UserID, in.ProductID)) != nil {
 			return fmt.Errorf("%w: user %q has reviewed product %q", ErrAlreadyReviewed, in.UserID, in.ProductID), nil
@@ -419,7 +417,7 @@ func (r *Reviews) Post(in NewReview, now time.Time) (Review, error) {
 
 // touch records now as user's first activity unless one is recorded, and
 // returns the first activity.
-func touch(b *bolt.Bucket, userID string, now time.Time) (time.Time, error) {
+func touch(b kvBucket, userID string, now time.Time) (time.Time, error) {
 	k := key(kActivity, userID)
 	if v := b.Get(k); len(v) == 8 {
 		return time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC(), nil
@@ -432,7 +430,7 @@ func touch(b *bolt.Bucket, userID string, now time.Time) (time.Time, error) {
 func (r *Reviews) FirstSeen(userID string) (time.Time, bool, error) {
 	var t time.Time
 	var ok bool
-	err := r.st.db.View(func(tx *bolt.Tx) error {
+	err := r.st.db.view(func(tx kvTx) error {
 		if v := tx.Bucket(bucketReviews).Get(key(kActivity, userID)); len(v) == 8 {
 			t, ok = time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC(), true
 		}
@@ -442,7 +440,7 @@ func (r *Reviews) FirstSeen(userID string) (time.Time, bool, error) {
 }
 
 func viewErr(err error) error {
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, ErrClosed) {
 		return ErrClosed
 	}
 	return err
@@ -451,7 +449,7 @@ func viewErr(err error) error {
 // Get returns a review in any status; ErrNoReview when there is none.
 func (r *Reviews) Get(id string) (Review, error) {
 	var out Review
-	err := r.st.db.View(func(tx *bolt.Tx) error {
+	err := r.st.db.view(func(tx kvTx) error {
 		rv, err := getReview(tx.Bucket(bucketReviews), id)
 		if err != nil {
 			return err
@@ -468,7 +466,7 @@ func (r *Reviews) Get(id string) (Review, error) {
 // Summary returns the product's rating summary.
 func (r *Reviews) Summary(productID string) (RatingSummary, error) {
 	var sum RatingSummary
-	err := r.st.db.View(func(tx *bolt.Tx) error {
+	err := r.st.db.view(func(tx kvTx) error {
 		var err error
 		sum, err = getSummary(tx, productID)
 		return err
@@ -485,7 +483,7 @@ func (r *Reviews) List(productID string, by ReviewSort, limit, offset int) (Revi
 	if limit < 0 || offset < 0 {
 		return page, &ReviewError{"limit", fmt.Sprintf("and offset must not be negative (%d, %d)", limit, offset)}
 	}
-	err := r.st.db.View(func(tx *bolt.Tx) error {
+	err := r.st.db.view(func(tx kvTx) error {
 		var err error
 		if page.Summary, err = getSummary(tx, productID); err != nil {
 			return err
@@ -602,7 +600,7 @@ func (r *Reviews) Vote(userID, productID, reviewID string, now time.Time) (helpf
 	if userID == "" || strings.IndexByte(userID, 0) >= 0 {
 		return 0, false, &ReviewError{"user_id", fmt.Sprintf("%q is empty or holds a NUL byte", userID)}
 	}
-	err = r.st.txn(func(tx *bolt.Tx) (error, error) {
+	err = r.st.txn(func(tx kvTx) (error, error) {
 		b := tx.Bucket(bucketReviews)
 		rv, err := getReview(b, reviewID)
 		if err != nil {
@@ -636,7 +634,7 @@ func (r *Reviews) Vote(userID, productID, reviewID string, now time.Time) (helpf
 // Held returns up to limit reviews waiting for moderation, oldest first.
 func (r *Reviews) Held(limit int) ([]Review, error) {
 	var out []Review
-	err := r.st.db.View(func(tx *bolt.Tx) error {
+	err := r.st.db.view(func(tx kvTx) error {
 		b := tx.Bucket(bucketReviews)
 		c := b.Cursor()
 		for k, v := c.Seek([]byte{kHeld}); k != nil && k[0] == kHeld && len(out) < limit; k, v = c.Next() {
@@ -669,7 +667,7 @@ func (r *Reviews) Reject(reviewID string) (Review, error) {
 
 func (r *Reviews) moderate(reviewID, to string) (Review, error) {
 	var out Review
-	err := r.st.txn(func(tx *bolt.Tx) (error, error) {
+	err := r.st.txn(func(tx kvTx) (error, error) {
 		b := tx.Bucket(bucketReviews)
 		rv, err := getReview(b, reviewID)
 		if err != nil {

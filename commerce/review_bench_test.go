@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 )
 
 // BenchmarkReviewPost posts distinct 40-word reviews, each user once;
@@ -46,7 +45,7 @@ func BenchmarkReviewList(b *testing.B) {
 	for _, n := range []int{100, 10_000} {
 		b.Run(fmt.Sprintf("reviews=%d", n), func(b *testing.B) {
 			st, r := openReviews(b, false, ReviewOptions{})
-			err := st.db.Update(func(tx *bolt.Tx) error {
+			err := st.db.update(func(tx kvTx) error {
 				bk := tx.Bucket(bucketReviews)
 				for i := range n {
 					rv := Review{ID: fmt.Sprintf("rv-%06d", i), ProductID: "p", UserID: fmt.Sprintf("u%d", i), Rating: 1 + i%5,

@@ -12,7 +12,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/aisle/aisle/catalog"
 )
@@ -31,7 +30,7 @@ func openReviews(t testing.TB, group bool, o ReviewOptions) (*Store, *Reviews) {
 // order with the product is delivered.
 func markPurchased(t testing.TB, st *Store, userID, productID, orderID string) {
 	t.Helper()
-	err := st.db.Update(func(tx *bolt.Tx) error {
+	err := st.db.update(func(tx kvTx) error {
 		return tx.Bucket(bucketPurchases).Put(pair(userID, productID), []byte(orderID))
 	})
 	if err != nil {
@@ -398,7 +397,7 @@ func TestReviewDuplicateWindowBounded(t *testing.T) {
 		post(t, r, "u", fmt.Sprintf("p%d", i), 4, randomText(uint64(500+i), 30), t0.Add(time.Duration(i)*time.Second))
 	}
 	nsig := 0
-	st.db.View(func(tx *bolt.Tx) error {
+	st.db.view(func(tx kvTx) error {
 		c := tx.Bucket(bucketReviews).Cursor()
 		for k, _ := c.Seek([]byte{kSig}); k != nil && k[0] == kSig; k, _ = c.Next() {
 			nsig++
@@ -566,7 +565,7 @@ func TestReviewSweep(t *testing.T) {
 		post(t, r, fmt.Sprintf("u%d", i), "p", 5, randomText(uint64(900+i), 20), t0.Add(time.Duration(i)*time.Minute))
 	}
 	count := func() (n int) {
-		r.st.db.View(func(tx *bolt.Tx) error {
+		r.st.db.view(func(tx kvTx) error {
 			c := tx.Bucket(bucketReviews).Cursor()
 			for k, _ := c.First(); k != nil; k, _ = c.Next() {
 				if k[0] == kRate || k[0] == kBurst {

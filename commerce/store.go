@@ -31,6 +31,8 @@ var (
 		bucketMeta, bucketCarts, bucketStock, bucketResv, bucketExpiry, bucketOutbox,
 		[]byte("checkout"), []byte("idem"), []byte("orders"), []byte("routed"), []byte("shipments"),
 		[]byte("warehouses"), []byte("purchases"), []byte("reviews"), []byte("votes"), []byte("ratings"),
+		// Created on first use before the store interface; now by Open.
+		[]byte("picklists"), []byte("carrier"), []byte("userorders"),
 	}
 )
 
@@ -91,7 +93,7 @@ func (o *Options) Validate() error {
 // Store keeps carts and inventory in one bbolt file. Every write is
 // fsynced before it returns. Safe for concurrent use.
 type Store struct {
-	db   *bolt.DB
+	db   backend
 	opts Options
 	wake chan struct{} // see Relay in outbox.go
 	// fault, set only by tests, injects a store error before a commit
@@ -105,6 +107,16 @@ func Open(opts Options) (*Store, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	db, err := openBolt(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db, opts: opts, wake: make(chan struct{}, 1)}, nil
+}
+
+// openBolt opens or creates the bbolt file at opts.Path with every bucket
+// of storeBuckets.
+func openBolt(opts Options) (backend, error) {
 	db, err := bolt.Open(opts.Path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("commerce: cannot open store %q: %w", opts.Path, err)
@@ -129,11 +141,11 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &Store{db: db, opts: opts, wake: make(chan struct{}, 1)}, nil
+	return boltBackend{db}, nil
 }
 
 // Close closes the store.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error { return s.db.close() }
 
 // txn runs fn in one read-write transaction and returns after the commit
 // is fsynced. fn returns a refusal (out of stock, a state conflict)
@@ -141,11 +153,11 @@ func (s *Store) Close() error { return s.db.Close() }
 // the writes sharing its transaction; a refusal commits nothing of fn's.
 // With group commit fn may run more than once and must not have effects
 // outside tx.
-func (s *Store) txn(fn func(tx *bolt.Tx) (refusal error, err error)) error {
+func (s *Store) txn(fn func(tx kvTx) (refusal error, err error)) error {
 	var refusal error
 	var err error
 	if s.opts.GroupCommit {
-		err = s.db.Batch(func(tx *bolt.Tx) error {
+		err = s.db.batch(func(tx kvTx) error {
 			var err error
 			if refusal, err = fn(tx); err == nil && s.fault != nil {
 				err = s.fault(false)
@@ -154,7 +166,7 @@ func (s *Store) txn(fn func(tx *bolt.Tx) (refusal error, err error)) error {
 		})
 	} else {
 		// Alone in its transaction, a refusal rolls back and costs no fsync.
-		err = s.db.Update(func(tx *bolt.Tx) error {
+		err = s.db.update(func(tx kvTx) error {
 			var err error
 			if refusal, err = fn(tx); err == nil && refusal != nil {
 				return errRefused
@@ -175,7 +187,7 @@ func (s *Store) txn(fn func(tx *bolt.Tx) (refusal error, err error)) error {
 		}
 	}
 	if err != nil {
-		if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+		if errors.Is(err, ErrClosed) {
 			return ErrClosed
 		}
 		return fmt.Errorf("commerce: transaction: %w", err)
@@ -183,7 +195,7 @@ func (s *Store) txn(fn func(tx *bolt.Tx) (refusal error, err error)) error {
 	return refusal
 }
 
-func (s *Store) getCart(tx *bolt.Tx, userID string) (*Cart, error) {
+func (s *Store) getCart(tx kvTx, userID string) (*Cart, error) {
 	b := tx.Bucket(bucketCarts).Get([]byte(userID))
 	if b == nil {
 		return NewCart(s.opts.Replica), nil
@@ -195,19 +207,19 @@ func (s *Store) getCart(tx *bolt.Tx, userID string) (*Cart, error) {
 	return c, nil
 }
 
-func putCart(tx *bolt.Tx, userID string, c *Cart) error {
+func putCart(tx kvTx, userID string, c *Cart) error {
 	return tx.Bucket(bucketCarts).Put([]byte(userID), c.Encode())
 }
 
 // Load returns the cart of userID; an empty cart when there is none.
 func (s *Store) Load(userID string) (*Cart, error) {
 	var c *Cart
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.view(func(tx kvTx) error {
 		var err error
 		c, err = s.getCart(tx, userID)
 		return err
 	})
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, ErrClosed) {
 		return nil, ErrClosed
 	}
 	return c, err
@@ -219,7 +231,7 @@ func (s *Store) Load(userID string) (*Cart, error) {
 // once with group commit, each time on a freshly loaded cart.
 func (s *Store) Update(userID string, fn func(*Cart) error) (*Cart, error) {
 	var out *Cart
-	err := s.txn(func(tx *bolt.Tx) (error, error) {
+	err := s.txn(func(tx kvTx) (error, error) {
 		c, err := s.getCart(tx, userID)
 		if err != nil {
 			return nil, err

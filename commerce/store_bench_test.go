@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 )
 
 // latencies collects per-operation latencies from many goroutines and
@@ -82,7 +81,7 @@ func BenchmarkCheckout(b *testing.B) {
 		b.Run(fmt.Sprintf("group=%v", group), func(b *testing.B) {
 			s := openStore(b, "r", group)
 			const variants = 1000
-			err := s.db.Update(func(tx *bolt.Tx) error {
+			err := s.db.update(func(tx kvTx) error {
 				for v := range variants {
 					for w := range 3 {
 						st := Stock{ProductID: "p", VariantID: fmt.Sprintf("v%d", v), WarehouseID: fmt.Sprintf("w%d", w), Available: 1 << 40}

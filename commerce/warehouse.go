@@ -7,14 +7,13 @@ import (
 	"fmt"
 
 	"github.com/aisle/aisle/catalog"
-	bolt "go.etcd.io/bbolt"
 )
 
 var bucketWarehouses = []byte("warehouses")
 
 // variantStockTx returns the units available per warehouse of variant, read
 // inside tx.
-func variantStockTx(tx *bolt.Tx, variant string) (map[string]int, error) {
+func variantStockTx(tx kvTx, variant string) (map[string]int, error) {
 	prefix := []byte(variant + "\x00")
 	out := map[string]int{}
 	c := tx.Bucket(bucketStock).Cursor()
@@ -31,7 +30,7 @@ func variantStockTx(tx *bolt.Tx, variant string) (map[string]int, error) {
 }
 
 // routeTx routes wants against the stock as tx sees it.
-func routeTx(tx *bolt.Tx, ws *Warehouses, dest Point, wants []Want) ([]Line, error) {
+func routeTx(tx kvTx, ws *Warehouses, dest Point, wants []Want) ([]Line, error) {
 	var err error
 	lines, rerr := ws.Route(dest, wants, func(v string) map[string]int {
 		m, e := variantStockTx(tx, v)
@@ -50,12 +49,12 @@ func routeTx(tx *bolt.Tx, ws *Warehouses, dest Point, wants []Want) ([]Line, err
 // variant.
 func (s *Store) Available(variant string) (map[string]int, error) {
 	var out map[string]int
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.view(func(tx kvTx) error {
 		var err error
 		out, err = variantStockTx(tx, variant)
 		return err
 	})
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, ErrClosed) {
 		return nil, ErrClosed
 	}
 	return out, err
@@ -66,12 +65,12 @@ func (s *Store) Available(variant string) (map[string]int, error) {
 // lines to HardReserve, which refuses if the stock moved in between.
 func (s *Store) Route(ws *Warehouses, dest Point, wants []Want) ([]Line, error) {
 	var out []Line
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.view(func(tx kvTx) error {
 		var err error
 		out, err = routeTx(tx, ws, dest, wants)
 		return err
 	})
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, ErrClosed) {
 		return nil, ErrClosed
 	}
 	return out, err
@@ -85,7 +84,7 @@ func (s *Store) PutWarehouses(list []catalog.Warehouse) error {
 			return fmt.Errorf("commerce: warehouses[%d]: %w", i, err)
 		}
 	}
-	return s.txn(func(tx *bolt.Tx) (error, error) {
+	return s.txn(func(tx kvTx) (error, error) {
 		b := tx.Bucket(bucketWarehouses)
 		for _, w := range list {
 			v, err := json.Marshal(w)
@@ -103,7 +102,7 @@ func (s *Store) PutWarehouses(list []catalog.Warehouse) error {
 // Warehouses returns the stored warehouses, ordered by id.
 func (s *Store) Warehouses() (*Warehouses, error) {
 	var list []catalog.Warehouse
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.view(func(tx kvTx) error {
 		return tx.Bucket(bucketWarehouses).ForEach(func(k, v []byte) error {
 			var w catalog.Warehouse
 			if err := json.Unmarshal(v, &w); err != nil {
@@ -113,7 +112,7 @@ func (s *Store) Warehouses() (*Warehouses, error) {
 			return nil
 		})
 	})
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, ErrClosed) {
 		return nil, ErrClosed
 	}
 	if err != nil {
