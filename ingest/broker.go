@@ -3,6 +3,8 @@ package ingest
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -13,7 +15,8 @@ import (
 // works against it; its log lives in a data directory, written with fsync,
 // so acknowledged records survive a crash.
 type Broker struct {
-	c *kfake.Cluster
+	c   *kfake.Cluster
+	dir string
 }
 
 // StartBroker starts the embedded broker with its data in dir. port 0 picks
@@ -32,11 +35,25 @@ func StartBroker(dir string, port int) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ingest: starting the embedded broker: %w", err)
 	}
-	return &Broker{c: c}, nil
+	b := &Broker{c: c, dir: dir}
+	// Other processes (aisle import) find the broker through this file.
+	addr := filepath.Join(dir, BrokerAddrFile)
+	if err := os.WriteFile(addr+".tmp", []byte(strings.Join(c.ListenAddrs(), " ")+"\n"), 0o644); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("ingest: writing the broker address: %w", err)
+	}
+	if err := os.Rename(addr+".tmp", addr); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("ingest: writing the broker address: %w", err)
+	}
+	return b, nil
 }
 
 // Addrs returns the broker's listen addresses.
 func (b *Broker) Addrs() []string { return b.c.ListenAddrs() }
 
-// Close stops the broker, saving its state.
-func (b *Broker) Close() { b.c.Close() }
+// Close stops the broker, saving its state, and removes its address file.
+func (b *Broker) Close() {
+	os.Remove(filepath.Join(b.dir, BrokerAddrFile))
+	b.c.Close()
+}

@@ -34,13 +34,21 @@ func ProductRecord(p *catalog.Product) (*kgo.Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ingest: encoding product %s: %w", p.ID, err)
 	}
-	return &kgo.Record{Topic: TopicProducts, Key: []byte(p.ID), Value: v}, nil
+	h, _ := catalog.ContentHash(p, nil)
+	return &kgo.Record{Topic: TopicProducts, Key: []byte(p.ID), Value: v,
+		Headers: productHeaders(p.Version, p.SellerID, h[:], p.CreatedAt)}, nil
 }
 
 // TombstoneRecord returns the versioned tombstone of product id.
 func TombstoneRecord(id string, version uint64) *kgo.Record {
+	return SellerTombstoneRecord(id, version, "")
+}
+
+// SellerTombstoneRecord returns the versioned tombstone of product id of
+// seller (empty: the store's own).
+func SellerTombstoneRecord(id string, version uint64, seller string) *kgo.Record {
 	v, _ := json.Marshal(catalog.ProductEvent{Schema: catalog.SchemaVersion, ID: id, Version: version, Deleted: true})
-	return &kgo.Record{Topic: TopicProducts, Key: []byte(id), Value: v}
+	return &kgo.Record{Topic: TopicProducts, Key: []byte(id), Value: v, Headers: tombstoneHeaders(version, seller)}
 }
 
 // PriceRecord returns the catalog.prices record of e.

@@ -34,6 +34,7 @@ func main() {
 }
 
 const usage = `usage: aisle serve [--addr HOST:PORT] [--data DIR] [--shards N] [--brokers HOST:PORT,...] [--kafka-port N] [--no-kafka] [--token-key FILE]
+       aisle import [--data DIR | --brokers HOST:PORT,...] [--seller ID] [--delete-missing] FILE...
        aisle seller create|revoke|list ...`
 
 // run runs the subcommand named by args[0] until ctx ends.
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return recsCommand(ctx, args[1:], stderr)
 	case "seller":
 		return sellerCommand(args[1:], os.Stdout, stderr)
+	case "import":
+		return importCommand(ctx, args[1:], os.Stdout, stderr)
 	case "bench":
 		return benchCommand(ctx, args[1:], stderr)
 	case "help", "-h", "--help":

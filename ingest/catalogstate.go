@@ -1,0 +1,197 @@
+package ingest
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Headers of catalog.products records. They repeat what the value says, so
+// a reader that needs only a product's version, seller and content hash
+// (the importer, reading the whole topic before a re-import) need not
+// decode its JSON. The value stays the authority: the indexer ignores the
+// headers, and a record without them (written by an older Aisle or another
+// producer) is decoded instead.
+const (
+	HeaderVersion = "aisle-version" // decimal content or tombstone version
+	HeaderSeller  = "aisle-seller"  // the product's seller id; absent for the store's own products
+	HeaderHash    = "aisle-hash"    // hex of ContentHash of the product; absent on tombstones
+	HeaderDeleted = "aisle-deleted" // "1" on a tombstone
+	HeaderCreated = "aisle-created" // the product's created_at, RFC 3339
+)
+
+// ProductState is what the products topic says of one product: its newest
+// content or tombstone version, seller, content hash and creation time.
+type ProductState struct {
+	Version uint64
+	Deleted bool
+	Seller  string
+	Hash    string // hex; empty when the record carried none
+	Created time.Time
+}
+
+// CatalogState is the newest state of every product on the products topic.
+type CatalogState map[string]ProductState
+
+// apply folds one record into s: the highest version wins; at an equal
+// version a tombstone wins, as in the indexer.
+func (s CatalogState) apply(r *kgo.Record) error {
+	st, ok := headerState(r)
+	if !ok {
+		var ev struct {
+			Version uint64 `json:"version"`
+			Deleted bool   `json:"deleted"`
+			Product *struct {
+				SellerID  string    `json:"seller_id"`
+				CreatedAt time.Time `json:"created_at"`
+			} `json:"product"`
+		}
+		if err := json.Unmarshal(r.Value, &ev); err != nil {
+			return nil // a poison record: the indexer dead-letters it; it holds no product
+		}
+		st = ProductState{Version: ev.Version, Deleted: ev.Deleted}
+		if ev.Product != nil {
+			st.Seller, st.Created = ev.Product.SellerID, ev.Product.CreatedAt
+		}
+	}
+	id := string(r.Key)
+	old, had := s[id]
+	switch {
+	case !had, st.Version > old.Version, st.Version == old.Version && st.Deleted:
+		if st.Deleted && st.Seller == "" {
+			st.Seller = old.Seller
+		}
+		s[id] = st
+	}
+	return nil
+}
+
+func headerState(r *kgo.Record) (ProductState, bool) {
+	var st ProductState
+	hasV := false
+	for _, h := range r.Headers {
+		switch h.Key {
+		case HeaderVersion:
+			v, err := strconv.ParseUint(string(h.Value), 10, 64)
+			if err != nil {
+				return st, false
+			}
+			st.Version, hasV = v, true
+		case HeaderSeller:
+			st.Seller = string(h.Value)
+		case HeaderHash:
+			st.Hash = string(h.Value)
+		case HeaderDeleted:
+			st.Deleted = string(h.Value) == "1"
+		case HeaderCreated:
+			st.Created, _ = time.Parse(time.RFC3339Nano, string(h.Value))
+		}
+	}
+	return st, hasV
+}
+
+// ReadCatalogState reads the products topic from its start to the end
+// offsets of the moment of the call and returns the newest state of every
+// product. It uses its own short-lived client with no group.
+func ReadCatalogState(ctx context.Context, brokers []string) (CatalogState, error) {
+	adm, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return nil, fmt.Errorf("ingest: reading the catalog: %w", err)
+	}
+	defer adm.Close()
+	ka := kadm.NewClient(adm)
+	ends, err := ka.ListEndOffsets(ctx, TopicProducts)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: reading the catalog: listing end offsets: %w", err)
+	}
+	starts, err := ka.ListStartOffsets(ctx, TopicProducts)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: reading the catalog: listing start offsets: %w", err)
+	}
+	want := map[int32]int64{}
+	offs := map[int32]kgo.Offset{}
+	var lerr error
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Err != nil {
+			lerr = fmt.Errorf("ingest: reading the catalog: %s/%d: %w", o.Topic, o.Partition, o.Err)
+			return
+		}
+		s, _ := starts.Lookup(o.Topic, o.Partition)
+		if o.Offset > s.Offset {
+			want[o.Partition] = o.Offset
+			offs[o.Partition] = kgo.NewOffset().At(s.Offset)
+		}
+	})
+	if lerr != nil {
+		return nil, lerr
+	}
+	st := CatalogState{}
+	if len(want) == 0 {
+		return st, nil
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{TopicProducts: offs}),
+		kgo.FetchMaxBytes(64<<20), kgo.FetchMaxWait(50*time.Millisecond))
+	if err != nil {
+		return nil, fmt.Errorf("ingest: reading the catalog: %w", err)
+	}
+	defer cl.Close()
+	for len(want) > 0 {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("ingest: reading the catalog: %w", err)
+		}
+		var ferr error
+		fs.EachError(func(t string, p int32, err error) {
+			ferr = fmt.Errorf("ingest: reading the catalog: %s/%d: %w", t, p, err)
+		})
+		if ferr != nil {
+			return nil, ferr
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			end, ok := want[r.Partition]
+			if !ok || r.Offset >= end {
+				return
+			}
+			st.apply(r)
+			if r.Offset+1 >= end {
+				delete(want, r.Partition)
+			}
+		})
+	}
+	return st, nil
+}
+
+// productHeaders returns the headers of a product record.
+func productHeaders(version uint64, seller string, hash []byte, created time.Time) []kgo.RecordHeader {
+	hs := make([]kgo.RecordHeader, 0, 4)
+	hs = append(hs, kgo.RecordHeader{Key: HeaderVersion, Value: strconv.AppendUint(nil, version, 10)})
+	if seller != "" {
+		hs = append(hs, kgo.RecordHeader{Key: HeaderSeller, Value: []byte(seller)})
+	}
+	if len(hash) > 0 {
+		hs = append(hs, kgo.RecordHeader{Key: HeaderHash, Value: hex.AppendEncode(nil, hash)})
+	}
+	if !created.IsZero() {
+		hs = append(hs, kgo.RecordHeader{Key: HeaderCreated, Value: created.AppendFormat(nil, time.RFC3339Nano)})
+	}
+	return hs
+}
+
+// tombstoneHeaders returns the headers of a tombstone.
+func tombstoneHeaders(version uint64, seller string) []kgo.RecordHeader {
+	hs := []kgo.RecordHeader{
+		{Key: HeaderVersion, Value: strconv.AppendUint(nil, version, 10)},
+		{Key: HeaderDeleted, Value: []byte("1")},
+	}
+	if seller != "" {
+		hs = append(hs, kgo.RecordHeader{Key: HeaderSeller, Value: []byte(seller)})
+	}
+	return hs
+}
