@@ -1,6 +1,8 @@
 package index
 
 import (
+	"math"
+
 	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/aisle/aisle/query"
@@ -57,6 +59,7 @@ func (v View) Search(r *Request, res *Result) {
 		return
 	}
 	ev := evaluator{r: r, res: res}
+	ev.setCoverage()
 	if !r.CountOnly {
 		ev.top.Reset(r.K)
 		ev.spons.Reset(r.Sponsored)
@@ -90,6 +93,10 @@ type evaluator struct {
 	cur   []cursor
 	best  []float64
 	words []*roaring.Bitmap // per word of a relaxed query: its documents in the segment, nil if none
+	// wordIDF is each word's largest term IDF over the IDFs of all words,
+	// the share of the query's weight it carries, for the coverage of a
+	// relaxed match.
+	wordIDF []float64
 }
 
 type cursor struct {
@@ -139,21 +146,75 @@ func (ev *evaluator) resolve(snap *snapshot, hs []rank.Hit, dst []Hit) []Hit {
 		}
 		seg := snap.segs[si]
 		d := h.Doc - ev.bases[si]
-		dst = append(dst, Hit{Hit: h, Product: seg.docs[d], Offer: &seg.offer[d], Matched: ev.matchedOf(h)})
+		dst = append(dst, Hit{Hit: h, Product: seg.docs[d], Offer: &seg.offer[d], Partial: ev.partialOf(h)})
 	}
 	return dst
 }
 
-// matchedOf recovers the matched-word count encoded in a relaxed hit's key.
-func (ev *evaluator) matchedOf(h rank.Hit) int {
-	if ev.r.MinMatch > 0 && ev.r.Sort == query.SortRelevance {
-		return int(h.Key / relaxedStep)
+// partialOf recovers from a relaxed hit's key whether it misses a word.
+func (ev *evaluator) partialOf(h rank.Hit) bool {
+	if ev.relaxed() && ev.r.Sort == query.SortRelevance {
+		return h.Key < fullLevel*relaxedStep
 	}
-	return len(ev.r.Words)
+	return false
 }
 
-// relaxedStep separates products by matched words in a relaxed ranking.
-const relaxedStep = 1 << 20
+// A relaxed query ranks its matches by level, then by score: products
+// matching every word are at fullLevel, above all partial matches; a
+// partial match is at its IDF-weighted coverage (the share of the query's
+// IDF its matched words carry) in coverageLevels steps, so a product
+// missing a common word ranks above one missing a rare word, and BM25F
+// decides within a step (as Lucene's minimum_should_match or Vespa's
+// weakAnd fill a page, with coverage first).
+const (
+	relaxedStep    = 1 << 20 // above any score
+	coverageLevels = 16
+	fullLevel      = coverageLevels + 1
+)
+
+func (ev *evaluator) relaxed() bool {
+	return ev.r.MinMatch > 0 && ev.r.MinMatch < len(ev.r.Words)
+}
+
+// setCoverage computes wordIDF for a relaxed request.
+func (ev *evaluator) setCoverage() {
+	r := ev.r
+	if !ev.relaxed() {
+		return
+	}
+	ev.wordIDF = make([]float64, len(r.Words))
+	sum := 0.0
+	for wi := range r.Words {
+		w := 0.0
+		for _, v := range r.IDF[wi] {
+			w = max(w, v)
+		}
+		ev.wordIDF[wi] = w
+		sum += w
+	}
+	for wi := range ev.wordIDF {
+		if sum > 0 {
+			ev.wordIDF[wi] /= sum
+		} else {
+			ev.wordIDF[wi] = 1 / float64(len(r.Words))
+		}
+	}
+}
+
+// level is the relaxed ranking level of a document matching matched words,
+// whose per-word scores are best.
+func (ev *evaluator) level(best []float64, matched int) float64 {
+	if matched == len(best) {
+		return fullLevel
+	}
+	cov := 0.0
+	for wi, s := range best {
+		if s > 0 {
+			cov += ev.wordIDF[wi]
+		}
+	}
+	return math.Floor(cov * coverageLevels)
+}
 
 // segment evaluates the request on one segment.
 func (ev *evaluator) segment(seg *segment, del *roaring.Bitmap, base uint32) {

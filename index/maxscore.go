@@ -60,7 +60,7 @@ type msWord struct {
 // non-essential, because a document matching only those cannot enter the
 // top-k, so candidates come only from the essential words' postings and the
 // frequent words' long postings are skipped, not walked. Keys are
-// matched-words × relaxedStep + BM25F × boost, and BM25F of a word is below
+// level × relaxedStep + BM25F × boost, and BM25F of a word is below
 // its largest IDF, so each bound is strict.
 func (ev *evaluator) maxScore(seg *segment, full *roaring.Bitmap, base uint32) {
 	r := ev.r
@@ -81,7 +81,10 @@ func (ev *evaluator) maxScore(seg *segment, full *roaring.Bitmap, base uint32) {
 		for _, v := range r.IDF[wi] {
 			idf = math.Max(idf, v)
 		}
-		ws = append(ws, msWord{it: bm.Iterator(), ub: relaxedStep + idf*boost})
+		// A document's level is at most fullLevel times its coverage
+		// (fullLevel for all words, the floor of coverageLevels times it
+		// for some), so each word adds at most its share of fullLevel.
+		ws = append(ws, msWord{it: bm.Iterator(), ub: ev.wordIDF[wi]*fullLevel*relaxedStep + idf*boost})
 	}
 	slices.SortFunc(ws, func(a, b msWord) int {
 		switch {
@@ -135,6 +138,6 @@ func (ev *evaluator) maxScore(seg *segment, full *roaring.Bitmap, base uint32) {
 		if !r.Plain {
 			score *= float64(seg.boost[d])
 		}
-		ev.top.Push(rank.Hit{Doc: base + d, Key: float64(matched)*relaxedStep + score, Score: score})
+		ev.top.Push(rank.Hit{Doc: base + d, Key: ev.level(best, matched)*relaxedStep + score, Score: score})
 	}
 }

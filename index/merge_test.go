@@ -430,7 +430,7 @@ func searchAll(s *Shard, reqs []*Request) []string {
 		var b strings.Builder
 		fmt.Fprintf(&b, "total %d\n", res.Total)
 		for _, h := range res.Hits {
-			fmt.Fprintf(&b, "hit %s key %v score %v matched %d offer %v\n", h.Product.ID, h.Key, h.Score, h.Matched, *h.Offer)
+			fmt.Fprintf(&b, "hit %s key %v score %v partial %v offer %v\n", h.Product.ID, h.Key, h.Score, h.Partial, *h.Offer)
 		}
 		for _, h := range res.Sponsored {
 			fmt.Fprintf(&b, "sponsored %s key %v score %v\n", h.Product.ID, h.Key, h.Score)

@@ -17,7 +17,8 @@ type Request struct {
 	// from all shards' document frequencies.
 	IDF [][]float64
 	// MinMatch, when above 0 and below len(Words), keeps products that
-	// match at least that many words, ranked by how many they match.
+	// match at least that many words: those matching every word first,
+	// then the partial matches by IDF-weighted coverage, then score.
 	MinMatch int
 	// Fields are the collection's average field lengths.
 	Fields rank.FieldStats
@@ -87,8 +88,9 @@ type Hit struct {
 	Product *catalog.Product
 	// Offer is the product's price and stock, computed when it was indexed.
 	Offer *catalog.Offer
-	// Matched is the number of query words the product matched.
-	Matched int
+	// Partial is set, in a relaxed request, for a product that misses
+	// one of the words.
+	Partial bool
 }
 
 // PriceBuckets are the upper bounds, in minor units, of the price facet's

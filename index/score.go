@@ -32,7 +32,7 @@ func (ev *evaluator) score(seg *segment, full *roaring.Bitmap, base uint32) {
 		ev.best = make([]float64, len(r.Words))
 	}
 	best := ev.best[:len(r.Words)]
-	relaxed := r.MinMatch > 0 && r.MinMatch < len(r.Words)
+	relaxed := ev.relaxed()
 	wantSpons := r.Sponsored > 0 && seg.hasSpons && !r.CountOnly
 
 	it := full.ManyIterator()
@@ -81,7 +81,7 @@ func (ev *evaluator) score(seg *segment, full *roaring.Bitmap, base uint32) {
 			case query.SortRelevance:
 				key = score
 				if relaxed {
-					key += float64(matched) * relaxedStep
+					key += ev.level(best, matched) * relaxedStep
 				}
 			case query.SortPriceAsc:
 				key = -float64(seg.price[d])

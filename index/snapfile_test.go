@@ -123,7 +123,7 @@ func snapSearches(s *Shard) []string {
 		var b strings.Builder
 		fmt.Fprintf(&b, "total %d\n", res.Total)
 		for _, h := range res.Hits {
-			fmt.Fprintf(&b, "hit %s %+v matched %d offer %v\n", h.Product.ID, h.Hit, h.Matched, *h.Offer)
+			fmt.Fprintf(&b, "hit %s %+v partial %v offer %v\n", h.Product.ID, h.Hit, h.Partial, *h.Offer)
 		}
 		for _, h := range res.Sponsored {
 			fmt.Fprintf(&b, "sponsored %s %+v\n", h.Product.ID, h.Hit)

@@ -24,54 +24,79 @@ func compareHits(a, b index.Hit) int {
 	return cmp.Compare(a.Product.ID, b.Product.ID)
 }
 
-// page merges the shards' hits and cuts the requested page, with sponsored
-// products placed in their slots.
-func (e *Engine) page(st *state, res *Result, page, size int) {
-	st.hits = st.hits[:0]
+// collectSponsored keeps the shards' sponsored candidates of the run just
+// made, for page.
+func (st *state) collectSponsored() {
 	st.spons = st.spons[:0]
 	for i := range st.res {
-		st.hits = append(st.hits, st.res[i].Hits...)
 		st.spons = append(st.spons, st.res[i].Sponsored...)
 	}
+}
+
+// page merges the shards' hits and cuts the requested page. Sponsored
+// products take slots inside the page, on the first page only: page_size
+// is the page's size, and the organic results of later pages start where
+// the first page's left off, so every organic result is on one page.
+func (e *Engine) page(st *state, res *Result, page, size int) {
+	st.hits = st.hits[:0]
+	for i := range st.res {
+		st.hits = append(st.hits, st.res[i].Hits...)
+	}
 	slices.SortFunc(st.hits, compareHits)
-	from := min((page-1)*size, len(st.hits))
-	to := min(page*size, len(st.hits))
+	ads := e.ads(st, size)
+	from := min(max((page-1)*size-len(ads), 0), len(st.hits))
+	to := min(page*size-len(ads), len(st.hits))
+	if page > 1 {
+		ads = nil
+	}
 	organic := st.hits[from:to]
-	res.Hits = make([]Hit, 0, len(organic)+len(e.opts.Rank.SponsoredSlots))
+	res.Hits = make([]Hit, 0, len(organic)+len(ads))
 	for _, h := range organic {
-		res.Hits = append(res.Hits, Hit{Product: h.Product, Offer: *h.Offer, Score: h.Score})
+		res.Hits = append(res.Hits, Hit{Product: h.Product, Offer: *h.Offer, Score: h.Score, Partial: h.Partial})
 	}
-	if len(st.spons) == 0 || len(organic) == 0 {
-		return
+	for _, ad := range ads {
+		res.Hits = slices.Insert(res.Hits, ad.slot, ad.hit)
 	}
-	// Sponsored products need a share of the page's best relevance and are
-	// not repeated from the organic results; organic results keep their
-	// order and all stay on the page.
+}
+
+type placedAd struct {
+	slot int
+	hit  Hit
+}
+
+// ads chooses the first page's sponsored products and their slots: each
+// needs a share of the best organic relevance, matches every query word,
+// and is not among the page's organic results. A slot past the organic
+// results of a short page stays empty.
+func (e *Engine) ads(st *state, size int) []placedAd {
+	slots := e.opts.Rank.SponsoredSlots
+	if len(st.spons) == 0 || len(st.hits) == 0 {
+		return nil
+	}
 	slices.SortFunc(st.spons, compareHits)
-	bestScore := st.hits[0].Score
-	floor := bestScore * e.opts.Rank.SponsoredMinRelevance
-	onPage := make(map[string]bool, len(organic))
-	for _, h := range organic {
+	floor := st.hits[0].Score * e.opts.Rank.SponsoredMinRelevance
+	firstPage := st.hits[:min(size, len(st.hits))]
+	onPage := make(map[string]bool, len(firstPage))
+	for _, h := range firstPage {
 		onPage[h.Product.ID] = true
 	}
-	var ads []Hit
+	var out []placedAd
 	for _, h := range st.spons {
-		if len(ads) == len(e.opts.Rank.SponsoredSlots) {
+		if len(out) == len(slots) {
 			break
 		}
-		if h.Score < floor || onPage[h.Product.ID] || h.Matched < len(st.req.Words) {
+		if h.Score < floor || onPage[h.Product.ID] || h.Partial {
 			continue
 		}
-		ads = append(ads, Hit{Product: h.Product, Offer: *h.Offer, Score: h.Score, Sponsored: true})
-	}
-	// A slot past the organic results of a short page stays empty.
-	for i, ad := range ads {
-		slot := e.opts.Rank.SponsoredSlots[i]
-		if slot > len(res.Hits) {
-			continue
+		// With n ads, the page holds min(size-n, hits) organic results;
+		// slot s is on it when at most s results come before it.
+		slot, n := slots[len(out)], len(out)+1
+		if slot >= size || slot > min(size-n, len(st.hits))+n-1 {
+			break
 		}
-		res.Hits = slices.Insert(res.Hits, slot, ad)
+		out = append(out, placedAd{slot, Hit{Product: h.Product, Offer: *h.Offer, Score: h.Score, Sponsored: true}})
 	}
+	return out
 }
 
 // facets adds up the shards' counts and names the values.

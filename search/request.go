@@ -37,13 +37,20 @@ type Request struct {
 
 // Result is the answer to a Request.
 type Result struct {
-	Hits     []Hit
-	Total    int // matching products, before pagination
+	Hits []Hit
+	// Total is the products matching, before pagination: those matching
+	// every word (Exact), and, when Relaxed, the partial matches after
+	// them.
+	Total int
+	// Exact is the products matching every word of the query.
+	Exact    int
 	Page     int
 	PageSize int
 	Facets   *Facets
-	// Relaxed is set when no product matched every query word and the
-	// results are the best partial matches instead.
+	// Relaxed is set when fewer products matched every word than the
+	// pages up to this one hold, and the best partial matches follow them:
+	// hits with Partial set, after every full match. The first Exact
+	// results of the whole list are full matches.
 	Relaxed bool
 	// FilterRelaxations is set when the filters left nothing: for each
 	// filter the shopper could drop, how many results would remain.
@@ -70,6 +77,9 @@ type Hit struct {
 	Offer     catalog.Offer
 	Score     float64
 	Sponsored bool
+	// Partial is set for a product that misses a query word, on a
+	// Relaxed page.
+	Partial bool
 }
 
 // Relaxation is what dropping one filter would give.

@@ -121,25 +121,32 @@ func (e *Engine) execute(ctx context.Context, st *state, r *Request, text string
 	if err := e.run(ctx, st); err != nil {
 		return err
 	}
-	if e.total(st) == 0 && len(ir.Words) > 1 && !r.NoRelax {
-		// Sponsored products must match every word, so a relaxed query
-		// has none, and its shards may prune.
-		ir.Sponsored = 0
-		for m := len(ir.Words) - 1; m >= 1; m-- {
-			ir.MinMatch = m
-			if err := e.run(ctx, st); err != nil {
-				return err
-			}
-			if e.total(st) > 0 {
-				res.Relaxed = true
-				break
-			}
+	res.Exact = e.total(st)
+	res.Total = res.Exact
+	st.collectSponsored()
+	// Full pages: when fewer products match every word than the pages up
+	// to this one hold, the best partial matches fill them, below every
+	// full match (Lucene's minimum_should_match, Vespa's weakAnd).
+	if res.Exact < ir.K && len(ir.Words) > 1 && !r.NoRelax && r.Sort == query.SortRelevance {
+		if r.Facets && res.Exact > 0 {
+			res.Facets = e.facets(st, f)
 		}
+		// Sponsored products must match every word: they were taken
+		// from the full run. Facets are counted over the partial matches
+		// only when nothing matched every word. Without either, the
+		// shards may prune.
+		ir.Sponsored = 0
+		ir.Facets = r.Facets && res.Exact == 0
+		ir.MinMatch = 1
+		if err := e.run(ctx, st); err != nil {
+			return err
+		}
+		res.Total = e.total(st)
+		res.Relaxed = res.Total > res.Exact
 	}
-	res.Total = e.total(st)
 	e.boostUnderstood(st, und)
 	e.page(st, res, page, size)
-	if r.Facets {
+	if r.Facets && res.Facets == nil {
 		res.Facets = e.facets(st, f)
 	}
 	if res.Total == 0 && !f.IsZero() {

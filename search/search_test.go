@@ -140,8 +140,9 @@ func TestAgainstBruteForce(t *testing.T) {
 					organic++
 				}
 			}
-			if organic != min(want, 100) {
-				t.Fatalf("%s: %d organic hits, want %d", name, organic, min(want, 100))
+			// Sponsored products take slots inside the page.
+			if len(res.Hits) != min(want, 100) || organic < min(want, 100)-len(e.opts.Rank.SponsoredSlots) {
+				t.Fatalf("%s: %d hits, %d organic, want %d", name, len(res.Hits), organic, min(want, 100))
 			}
 			for _, fv := range res.Facets.Brand {
 				if fv.Count != brands[fv.Value] {
@@ -284,8 +285,22 @@ func TestSponsoredSlots(t *testing.T) {
 	if len(ads) == 0 {
 		t.Fatal("no sponsored hit on a page with sponsored candidates")
 	}
-	if len(organic) != 20 {
-		t.Errorf("%d organic hits; sponsored hits must not displace organic ones", len(organic))
+	// page_size is the page's size: sponsored products take slots in it,
+	// and the second page's organic results start where the first's end.
+	if len(plain.Hits) != 20 || len(organic) != 20-len(ads) {
+		t.Errorf("%d hits, %d organic, %d sponsored; want 20 in all", len(plain.Hits), len(organic), len(ads))
+	}
+	second, err := e.Search(context.Background(), &Request{Query: "wireless", PageSize: 20, Page: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second.Hits) != 20 {
+		t.Errorf("page 2 holds %d hits, want 20", len(second.Hits))
+	}
+	for _, h := range second.Hits {
+		if h.Sponsored || slices.Contains(organic, h.Product.ID) {
+			t.Errorf("page 2 repeats %s (sponsored %v)", h.Product.ID, h.Sponsored)
+		}
 	}
 	for _, a := range ads {
 		if slices.Contains(organic, a) {

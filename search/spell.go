@@ -516,7 +516,7 @@ func trailingSpace(q string) string {
 // offered. A query that matched at least SpellMaxTotal products with every
 // word is never corrected.
 func (e *Engine) spellFallback(ctx context.Context, st *state, r *Request, res *Result) (*Result, error) {
-	if r.NoSpell || res.Total >= e.opts.SpellMaxTotal && !res.Relaxed {
+	if r.NoSpell || res.Exact >= e.opts.SpellMaxTotal {
 		return res, nil
 	}
 	corrected, ok := e.correct(st, r.Query, true)
@@ -527,8 +527,8 @@ func (e *Engine) spellFallback(ctx context.Context, st *state, r *Request, res *
 	if err := e.runQuery(ctx, st, r, corrected, alt); err != nil {
 		return nil, err
 	}
-	far := !res.Relaxed && !alt.Relaxed && alt.Total >= e.opts.SpellRatio*max(res.Total, 1)
-	replace := alt.Total > 0 && (res.Total == 0 || res.Relaxed && !alt.Relaxed || far)
+	far := alt.Exact >= e.opts.SpellRatio*max(res.Exact, 1)
+	replace := alt.Total > 0 && (res.Total == 0 || res.Exact == 0 && alt.Exact > 0 || far)
 	if !replace {
 		return res, nil
 	}

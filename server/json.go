@@ -242,6 +242,8 @@ func appendSearchResult(dst []byte, res *search.Result, priceDigits int) []byte 
 	dst = strconv.AppendFloat(dst, float64(res.Took)/float64(time.Millisecond), 'f', 3, 64)
 	dst = append(dst, `,"relaxed":`...)
 	dst = appendBool(dst, res.Relaxed)
+	dst = append(dst, `,"exact_total":`...)
+	dst = strconv.AppendInt(dst, int64(res.Exact), 10)
 	dst = append(dst, `,"filter_relaxations":[`...)
 	for i, r := range res.FilterRelaxations {
 		if i > 0 {
@@ -363,6 +365,9 @@ func appendHit(dst []byte, h *search.Hit) []byte {
 	dst = appendBool(dst, inStock)
 	dst = append(dst, `,"sponsored":`...)
 	dst = appendBool(dst, h.Sponsored)
+	if h.Partial {
+		dst = append(dst, `,"partial":true`...)
+	}
 	dst = append(dst, `,"category":"`...)
 	dst = appendSlug(dst, p.Category) // a slug needs no escaping
 	return append(dst, `"}`...)

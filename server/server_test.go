@@ -123,6 +123,7 @@ type searchResponse struct {
 		Badges       []string `json:"badges"`
 		InStock      bool     `json:"in_stock"`
 		Sponsored    bool     `json:"sponsored"`
+		Partial      bool     `json:"partial"`
 		Category     string   `json:"category"`
 	} `json:"results"`
 	Facets            *json.RawMessage  `json:"facets"`
@@ -131,6 +132,7 @@ type searchResponse struct {
 	PageSize          int               `json:"page_size"`
 	TookMs            *float64          `json:"took_ms"`
 	Relaxed           *bool             `json:"relaxed"`
+	ExactTotal        *int              `json:"exact_total"`
 	FilterRelaxations []json.RawMessage `json:"filter_relaxations"`
 }
 
