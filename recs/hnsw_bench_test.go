@@ -147,3 +147,26 @@ func BenchmarkHNSWParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDot compares the inner product of the graph (vek's kernel) with
+// the plain Go loop, at the dimensions served.
+func BenchmarkDot(b *testing.B) {
+	for _, n := range []int{64, 128, 256} {
+		x, y := make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i], y[i] = float32(i)/float32(n), float32(n-i)/float32(n)
+		}
+		var s float32
+		b.Run(fmt.Sprintf("dim=%d/impl=vek", n), func(b *testing.B) {
+			for b.Loop() {
+				s += dot(x, y)
+			}
+		})
+		b.Run(fmt.Sprintf("dim=%d/impl=go", n), func(b *testing.B) {
+			for b.Loop() {
+				s += dotGo(x, y)
+			}
+		})
+		_ = s
+	}
+}

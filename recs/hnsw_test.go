@@ -233,3 +233,23 @@ func TestHNSWErrors(t *testing.T) {
 		t.Errorf("empty graph found %v", got)
 	}
 }
+
+// TestHNSWParallelRecall builds the graph of TestHNSWRecall on four
+// workers inserting at once (under the race detector in CI) and asks the
+// same recall.
+func TestHNSWParallelRecall(t *testing.T) {
+	vs := clusteredVectors(20000, 300, 64, 100, 1, 1)
+	h, err := BuildHNSW(vs.base, vs.dim, HNSWOptions{Seed: 1, EfConstruction: 100, Workers: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth := bruteForce(vs, 10)
+	if r := recallAt(vs, truth, 10, aisleSearch(h, 64)); r < 0.95 {
+		t.Errorf("recall@10 at ef 64 is %.4f; want at least 0.95", r)
+	} else {
+		t.Logf("recall@10 at ef 64: %.4f", r)
+	}
+	if h.locks != nil {
+		t.Error("the build locks outlive the build")
+	}
+}

@@ -116,7 +116,22 @@ type Item struct {
 	// purchase that contributed most to this product (the product's own
 	// id for a staple bought again).
 	Because string
+	// Reason says why a fallback recommended the product (ReasonSimilar,
+	// ReasonSimilarBought, "often bought with ... products", "best seller
+	// in ..."); empty for the item's own co-purchases.
+	Reason string
 }
+
+// The reasons of the lists that are not the product's own co-purchases.
+const (
+	// ReasonSimilar marks a similar item.
+	ReasonSimilar = "similar item"
+	// ReasonSimilarBought marks an also-bought item borrowed from the
+	// lists of the product's content neighbours.
+	ReasonSimilarBought = "customers who bought similar items also bought"
+	// ReasonBoughtTogether marks a bundle of the product's own orders.
+	ReasonBoughtTogether = "often bought together"
+)
 
 // AlsoBought appends to dst up to limit products bought by the customers
 // who bought id, best first, skipping those ps does not know or that are
@@ -152,6 +167,9 @@ type Bundle struct {
 	// support over the product of the items' own supports.
 	Support, Confidence, Lift float64
 	Count                     int // orders holding the whole bundle
+	// Reason says where the bundle comes from: ReasonBoughtTogether for
+	// the product's own orders (or empty), else the fallback's reason.
+	Reason string
 }
 
 // BoughtTogether appends to dst up to limit bundles anchored on id, pairs
