@@ -53,6 +53,7 @@ type Writer struct {
 	c        *Consumer
 	mu       sync.Mutex
 	products map[string]uint64     // id -> last content version published
+	deleted  map[string]bool       // ids whose last write published here is a tombstone
 	stock    map[string]stockState // product \0 variant \0 warehouse -> last published
 	synced   map[string]bool       // topics caught up with since the start
 	// SyncTimeout bounds the wait for the consumer to catch up before a
@@ -63,7 +64,7 @@ type Writer struct {
 // NewWriter returns a Writer producing through cl (see NewProducer) and
 // reading versions from c.
 func NewWriter(cl *kgo.Client, c *Consumer) *Writer {
-	return &Writer{cl: cl, c: c, products: map[string]uint64{}, stock: map[string]stockState{},
+	return &Writer{cl: cl, c: c, products: map[string]uint64{}, deleted: map[string]bool{}, stock: map[string]stockState{},
 		synced: map[string]bool{}, SyncTimeout: 5 * time.Second}
 }
 
@@ -106,7 +107,7 @@ func (w *Writer) PublishProduct(ctx context.Context, p *catalog.Product, create 
 		return Written{}, fmt.Errorf("ingest: product %q already exists", p.ID)
 	case create:
 		p.Version = 1
-	case !exists && !published:
+	case w.deleted[p.ID] || (!exists && !published):
 		return Written{}, fmt.Errorf("%w: %q", ErrUnknownProduct, p.ID)
 	default:
 		p.Version = max(v, deletedV, last) + 1
@@ -124,6 +125,89 @@ func (w *Writer) PublishProduct(ctx context.Context, p *catalog.Product, create 
 	return out, nil
 }
 
+// CreateProducts publishes new products at version 1, as a batch: every
+// record is produced asynchronously and the client is flushed once. It
+// returns, for each product, where it landed, or why it was not published
+// (an id that exists, a refused record). Each p.Version is set to 1.
+func (w *Writer) CreateProducts(ctx context.Context, ps []*catalog.Product) ([]Written, []error) {
+	out := make([]Written, len(ps))
+	errs := make([]error, len(ps))
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.sync(ctx, TopicProducts); err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return out, errs
+	}
+	var wg sync.WaitGroup
+	for i, p := range ps {
+		v, deletedV, _ := w.c.ContentVersion(p.ID)
+		if _, published := w.products[p.ID]; published || v > 0 || deletedV > 0 {
+			errs[i] = fmt.Errorf("ingest: product %q already exists", p.ID)
+			continue
+		}
+		p.Version = 1
+		r, err := ProductRecord(p)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		wg.Add(1)
+		w.cl.Produce(ctx, r, func(r *kgo.Record, err error) {
+			defer wg.Done()
+			if err != nil {
+				errs[i] = fmt.Errorf("ingest: producing to %s: %w", r.Topic, err)
+				return
+			}
+			out[i] = Written{Version: 1, Partition: r.Partition, Offset: r.Offset, Topic: r.Topic}
+		})
+	}
+	if err := w.cl.Flush(ctx); err != nil {
+		// The promises still run, with the context's error for records
+		// not sent.
+		wg.Wait()
+		for i := range errs {
+			if errs[i] == nil && out[i].Topic == "" {
+				errs[i] = fmt.Errorf("ingest: flushing: %w", err)
+			}
+		}
+	}
+	wg.Wait()
+	for i, p := range ps {
+		if errs[i] == nil {
+			w.products[p.ID] = 1
+		}
+	}
+	return out, errs
+}
+
+// DeleteProduct publishes the tombstone of product id at one above every
+// version it had, so no late, older upsert brings it back. It returns
+// ErrUnknownProduct for a product that does not exist or is deleted
+// already (or whose tombstone this Writer published).
+func (w *Writer) DeleteProduct(ctx context.Context, id, seller string) (Written, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.sync(ctx, TopicProducts); err != nil {
+		return Written{}, err
+	}
+	v, deletedV, exists := w.c.ContentVersion(id)
+	last, published := w.products[id]
+	if w.deleted[id] || (!exists && !(published && last > deletedV)) {
+		return Written{}, fmt.Errorf("%w: %q", ErrUnknownProduct, id)
+	}
+	version := max(v, deletedV, last) + 1
+	out, err := w.produce(ctx, SellerTombstoneRecord(id, version, seller))
+	if err != nil {
+		return Written{}, err
+	}
+	w.products[id] = version
+	w.deleted[id] = true
+	out.Version = version
+	return out, nil
+}
+
 // PublishStock publishes the next stock version of one variant in one
 // warehouse, with the units change returns for the units available now.
 // It returns the units published with the Written.
@@ -137,6 +221,9 @@ func (w *Writer) PublishStock(ctx context.Context, productID, variantID, warehou
 		return Written{}, 0, err
 	}
 	avail, v, ok := w.c.Stock(productID, variantID, warehouseID)
+	if w.deleted[productID] {
+		return Written{}, 0, fmt.Errorf("%w: %q", ErrUnknownProduct, productID)
+	}
 	if !ok {
 		if _, _, exists := w.c.ContentVersion(productID); !exists {
 			return Written{}, 0, fmt.Errorf("%w: %q", ErrUnknownProduct, productID)

@@ -209,6 +209,18 @@ func (okCatalog) PublishProduct(_ context.Context, p *catalog.Product, _ bool) (
 	return ingest.Written{Topic: "catalog.products", Version: 1}, nil
 }
 
+func (c okCatalog) CreateProducts(ctx context.Context, ps []*catalog.Product) ([]ingest.Written, []error) {
+	ws, errs := make([]ingest.Written, len(ps)), make([]error, len(ps))
+	for i, p := range ps {
+		ws[i], errs[i] = c.PublishProduct(ctx, p, true)
+	}
+	return ws, errs
+}
+
+func (okCatalog) DeleteProduct(context.Context, string, string) (ingest.Written, error) {
+	return ingest.Written{Topic: "catalog.products", Version: 2}, nil
+}
+
 func (okCatalog) PublishStock(_ context.Context, _, _, _ string, change func(int) (int, error)) (ingest.Written, int, error) {
 	n, err := change(5)
 	return ingest.Written{Topic: "catalog.inventory", Version: 1}, n, err

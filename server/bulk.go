@@ -5,22 +5,26 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/aisle/aisle/ingest"
+	"github.com/aisle/aisle/catalog"
 )
 
 // Bulk import: POST /api/v1/seller/products/bulk takes up to
-// Options.MaxBulkProducts new products in one body, {"products":[...]},
-// each as for POST /api/v1/seller/products. The whole body is validated
-// first: one invalid product refuses the request with 400 naming
+// Options.MaxBulkProducts new products in one body, {"products":[...]} or
+// NDJSON (Content-Type application/x-ndjson), each as for POST
+// /api/v1/seller/products. The whole body is validated first, each product
+// decoded once: one invalid product refuses the request with 400 naming
 // products[i].field, and nothing is published. A valid body answers 202
 // with a job id and a status URL, and the products are published in the
-// background, in order; GET /api/v1/seller/products/bulk/{job_id}, with
+// background, in order, in batches of bulkBatch produced asynchronously
+// with one flush per batch; GET /api/v1/seller/products/bulk/{job_id}, with
 // the same seller's key, answers the job's progress. A seller runs one job
 // at a time (429 while one runs); a job counts as one write against the
 // seller's rate limit. Jobs live in memory: the last maxBulkJobs are kept,
@@ -120,37 +124,14 @@ func (s *Server) bulkRoute(ctx *fasthttp.RequestCtx, path, seller string, cat Ca
 		writeJSON(ctx, fasthttp.StatusOK, j.status())
 		return
 	}
-	var body struct {
-		Products []json.RawMessage `json:"products"`
-	}
-	if err := decodeStrict(ctx.PostBody(), &body); err != nil {
+	ps, err := s.decodeBulk(ctx, seller)
+	if err != nil {
 		writeBodyError(ctx, err)
 		return
 	}
-	if len(body.Products) == 0 || len(body.Products) > s.opts.MaxBulkProducts {
-		writeError(ctx, fasthttp.StatusBadRequest, CodeInvalidBody,
-			fmt.Sprintf("products holds %d products; want 1 to %d", len(body.Products), s.opts.MaxBulkProducts), "products")
-		return
-	}
-	ids := make([]string, len(body.Products))
-	for i, raw := range body.Products {
-		ids[i] = newProductID()
-		p, err := decodeProduct(raw, ids[i], s.opts.Currency)
-		if err == nil && p.SellerID != "" && p.SellerID != seller {
-			err = &bodyError{"seller_id", "names another seller than the API key's; leave it out"}
-		}
-		if err != nil {
-			be, _ := err.(*bodyError)
-			field := "products[" + strconv.Itoa(i) + "]"
-			if be != nil && be.field != "" {
-				field += "." + be.field
-				err = &bodyError{field, be.msg}
-			} else {
-				err = &bodyError{field, err.Error()}
-			}
-			writeBodyError(ctx, err)
-			return
-		}
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
 	}
 	j := s.startBulk(seller, ids)
 	if j == nil {
@@ -158,44 +139,141 @@ func (s *Server) bulkRoute(ctx *fasthttp.RequestCtx, path, seller string, cat Ca
 		writeError(ctx, fasthttp.StatusTooManyRequests, CodeRateLimited, "a bulk job of this seller is running; one at a time", "")
 		return
 	}
-	go s.runBulk(j, body.Products, cat)
+	go s.runBulk(j, ps, cat)
 	ctx.Response.Header.Set(fasthttp.HeaderLocation, j.st.StatusURL)
 	writeJSON(ctx, fasthttp.StatusAccepted, j.status())
 }
 
-// runBulk publishes a job's products in order.
-func (s *Server) runBulk(j *bulkJob, raws []json.RawMessage, cat Catalog) {
+// decodeBulk decodes and validates every product of a bulk body, each
+// decoded once, straight from the body: NDJSON (Content-Type
+// application/x-ndjson or application/jsonl), one product body a line, or
+// {"products":[...]}. The first invalid product refuses the request,
+// named products[i] (i counting from 0 in either form).
+func (s *Server) decodeBulk(ctx *fasthttp.RequestCtx, seller string) ([]*catalog.Product, error) {
+	body := ctx.PostBody()
+	var ps []*catalog.Product
+	add := func(i int, b *productBody, err error) error {
+		var p *catalog.Product
+		if err == nil {
+			p, err = productFromBody(b, newProductID(), s.opts.Currency)
+		}
+		if err == nil && p.SellerID != "" && p.SellerID != seller {
+			err = &bodyError{"seller_id", "names another seller than the API key's; leave it out"}
+		}
+		if err != nil {
+			field := "products[" + strconv.Itoa(i) + "]"
+			if be, ok := err.(*bodyError); ok && be.field != "" {
+				return &bodyError{field + "." + be.field, be.msg}
+			}
+			return &bodyError{field, err.Error()}
+		}
+		p.SellerID = seller
+		ps = append(ps, p)
+		if len(ps) > s.opts.MaxBulkProducts {
+			return &bodyError{"products", fmt.Sprintf("holds more than %d products", s.opts.MaxBulkProducts)}
+		}
+		return nil
+	}
+	ct := string(ctx.Request.Header.ContentType())
+	if strings.Contains(ct, "ndjson") || strings.Contains(ct, "jsonl") {
+		i := 0
+		for len(body) > 0 {
+			line := body
+			if k := bytes.IndexByte(body, '\n'); k >= 0 {
+				line, body = body[:k], body[k+1:]
+			} else {
+				body = nil
+			}
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			var b productBody
+			if err := add(i, &b, decodeStrict(line, &b)); err != nil {
+				return nil, err
+			}
+			i++
+		}
+	} else {
+		d := json.NewDecoder(bytes.NewReader(body))
+		d.DisallowUnknownFields()
+		if err := bulkOpen(d); err != nil {
+			return nil, err
+		}
+		for i := 0; d.More(); i++ {
+			var b productBody
+			if err := add(i, &b, strictError(d.Decode(&b))); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := d.Token(); err != nil { // ]
+			return nil, &bodyError{"", "the body is not valid JSON: " + err.Error()}
+		}
+		if t, err := d.Token(); err != nil || t != json.Delim('}') {
+			return nil, &bodyError{"", `want {"products":[...]} and nothing else`}
+		}
+		if _, err := d.Token(); err != io.EOF {
+			return nil, &bodyError{"", "trailing data after the JSON object"}
+		}
+	}
+	if len(ps) == 0 {
+		return nil, &bodyError{"products", fmt.Sprintf("holds 0 products; want 1 to %d", s.opts.MaxBulkProducts)}
+	}
+	return ps, nil
+}
+
+// bulkOpen reads `{"products":[` from d.
+func bulkOpen(d *json.Decoder) error {
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return &bodyError{"", `the body is not a JSON object; want {"products":[...]} (or NDJSON with Content-Type application/x-ndjson)`}
+	}
+	t, err := d.Token()
+	if err != nil {
+		return &bodyError{"", "the body is not valid JSON: " + err.Error()}
+	}
+	if k, _ := t.(string); k != "products" {
+		if t == json.Delim('}') {
+			return &bodyError{"products", "is required"}
+		}
+		return &bodyError{fmt.Sprint(t), "is not a known field"}
+	}
+	if t, err := d.Token(); err != nil || t != json.Delim('[') {
+		return &bodyError{"products", "must be a JSON array"}
+	}
+	return nil
+}
+
+// bulkBatch is the number of products published with one flush.
+const bulkBatch = 1000
+
+// runBulk publishes a job's products in order, in batches of bulkBatch,
+// each produced asynchronously and flushed once.
+func (s *Server) runBulk(j *bulkJob, ps []*catalog.Product, cat Catalog) {
 	defer func() {
 		s.bulk.mu.Lock()
 		delete(s.bulk.running, j.seller)
 		s.bulk.mu.Unlock()
 	}()
-	for i, raw := range raws {
+	for _, p := range ps {
+		s.owners.m.Store(p.ID, j.seller)
+	}
+	for start := 0; start < len(ps); start += bulkBatch {
+		batch := ps[start:min(start+bulkBatch, len(ps))]
+		wctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		ws, errs := cat.CreateProducts(wctx, batch)
+		cancel()
 		j.mu.Lock()
-		id := j.st.ProductIDs[i]
-		j.mu.Unlock()
-		p, err := decodeProduct(raw, id, s.opts.Currency) // valid: checked before the job started
-		if err == nil {
-			p.SellerID = j.seller
-			s.owners.m.Store(id, j.seller)
-			wctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-			var w ingest.Written
-			w, err = cat.PublishProduct(wctx, p, true)
-			cancel()
+		for i, err := range errs {
 			if err == nil {
-				j.mu.Lock()
 				j.st.Published++
-				j.st.MinOffset = w.Token()
-				j.mu.Unlock()
+				j.st.MinOffset = ws[i].Token()
 				continue
 			}
-			s.owners.m.Delete(id)
-		}
-		j.mu.Lock()
-		j.st.Failed++
-		j.st.ProductIDs[i] = ""
-		if len(j.st.Errors) < maxBulkErrors {
-			j.st.Errors = append(j.st.Errors, fmt.Sprintf("products[%d]: %v", i, err))
+			s.owners.m.Delete(batch[i].ID)
+			j.st.Failed++
+			j.st.ProductIDs[start+i] = ""
+			if len(j.st.Errors) < maxBulkErrors {
+				j.st.Errors = append(j.st.Errors, fmt.Sprintf("products[%d]: %v", start+i, err))
+			}
 		}
 		j.mu.Unlock()
 	}

@@ -155,6 +155,18 @@ func (c *countCatalog) PublishProduct(ctx context.Context, p *catalog.Product, _
 	return ingest.Written{Topic: "catalog.products", Offset: c.n.Load(), Version: 1}, nil
 }
 
+func (c *countCatalog) CreateProducts(ctx context.Context, ps []*catalog.Product) ([]ingest.Written, []error) {
+	ws, errs := make([]ingest.Written, len(ps)), make([]error, len(ps))
+	for i, p := range ps {
+		ws[i], errs[i] = c.PublishProduct(ctx, p, true)
+	}
+	return ws, errs
+}
+
+func (c *countCatalog) DeleteProduct(context.Context, string, string) (ingest.Written, error) {
+	return ingest.Written{}, ingest.ErrUnknownProduct
+}
+
 func (c *countCatalog) PublishStock(context.Context, string, string, string, func(int) (int, error)) (ingest.Written, int, error) {
 	return ingest.Written{}, 0, ingest.ErrUnknownProduct
 }

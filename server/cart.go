@@ -343,7 +343,7 @@ func (s *Server) answerCart(ctx *fasthttp.RequestCtx, c *cartConfig, user string
 }
 
 // appendCart appends {"user_id","items":[{"variant_id","product_id",
-// "title","image","quantity","price","in_stock"}],"subtotal","count"}.
+// "title","image","quantity","price","in_stock","available"}],"subtotal","count"}.
 // Prices are the catalog's current ones; the subtotal sums the lines in
 // the store currency; count is the number of units.
 func (s *Server) appendCart(dst []byte, c *cartConfig, user string, st *commerce.CartState) []byte {
@@ -401,6 +401,11 @@ func (s *Server) appendCart(dst []byte, c *cartConfig, user string, st *commerce
 		dst = appendPrice(dst, price, was)
 		dst = append(dst, `,"in_stock":`...)
 		dst = appendBool(dst, inStock)
+		// available is false once the product is deleted (or its
+		// variant removed): the line stays, shown as unavailable, and
+		// checkout refuses it.
+		dst = append(dst, `,"available":`...)
+		dst = appendBool(dst, v != nil)
 		dst = append(dst, '}')
 	}
 	dst = append(dst, `],"subtotal":`...)

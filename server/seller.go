@@ -30,6 +30,10 @@ import (
 type Catalog interface {
 	PublishProduct(ctx context.Context, p *catalog.Product, create bool) (ingest.Written, error)
 	PublishStock(ctx context.Context, productID, variantID, warehouseID string, change func(available int) (int, error)) (ingest.Written, int, error)
+	DeleteProduct(ctx context.Context, id, seller string) (ingest.Written, error)
+	// CreateProducts publishes a batch of new products with one flush,
+	// returning for each where it landed or why not.
+	CreateProducts(ctx context.Context, ps []*catalog.Product) ([]ingest.Written, []error)
 }
 
 // Feed is what the server needs of the ingest consumer (ingest.Consumer):
@@ -95,7 +99,10 @@ func (s *Server) write(ctx *fasthttp.RequestCtx, ep int, path string) {
 	case path == sellerProductsPath:
 		allow, want = "POST", fasthttp.MethodPost
 	default:
-		id, allow, want = path[len(sellerProductsPath)+1:], "PUT", fasthttp.MethodPut
+		id, allow, want = path[len(sellerProductsPath)+1:], "PUT, DELETE", fasthttp.MethodPut
+		if string(ctx.Method()) == fasthttp.MethodDelete {
+			want = fasthttp.MethodDelete
+		}
 	}
 	if string(ctx.Method()) != want {
 		ctx.Response.Header.Set("Allow", allow)
@@ -137,7 +144,39 @@ func (s *Server) write(ctx *fasthttp.RequestCtx, ep int, path string) {
 		s.patchInventory(wctx, ctx, side.cat, id, seller)
 		return
 	}
+	if want == fasthttp.MethodDelete {
+		s.deleteProduct(wctx, ctx, side.cat, id, seller)
+		return
+	}
 	s.putProduct(wctx, ctx, side.cat, id, seller)
+}
+
+// deleteProduct publishes the tombstone of a product of seller: 200 with
+// where it landed; 403 for another seller's product, 404 for an unknown or
+// deleted one. Once the index applies it, the product leaves search,
+// product pages, recommendations and the storefront, and cart lines of it
+// show as unavailable.
+func (s *Server) deleteProduct(wctx context.Context, ctx *fasthttp.RequestCtx, cat Catalog, id, seller string) {
+	if len(ctx.PostBody()) > 0 {
+		writeError(ctx, fasthttp.StatusBadRequest, CodeInvalidBody, "a DELETE takes no body", "")
+		return
+	}
+	if !s.forbidOthers(ctx, id, seller) {
+		return
+	}
+	if _, known := s.ownerOf(id); !known {
+		writeError(ctx, fasthttp.StatusNotFound, CodeNotFound, "no product "+id, "")
+		return
+	}
+	w, err := cat.DeleteProduct(wctx, id, seller)
+	if err != nil {
+		s.writeFailed(ctx, err)
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, map[string]any{
+		"product_id": id, "deleted": true, "version": w.Version, "topic": w.Topic,
+		"partition": w.Partition, "offset": w.Offset, "min_offset": w.Token(),
+	})
 }
 
 // productBody is the JSON of a seller's product.
@@ -185,7 +224,18 @@ func (e *bodyError) Error() string {
 func decodeStrict(body []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
+	if err := strictError(d.Decode(v)); err != nil {
+		return err
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return &bodyError{"", "trailing data after the JSON object"}
+	}
+	return nil
+}
+
+// strictError turns a strict decoder's error into a bodyError.
+func strictError(err error) error {
+	if err != nil {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &te) && te.Field != "":
@@ -198,9 +248,6 @@ func decodeStrict(body []byte, v any) error {
 		}
 		return &bodyError{"", "the body is not valid JSON: " + err.Error()}
 	}
-	if _, err := d.Token(); err != io.EOF {
-		return &bodyError{"", "trailing data after the JSON object"}
-	}
 	return nil
 }
 
@@ -212,6 +259,11 @@ func decodeProduct(body []byte, id, currency string) (*catalog.Product, error) {
 	if err := decodeStrict(body, &b); err != nil {
 		return nil, err
 	}
+	return productFromBody(&b, id, currency)
+}
+
+// productFromBody is decodeProduct after the JSON decoding.
+func productFromBody(b *productBody, id, currency string) (*catalog.Product, error) {
 	now := time.Now().UTC()
 	p := &catalog.Product{
 		ID: id, Title: b.Title, Description: b.Description, Brand: b.Brand,

@@ -25,7 +25,7 @@ type writeEnv struct {
 	keys testKeys
 }
 
-func startWriteEnv(t *testing.T) *writeEnv {
+func startWriteEnv(t testing.TB) *writeEnv {
 	t.Helper()
 	b, err := ingest.StartBroker(t.TempDir(), 0)
 	if err != nil {
@@ -286,6 +286,64 @@ func (failCatalog) PublishProduct(context.Context, *catalog.Product, bool) (inge
 
 func (failCatalog) PublishStock(context.Context, string, string, string, func(int) (int, error)) (ingest.Written, int, error) {
 	return ingest.Written{}, 0, ingest.ErrUnknownProduct
+}
+
+func (failCatalog) CreateProducts(_ context.Context, ps []*catalog.Product) ([]ingest.Written, []error) {
+	errs := make([]error, len(ps))
+	for i := range errs {
+		errs[i] = ingest.ErrUnknownProduct
+	}
+	return make([]ingest.Written, len(ps)), errs
+}
+
+func (failCatalog) DeleteProduct(context.Context, string, string) (ingest.Written, error) {
+	return ingest.Written{}, ingest.ErrUnknownProduct
+}
+
+// TestSellerDelete: DELETE publishes a tombstone; once applied the product
+// is gone from search and its page; a second delete, an unknown id and a
+// PUT after the delete are 404; another seller's product is 403.
+func TestSellerDelete(t *testing.T) {
+	e := startWriteEnv(t)
+	code, _, m := doAs(t, e.keys.seller, "POST", e.base+"/api/v1/seller/products", kettle)
+	if code != 201 {
+		t.Fatalf("POST: %d %v", code, m)
+	}
+	id := m["product_id"].(string)
+	if ids, stale := searchFresh(t, e.base, "quillon", m["min_offset"].(string)); stale || len(ids) != 1 {
+		t.Fatalf("search after POST: %v, stale %v", ids, stale)
+	}
+	if code, _, m := doAs(t, e.keys.other, "DELETE", e.base+"/api/v1/seller/products/"+id, ""); code != 403 {
+		t.Fatalf("DELETE by another seller: %d %v", code, m)
+	}
+	if code, _, m := doAs(t, "", "DELETE", e.base+"/api/v1/seller/products/"+id, ""); code != 401 {
+		t.Fatalf("DELETE without a key: %d %v", code, m)
+	}
+	code, _, m = doAs(t, e.keys.seller, "DELETE", e.base+"/api/v1/seller/products/"+id, "")
+	if code != 200 || m["deleted"] != true || m["version"] != 2.0 {
+		t.Fatalf("DELETE: %d %v", code, m)
+	}
+	if ids, stale := searchFresh(t, e.base, "quillon", m["min_offset"].(string)); stale || len(ids) != 0 {
+		t.Fatalf("search after DELETE: %v, stale %v", ids, stale)
+	}
+	if code, _, _ := do(t, "GET", e.base+"/api/v1/products/"+id, ""); code != 404 {
+		t.Errorf("product page after DELETE: %d", code)
+	}
+	if _, deletedV, exists := e.c.ContentVersion(id); exists || deletedV != 2 {
+		t.Errorf("ingest state after DELETE: exists %v, tombstone version %d", exists, deletedV)
+	}
+	for _, tc := range []struct{ method, id string }{{"DELETE", id}, {"PUT", id}, {"DELETE", "nope"}} {
+		body := ""
+		if tc.method == "PUT" {
+			body = kettle
+		}
+		if code, _, m := doAs(t, e.keys.seller, tc.method, e.base+"/api/v1/seller/products/"+tc.id, body); code != 404 {
+			t.Errorf("%s %s after the delete: %d %v", tc.method, tc.id, code, m)
+		}
+	}
+	if code, _, m := doAs(t, e.keys.seller, "DELETE", e.base+"/api/v1/seller/products", ""); code != 405 {
+		t.Errorf("DELETE of the collection: %d %v", code, m)
+	}
 }
 
 // FuzzDecodeProduct: the body decoder never panics, and what it accepts

@@ -66,7 +66,7 @@ func startServer(t *testing.T) (*Server, string) {
 
 // serveOver serves s on a loopback port until the test ends and returns
 // the base URL.
-func serveOver(t *testing.T, s *Server) string {
+func serveOver(t testing.TB, s *Server) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -489,7 +489,7 @@
     put(main, h('h1', {}, 'Your cart'),
       h('table', {class: 'lines', id: 'cart'}, h('thead', {}, h('tr', {}, h('th', {}, 'Item'), h('th', {}, 'Price'), h('th', {}, 'Quantity'), h('th', {}, h('span', {class: 'sr'}, 'Remove')))),
         h('tbody', {}, c.items.map(it => h('tr', {'data-variant': it.variant_id},
-          h('td', {}, h('a', {href: '#/product/' + encodeURIComponent(it.product_id)}, it.title || it.product_id), it.in_stock === false ? [' ', stockEl(false)] : null),
+          h('td', {}, it.available === false ? h('span', {class: 'muted'}, (it.title || it.variant_id) + ' (no longer available)') : h('a', {href: '#/product/' + encodeURIComponent(it.product_id)}, it.title || it.product_id), it.available !== false && it.in_stock === false ? [' ', stockEl(false)] : null),
           h('td', {}, priceEl(it.price)),
           h('td', {}, h('input', {type: 'number', min: '0', max: '99', value: String(it.quantity), 'aria-label': 'Quantity of ' + (it.title || it.variant_id),
             onchange: ev => change('PUT', it.variant_id, {quantity: Math.max(0, parseInt(ev.target.value, 10) || 0)})})),
