@@ -1,12 +1,15 @@
-// Command aisle runs the Aisle search service.
+// Command aisle runs the Aisle search service. It parses flags and calls
+// package app, which is the application (`aisle help` lists the commands).
 //
 //	aisle serve [--addr 127.0.0.1:8080] [--data ./data] [--shards 8]
 //	aisle seller create --name NAME [--data ./data]
 //	aisle seller revoke --id SELLER_ID [--data ./data]
+//	aisle recs build|eval ...
+//	aisle bench ...
 //
 // serve starts listening at once, answering /healthz with 503, then loads
 // the shipped store into the engine and turns ready. SIGINT or SIGTERM
-// shuts it down gracefully.
+// shuts it down gracefully (app.App.Close).
 package main
 
 import (
@@ -17,8 +20,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
-	"time"
+
+	"github.com/aisle/aisle/app"
 )
 
 func main() {
@@ -33,9 +38,14 @@ func main() {
 	}
 }
 
-const usage = `usage: aisle serve [--addr HOST:PORT] [--data DIR] [--shards N] [--brokers HOST:PORT,...] [--kafka-port N] [--no-kafka] [--token-key FILE]
+const usage = `usage: aisle serve [--addr HOST:PORT] [--data DIR] [--shards N] [--brokers HOST:PORT,...] [--kafka-port N] [--no-kafka] [--token-key FILE] ...
        aisle import [--data DIR | --brokers HOST:PORT,...] [--seller ID] [--delete-missing] FILE...
-       aisle seller create|revoke|list ...`
+       aisle seller create|revoke|list ...
+       aisle recs build|eval ...
+       aisle bench [--short] [--peers bleve,postgres] [--http] ...
+       aisle help
+
+"aisle COMMAND --help" lists a command's flags.`
 
 // run runs the subcommand named by args[0] until ctx ends.
 func run(ctx context.Context, args []string, stderr io.Writer) error {
@@ -45,11 +55,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "serve":
-		cfg, err := parseServeFlags(args[1:], stderr)
+		opts, err := parseServeFlags(args[1:], stderr)
 		if err != nil {
 			return err
 		}
-		return serve(ctx, cfg, stderr)
+		return serve(ctx, opts)
 	case "recs":
 		return recsCommand(ctx, args[1:], stderr)
 	case "seller":
@@ -66,68 +76,53 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	return fmt.Errorf("unknown command %q", args[0])
 }
 
-// serveConfig is what the serve flags say.
-type serveConfig struct {
-	addr   string
-	data   string
-	shards int
-	// cpuProfile, when set, is a file to write a CPU profile of the whole
-	// run to.
-	cpuProfile string
-	// brokers names a Kafka cluster; empty starts the embedded broker on
-	// kafkaPort (0 picks a free port).
-	brokers   string
-	kafkaPort int
-	// adminAddr is where the admin API listens; loopback by default.
-	adminAddr string
-	// noKafka loads the shipped store straight into the index, with no
-	// broker: the quickest start, for benchmarks.
-	noKafka bool
-	// tokenKey is the file of the user token HMAC key; empty means
-	// token.key in the data directory, generated when missing.
-	tokenKey string
-	// searchRate and suggestRate are the per-client requests a second of
-	// search and autocomplete; 0 keeps the server's defaults, negative
-	// turns the limit off (for load tests on loopback).
-	searchRate, suggestRate float64
-	// noRecs skips loading or building the recommendation lists and the
-	// similar-items embeddings (their endpoints answer 503), for
-	// benchmarks that should measure search alone.
-	noRecs bool
-	// replica names this process among the cart replicas; empty: the id
-	// kept in the data directory (doc/cart.md).
-	replica string
-	// carrierDelay is how long the sandbox carrier takes to ship and then
-	// deliver a routed order; 0 turns it off (doc/fulfillment.md).
-	carrierDelay time.Duration
-}
-
-func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
-	var cfg serveConfig
+// parseServeFlags returns the app options the serve flags say.
+func parseServeFlags(args []string, stderr io.Writer) (app.Options, error) {
+	opts := app.DefaultOptions()
+	opts.Log = stderr
+	var brokers string
 	fs := flag.NewFlagSet("aisle serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "`address` to listen on; port 0 picks a free port")
-	fs.StringVar(&cfg.data, "data", "./data", "data `directory`, created if missing")
-	fs.IntVar(&cfg.shards, "shards", 8, "number of index shards")
-	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `file`")
-	fs.StringVar(&cfg.brokers, "brokers", "", "Kafka `host:port` list; empty runs the embedded broker")
-	fs.IntVar(&cfg.kafkaPort, "kafka-port", 0, "loopback `port` of the embedded broker; 0 picks a free one")
-	fs.StringVar(&cfg.adminAddr, "admin-addr", "127.0.0.1:0", "`address` of the admin API (reindex); keep it on loopback")
-	fs.BoolVar(&cfg.noKafka, "no-kafka", false, "load the shipped store directly, with no broker and no ingest")
-	fs.BoolVar(&cfg.noRecs, "no-recs", false, "do not load or build recommendations (their endpoints answer 503)")
-	fs.Float64Var(&cfg.searchRate, "search-rate", 0, "per-client searches a `second` (0: the default, 50; negative: no limit, for load tests)")
-	fs.Float64Var(&cfg.suggestRate, "suggest-rate", 0, "per-client autocomplete requests a `second` (0: the default, 100; negative: no limit)")
-	fs.DurationVar(&cfg.carrierDelay, "carrier-delay", 5*time.Second, "sandbox carrier: ship, then deliver, each routed order after this `duration`; 0 turns it off")
-	fs.StringVar(&cfg.replica, "replica", "", "`id` of this cart replica (unique per process); default: generated once into --data")
-	fs.StringVar(&cfg.tokenKey, "token-key", "", "`file` of the user token HMAC key (32+ bytes); default token.key in --data, generated")
+	fs.StringVar(&opts.Addr, "addr", opts.Addr, "`address` to listen on; port 0 picks a free port")
+	fs.StringVar(&opts.Data, "data", opts.Data, "data `directory`, created if missing")
+	fs.IntVar(&opts.Shards, "shards", opts.Shards, "number of index shards")
+	fs.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to `file`")
+	fs.StringVar(&brokers, "brokers", "", "Kafka `host:port` list; empty runs the embedded broker")
+	fs.IntVar(&opts.KafkaPort, "kafka-port", 0, "loopback `port` of the embedded broker; 0 picks a free one")
+	fs.StringVar(&opts.AdminAddr, "admin-addr", opts.AdminAddr, "`address` of the admin API (reindex); keep it on loopback")
+	fs.BoolVar(&opts.NoKafka, "no-kafka", false, "load the shipped store directly, with no broker and no ingest")
+	fs.BoolVar(&opts.NoRecs, "no-recs", false, "do not load or build recommendations (their endpoints answer 503)")
+	fs.Float64Var(&opts.SearchRate, "search-rate", 0, "per-client searches a `second` (0: the default, 50; negative: no limit, for load tests)")
+	fs.Float64Var(&opts.SuggestRate, "suggest-rate", 0, "per-client autocomplete requests a `second` (0: the default, 100; negative: no limit)")
+	fs.DurationVar(&opts.CarrierDelay, "carrier-delay", opts.CarrierDelay, "sandbox carrier: ship, then deliver, each routed order after this `duration`; 0 turns it off")
+	fs.StringVar(&opts.Replica, "replica", "", "`id` of this cart replica (unique per process); default: generated once into --data")
+	fs.StringVar(&opts.TokenKey, "token-key", "", "`file` of the user token HMAC key (32+ bytes); default token.key in --data, generated")
 	if err := fs.Parse(args); err != nil {
-		return cfg, err
+		return opts, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+		return opts, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
 	}
-	if cfg.shards < 1 {
-		return cfg, fmt.Errorf("serve: --shards is %d; it must be at least 1", cfg.shards)
+	for _, b := range strings.Split(brokers, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			opts.Brokers = append(opts.Brokers, b)
+		}
 	}
-	return cfg, nil
+	if err := opts.Validate(); err != nil {
+		return opts, fmt.Errorf("serve: %w", err)
+	}
+	return opts, nil
+}
+
+// serve runs the application until ctx ends or a part of it fails.
+func serve(ctx context.Context, opts app.Options) error {
+	a, err := app.Open(ctx, opts)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case <-a.Done():
+	}
+	return a.Close()
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -92,4 +94,11 @@ func sellerCommand(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// newSellerID returns a fresh seller id: "sel-" and 12 random hex digits.
+func newSellerID() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return "sel-" + hex.EncodeToString(b[:])
 }

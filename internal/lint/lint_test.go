@@ -26,7 +26,8 @@ var layers = map[string]int{
 	"search":   2,
 	"server":   3,
 	"bench":    3,
-	"cmd":      4,
+	"app":      4,
+	"cmd":      5,
 }
 
 type pkg struct {

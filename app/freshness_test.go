@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -60,7 +60,7 @@ func (s *timedSink) Apply(ups []*catalog.Product, dels []string) error {
 // TestFreshness measures the figures of doc/ingest.md on the shipped store,
 // with the embedded broker in process and 8 shards:
 //
-//	AISLE_FRESHNESS=1 go test ./cmd/aisle -run TestFreshness -v -timeout 10m
+//	AISLE_FRESHNESS=1 go test ./app -run TestFreshness -v -timeout 10m
 //
 // full ingest of the store through Kafka (events/s), restart from the
 // ingest logs, and event-to-searchable p50/p99 at AISLE_RATE updates/s
@@ -285,7 +285,7 @@ func profile(t *testing.T, env string) func() {
 // in AISLE_RESTART_DIR (run it with AISLE_KEEP_DIR first). Loading reads
 // only files; the broker address is never dialled by New.
 //
-//	AISLE_RESTART_DIR=/tmp/x go test ./cmd/aisle -run TestRestartFresh -v
+//	AISLE_RESTART_DIR=/tmp/x go test ./app -run TestRestartFresh -v
 func TestRestartFresh(t *testing.T) {
 	dir := os.Getenv("AISLE_RESTART_DIR")
 	if dir == "" {

@@ -1,8 +1,6 @@
-package main
+package app
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,9 +14,9 @@ import (
 	"github.com/aisle/aisle/server"
 )
 
-// devCredentialsFile is written into a fresh data directory: the demo
+// DevCredentialsFile is written into a fresh data directory: the demo
 // seller's key, a demo user's token and the admin key, mode 0600.
-const devCredentialsFile = "dev-credentials.json"
+const DevCredentialsFile = "dev-credentials.json"
 
 // keyCacheTTL is how long a verified API key is remembered; a revoke
 // takes effect within it.
@@ -27,8 +25,8 @@ const keyCacheTTL = 30 * time.Second
 // demoTokenTTL is the life of the demo user's token.
 const demoTokenTTL = 30 * 24 * time.Hour
 
-// devCredentials is the JSON of dev-credentials.json.
-type devCredentials struct {
+// DevCredentials is the JSON of dev-credentials.json.
+type DevCredentials struct {
 	SellerID     string `json:"seller_id"`
 	SellerAPIKey string `json:"seller_api_key"`
 	UserID       string `json:"user_id"`
@@ -62,7 +60,7 @@ func setupCredentials(data, tokenKeyFile string, stderr io.Writer) (*server.KeyS
 			return ks, tokens, nil
 		}
 	}
-	dc := devCredentials{SellerID: "sel-demo", UserID: "u-demo"}
+	dc := DevCredentials{SellerID: "sel-demo", UserID: "u-demo"}
 	if dc.SellerAPIKey, _, err = ks.Create(server.RoleSeller, dc.SellerID, "Demo seller"); err != nil {
 		return nil, nil, err
 	}
@@ -73,7 +71,7 @@ func setupCredentials(data, tokenKeyFile string, stderr io.Writer) (*server.KeyS
 		return nil, nil, err
 	}
 	raw, _ := json.MarshalIndent(&dc, "", "  ")
-	path := filepath.Join(data, devCredentialsFile)
+	path := filepath.Join(data, DevCredentialsFile)
 	if err := writeSecret(path, append(raw, '\n')); err != nil {
 		return nil, nil, fmt.Errorf("serve: writing %s: %w", path, err)
 	}
@@ -124,11 +122,4 @@ func requireAdmin(keys server.KeyVerifier, h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
-}
-
-// newSellerID returns a fresh seller id: "sel-" and 12 random hex digits.
-func newSellerID() string {
-	var b [6]byte
-	rand.Read(b[:])
-	return "sel-" + hex.EncodeToString(b[:])
 }

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -57,22 +57,18 @@ func TestRecsBeatPopularity(t *testing.T) {
 	}
 }
 
-// TestServeRecs starts the binary on an empty data directory: it builds
-// the lists in the background, answers also-bought and bought-together for
-// the banana, and leaves a snapshot that reads back.
-func TestServeRecs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary over the whole store")
-	}
-	bin := buildAisle(t)
-	data := filepath.Join(t.TempDir(), "data")
-	a := startAisle(t, bin, data)
+// checkServeRecs is TestServe's check of the recommendations on an empty
+// data directory: the App builds the lists in the background and answers
+// also-bought and bought-together for the banana, and the demo user's
+// home page.
+func checkServeRecs(t *testing.T, a *aisle) {
+	t.Helper()
 	const banana = "instacart-24852"
 	var (
 		code int
 		body []byte
 	)
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		code, body = httpGet(t, a.base+"/api/v1/products/"+banana+"/also-bought?limit=5")
 		if code != 503 || time.Now().After(deadline) {
@@ -100,11 +96,11 @@ func TestServeRecs(t *testing.T) {
 	}
 	// The demo user's home page: its seeded history (three real orders
 	// holding a banana) gives a personalized row, then the popular one.
-	raw, err := os.ReadFile(filepath.Join(data, devCredentialsFile))
+	raw, err := os.ReadFile(filepath.Join(a.data, DevCredentialsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var dc devCredentials
+	var dc DevCredentials
 	if err := json.Unmarshal(raw, &dc); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +123,7 @@ func TestServeRecs(t *testing.T) {
 		} `json:"rows"`
 	}
 	if err := json.Unmarshal(body, &home); err != nil || resp.StatusCode != 200 || len(home.Rows) != 2 ||
-		home.Rows[0].Kind != "personalized" || len(home.Rows[0].Items) < 5 || home.UserID != demoUser {
+		home.Rows[0].Kind != "personalized" || len(home.Rows[0].Items) < 5 || home.UserID != DemoUser {
 		t.Errorf("home of the demo user: %d %s (%v)", resp.StatusCode, body, err)
 	} else {
 		t.Logf("the demo user's home: %+v", home.Rows[0].Items)
@@ -136,19 +132,21 @@ func TestServeRecs(t *testing.T) {
 	if code != 404 {
 		t.Errorf("unknown product: %d %s", code, body)
 	}
-	deadline = time.Now().Add(10 * time.Second)
-	path := filepath.Join(data, recsFile)
-	for {
-		if _, err := os.Stat(path); err == nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	a.stop(t)
+	waitFor(t, time.Minute, "the recs snapshot", func() bool {
+		_, err := os.Stat(filepath.Join(a.data, RecsFile))
+		return err == nil
+	})
+}
+
+// checkRecsSnapshot is TestServe's check, after the first stop, that the
+// recommendations built are in a snapshot that reads back.
+func checkRecsSnapshot(t *testing.T, a *aisle) {
+	t.Helper()
+	path := filepath.Join(a.data, RecsFile)
 	if !strings.Contains(a.log.String(), "aisle: recs (cosine) from 99630 orders (of two items or more)") {
 		t.Errorf("no build line in the log:\n%s", a.log.String())
 	}
-	l, e, err := readSnapshot(path)
+	l, e, err := ReadRecsSnapshot(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +155,7 @@ func TestServeRecs(t *testing.T) {
 	}
 	// The embeddings join the snapshot once built (tens of seconds after
 	// the lists, so only when the run lasted that long).
-	if strings.Contains(a.log.String(), "with the similar items") && (e == nil || e.Options() != servedSimilar()) {
+	if strings.Contains(a.log.String(), "with the similar items") && (e == nil || e.Options() != ServedSimilar()) {
 		t.Errorf("the log says the similar items were written, the snapshot has %v", e)
 	}
 }
@@ -170,20 +168,19 @@ func TestDemoHistoryAndOrderHook(t *testing.T) {
 	if err := seedDemoHistory(h); err != nil {
 		t.Fatal(err)
 	}
-	if n := h.Orders(demoUser); n != 3 {
+	if n := h.Orders(DemoUser); n != 3 {
 		t.Errorf("the demo user has %d orders, want 3", n)
 	}
-	data := t.TempDir()
-	if orderHook(data) != nil {
-		t.Error("a hook for a data directory with no home")
+	a := &App{}
+	if a.orderHook() != nil {
+		t.Error("a hook with no recommendations")
 	}
 	live := recs.NewLive(recs.LiveOptions{})
-	orderHooks.Store(data, orderSinks{h, live})
-	defer orderHooks.Delete(data)
-	hook := orderHook(data)
-	hook(catalog.OrderEvent{OrderID: "live-1", UserID: demoUser, PlacedAt: time.Now(),
+	a.orders = &orderSinks{h, live}
+	hook := a.orderHook()
+	hook(catalog.OrderEvent{OrderID: "live-1", UserID: DemoUser, PlacedAt: time.Now(),
 		Lines: []catalog.OrderLine{{ProductID: "instacart-1", Quantity: 1}, {ProductID: "instacart-2", Quantity: 1}}})
-	if n := h.Orders(demoUser); n != 4 {
+	if n := h.Orders(DemoUser); n != 4 {
 		t.Errorf("after a live order the demo user has %d orders, want 4", n)
 	}
 	if n := live.Count("instacart-1", "instacart-2"); n != 1 {

@@ -1,10 +1,9 @@
-package main
+package app
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,83 +13,73 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/aisle/aisle/catalog"
-	"github.com/aisle/aisle/commerce"
 	"github.com/aisle/aisle/corpora"
 	"github.com/aisle/aisle/ingest"
-	"github.com/aisle/aisle/search"
-	"github.com/aisle/aisle/server"
 )
 
 // feed builds the index through Kafka, the way a production deployment
-// does: it starts the embedded broker unless --brokers names a cluster,
+// does: it starts the embedded broker unless Brokers names a cluster,
 // creates the topics with one partition per shard, replays the current
-// generation's ingest logs into live's engine, publishes the shipped store
+// generation's ingest logs into the live engine, publishes the shipped store
 // as product events when the products topic is empty, and consumes until ctx
-// ends. ready is called once the index has applied every event published
-// before the consumer started. srv, when not nil, gets the seller writes and
-// the freshness metrics. A reindex asked of rx builds a new generation with
-// an engine from newEngine and swaps it into live.
-func feed(ctx context.Context, cfg serveConfig, live *liveEngine, newEngine func() (*search.Engine, error),
-	srv *server.Server, rx *reindexer, stderr io.Writer, ready func()) error {
+// ends. The server turns ready once the index has applied every event
+// published before the consumer started; it gets the seller writes, the
+// freshness metrics and the commerce services. A reindex asked of a.rx
+// builds a new generation and swaps it into a.live.
+func (a *App) feed(ctx context.Context) error {
 	start := time.Now()
-	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "aisle: "+format+"\n", args...) }
-	brokers := splitList(cfg.brokers)
+	cfg, live, srv, rx, stderr, logf := a.opts, a.live, a.srv, a.rx, a.log, a.logf
+	ready := func() { srv.SetReady(true) }
+	brokers := cfg.Brokers
 	if len(brokers) == 0 {
-		b, err := ingest.StartBroker(filepath.Join(cfg.data, "kafka"), cfg.kafkaPort)
+		b, err := ingest.StartBroker(filepath.Join(cfg.Data, "kafka"), cfg.KafkaPort)
 		if err != nil {
 			return err
 		}
 		defer b.Close()
 		brokers = b.Addrs()
-		fmt.Fprintf(stderr, "aisle: embedded Kafka broker on %s (data in %s)\n", strings.Join(brokers, ","), filepath.Join(cfg.data, "kafka"))
+		fmt.Fprintf(stderr, "aisle: embedded Kafka broker on %s (data in %s)\n", strings.Join(brokers, ","), filepath.Join(cfg.Data, "kafka"))
 	}
 	prod, err := ingest.NewProducer(brokers)
 	if err != nil {
 		return err
 	}
 	defer prod.Close()
-	var shopStore *commerce.Store
-	if srv != nil {
-		store, stopCommerce, err := startCommerce(ctx, cfg.data, brokers, cfg.replica, srv, liveVariants{live}, logf)
-		if err != nil {
-			return err
-		}
-		defer stopCommerce()
-		shopStore = store
+	shopStore, stopCommerce, err := startCommerce(ctx, cfg.Data, brokers, cfg.Replica, srv, liveVariants{live}, logf)
+	if err != nil {
+		return err
 	}
-	parts, err := ingest.EnsureTopics(ctx, prod, int32(cfg.shards))
+	defer stopCommerce()
+	parts, err := ingest.EnsureTopics(ctx, prod, int32(cfg.Shards))
 	if err != nil {
 		return err
 	}
 	for t, n := range parts {
-		if n != cfg.shards {
-			return fmt.Errorf("serve: topic %s has %d partitions but the index has %d shards; start with --shards %d", t, n, cfg.shards, n)
+		if n != cfg.Shards {
+			return fmt.Errorf("serve: topic %s has %d partitions but the index has %d shards; start with --shards %d", t, n, cfg.Shards, n)
 		}
 	}
-	if shopStore != nil { // the orders topic exists now
-		seeded := make(chan struct{})
-		stopShop, err := startShop(ctx, shopStore, brokers, cfg.carrierDelay, srv, liveVariants{live}, seeded, logf)
-		if err != nil {
-			return err
-		}
-		defer stopShop()
-		replayOrders(shopStore, orderHook(cfg.data), logf)
-		markReady := ready
-		ready = sync.OnceFunc(func() { seedStock(shopStore, live.get().Each, logf); close(seeded); markReady() })
-	}
-	gn, err := currentGeneration(cfg.data)
+	// The orders topic exists now.
+	seeded := make(chan struct{})
+	stopShop, err := startShop(ctx, shopStore, brokers, cfg.CarrierDelay, srv, liveVariants{live}, seeded, logf)
 	if err != nil {
 		return err
 	}
-	cur, err := openGeneration(ctx, gn, cfg, brokers, live.get(), logf)
+	defer stopShop()
+	replayOrders(shopStore, a.orderHook(), logf)
+	markReady := ready
+	ready = sync.OnceFunc(func() { seedStock(shopStore, live.get().Each, logf); close(seeded); markReady() })
+	gn, err := currentGeneration(cfg.Data)
+	if err != nil {
+		return err
+	}
+	cur, err := a.openGeneration(ctx, gn, brokers, live.get())
 	if err != nil {
 		return err
 	}
 	defer func() { cur.stop() }()
-	if srv != nil {
-		srv.SetIngest(ingest.NewWriter(prod, cur.c), cur.c)
-		defer srv.SetIngest(nil, nil)
-	}
+	srv.SetIngest(ingest.NewWriter(prod, cur.c), cur.c)
+	defer srv.SetIngest(nil, nil)
 	if n := cur.eng.Len(); n > 0 {
 		fmt.Fprintf(stderr, "aisle: %d products from the ingest logs of generation %d in %.1f s\n", n, gn, time.Since(start).Seconds())
 	}
@@ -112,7 +101,7 @@ func feed(ctx context.Context, cfg serveConfig, live *liveEngine, newEngine func
 	if err := cur.catchUp(ctx, prod); err != nil {
 		return err
 	}
-	if err := setCurrentGeneration(cfg.data, gn); err != nil {
+	if err := setCurrentGeneration(cfg.Data, gn); err != nil {
 		return err
 	}
 	if err := cur.eng.RebuildSpelling(); err != nil {
@@ -134,7 +123,7 @@ func feed(ctx context.Context, cfg serveConfig, live *liveEngine, newEngine func
 		case <-ctx.Done():
 			return nil
 		case <-rx.req:
-			next, err := reindex(ctx, cfg, brokers, prod, cur.n+1, newEngine, logf)
+			next, err := a.reindex(ctx, brokers, prod, cur.n+1)
 			if err != nil {
 				logf("reindex to generation %d failed: %v", cur.n+1, err)
 				rx.set(func(s *reindexStatus) { s.State, s.Error, s.Finished = "failed", err.Error(), time.Now().UTC() })
@@ -144,18 +133,16 @@ func feed(ctx context.Context, cfg serveConfig, live *liveEngine, newEngine func
 			// the writer versions against its state; then the old
 			// generation stops and its logs go.
 			live.swap(next.eng)
-			if srv != nil {
-				srv.SetIngest(ingest.NewWriter(prod, next.c), next.c)
-			}
+			srv.SetIngest(ingest.NewWriter(prod, next.c), next.c)
 			old := cur
 			cur = next
-			if err := setCurrentGeneration(cfg.data, cur.n); err != nil {
+			if err := setCurrentGeneration(cfg.Data, cur.n); err != nil {
 				return err
 			}
 			if err := old.stop(); err != nil {
 				logf("stopping generation %d: %v", old.n, err)
 			}
-			os.RemoveAll(generationDir(cfg.data, old.n))
+			os.RemoveAll(generationDir(cfg.Data, old.n))
 			logf("reindex: generation %d serves %d products", cur.n, cur.eng.Len())
 			rx.set(func(s *reindexStatus) {
 				s.State, s.Generation, s.Products, s.Finished = "done", cur.n, cur.eng.Len(), time.Now().UTC()
@@ -166,40 +153,30 @@ func feed(ctx context.Context, cfg serveConfig, live *liveEngine, newEngine func
 
 // reindex builds generation n from the start of the topics, with no logs,
 // beside the live one, and returns it once it has caught up.
-func reindex(ctx context.Context, cfg serveConfig, brokers []string, prod *kgo.Client, n int,
-	newEngine func() (*search.Engine, error), logf func(string, ...any)) (*generation, error) {
+func (a *App) reindex(ctx context.Context, brokers []string, prod *kgo.Client, n int) (*generation, error) {
 	start := time.Now()
-	if err := os.RemoveAll(generationDir(cfg.data, n)); err != nil {
+	cfg := a.opts
+	if err := os.RemoveAll(generationDir(cfg.Data, n)); err != nil {
 		return nil, err
 	}
-	eng, err := newEngine()
+	eng, err := a.newEngine()
 	if err != nil {
 		return nil, err
 	}
-	g, err := openGeneration(ctx, n, cfg, brokers, eng, logf)
+	g, err := a.openGeneration(ctx, n, brokers, eng)
 	if err != nil {
 		return nil, err
 	}
 	if err := g.catchUp(ctx, prod); err != nil {
 		g.stop()
-		os.RemoveAll(generationDir(cfg.data, n))
+		os.RemoveAll(generationDir(cfg.Data, n))
 		return nil, err
 	}
 	if err := eng.RebuildSpelling(); err != nil {
 		g.stop()
-		os.RemoveAll(generationDir(cfg.data, n))
+		os.RemoveAll(generationDir(cfg.Data, n))
 		return nil, err
 	}
-	logf("reindex: generation %d built from the start of the topics in %.1f s", n, time.Since(start).Seconds())
+	a.logf("reindex: generation %d built from the start of the topics in %.1f s", n, time.Since(start).Seconds())
 	return g, nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

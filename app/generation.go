@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -119,17 +119,17 @@ var _ ingest.SnapshotSink = (*search.Engine)(nil)
 
 // openGeneration replays generation n's logs into eng and starts its
 // consumer.
-func openGeneration(ctx context.Context, n int, cfg serveConfig, brokers []string, eng *search.Engine, logf func(string, ...any)) (*generation, error) {
+func (a *App) openGeneration(ctx context.Context, n int, brokers []string, eng *search.Engine) (*generation, error) {
 	defer loadingHeap()()
 	c, err := ingest.New(ingest.Options{
 		Brokers:    brokers,
 		Group:      "aisle-indexer-g" + strconv.Itoa(n),
 		InstanceID: "aisle-indexer-0-g" + strconv.Itoa(n),
-		Dir:        generationDir(cfg.data, n),
-		Partitions: cfg.shards,
+		Dir:        generationDir(a.opts.Data, n),
+		Partitions: a.opts.Shards,
 		Sink:       eng,
-		OnOrder:    orderHook(cfg.data),
-		Logf:       logf,
+		OnOrder:    a.orderHook(),
+		Logf:       a.logf,
 	})
 	if err != nil {
 		return nil, err

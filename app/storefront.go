@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"encoding/json"
@@ -18,12 +18,12 @@ import (
 // loopback clients only). A data directory without the file, as a
 // production one whose credentials were moved away, has no demo user.
 func setDemoUser(srv *server.Server, data string, stderr io.Writer) {
-	path := filepath.Join(data, devCredentialsFile)
+	path := filepath.Join(data, DevCredentialsFile)
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return
 	}
-	var dc devCredentials
+	var dc DevCredentials
 	if err == nil {
 		err = json.Unmarshal(raw, &dc)
 	}

@@ -1,0 +1,284 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/corpora"
+	"github.com/aisle/aisle/recs"
+	"github.com/aisle/aisle/server"
+)
+
+// RecsFile is the recommendations snapshot in the data directory.
+const RecsFile = "recs.snap"
+
+// buildRecs builds the lists from every shipped Instacart order and logs
+// their figures.
+func buildRecs(ctx context.Context, opts recs.Options, stderr io.Writer) (*recs.Lists, error) {
+	start := time.Now()
+	o, err := instacartOrders(nil)
+	if err != nil {
+		return nil, err
+	}
+	read := time.Since(start)
+	l, err := recs.Build(ctx, o, opts)
+	if err != nil {
+		return nil, err
+	}
+	st := l.Stats()
+	fmt.Fprintf(stderr, "aisle: recs (%s) from %d orders (of two items or more) over %d items in %.1f s (read %.1f s): %d items with %d also-bought, %d items with %d pairs and %d triples\n",
+		st.Scorer, st.Orders, st.Items, time.Since(start).Seconds(), read.Seconds(), st.WithAlso, st.Neighbors, st.WithBundle, st.Pairs, st.Triples)
+	return l, nil
+}
+
+// instacartOrders returns the shipped Instacart orders as recs.Orders with
+// store product ids ("instacart-<product_id>"). With keep set, only the
+// orders it accepts (by order id) are in Baskets; the items are the same.
+func instacartOrders(keep func(orderID int32) bool) (recs.Orders, error) {
+	orders, err := corpora.InstacartOrders()
+	if err != nil {
+		return recs.Orders{}, fmt.Errorf("recs: reading the orders: %w", err)
+	}
+	var o recs.Orders
+	dense := map[int32]int32{}
+	for i := range orders {
+		ps := orders[i].Products
+		for j, p := range ps {
+			x, ok := dense[p]
+			if !ok {
+				x = int32(len(o.Items))
+				dense[p] = x
+				o.Items = append(o.Items, "instacart-"+strconv.Itoa(int(p)))
+			}
+			ps[j] = x // the orders are ours: rewrite in place
+		}
+		if keep == nil || keep(orders[i].ID) {
+			o.Baskets = append(o.Baskets, ps)
+		}
+	}
+	return o, nil
+}
+
+// writeRecs writes l and e (nil for none) to path through a temporary file
+// and a rename, so a reader never sees half a snapshot, and returns its
+// size.
+func writeRecs(path string, l *recs.Lists, e *recs.Embeddings) (int64, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), ".recs-*")
+	if err != nil {
+		return 0, fmt.Errorf("recs: %w", err)
+	}
+	n, err := recs.WriteSnapshot(f, l, e)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return 0, fmt.Errorf("recs: writing %s: %w", path, err)
+	}
+	return n, nil
+}
+
+// ReadRecsSnapshot reads the lists and the embeddings (nil when the snapshot
+// has none) of the snapshot at path.
+func ReadRecsSnapshot(path string) (*recs.Lists, *recs.Embeddings, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	l, e, err := recs.ReadSnapshot(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return l, e, nil
+}
+
+// startRecs gives the server its recommendations: from the snapshot in
+// the data directory when there is one, else built from the shipped orders
+// in the background (a few seconds on two cores for the lists, then about
+// 30 s for the similar-items embeddings) and written there for the next
+// start. A snapshot without embeddings, or with embeddings of other options
+// than similarOptions, has them built and the snapshot rewritten. Until
+// then the recommendation endpoints answer 503. The home page's live
+// orders come from the ingest consumers (a.orderHook). The builds run in
+// a's group and stop at Close.
+func (a *App) startRecs() {
+	ctx, srv, stderr := a.ctx, a.srv, a.log
+	home, err := recs.NewHome(recs.HomeOptions{})
+	if err != nil {
+		panic(err) // the default options are valid
+	}
+	if err := seedDemoHistory(home); err != nil {
+		fmt.Fprintf(stderr, "aisle: recs: the demo user's history: %v\n", err)
+	}
+	srv.SetHome(home)
+	live := recs.NewLive(recs.LiveOptions{})
+	a.orders = &orderSinks{home, live}
+	path := filepath.Join(a.opts.Data, RecsFile)
+	start := time.Now()
+	l, e, err := ReadRecsSnapshot(path)
+	if err == nil {
+		srv.SetRecs(recs.Fresh{Lists: l, Live: live})
+		home.SetLists(l)
+		if e != nil && e.Options() == ServedSimilar() {
+			srv.SetSimilar(e)
+			st := e.Stats()
+			fmt.Fprintf(stderr, "aisle: recs and similar items (%d vectors, dim %d) loaded from %s in %.2f s\n",
+				st.WithVector, st.Dim, path, time.Since(start).Seconds())
+			return
+		}
+		fmt.Fprintf(stderr, "aisle: recs loaded from %s in %.2f s; similar items to build\n", path, time.Since(start).Seconds())
+		a.group.Go(func() { startSimilar(ctx, srv, l, path, stderr) })
+		return
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(stderr, "aisle: recs: %v; building afresh\n", err)
+	}
+	a.group.Go(func() {
+		l, err := buildRecs(ctx, recs.Options{Workers: 1}, stderr)
+		if err != nil {
+			if ctx.Err() == nil {
+				fmt.Fprintf(stderr, "aisle: recs: %v\n", err)
+			}
+			return
+		}
+		srv.SetRecs(recs.Fresh{Lists: l, Live: live})
+		home.SetLists(l)
+		if _, err := writeRecs(path, l, nil); err != nil {
+			fmt.Fprintf(stderr, "aisle: recs: %v\n", err)
+		}
+		startSimilar(ctx, srv, l, path, stderr)
+	})
+}
+
+// orderSinks are what live orders update: the users' histories of the
+// home page, and the co-purchases layered on the lists (recs.Fresh).
+type orderSinks struct {
+	home *recs.Home
+	live *recs.Live
+}
+
+// observe hands e to both sinks.
+func (s *orderSinks) observe(e catalog.OrderEvent) {
+	s.home.Observe(e)
+	s.live.Observe(e)
+}
+
+// orderHook returns the ingest OnOrder of the recommendations, or nil when
+// they are off (NoRecs).
+func (a *App) orderHook() func(catalog.OrderEvent) {
+	if a.orders == nil {
+		return nil
+	}
+	return a.orders.observe
+}
+
+// DemoUser is the user of the demo token (credentials.go).
+const DemoUser = "u-demo"
+
+// demoStaple is the Instacart product the demo user's orders share: Banana,
+// the most ordered product of the shipped orders.
+const demoStaple = 24852
+
+// seedDemoHistory gives the demo user a history, since the shipped orders
+// have no user ids: the first three shipped orders (in file order) that
+// hold a Banana, as if the demo user had placed them a week apart. So the
+// demo's personalized row shows also-bought items of real baskets and one
+// staple bought again (Banana).
+func seedDemoHistory(h *recs.Home) error {
+	orders, err := corpora.InstacartOrders()
+	if err != nil {
+		return err
+	}
+	t0 := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	n := 0
+	for _, o := range orders {
+		if n == 3 {
+			break
+		}
+		if !slices.Contains(o.Products, demoStaple) {
+			continue
+		}
+		e := catalog.OrderEvent{Schema: catalog.SchemaVersion, OrderID: "demo-instacart-" + strconv.Itoa(int(o.ID)),
+			UserID: DemoUser, PlacedAt: t0.Add(time.Duration(n) * 7 * 24 * time.Hour)}
+		for _, p := range o.Products {
+			id := "instacart-" + strconv.Itoa(int(p))
+			e.Lines = append(e.Lines, catalog.OrderLine{ProductID: id, VariantID: id + "-v1", Quantity: 1})
+		}
+		h.Observe(e)
+		n++
+	}
+	if n == 0 {
+		return fmt.Errorf("no shipped order holds instacart-%d", demoStaple)
+	}
+	return nil
+}
+
+// similarOptions are the embeddings served: the co-purchase cosine matrix
+// at 128 dimensions, the best of the evaluated settings that builds in
+// seconds (doc/recs.md).
+var similarOptions = recs.EmbedOptions{Seed: 1, Matrix: recs.CoCosine, Dim: 128, Workers: 1}
+
+// ServedSimilar is similarOptions as recs.Embeddings.Options reports them:
+// defaults filled in, Workers zero.
+func ServedSimilar() recs.EmbedOptions {
+	o := similarOptions.EnsureDefaults()
+	o.Workers = 0
+	return o
+}
+
+// buildSimilar learns the served item embeddings from the shipped orders,
+// on workers goroutines (0: similarOptions' one), and logs their figures.
+func buildSimilar(ctx context.Context, workers int, stderr io.Writer) (*recs.Embeddings, error) {
+	start := time.Now()
+	o, err := instacartOrders(nil)
+	if err != nil {
+		return nil, err
+	}
+	opts := similarOptions
+	if workers != 0 {
+		opts.Workers = workers
+	}
+	e, st, err := recs.Embed(ctx, o, opts)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "aisle: similar items: %d of %d items embedded (dim %d) in %.1f s\n",
+		st.WithVector, st.Items, st.Dim, time.Since(start).Seconds())
+	return e, nil
+}
+
+// startSimilar learns the item embeddings, on one worker, gives srv its
+// similar items (until then /similar answers 503) and rewrites the
+// snapshot at path with l and them, so the next start loads them.
+func startSimilar(ctx context.Context, srv *server.Server, l *recs.Lists, path string, stderr io.Writer) {
+	e, err := buildSimilar(ctx, 0, stderr)
+	if err != nil {
+		if ctx.Err() == nil {
+			fmt.Fprintf(stderr, "aisle: similar items: %v\n", err)
+		}
+		return
+	}
+	srv.SetSimilar(e)
+	n, err := writeRecs(path, l, e)
+	if err != nil {
+		fmt.Fprintf(stderr, "aisle: recs: %v\n", err)
+		return
+	}
+	fmt.Fprintf(stderr, "aisle: recs: wrote %s (%d KiB) with the similar items\n", path, n>>10)
+}
