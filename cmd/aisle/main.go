@@ -103,11 +103,7 @@ func parseServeFlags(args []string, stderr io.Writer) (app.Options, error) {
 	if fs.NArg() > 0 {
 		return opts, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
 	}
-	for _, b := range strings.Split(brokers, ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			opts.Brokers = append(opts.Brokers, b)
-		}
-	}
+	opts.Brokers = splitList(brokers)
 	if err := opts.Validate(); err != nil {
 		return opts, fmt.Errorf("serve: %w", err)
 	}
@@ -125,4 +121,15 @@ func serve(ctx context.Context, opts app.Options) error {
 	case <-a.Done():
 	}
 	return a.Close()
+}
+
+// splitList splits a comma-separated flag value, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
