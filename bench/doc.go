@@ -10,8 +10,9 @@
 // The peers are Bleve v2 (scorch, BM25, in memory) and PostgreSQL full-text
 // search in a cluster the run starts and stops itself.
 //
-// The package owns no flags and no globals: cmd/aisle wraps Run as
-// "aisle bench", and the Go benchmarks and the regression guard in this
+// The package owns no flags and no globals: cmd/aisle-bench wraps Run (and
+// is never linked into the serving binary, which would then carry Bleve and
+// pgx), and the Go benchmarks and the regression guard in this
 // package's tests call the same workload code.
 //
 // Concurrency and lifetimes: Run is safe to call from one goroutine at a

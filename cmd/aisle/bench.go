@@ -1,294 +1,47 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/pprof"
-	"strconv"
-	"strings"
-	"sync"
-	"syscall"
-	"time"
-
-	"github.com/valyala/fasthttp"
-
-	"github.com/aisle/aisle/bench"
-	"github.com/aisle/aisle/corpora"
 )
 
-// benchConfig is what the bench flags say.
-type benchConfig struct {
-	out         string
-	short       bool
-	peers       string
-	duration    time.Duration
-	concurrency string
-	logSize     int
-	seed        uint64
-	scale       string
-	scalePeers  int
-	http        bool
-	cpuProfile  string
-}
-
-func parseBenchFlags(args []string, stderr io.Writer) (benchConfig, error) {
-	var c benchConfig
-	fs := flag.NewFlagSet("aisle bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&c.out, "out", "", "`directory` to write report.md, report.json and the charts to")
-	fs.BoolVar(&c.short, "short", false, "the regression-guard size: Icecat catalog only, 2 clients, 2s, 2,000 generated queries")
-	fs.StringVar(&c.peers, "peers", "bleve,postgres", "comma-separated `peers` measured beside Aisle: bleve, postgres; empty for none")
-	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long each concurrency level runs")
-	fs.StringVar(&c.concurrency, "concurrency", "1,2,8,64", "comma-separated `numbers` of concurrent clients")
-	fs.IntVar(&c.logSize, "log", 10000, "generated queries mixed with the judged ones")
-	fs.Uint64Var(&c.seed, "seed", 1, "seed of the generated query log and scale catalogs")
-	fs.StringVar(&c.scale, "scale", "", "comma-separated catalog `sizes` to grow the catalog to, e.g. 100k,1m")
-	fs.IntVar(&c.scalePeers, "scale-peers", 0, "also measure the peers at scale sizes up to this many products")
-	fs.BoolVar(&c.http, "http", false, "also load 'aisle serve' over loopback from a separate process (a child process; the load generator runs in this one)")
-	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `file`")
-	if err := fs.Parse(args); err != nil {
-		return c, err
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("bench: unexpected arguments %q", fs.Args())
-	}
-	return c, nil
-}
-
-// toConfig turns the flags into a bench.Config.
-func (c benchConfig) toConfig() (bench.Config, error) {
-	cfg := bench.Config{Duration: c.duration, LogSize: c.logSize, Seed: c.seed, ScalePeerMax: c.scalePeers}
-	if c.peers != "" {
-		cfg.Peers = strings.Split(c.peers, ",")
-	}
-	var err error
-	if cfg.Concurrency, err = parseSizes(c.concurrency); err != nil {
-		return cfg, fmt.Errorf("bench: --concurrency: %w", err)
-	}
-	if cfg.Scale, err = parseSizes(c.scale); err != nil {
-		return cfg, fmt.Errorf("bench: --scale: %w", err)
-	}
-	if c.short {
-		ps, err := corpora.Icecat()
-		if err != nil {
-			return cfg, fmt.Errorf("bench: %w", err)
-		}
-		cfg.Products = ps
-		cfg.Concurrency = []int{2}
-		cfg.Duration = 2 * time.Second
-		cfg.LogSize = 2000
-	}
-	return cfg, nil
-}
-
-// parseSizes parses "1,2,8" or "100k,1m" into numbers.
-func parseSizes(s string) ([]int, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		f = strings.ToLower(strings.TrimSpace(f))
-		mul := 1
-		switch {
-		case strings.HasSuffix(f, "k"):
-			mul, f = 1000, strings.TrimSuffix(f, "k")
-		case strings.HasSuffix(f, "m"):
-			mul, f = 1000000, strings.TrimSuffix(f, "m")
-		}
-		n, err := strconv.ParseFloat(f, 64)
-		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("%q is not a positive number", f)
-		}
-		out = append(out, int(n*float64(mul)))
-	}
-	return out, nil
-}
-
-// runBench runs the benchmark, prints the markdown table to stdout and
-// writes the report files to --out.
-func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) error {
-	cfg, err := c.toConfig()
-	if err != nil {
-		return err
-	}
-	if c.cpuProfile != "" {
-		f, err := os.Create(c.cpuProfile)
-		if err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
-		defer pprof.StopCPUProfile()
-	}
-	bar := &progressBar{w: stderr}
-	if f, ok := stderr.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			cfg.Progress = bar.set // a bar only on a terminal, not in logs
-		}
-	}
-	cfg.Logf = func(format string, args ...any) {
-		bar.clear()
-		fmt.Fprintf(stderr, "bench: "+format+"\n", args...)
-	}
-	if c.http {
-		cfg.HTTP = httpWorkload(ctx, stderr, c.duration, cfg.Concurrency)
-	}
-	rep, err := bench.Run(ctx, cfg)
-	bar.clear()
-	if err != nil && rep == nil {
-		return err
-	}
-	rep.Commit = gitCommit()
-	var md bytes.Buffer
-	if werr := rep.WriteMarkdown(&md); werr != nil {
-		return werr
-	}
-	stdout.Write(md.Bytes())
-	if c.out != "" {
-		if werr := writeReport(c.out, rep, md.Bytes()); werr != nil {
-			return werr
-		}
-		fmt.Fprintf(stderr, "bench: wrote %s\n", c.out)
-	}
-	return err
-}
-
-func writeReport(dir string, rep *bench.Report, md []byte) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("bench: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "report.md"), md, 0o644); err != nil {
-		return fmt.Errorf("bench: %w", err)
-	}
-	var js bytes.Buffer
-	if err := rep.WriteJSON(&js); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "report.json"), js.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("bench: %w", err)
-	}
-	return rep.WriteCharts(dir)
-}
-
-// gitCommit returns the short commit of the working directory, with
-// "-dirty" when it has changes, or "" outside a repository.
-func gitCommit() string {
-	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
-	if err != nil {
-		return ""
-	}
-	c := strings.TrimSpace(string(out))
-	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
-		c += "-dirty"
-	}
-	return c
-}
-
-// progressBar draws one line on stderr, redrawn in place.
-type progressBar struct {
-	mu    sync.Mutex
-	w     io.Writer
-	shown bool
-	last  time.Time
-}
-
-func (p *progressBar) set(phase string, done float64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if done < 1 && time.Since(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.last = time.Now()
-	const width = 30
-	n := int(min(max(done, 0), 1) * width)
-	fmt.Fprintf(p.w, "\r%-24s [%s%s] %3.0f%%", phase, strings.Repeat("#", n), strings.Repeat(".", width-n), done*100)
-	p.shown = true
-}
-
-func (p *progressBar) clear() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.shown {
-		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", 64))
-		p.shown = false
-	}
-}
-
-// benchCommand is "aisle bench": it parses the flags and runs the benchmark,
-// printing the table to stdout.
+// benchCommand runs the benchmark CLI, which is its own binary so that this
+// one links neither peer engine (Bleve, pgx): aisle-bench beside this
+// executable or on PATH, else `go run ./cmd/aisle-bench` from the
+// repository root.
 func benchCommand(ctx context.Context, args []string, stderr io.Writer) error {
-	c, err := parseBenchFlags(args, stderr)
-	if err != nil {
-		return err
+	var cmd *exec.Cmd
+	if self, err := os.Executable(); err == nil {
+		if p := filepath.Join(filepath.Dir(self), "aisle-bench"); isFile(p) {
+			cmd = exec.CommandContext(ctx, p, args...)
+		}
 	}
-	return runBench(ctx, c, os.Stdout, stderr)
+	if cmd == nil {
+		if p, err := exec.LookPath("aisle-bench"); err == nil {
+			cmd = exec.CommandContext(ctx, p, args...)
+		}
+	}
+	if cmd == nil {
+		if _, err := exec.LookPath("go"); err != nil || !isFile(filepath.Join("cmd", "aisle-bench", "main.go")) {
+			return errors.New("bench: the benchmark is its own binary: run `go run ./cmd/aisle-bench` from the repository, " +
+				"or `go install github.com/aisle/aisle/cmd/aisle-bench`")
+		}
+		cmd = exec.CommandContext(ctx, "go", append([]string{"run", "./cmd/aisle-bench"}, args...)...)
+	}
+	fmt.Fprintf(stderr, "aisle: running %s\n", cmd)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	return nil
 }
 
-// httpWorkload returns the HTTP workload: it starts this binary's serve
-// command (the shipped store, loaded directly) on a loopback port as a child
-// process, waits until it is ready, loads it with bench.HTTPLoad from this
-// process, and stops it.
-func httpWorkload(ctx context.Context, stderr io.Writer, d time.Duration, conc []int) func([]bench.Query) (*bench.HTTPReport, error) {
-	return func(log []bench.Query) (*bench.HTTPReport, error) {
-		self, err := os.Executable()
-		if err != nil {
-			return nil, err
-		}
-		dir, err := os.MkdirTemp("", "aisle-bench-http-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(dir)
-		cmd := exec.CommandContext(ctx, self, "serve", "--no-kafka", "--addr", "127.0.0.1:0", "--data", dir,
-			"--search-rate", "-1", "--suggest-rate", "-1", "--no-recs")
-		out, err := cmd.StderrPipe()
-		if err != nil {
-			return nil, err
-		}
-		if err := cmd.Start(); err != nil {
-			return nil, fmt.Errorf("starting aisle serve: %w", err)
-		}
-		defer func() {
-			cmd.Process.Signal(syscall.SIGTERM)
-			cmd.Wait()
-		}()
-		addrc := make(chan string, 1)
-		go func() {
-			sc := bufio.NewScanner(out)
-			for sc.Scan() {
-				if a, ok := strings.CutPrefix(sc.Text(), "aisle: listening on http://"); ok {
-					addrc <- a
-				}
-			}
-		}()
-		var addr string
-		select {
-		case addr = <-addrc:
-		case <-time.After(30 * time.Second):
-			return nil, fmt.Errorf("aisle serve printed no address within 30 s")
-		}
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			code, _, err := fasthttp.GetTimeout(nil, "http://"+addr+"/healthz", time.Second)
-			if err == nil && code == 200 {
-				break
-			}
-			if time.Now().After(deadline) {
-				return nil, fmt.Errorf("aisle serve at %s not ready within 60 s", addr)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		fmt.Fprintf(stderr, "aisle bench: loading aisle serve at %s over HTTP\n", addr)
-		return bench.HTTPLoad(ctx, addr, log, conc, d)
-	}
+func isFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/ingest"
+	"github.com/aisle/aisle/internal/progress"
 )
 
 const importUsage = `usage: aisle import [--data DIR | --brokers HOST:PORT,...] [--seller ID] [--skip-invalid] [--delete-missing]
@@ -85,24 +86,24 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 			size = -1 // unknown: no fraction while reading
 		}
 	}
-	bar := &progressBar{w: stderr}
+	bar := &progress.Bar{W: stderr}
 	if fd, ok := stderr.(*os.File); ok {
 		if st, err := fd.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			opts.Progress = func(p ingest.ImportProgress) {
 				switch {
 				case p.Phase == "reading" && size > 0:
-					bar.set(fmt.Sprintf("reading %d rows", p.Products), float64(p.Bytes)/float64(size))
+					bar.Set(fmt.Sprintf("reading %d rows", p.Products), float64(p.Bytes)/float64(size))
 				case p.Phase == "reading":
-					bar.set(fmt.Sprintf("reading %d rows", p.Products), 0)
+					bar.Set(fmt.Sprintf("reading %d rows", p.Products), 0)
 				case p.Total > 0:
-					bar.set(fmt.Sprintf("publishing %d/%d", p.Products, p.Total), float64(p.Products)/float64(p.Total))
+					bar.Set(fmt.Sprintf("publishing %d/%d", p.Products, p.Total), float64(p.Products)/float64(p.Total))
 				}
 			}
 		}
 	}
 	start := time.Now()
 	res, err := ingest.Import(ctx, srcs, opts)
-	bar.clear()
+	bar.Clear()
 	if res != nil && res.ErrorCount > 0 {
 		for _, e := range res.Errors {
 			fmt.Fprintln(stderr, e.Error())

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/aisle/aisle/app"
+	"github.com/aisle/aisle/internal/progress"
 	"github.com/aisle/aisle/recs"
 )
 
@@ -53,7 +54,7 @@ func recsBuild(ctx context.Context, args []string, stderr io.Writer) error {
 	if b.Options.Scorer, err = recs.ParseScorer(scorer); err != nil {
 		return err
 	}
-	b.Options.Progress = recsProgress(stderr, "also bought")
+	b.Options.Progress = (&progress.Bar{W: stderr}).Counts("also bought")
 	return app.BuildRecs(ctx, b)
 }
 
@@ -78,21 +79,4 @@ func recsEval(ctx context.Context, args []string, stderr io.Writer) error {
 		e.Dims = append(e.Dims, d)
 	}
 	return app.EvalRecs(ctx, e)
-}
-
-// recsProgress returns a recs.Options.Progress drawing bench.go's
-// progress bar on w; it clears the bar when done.
-func recsProgress(w io.Writer, what string) func(done, total int) {
-	pb := &progressBar{w: w}
-	finished := false
-	return func(done, total int) {
-		if finished {
-			return
-		}
-		finished = done == total
-		pb.set(what, float64(done)/float64(max(total, 1)))
-		if done == total {
-			pb.clear()
-		}
-	}
 }

@@ -108,3 +108,19 @@ func TestPackageDocs(t *testing.T) {
 		}
 	}
 }
+
+// TestServingBinaryDeps: the serving binary links neither peer engine of
+// the benchmark (Bleve, the PostgreSQL driver); cmd/aisle-bench does.
+func TestServingBinaryDeps(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", module+"/cmd/aisle")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.HasPrefix(dep, "github.com/blevesearch/bleve") || strings.HasPrefix(dep, "github.com/jackc/pgx") || dep == module+"/bench" {
+			t.Errorf("cmd/aisle links %s", dep)
+		}
+	}
+}
