@@ -44,14 +44,22 @@ type Understood struct {
 	RatingMin float64
 	// Brands are catalog brands named in the query: a boost, not a filter.
 	Brands []string
-	// Colors are colour facet values named in the query.
+	// Colors are colour facet values named in the query: a boost, not a
+	// filter (most sellers' products have no colour attribute); the words
+	// stay in the keywords.
 	Colors []string
 	// Sizes are size facet values named in the query: "size 10", or a
-	// letter size alone ("xl", "large").
+	// letter size alone ("xl", "large"): a boost, not a filter.
 	Sizes []string
 	// Category is the category predicted from the keywords: a boost, not
 	// a filter; "" for none.
 	Category string
+	// Filtered names the understood constraints the search applied as
+	// filters ("price_min", "price_max", "rating_min"): only those the
+	// query stated explicitly ("under $50", "4+ stars") and the request
+	// did not set itself. Everything else understood is a boost. Set by
+	// the search, not by Understand.
+	Filtered []string
 }
 
 // IsZero reports whether nothing was understood.
@@ -60,12 +68,15 @@ func (u *Understood) IsZero() bool {
 }
 
 // Understanding is a query split into keywords and the structure found in
-// it.
+// it. Understanding proposes and ranking decides: only explicit price and
+// rating phrases become filters; brands, colours, sizes and the category
+// are boosts.
 type Understanding struct {
-	// Keywords is the query with the phrases that became filters cut out
-	// ("wireless headphones under $200" -> "wireless headphones"). Brand
-	// names stay: they are boosted, not required. When cutting would leave
-	// no word, Keywords is the query and nothing is understood but brands.
+	// Keywords is the query with the price and rating phrases cut out
+	// ("wireless headphones under $200" -> "wireless headphones"), and
+	// the word "size" before a size. Brand, colour and size words stay:
+	// they are boosted, not required. When cutting would leave no word,
+	// Keywords is the query and only the boosts are understood.
 	Keywords string
 	Understood
 }
@@ -101,7 +112,11 @@ func Understand(q string, v Vocabulary) Understanding {
 		return out
 	}
 	toks := tokenize(q)
+	// used marks the tokens understood; kept, those of them that stay in
+	// the keywords (colours and sizes: a boost, so the words still match
+	// titles).
 	used := make([]bool, len(toks))
+	kept := make([]bool, len(toks))
 	var u Understood
 	for i := 0; i < len(toks); i++ {
 		if used[i] {
@@ -156,20 +171,25 @@ func Understand(q string, v Vocabulary) Understanding {
 					u.Colors = append(u.Colors, name)
 				}
 				used[i] = true
+				kept[i] = true
 			}
 		}
 	}
 	if sv, ok := v.(SizeVocabulary); ok {
-		matchSizes(q, toks, used, sv, &u)
+		matchSizes(q, toks, used, kept, sv, &u)
 	}
 	if cv, ok := v.(CategoryVocabulary); ok {
 		u.Category = predictCategory(toks, used, cv)
 	}
-	kw := keywords(q, toks, used)
+	cut := make([]bool, len(toks))
+	for k := range cut {
+		cut[k] = used[k] && !kept[k]
+	}
+	kw := keywords(q, toks, cut)
 	if len(Words(kw)) == 0 {
 		// Nothing would be left to search for: keep the words, and only
-		// the brands and the category, which do not filter.
-		out.Brands, out.Category = u.Brands, u.Category
+		// what does not filter.
+		out.Brands, out.Colors, out.Sizes, out.Category = u.Brands, u.Colors, u.Sizes, u.Category
 		return out
 	}
 	out.Keywords = kw
@@ -183,7 +203,7 @@ var letterSizes = map[string]bool{"xxs": true, "xs": true, "s": true, "m": true,
 	"xxl": true, "xxxl": true, "2xl": true, "3xl": true, "small": true, "medium": true, "large": true}
 
 // matchSizes reads "size X" and letter sizes of the catalog's size facet.
-func matchSizes(q string, toks []token, used []bool, v SizeVocabulary, u *Understood) {
+func matchSizes(q string, toks []token, used, kept []bool, v SizeVocabulary, u *Understood) {
 	for i := 0; i < len(toks); i++ {
 		if used[i] {
 			continue
@@ -203,7 +223,7 @@ func matchSizes(q string, toks []token, used []bool, v SizeVocabulary, u *Unders
 				if !contains(u.Sizes, name) {
 					u.Sizes = append(u.Sizes, name)
 				}
-				used[i] = true
+				used[i], kept[i] = true, true
 			}
 		}
 	}

@@ -133,37 +133,45 @@ func matchPrice(toks []token, i int) (n int, lo, hi float64, hasLo, hasHi bool) 
 		}
 		return 0, 0, 0, false, false
 	}
-	// "under $200", "less than 50", "up to 1,000 dollars", "< 30"
-	upper := 0
+	// "under $200", "less than 50", "up to 1,000 dollars", "< 30". A bare
+	// number is a price only after a word that says so ("under",
+	// "below", "less than"); after "max", "up to", "within" or "<" it
+	// needs "$" or "dollars": "fridge max 726" names a model.
+	upper, bare := 0, false
 	switch {
-	case isWord(toks, i, "under", "below", "max", "maximum", "within", "upto"):
+	case isWord(toks, i, "under", "below"):
+		upper, bare = 1, true
+	case isWord(toks, i, "max", "maximum", "within", "upto"):
 		upper = 1
 	case isKind(toks, i, tokLess):
 		upper = 1
 	case isWord(toks, i, "less", "cheaper", "lower") && isWord(toks, i+1, "than"):
-		upper = 2
+		upper, bare = 2, true
 	case isWord(toks, i, "up") && isWord(toks, i+1, "to"):
 		upper = 2
 	}
 	if upper > 0 {
-		if n1, a, _ := price(toks, i+upper); n1 > 0 {
+		if n1, a, money := price(toks, i+upper); n1 > 0 && (bare || money) {
 			return upper + n1, 0, a, false, true
 		}
 		return 0, 0, 0, false, false
 	}
 	lower := 0
+	bare = false
 	switch {
-	case isWord(toks, i, "over", "above", "min", "minimum"):
+	case isWord(toks, i, "over", "above"):
+		lower, bare = 1, true
+	case isWord(toks, i, "min", "minimum"):
 		lower = 1
 	case isKind(toks, i, tokMore):
 		lower = 1
 	case isWord(toks, i, "more", "higher") && isWord(toks, i+1, "than"):
-		lower = 2
+		lower, bare = 2, true
 	case isWord(toks, i, "at") && isWord(toks, i+1, "least"):
 		lower = 2
 	}
 	if lower > 0 {
-		if n1, a, _ := price(toks, i+lower); n1 > 0 {
+		if n1, a, money := price(toks, i+lower); n1 > 0 && (bare || money) {
 			return lower + n1, a, 0, true, false
 		}
 		return 0, 0, 0, false, false

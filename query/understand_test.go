@@ -48,9 +48,10 @@ func TestUnderstand(t *testing.T) {
 		{"usb cable less than $10", "kw=usb cable max=10"},
 		{"mouse cheaper than 20 dollars", "kw=mouse max=20"},
 		{"monitor up to $1,000", "kw=monitor max=1000"},
-		{"tablet max 300", "kw=tablet max=300"},
+		{"tablet max $300", "kw=tablet max=300"},
+		{"tablet max 300 dollars", "kw=tablet max=300"},
 		{"speaker under $49.99", "kw=speaker max=49.99"},
-		{"keyboard < 40", "kw=keyboard max=40"},
+		{"keyboard < $40", "kw=keyboard max=40"},
 		{"printer under 100 bucks", "kw=printer max=100"},
 		{"headset under 50$", "kw=headset max=50"},
 		{"under $30 phone case", "kw=phone case max=30"},
@@ -60,7 +61,7 @@ func TestUnderstand(t *testing.T) {
 		{"tv more than 500 dollars", "kw=tv min=500"},
 		{"watch from $150", "kw=watch min=150"},
 		{"ssd at least $80", "kw=ssd min=80"},
-		{"drone > 200", "kw=drone min=200"},
+		{"drone > $200", "kw=drone min=200"},
 		// Ranges.
 		{"headphones $20-$50", "kw=headphones min=20 max=50"},
 		{"headphones $20 - $50", "kw=headphones min=20 max=50"},
@@ -96,18 +97,25 @@ func TestUnderstand(t *testing.T) {
 		{"apple", "kw=apple brand=Apple"},
 		{"logitech mouse and jbl speaker", "kw=logitech mouse and jbl speaker brand=Logitech,JBL"},
 		{"dell dell laptop", "kw=dell dell laptop brand=Dell"},
-		// Colours: a filter, cut from the keywords.
-		{"black wireless mouse", "kw=wireless mouse color=Black"},
-		{"grey hoodie", "kw=hoodie color=Grey"},
-		{"gray hoodie", "kw=hoodie color=Grey"},
-		{"red and blue cable", "kw=and cable color=Red,Blue"},
-		{"white samsung phone under 400", "kw=samsung phone max=400 brand=Samsung color=White"},
+		// Colours: a boost, kept in the keywords.
+		{"black wireless mouse", "kw=black wireless mouse color=Black"},
+		{"grey hoodie", "kw=grey hoodie color=Grey"},
+		{"gray hoodie", "kw=gray hoodie color=Grey"},
+		{"red and blue cable", "kw=red and blue cable color=Red,Blue"},
+		{"white samsung phone under 400", "kw=white samsung phone max=400 brand=Samsung color=White"},
 		// Nothing left: keep the words.
 		{"under $200", "kw=under $200"},
-		{"black", "kw=black"},
+		{"black", "kw=black color=Black"},
 		{"4 stars", "kw=4 stars"},
 		{"sony", "kw=sony brand=Sony"},
-		// Numbers that are not prices.
+		// Numbers that are not prices: a model number after a word that
+		// does not say price needs "$" or "dollars".
+		{"fridge max 726", "kw=fridge max 726"},
+		{"tablet max 300", "kw=tablet max 300"},
+		{"drone > 200", "kw=drone > 200"},
+		{"drill min 18", "kw=drill min 18"},
+		{"ssd at least 80", "kw=ssd at least 80"},
+		{"door up to 36", "kw=door up to 36"},
 		{"iphone 11", "kw=iphone 11"},
 		{"65 inch tv under 800", "kw=65 inch tv max=800"},
 		{"tv over 50 inch", "kw=tv over 50 inch"},
@@ -167,8 +175,8 @@ func FuzzUnderstand(f *testing.F) {
 		if u.RatingMin != 0 && (u.RatingMin < 1 || u.RatingMin > 5) {
 			t.Fatalf("rating %g", u.RatingMin)
 		}
-		if !u.IsZero() && u.Keywords == q && len(u.Colors) > 0 {
-			t.Fatalf("colour understood but kept in keywords: %+v", u)
+		if len(u.Colors) > 0 && len(Words(u.Keywords)) < len(u.Colors) {
+			t.Fatalf("a colour is a boost, but its word was cut from the keywords: %+v", u)
 		}
 	})
 }
@@ -212,12 +220,13 @@ func TestUnderstandSizes(t *testing.T) {
 		sizes []string
 	}{
 		{"running shoes size 10", "running shoes", []string{"10"}},
-		{"hoodie xl", "hoodie", []string{"XL"}},
-		{"black hoodie size m under $40", "hoodie", []string{"M"}},
+		{"hoodie xl", "hoodie xl", []string{"XL"}}, // a boost: the word stays
+		{"black hoodie size m under $40", "black hoodie", []string{"M"}},
 		{"tv 42 inch", "tv 42 inch", nil},       // a bare number is not a size
 		{"shoes size 11", "shoes size 11", nil}, // not a size of the catalog
-		{"xl", "xl", nil},                       // nothing would be left
-		{"large pizza", "pizza", []string{"Large"}},
+		{"xl", "xl", []string{"XL"}},
+		{"size 10", "size 10", []string{"10"}}, // nothing would be left
+		{"large pizza", "large pizza", []string{"Large"}},
 	} {
 		u := Understand(c.q, sizeVocab{})
 		if u.Keywords != c.kw || !slices.Equal(u.Sizes, c.sizes) {

@@ -63,6 +63,10 @@ type Options struct {
 	// BrandBoost raises the score of products of a brand the query names
 	// by this fraction; default 0.1, negative for none.
 	BrandBoost float64
+	// AttrBoost raises the score of products of a colour or size the
+	// query names, by the factor 1+AttrBoost; default 0.1, negative for
+	// none.
+	AttrBoost float64
 	// CategoryBoost raises the score of products in the category predicted
 	// from the query's words, or under it, by this factor (0.05 is 5%);
 	// default 0.05, negative for none.
@@ -108,6 +112,9 @@ func (o *Options) EnsureDefaults() {
 	if o.BrandBoost == 0 {
 		o.BrandBoost = 0.1
 	}
+	if o.AttrBoost == 0 {
+		o.AttrBoost = 0.1
+	}
 	if o.CategoryBoost == 0 {
 		o.CategoryBoost = 0.05
 	}
@@ -145,6 +152,9 @@ func (o *Options) Validate() error {
 	}
 	if o.BrandBoost > 10 || math.IsNaN(o.BrandBoost) {
 		errs = append(errs, fmt.Errorf("search: BrandBoost is %g; want at most 10", o.BrandBoost))
+	}
+	if o.AttrBoost > 10 || math.IsNaN(o.AttrBoost) {
+		errs = append(errs, fmt.Errorf("search: AttrBoost is %g; want at most 10", o.AttrBoost))
 	}
 	if o.CategoryBoost > 10 || math.IsNaN(o.CategoryBoost) {
 		errs = append(errs, fmt.Errorf("search: CategoryBoost is %g; want at most 10", o.CategoryBoost))
@@ -187,6 +197,9 @@ func New(opts Options) (*Engine, error) {
 	}
 	if opts.BrandBoost < 0 {
 		e.opts.BrandBoost = 0
+	}
+	if opts.AttrBoost < 0 {
+		e.opts.AttrBoost = 0
 	}
 	if opts.CategoryBoost < 0 {
 		e.opts.CategoryBoost = 0

@@ -191,6 +191,9 @@ func (e *Engine) buildSpelling() (*spelling, error) {
 					brands[key] = bc
 				}
 				bc.n++
+				if _, ok := seenPhr[key]; ok {
+					bc.inTitle++
+				}
 			}
 		}
 		for _, c := range p.Category {
@@ -264,7 +267,12 @@ func (e *Engine) buildSpelling() (*spelling, error) {
 		}
 	})
 	sp := &spelling{dict: dict, sugg: sugg, built: time.Now()}
-	sp.vocab.build(brands, colors, e.opts.MinBrandProducts)
+	sp.vocab.build(brands, colors, e.opts.MinBrandProducts, func(key string) int {
+		if pc := phrases[key]; pc != nil {
+			return pc.n
+		}
+		return 0
+	})
 	sp.vocab.sizes = sizes
 	sp.vocab.cats, sp.vocab.paths = predictable(phrases, catNames, catPaths)
 	return sp, nil
@@ -316,8 +324,9 @@ func (e *Engine) queryCategory(q string) string {
 }
 
 type brandCount struct {
-	name string
-	n    int
+	name    string
+	n       int
+	inTitle int // products of the brand whose title names it
 }
 
 // phraseCount counts the products of a phrase and keeps its most common

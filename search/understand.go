@@ -2,10 +2,10 @@ package search
 
 import (
 	"context"
-	"maps"
 	"math"
 	"strings"
 
+	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/query"
 )
 
@@ -35,14 +35,20 @@ func (v *vocabulary) Category(w string) (string, bool) {
 	return c, ok
 }
 
-// build keeps the brands of at least minProducts products, and the colour
-// facet values that are one colour word ("Grey" yes, "Black, Silver" no),
-// under the spelling most products use. "gray" and "grey" both map to the
-// more common one.
-func (v *vocabulary) build(brands, colors map[string]*brandCount, minProducts int) {
+// build keeps the brands of at least minProducts products whose name is
+// used mostly as the brand, and the colour facet values that are one
+// colour word ("Grey" yes, "Black, Silver" no), under the spelling most
+// products use. "gray" and "grey" both map to the more common one.
+// titled(key) is the number of products whose title holds the phrase key:
+// a brand named by a common word ("garden" of brand Garden, among many
+// garden hoses and garden tools of other brands) is not understood as the
+// brand, when more products of other brands say the word than products of
+// the brand.
+func (v *vocabulary) build(brands, colors map[string]*brandCount, minProducts int, titled func(string) int) {
 	v.brands = map[string]string{}
 	for k, b := range brands {
-		if b.n >= minProducts && len(k) >= 2 && !isStopWord(k) {
+		others := titled(k) - b.inTitle
+		if b.n >= minProducts && len(k) >= 2 && !isStopWord(k) && b.n >= others {
 			v.brands[k] = b.name
 		}
 	}
@@ -65,81 +71,54 @@ func (v *vocabulary) build(brands, colors map[string]*brandCount, minProducts in
 	}
 }
 
-// noColors hides the colours and sizes of a vocabulary, for the retry of
-// a query whose colour or size filter left nothing.
-type noColors struct{ v *vocabulary }
-
-func (n noColors) Brand(w string) (string, bool)    { return n.v.Brand(w) }
-func (noColors) Color(string) (string, bool)        { return "", false }
-func (n noColors) Category(w string) (string, bool) { return n.v.Category(w) }
-
 // minorUnits converts an understood price in major units to the engine's
 // minor units (cents).
 func minorUnits(p float64) int64 { return int64(math.Round(p * 100)) }
 
 // prepare reads q with query understanding: the keywords to match, the
-// request's filter with the understood bounds added where the request set
-// none, and what was understood (nil for nothing).
-func (e *Engine) prepare(r *Request, q string, withColors bool) (string, query.Filter, *query.Understood) {
+// request's filter with the understood price and rating bounds added where
+// the request set none, and what was understood (nil for nothing).
+// Understanding proposes and ranking decides: only a price or rating the
+// query states ("under $50", "4+ stars") filters; brands, colours, sizes
+// and the category are boosts (boostUnderstood), because most sellers'
+// products carry no colour or size attribute and a filter would hide them.
+func (e *Engine) prepare(r *Request, q string) (string, query.Filter, *query.Understood) {
 	f := r.Filter
 	sp := e.spelling.Load()
 	if r.NoUnderstand || e.opts.NoUnderstand || sp == nil {
 		return q, f, nil
 	}
-	var voc query.Vocabulary = &sp.vocab
-	if !withColors {
-		voc = noColors{&sp.vocab}
-	}
-	u := query.Understand(q, voc)
+	u := query.Understand(q, &sp.vocab)
 	if u.IsZero() {
 		return u.Keywords, f, nil
 	}
+	und := u.Understood
 	if u.HasPriceMin && !f.HasPriceMin {
 		f.PriceMin, f.HasPriceMin = minorUnits(u.PriceMin), true
+		und.Filtered = append(und.Filtered, "price_min")
 	}
 	if u.HasPriceMax && !f.HasPriceMax {
 		f.PriceMax, f.HasPriceMax = minorUnits(u.PriceMax), true
+		und.Filtered = append(und.Filtered, "price_max")
 	}
 	if u.RatingMin > f.RatingMin {
 		f.RatingMin = u.RatingMin
+		und.Filtered = append(und.Filtered, "rating_min")
 	}
-	for _, a := range [...]struct {
-		name string
-		vs   []string
-	}{{"color", u.Colors}, {"size", u.Sizes}} {
-		if len(a.vs) == 0 || len(f.Attrs[a.name]) > 0 {
-			continue
-		}
-		attrs := maps.Clone(f.Attrs)
-		if attrs == nil {
-			attrs = map[string][]string{}
-		}
-		attrs[a.name] = a.vs
-		f.Attrs = attrs
-	}
-	und := u.Understood
 	return u.Keywords, f, &und
 }
 
 // runQuery runs the query text q of r into res: understanding, then the
-// search, then, when a colour or size filter left nothing, the search
-// again with those words as keywords.
+// search.
 func (e *Engine) runQuery(ctx context.Context, st *state, r *Request, q string, res *Result) error {
-	text, f, und := e.prepare(r, q, true)
+	text, f, und := e.prepare(r, q)
 	res.Understood = und
-	if err := e.execute(ctx, st, r, text, &f, und, res); err != nil {
-		return err
-	}
-	if und == nil || len(und.Colors) == 0 && len(und.Sizes) == 0 || res.Total > 0 {
-		return nil
-	}
-	text, f, und = e.prepare(r, q, false)
-	*res = Result{Page: res.Page, PageSize: res.PageSize, Understood: und}
 	return e.execute(ctx, st, r, text, &f, und, res)
 }
 
 // boostUnderstood raises, by the factor 1+BrandBoost, the score of every
-// shard hit whose brand the query named, and by 1+CategoryBoost that of
+// shard hit whose brand the query named, by 1+AttrBoost that of every hit
+// of a colour or size the query named, and by 1+CategoryBoost that of
 // every hit in the predicted category or under it, before the hits are
 // merged: a re-ranking of each shard's best K, not a filter. The index has
 // no such boosts of its own, so products beyond a shard's top K are not
@@ -148,27 +127,31 @@ func (e *Engine) boostUnderstood(st *state, u *query.Understood) {
 	if u == nil || st.req.Sort != query.SortRelevance {
 		return
 	}
-	fb, fc := e.opts.BrandBoost, e.opts.CategoryBoost
+	fb, fc, fa := e.opts.BrandBoost, e.opts.CategoryBoost, e.opts.AttrBoost
 	var path []string
 	if sp := e.spelling.Load(); sp != nil && u.Category != "" {
 		path = sp.vocab.paths[u.Category]
 	}
-	if (len(u.Brands) == 0 || fb == 0) && (path == nil || fc == 0) {
+	attrs := fa != 0 && (len(u.Colors) > 0 || len(u.Sizes) > 0)
+	if (len(u.Brands) == 0 || fb == 0) && (path == nil || fc == 0) && !attrs {
 		return
 	}
 	for i := range st.res {
 		hs := st.res[i].Hits
 		for k := range hs {
 			f := 0.0
-			b := hs[k].Product.Brand
+			p := hs[k].Product
 			for _, want := range u.Brands {
-				if strings.EqualFold(b, want) {
+				if strings.EqualFold(p.Brand, want) {
 					f = fb
 					break
 				}
 			}
-			if path != nil && hasPrefix(hs[k].Product.Category, path) {
+			if path != nil && hasPrefix(p.Category, path) {
 				f = (1+f)*(1+fc) - 1
+			}
+			if attrs && (hasAttr(p, "color", u.Colors) || hasAttr(p, "size", u.Sizes)) {
+				f = (1+f)*(1+fa) - 1
 			}
 			if f != 0 {
 				hs[k].Key += hs[k].Score * f
@@ -176,6 +159,31 @@ func (e *Engine) boostUnderstood(st *state, u *query.Understood) {
 			}
 		}
 	}
+}
+
+// hasAttr reports whether p or one of its variants has attribute name set
+// to one of vals, ignoring case.
+func hasAttr(p *catalog.Product, name string, vals []string) bool {
+	if len(vals) == 0 {
+		return false
+	}
+	match := func(v string) bool {
+		for _, w := range vals {
+			if v != "" && strings.EqualFold(v, w) {
+				return true
+			}
+		}
+		return false
+	}
+	if match(p.Attributes[name]) {
+		return true
+	}
+	for i := range p.Variants {
+		if match(p.Variants[i].Attributes[name]) {
+			return true
+		}
+	}
+	return false
 }
 
 func hasPrefix(path, prefix []string) bool {

@@ -273,10 +273,13 @@ func appendSearchResult(dst []byte, res *search.Result, priceDigits int) []byte 
 	return append(dst, '}')
 }
 
-// appendUnderstood appends what query understanding applied, as the
-// storefront shows it in removable chips: {"price_min":20,"price_max":50,
+// appendUnderstood appends what query understanding found, as the
+// storefront shows it in chips: {"price_min":20,"price_max":50,
 // "rating_min":4,"brand":["Sony"],"color":["Black"],"size":["XL"],
+// "filtered":["price_min","price_max","rating_min"],
 // "category":"electronics/audio/headphones"}, each key only when set.
+// "filtered" names the keys applied as filters (removable chips); the
+// others are boosts.
 // Prices are in major units, as typed. The category is a boost the
 // storefront may show but not remove: it filters nothing.
 func appendUnderstood(dst []byte, u *query.Understood) []byte {
@@ -296,7 +299,7 @@ func appendUnderstood(dst []byte, u *query.Understood) []byte {
 	for _, l := range [...]struct {
 		key string
 		vs  []string
-	}{{"brand", u.Brands}, {"color", u.Colors}, {"size", u.Sizes}} {
+	}{{"brand", u.Brands}, {"color", u.Colors}, {"size", u.Sizes}, {"filtered", u.Filtered}} {
 		if len(l.vs) == 0 {
 			continue
 		}

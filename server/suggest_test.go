@@ -108,7 +108,7 @@ func TestSearchSpellingFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	if r.Total == 0 || r.DidYouMean == nil || *r.DidYouMean != "headphones under $100" ||
-		r.CorrectedFrom == nil || *r.CorrectedFrom != "headphnoes under $100" || string(r.Understood) != `{"price_max":100}` {
+		r.CorrectedFrom == nil || *r.CorrectedFrom != "headphnoes under $100" || string(r.Understood) != `{"price_max":100,"filtered":["price_max"]}` {
 		t.Errorf("got %s", body)
 	}
 	r = struct {
@@ -128,8 +128,8 @@ func TestSearchSpellingFields(t *testing.T) {
 
 func TestAppendUnderstood(t *testing.T) {
 	u := &query.Understood{PriceMin: 20, PriceMax: 49.99, HasPriceMin: true, HasPriceMax: true, RatingMin: 4,
-		Brands: []string{"Sony", "B\"O"}, Colors: []string{"Black"}}
-	want := `{"price_min":20,"price_max":49.99,"rating_min":4,"brand":["Sony","B\"O"],"color":["Black"]}`
+		Brands: []string{"Sony", "B\"O"}, Colors: []string{"Black"}, Filtered: []string{"price_min", "price_max"}}
+	want := `{"price_min":20,"price_max":49.99,"rating_min":4,"brand":["Sony","B\"O"],"color":["Black"],"filtered":["price_min","price_max"]}`
 	if got := string(appendUnderstood(nil, u)); got != want {
 		t.Errorf("appendUnderstood = %s, want %s", got, want)
 	}
