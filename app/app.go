@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aisle/aisle/commerce"
+	"github.com/aisle/aisle/internal/atomicfile"
 	"github.com/aisle/aisle/search"
 	"github.com/aisle/aisle/server"
 )
@@ -78,7 +79,7 @@ func Open(ctx context.Context, opts Options) (_ *App, err error) {
 			a.runClosers()
 		}
 	}()
-	if err := os.MkdirAll(opts.Data, 0o755); err != nil {
+	if err := atomicfile.MkdirAll(opts.Data); err != nil {
 		return nil, fmt.Errorf("serve: cannot create data directory: %w", err)
 	}
 	if opts.CPUProfile != "" {

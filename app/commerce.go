@@ -20,6 +20,7 @@ import (
 	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/commerce"
 	"github.com/aisle/aisle/ingest"
+	"github.com/aisle/aisle/internal/atomicfile"
 	"github.com/aisle/aisle/server"
 )
 
@@ -63,7 +64,7 @@ func replicaID(dataDir, flag string) (string, error) {
 	var rnd [4]byte
 	rand.Read(rnd[:])
 	id := host + "-" + hex.EncodeToString(rnd[:])
-	if err := os.WriteFile(path, []byte(id+"\n"), 0o644); err != nil {
+	if err := atomicfile.Write(path, []byte(id+"\n")); err != nil {
 		return "", fmt.Errorf("commerce: writing the replica id: %w", err)
 	}
 	return id, nil

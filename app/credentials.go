@@ -2,15 +2,14 @@ package app
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/aisle/aisle/internal/atomicfile"
 	"github.com/aisle/aisle/server"
 )
 
@@ -72,25 +71,11 @@ func setupCredentials(data, tokenKeyFile string, stderr io.Writer) (*server.KeyS
 	}
 	raw, _ := json.MarshalIndent(&dc, "", "  ")
 	path := filepath.Join(data, DevCredentialsFile)
-	if err := writeSecret(path, append(raw, '\n')); err != nil {
+	if err := atomicfile.Write(path, append(raw, '\n')); err != nil {
 		return nil, nil, fmt.Errorf("serve: writing %s: %w", path, err)
 	}
 	fmt.Fprintf(stderr, "aisle: new data directory: demo seller, demo user and admin key written to %s (mode 0600)\n", path)
 	return ks, tokens, nil
-}
-
-// writeSecret writes data to path with mode 0600, replacing any file.
-func writeSecret(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if err := f.Chmod(0o600); err != nil { // an older file may have kept its mode
-		f.Close()
-		return err
-	}
-	_, err = f.Write(data)
-	return errors.Join(err, f.Close())
 }
 
 // requireAdmin lets through only requests with "Authorization: Bearer

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/aisle/aisle/ingest"
+	"github.com/aisle/aisle/internal/atomicfile"
 	"github.com/aisle/aisle/search"
 )
 
@@ -55,22 +56,8 @@ func currentGeneration(data string) (int, error) {
 
 // setCurrentGeneration writes DATA/ingest/CURRENT atomically.
 func setCurrentGeneration(data string, n int) error {
-	dir := filepath.Join(data, "ingest")
-	tmp := filepath.Join(dir, "CURRENT.tmp")
-	if err := os.WriteFile(tmp, []byte(strconv.Itoa(n)+"\n"), 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(data, "ingest", "CURRENT"), []byte(strconv.Itoa(n)+"\n")); err != nil {
 		return fmt.Errorf("serve: %w", err)
-	}
-	f, err := os.Open(tmp)
-	if err == nil {
-		f.Sync()
-		f.Close()
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, "CURRENT")); err != nil {
-		return fmt.Errorf("serve: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/corpora"
+	"github.com/aisle/aisle/internal/atomicfile"
 	"github.com/aisle/aisle/recs"
 	"github.com/aisle/aisle/server"
 )
@@ -72,22 +73,8 @@ func instacartOrders(keep func(orderID int32) bool) (recs.Orders, error) {
 // and a rename, so a reader never sees half a snapshot, and returns its
 // size.
 func writeRecs(path string, l *recs.Lists, e *recs.Embeddings) (int64, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), ".recs-*")
+	n, err := atomicfile.WriteFunc(path, func(w io.Writer) (int64, error) { return recs.WriteSnapshot(w, l, e) })
 	if err != nil {
-		return 0, fmt.Errorf("recs: %w", err)
-	}
-	n, err := recs.WriteSnapshot(f, l, e)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
 		return 0, fmt.Errorf("recs: writing %s: %w", path, err)
 	}
 	return n, nil

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"time"
 
 	"github.com/aisle/aisle/corpora"
+	"github.com/aisle/aisle/internal/atomicfile"
 	"github.com/aisle/aisle/recs"
 )
 
@@ -38,7 +38,7 @@ type RecsBuild struct {
 // their snapshot into the data directory, for serve to load.
 func BuildRecs(ctx context.Context, b RecsBuild) error {
 	stderr := b.Log
-	if err := os.MkdirAll(b.Data, 0o755); err != nil {
+	if err := atomicfile.MkdirAll(b.Data); err != nil {
 		return fmt.Errorf("recs build: cannot create data directory: %w", err)
 	}
 	start := time.Now()

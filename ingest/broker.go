@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/aisle/aisle/internal/atomicfile"
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
@@ -22,7 +23,7 @@ type Broker struct {
 // StartBroker starts the embedded broker with its data in dir. port 0 picks
 // a free port.
 func StartBroker(dir string, port int) (*Broker, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := atomicfile.MkdirAll(dir); err != nil {
 		return nil, fmt.Errorf("ingest: broker data directory: %w", err)
 	}
 	c, err := kfake.NewCluster(
@@ -38,11 +39,7 @@ func StartBroker(dir string, port int) (*Broker, error) {
 	b := &Broker{c: c, dir: dir}
 	// Other processes (aisle import) find the broker through this file.
 	addr := filepath.Join(dir, BrokerAddrFile)
-	if err := os.WriteFile(addr+".tmp", []byte(strings.Join(c.ListenAddrs(), " ")+"\n"), 0o644); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("ingest: writing the broker address: %w", err)
-	}
-	if err := os.Rename(addr+".tmp", addr); err != nil {
+	if err := atomicfile.Write(addr, []byte(strings.Join(c.ListenAddrs(), " ")+"\n")); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("ingest: writing the broker address: %w", err)
 	}

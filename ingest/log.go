@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/aisle/aisle/internal/atomicfile"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -122,7 +123,7 @@ func logPath(dir string, partition int32) string {
 // records it replayed. A torn tail is truncated. An older log format is
 // read and rewritten in the current one.
 func openLog(dir string, partition int32, st *state, base map[string]int64) (*plog, map[string]int64, map[string]bool, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := atomicfile.MkdirAll(dir); err != nil {
 		return nil, nil, nil, fmt.Errorf("ingest: %w", err)
 	}
 	l := &plog{path: logPath(dir, partition)}
@@ -167,7 +168,7 @@ func openLog(dir string, partition int32, st *state, base map[string]int64) (*pl
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, nil, nil, fmt.Errorf("ingest: %w", err)
 	}
-	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE, atomicfile.FileMode)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("ingest: cannot open log: %w", err)
 	}
@@ -301,12 +302,12 @@ func stateEntry(st *state, offsets map[string]int64) *entry {
 func (l *plog) rewrite(st *state, offsets map[string]int64) error {
 	raw := appendEntry(nil, stateEntry(st, offsets))
 	frame := l.frame(raw)
-	if err := writeFileSync(l.path, frame); err != nil {
+	if err := atomicfile.Write(l.path, frame); err != nil {
 		return err
 	}
 	if l.f != nil {
 		l.f.Close()
-		f, err := os.OpenFile(l.path, os.O_RDWR, 0o644)
+		f, err := os.OpenFile(l.path, os.O_RDWR, atomicfile.FileMode)
 		if err != nil {
 			return fmt.Errorf("ingest: %w", err)
 		}
@@ -329,13 +330,13 @@ func (l *plog) rotate(old string) error {
 	if err := os.Rename(l.path, old); err != nil {
 		return fmt.Errorf("ingest: setting %s aside: %w", l.path, err)
 	}
-	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, atomicfile.FileMode)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
-	if d, err := os.Open(filepath.Dir(l.path)); err == nil {
-		d.Sync()
-		d.Close()
+	if err := atomicfile.SyncDir(filepath.Dir(l.path)); err != nil {
+		f.Close()
+		return fmt.Errorf("ingest: %w", err)
 	}
 	l.f, l.size = f, 0
 	return nil
@@ -353,36 +354,6 @@ func (l *plog) reset() error {
 		return fmt.Errorf("ingest: fsync %s: %w", l.path, err)
 	}
 	l.size = 0
-	return nil
-}
-
-// writeFileSync writes b to path through a temporary file, fsync and a
-// rename, then fsyncs the directory: after a crash the file is either the
-// old one or b, whole.
-func writeFileSync(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("ingest: %w", err)
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("ingest: writing %s: %w", tmp, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("ingest: fsync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("ingest: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("ingest: %w", err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/internal/atomicfile"
 )
 
 // A SnapshotSink is a Sink that can also save the index of one partition
@@ -317,31 +318,16 @@ func (c *Consumer) write(sc *snapCapture) snapResult {
 	}
 	binary.LittleEndian.PutUint32(file[12:], crc32.Checksum(file[snapHeader:], crcTable))
 	payload := len(state) + len(index)
-	if err := writeFileSync(snapPath(c.opts.Dir, sc.n), file); err != nil {
+	if err := atomicfile.Write(snapPath(c.opts.Dir, sc.n), file); err != nil {
 		return snapResult{err: err}
 	}
-	if err := removeSync(oldLogPath3(c.opts.Dir, sc.n)); err != nil {
+	if err := atomicfile.Remove(oldLogPath3(c.opts.Dir, sc.n)); err != nil {
 		return snapResult{err: err}
 	}
 	c.snapshots.Add(1)
 	c.opts.Logf("ingest: partition %d snapshot: %d records, %d MB (%d MB uncompressed) in %v",
 		sc.n, len(sc.entry.Records), len(file)>>20, payload>>20, time.Since(start).Round(time.Millisecond))
 	return snapResult{size: int64(len(file)), payload: len(state)}
-}
-
-// removeSync removes path, if it exists, and fsyncs its directory.
-func removeSync(path string) error {
-	if err := os.Remove(path); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil
-		}
-		return fmt.Errorf("ingest: %w", err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }
 
 // snapshotNow snapshots partitions synchronously, in parallel, each

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aisle/aisle/internal/atomicfile"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -246,36 +247,10 @@ func (ks *KeyStore) update(f func(map[string]KeyRecord) error) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(ks.path, raw); err != nil {
+	if err := atomicfile.Write(ks.path, raw); err != nil {
 		return fmt.Errorf("server: key file: %w", err)
 	}
 	return ks.reload(true)
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// directory, mode 0600.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func argonHash(key string, salt []byte) []byte {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aisle/aisle/internal/atomicfile"
 )
 
 // User tokens: "ut1.<payload>.<mac>", both base64url without padding. The
@@ -52,7 +54,7 @@ func LoadTokenKey(path string) ([]byte, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		key = make([]byte, 32)
 		rand.Read(key)
-		if err := writeFileAtomic(path, key); err != nil {
+		if err := atomicfile.Write(path, key); err != nil {
 			return nil, fmt.Errorf("server: writing the token key: %w", err)
 		}
 		return key, nil

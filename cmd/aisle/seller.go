@@ -7,11 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/aisle/aisle/internal/atomicfile"
 	"github.com/aisle/aisle/server"
 )
 
@@ -49,7 +49,7 @@ func sellerCommand(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("seller: unexpected arguments %q", fs.Args())
 	}
-	if err := os.MkdirAll(*data, 0o755); err != nil {
+	if err := atomicfile.MkdirAll(*data); err != nil {
 		return fmt.Errorf("seller: %w", err)
 	}
 	ks, err := server.OpenKeyStore(*data, 0)
