@@ -212,7 +212,7 @@ func (p outboxPublisher) Publish(ctx context.Context, recs []commerce.Record) er
 // consumeCarts merges the carts other replicas publish into store until
 // ctx ends (consumeTopic).
 func consumeCarts(ctx context.Context, admin *kgo.Client, brokers []string, replica string, store *commerce.Store, logf func(string, ...any)) error {
-	return consumeTopic(ctx, admin, brokers, ingest.TopicCarts, store, logf, kgo.NewOffset().AtStart(), nil, func(r *kgo.Record) error {
+	return consumeTopic(ctx, admin, brokers, ingest.TopicCarts, store, logf, kgo.NewOffset().AtStart(), eachRecord(func(r *kgo.Record) error {
 		if fromReplica(r, replica) {
 			return nil
 		}
@@ -223,21 +223,34 @@ func consumeCarts(ctx context.Context, admin *kgo.Client, brokers []string, repl
 			logf("commerce: skipping the cart at %s/%d@%d: %v", r.Topic, r.Partition, r.Offset, err)
 		}
 		return nil
-	})
+	}))
 }
 
-// consumeTopic hands every record of topic to handle until ctx ends. It
-// reads every partition directly (no consumer group: a group would hold
-// a killed replica's partitions until its session expired), from the
-// offsets recorded in the store (first for a partition it has none of),
-// and records the next offsets after each
-// batch handled: a crash between the two redelivers, so handle must be
-// idempotent. flush, when not nil, runs after the records of a poll are
-// handled and before their offsets are recorded, for a handler that
-// gathers a poll's records into one write. An error from handle or flush
-// stops the consumer.
+// eachRecord is a partition handler calling handle on each record in
+// turn, stopping at the first error.
+func eachRecord(handle func(*kgo.Record) error) func(context.Context, int32, []*kgo.Record) error {
+	return func(_ context.Context, _ int32, recs []*kgo.Record) error {
+		for _, r := range recs {
+			if err := handle(r); err != nil {
+				return fmt.Errorf("%s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err)
+			}
+		}
+		return nil
+	}
+}
+
+// consumeTopic hands the records of topic to handle, a partition at a
+// time (ingest.Partitions), until ctx ends. It reads every partition
+// directly (no consumer group: a group would hold a killed replica's
+// partitions until its session expired), from the offsets recorded in the
+// store (first for a partition it has none of), and records a poll's next
+// offsets in the store only after every handler of the poll returned
+// without error: handle must return only once its effects are committed
+// to the store, and must be idempotent (a crash between the two
+// redelivers). An error from handle stops the consumer, with nothing of
+// that poll recorded.
 func consumeTopic(ctx context.Context, admin *kgo.Client, brokers []string, topic string, store *commerce.Store,
-	logf func(string, ...any), first kgo.Offset, flush func() error, handle func(*kgo.Record) error) error {
+	logf func(string, ...any), first kgo.Offset, handle func(context.Context, int32, []*kgo.Record) error) error {
 	var parts int32
 	for wait := 100 * time.Millisecond; parts == 0; wait = min(2*wait, 5*time.Second) {
 		td, err := kadm.NewClient(admin).ListTopics(ctx, topic)
@@ -273,38 +286,19 @@ func consumeTopic(ctx context.Context, admin *kgo.Client, brokers []string, topi
 		return fmt.Errorf("commerce: %s consumer: %w", topic, err)
 	}
 	defer cl.Close()
-	for {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		fs.EachError(func(t string, p int32, err error) {
-			logf("commerce: fetching %s/%d: %v", t, p, err)
-		})
-		var failed error
-		done := map[int32]int64{}
-		fs.EachRecord(func(r *kgo.Record) {
-			if failed != nil {
-				return
+	pc := ingest.Partitions{
+		Client: cl,
+		Handle: handle,
+		Logf:   logf,
+		Commit: func(_ context.Context, next ingest.Offsets) error {
+			done := make(map[int32]int64, len(next[topic]))
+			for p, o := range next[topic] {
+				done[p] = o.Offset
 			}
-			if failed = handle(r); failed == nil {
-				done[r.Partition] = r.Offset + 1
-			}
-		})
-		if flush != nil && failed == nil {
-			if failed = flush(); failed != nil {
-				return failed
-			}
-		}
-		if len(done) > 0 {
-			if err := store.MarkConsumed(topic, done); err != nil {
-				return err
-			}
-		}
-		if failed != nil {
-			return failed
-		}
+			return store.MarkConsumed(topic, done)
+		},
 	}
+	return pc.Run(ctx)
 }
 
 // replicaOf returns the commerce replica that published r, and whether

@@ -89,14 +89,14 @@ func startShop(ctx context.Context, store *commerce.Store, brokers []string, car
 		handle := store.OrderHandler(ws)
 		wg.Go(func() {
 			defer admin.Close()
-			err := consumeTopic(ctx, admin, brokers, ingest.TopicOrders, store, logf, kgo.NewOffset().AtStart(), nil, func(r *kgo.Record) error {
+			err := consumeTopic(ctx, admin, brokers, ingest.TopicOrders, store, logf, kgo.NewOffset().AtStart(), eachRecord(func(r *kgo.Record) error {
 				e, err := catalog.DecodeOrderEvent(r.Key, r.Value)
 				if err != nil { // the indexer dead-letters it; fulfillment skips it
 					logf("commerce: skipping the order at %s/%d@%d: %v", r.Topic, r.Partition, r.Offset, err)
 					return nil
 				}
 				return handle(e)
-			})
+			}))
 			if err != nil && ctx.Err() == nil {
 				logf("commerce: the orders consumer stopped: %v", err)
 			}
@@ -105,7 +105,7 @@ func startShop(ctx context.Context, store *commerce.Store, brokers []string, car
 		// catalog writer, which carries no replica header) are adopted, so
 		// the store's next change of a cell publishes above their version.
 		wg.Go(func() {
-			err := consumeTopic(ctx, admin, brokers, ingest.TopicInventory, store, logf, kgo.NewOffset().AtStart(), nil, func(r *kgo.Record) error {
+			err := consumeTopic(ctx, admin, brokers, ingest.TopicInventory, store, logf, kgo.NewOffset().AtStart(), eachRecord(func(r *kgo.Record) error {
 				if _, ours := replicaOf(r); ours {
 					return nil
 				}
@@ -117,7 +117,7 @@ func startShop(ctx context.Context, store *commerce.Store, brokers []string, car
 					return err
 				}
 				return nil
-			})
+			}))
 			if err != nil && ctx.Err() == nil {
 				logf("commerce: the inventory consumer stopped: %v", err)
 			}
@@ -133,20 +133,19 @@ func startShop(ctx context.Context, store *commerce.Store, brokers []string, car
 			case <-ctx.Done():
 				return
 			}
-			var batch []*catalog.Product
-			flush := func() error {
+			// A partition's new products are seeded in one write.
+			err := consumeTopic(ctx, admin, brokers, ingest.TopicProducts, store, logf, kgo.NewOffset().AtEnd(), func(_ context.Context, _ int32, recs []*kgo.Record) error {
+				var batch []*catalog.Product
+				for _, r := range recs {
+					if e, err := catalog.DecodeProductEvent(r.Key, r.Value); err == nil && !e.Deleted && e.Product != nil {
+						batch = append(batch, e.Product)
+					}
+				}
 				if len(batch) == 0 {
 					return nil
 				}
 				_, err := store.SeedStock(batch)
-				batch = batch[:0]
 				return err
-			}
-			err := consumeTopic(ctx, admin, brokers, ingest.TopicProducts, store, logf, kgo.NewOffset().AtEnd(), flush, func(r *kgo.Record) error {
-				if e, err := catalog.DecodeProductEvent(r.Key, r.Value); err == nil && !e.Deleted && e.Product != nil {
-					batch = append(batch, e.Product)
-				}
-				return nil
 			})
 			if err != nil && ctx.Err() == nil {
 				logf("commerce: the products consumer stopped: %v", err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/aisle/aisle/catalog"
 )
@@ -448,57 +449,44 @@ func (c *Consumer) Run(ctx context.Context) error {
 	polled := make(chan struct{})
 	go func() { defer close(polled); c.pollEnds(pctx, cl, o.LagInterval) }()
 	defer func() { stopPoll(); <-polled }()
-	for {
-		fs := cl.PollRecords(ctx, o.MaxPoll)
-		if fs.IsClientClosed() || ctx.Err() != nil {
-			return c.snapshotDue(true)
-		}
-		fs.EachError(func(t string, p int32, err error) {
-			if !errors.Is(err, context.Canceled) {
-				o.Logf("ingest: fetch %s/%d: %v", t, p, err)
+	pc := Partitions{
+		Client:  cl,
+		MaxPoll: o.MaxPoll,
+		Logf:    o.Logf,
+		Handle: func(ctx context.Context, pn int32, recs []*kgo.Record) error {
+			if int(pn) >= len(c.parts) {
+				o.Logf("ingest: partition %d beyond the %d the index has; skipped", pn, len(c.parts))
+				return nil
 			}
-		})
-		byPart := map[int32][]*kgo.Record{}
-		fs.EachRecord(func(r *kgo.Record) {
-			byPart[r.Partition] = append(byPart[r.Partition], r)
-		})
-		if len(byPart) > 0 {
-			var wg sync.WaitGroup
-			errs := make([]error, len(c.parts))
-			for pn, recs := range byPart {
-				if int(pn) >= len(c.parts) {
-					o.Logf("ingest: partition %d beyond the %d the index has; skipped", pn, len(c.parts))
-					continue
+			// The log holds what was applied; a failed batch is consumed
+			// again after a restart.
+			return c.parts[pn].apply(ctx, c, cl, recs)
+		},
+		// Between polls every partition's state, sales and index agree:
+		// the moment to snapshot.
+		AfterPoll: func(context.Context) error {
+			if err := c.flushSales(); err != nil {
+				return err
+			}
+			return c.snapshotDue(false)
+		},
+		Commit: func(ctx context.Context, next Offsets) error {
+			// The logs are authoritative; a failed commit only means a
+			// restarted consumer re-reads from the log's offsets, which
+			// the adjust function does anyway.
+			cl.CommitOffsetsSync(ctx, next, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+				if err != nil && ctx.Err() == nil {
+					o.Logf("ingest: commit: %v", err)
 				}
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					errs[pn] = c.parts[pn].apply(ctx, c, cl, recs)
-				}()
-			}
-			wg.Wait()
-			if err := errors.Join(append(errs, c.flushSales())...); err != nil {
-				// The logs hold what was applied; the failed batch
-				// is consumed again after a restart.
-				cl.AllowRebalance()
-				return err
-			}
-			// Between polls every partition's state, sales and index
-			// agree: the moment to snapshot.
-			if err := c.snapshotDue(false); err != nil {
-				cl.AllowRebalance()
-				return err
-			}
-			// The logs are authoritative; a failed commit only
-			// means a restarted consumer re-reads from the log's
-			// offsets, which the adjust function does anyway.
-			if err := cl.CommitUncommittedOffsets(ctx); err != nil && ctx.Err() == nil {
-				o.Logf("ingest: commit: %v", err)
-			}
+			})
 			c.batches.Add(1)
-		}
-		cl.AllowRebalance()
+			return nil
+		},
 	}
+	if err := pc.Run(ctx); err != nil {
+		return err
+	}
+	return c.snapshotDue(true)
 }
 
 // adjust replaces the group's committed offsets with the ones recorded in
