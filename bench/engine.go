@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/search"
@@ -28,6 +29,9 @@ type engine struct {
 	// bytes is the size of the engine's files or server memory outside the
 	// Go heap, when it has any.
 	bytes func() int64
+	// loaded, when set, is the time the build spent loading the products,
+	// without starting the engine (PostgreSQL: COPY, indexes, ANALYZE).
+	loaded time.Duration
 }
 
 // builder indexes products into a new engine.

@@ -151,6 +151,7 @@ func buildPostgres(ctx context.Context, bin string, as *user.User, tmp string, p
 	fail := func(err error) (*engine, error) {
 		return nil, errors.Join(fmt.Errorf("bench: postgres: %w", err), cl.stop())
 	}
+	loadStart := time.Now()
 	cfg, err := pgxpool.ParseConfig(fmt.Sprintf("postgres://bench@127.0.0.1:%d/postgres?sslmode=disable", cl.port))
 	if err != nil {
 		return fail(err)
@@ -187,7 +188,7 @@ func buildPostgres(ctx context.Context, bin string, as *user.User, tmp string, p
 		}
 	}
 	e := &pgEngine{pool: pool}
-	return &engine{name: PeerPostgres, s: e,
+	return &engine{name: PeerPostgres, s: e, loaded: time.Since(loadStart),
 		close: func() error { pool.Close(); return cl.stop() },
 		bytes: func() int64 {
 			var n int64

@@ -304,3 +304,22 @@ func checkFuzzed(t *testing.T, f Format, data []byte, opts FileOptions) {
 		t.Fatalf("reading from memory failed: %v", d.Err())
 	}
 }
+
+// TestNDJSONRoundTrip: AppendNDJSON writes what the decoder reads back.
+func TestNDJSONRoundTrip(t *testing.T) {
+	p := binaryProduct()
+	p.Version, p.SellerID, p.SalesVelocity, p.SellerQuality, p.Sponsored, p.Badges, p.Generated, p.UpdatedAt = 0, "", 0, 0, 0, nil, nil, p.UpdatedAt.AddDate(-100, 0, 0)
+	line, err := AppendNDJSON(nil, &p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, errs, err := readAll(t, FileNDJSON, string(line), FileOptions{})
+	if err != nil || len(errs) > 0 || len(ps) != 1 {
+		t.Fatalf("err %v, errors %v, %d products", err, errs, len(ps))
+	}
+	got := ps[0]
+	got.UpdatedAt = p.UpdatedAt
+	if !reflect.DeepEqual(*got, p) {
+		t.Fatalf("round trip\n%+v\nwant\n%+v", *got, p)
+	}
+}

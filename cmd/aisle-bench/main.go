@@ -209,6 +209,8 @@ func main() {
 	var err error
 	if raw := os.Getenv(childEnv); raw != "" {
 		err = serveChild(ctx, raw)
+	} else if len(os.Args) > 1 && os.Args[1] == "import" {
+		err = benchImportCommand(ctx, os.Args[2:], os.Stdout, os.Stderr)
 	} else {
 		var c benchConfig
 		if c, err = parseBenchFlags(os.Args[1:], os.Stderr); err == nil {
