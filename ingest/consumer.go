@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	vm "github.com/VictoriaMetrics/metrics"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -131,7 +132,8 @@ type Consumer struct {
 	bg                sync.WaitGroup
 	snapSem           chan struct{}
 	bufs              *buffers
-	applyLat, visible *histogram
+	metrics           *vm.Set // applyLat and visible (metrics.go)
+	applyLat, visible *vm.PrometheusHistogram
 	ends              atomic.Value // map[string]map[int32]int64, from pollEnds
 
 	// waitCh is closed, and replaced, whenever a partition's applied
@@ -178,7 +180,8 @@ func New(opts Options) (*Consumer, error) {
 		return nil, err
 	}
 	c := &Consumer{opts: opts, parts: make([]*partition, opts.Partitions), snapSem: make(chan struct{}, 1), bufs: newBuffers(),
-		applyLat: newHistogram(ApplyBuckets), visible: newHistogram(VisibleBuckets), waitCh: make(chan struct{})}
+		waitCh: make(chan struct{})}
+	c.metrics, c.applyLat, c.visible = newHistograms()
 	// Partitions replay in parallel: each owns its log and state. All are
 	// read before any product goes to the Sink, since a product's sales
 	// add up the orders of every partition.
@@ -609,9 +612,9 @@ func (p *partition) apply(ctx context.Context, c *Consumer, cl *kgo.Client, recs
 	// Only now are the events visible in the Sink: Stats, CaughtUp and
 	// Applied report them as applied.
 	now := time.Now()
-	c.applyLat.observe(now.Sub(start))
+	c.applyLat.Update(now.Sub(start).Seconds())
 	for _, ts := range stamps {
-		c.visible.observe(now.Sub(ts))
+		c.visible.Update(max(now.Sub(ts), 0).Seconds())
 	}
 	p.mu.Lock()
 	p.offsets = offsets

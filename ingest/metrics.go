@@ -2,75 +2,34 @@ package ingest
 
 import (
 	"context"
+	"io"
 	"sort"
-	"sync/atomic"
+	"strconv"
 	"time"
+
+	vm "github.com/VictoriaMetrics/metrics"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// ApplyBuckets are the upper bounds of the apply latency histogram.
-var ApplyBuckets = []time.Duration{
-	100 * time.Microsecond, 250 * time.Microsecond, 500 * time.Microsecond,
-	time.Millisecond, 2500 * time.Microsecond, 5 * time.Millisecond,
-	10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond,
-	100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond,
-	time.Second, 2500 * time.Millisecond, 10 * time.Second,
-}
+// The consumer's histograms go through the metrics library the server
+// uses (VictoriaMetrics/metrics), in a Set of each Consumer's own; its
+// counters are the atomics Stats reads, written beside them.
 
-// VisibleBuckets are the upper bounds of the event-to-searchable histogram.
-var VisibleBuckets = []time.Duration{
-	time.Millisecond, 2500 * time.Microsecond, 5 * time.Millisecond,
-	10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond,
-	100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond,
-	time.Second, 2500 * time.Millisecond, 5 * time.Second, 10 * time.Second,
-	30 * time.Second, time.Minute,
-}
+// applyBuckets are the upper bounds in seconds of the apply latency
+// histogram, 0.1 ms to 10 s.
+var applyBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10}
 
-// histogram counts durations in fixed buckets; safe for concurrent use.
-type histogram struct {
-	bounds []time.Duration
-	counts []atomic.Uint64 // len(bounds)+1; the last is above every bound
-	sumNs  atomic.Int64
-}
+// visibleBuckets are the upper bounds in seconds of the event-to-searchable
+// histogram, 1 ms to a minute.
+var visibleBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
 
-func newHistogram(bounds []time.Duration) *histogram {
-	return &histogram{bounds: bounds, counts: make([]atomic.Uint64, len(bounds)+1)}
-}
-
-func (h *histogram) observe(d time.Duration) {
-	if d < 0 {
-		d = 0
-	}
-	i := sort.Search(len(h.bounds), func(i int) bool { return d <= h.bounds[i] })
-	h.counts[i].Add(1)
-	h.sumNs.Add(int64(d))
-}
-
-func (h *histogram) snapshot() Histogram {
-	s := Histogram{Bounds: h.bounds, Counts: make([]uint64, len(h.counts)), Sum: time.Duration(h.sumNs.Load())}
-	for i := range h.counts {
-		s.Counts[i] = h.counts[i].Load()
-	}
-	return s
-}
-
-// Histogram is a snapshot of a fixed-bucket histogram. Counts[i] is the
-// observations in bucket i alone (not cumulative); the last count is those
-// above every bound.
-type Histogram struct {
-	Bounds []time.Duration
-	Counts []uint64
-	Sum    time.Duration
-}
-
-// Count returns the number of observations.
-func (h Histogram) Count() uint64 {
-	var n uint64
-	for _, c := range h.Counts {
-		n += c
-	}
-	return n
+// newHistograms returns the consumer's Set with its two histograms.
+func newHistograms() (set *vm.Set, applyLat, visible *vm.PrometheusHistogram) {
+	set = vm.NewSet()
+	applyLat = set.NewPrometheusHistogramExt("aisle_ingest_apply_seconds", applyBuckets)
+	visible = set.NewPrometheusHistogramExt("aisle_ingest_event_to_searchable_seconds", visibleBuckets)
+	return set, applyLat, visible
 }
 
 // PartitionLag is how far the index is behind one partition.
@@ -82,24 +41,37 @@ type PartitionLag struct {
 	End, Applied, Lag int64
 }
 
-// Metrics are the consumer's freshness figures.
+// Metrics are the consumer's freshness counters and lag.
 type Metrics struct {
 	Applied, Stale, Duplicates, DeadLettered int64
 	// Lag is sorted by topic and partition; empty until end offsets have
 	// been polled once.
 	Lag []PartitionLag
-	// ApplyLatency is the time of one partition's batch from decode to
-	// the Sink's return; EventToSearchable the time from a record's
-	// timestamp to the Sink's return after applying it.
-	ApplyLatency, EventToSearchable Histogram
 }
 
-// Metrics returns the counters, lag and histograms.
-func (c *Consumer) Metrics() Metrics {
-	m := Metrics{
-		Applied: c.applied.Load(), Stale: c.stale.Load(), Duplicates: c.dups.Load(), DeadLettered: c.dead.Load(),
-		ApplyLatency: c.applyLat.snapshot(), EventToSearchable: c.visible.snapshot(),
+// WritePrometheus writes the consumer's metrics in the Prometheus text
+// format (doc/api.md): aisle_ingest_events_total by outcome,
+// aisle_ingest_lag by partition, and the histograms
+// aisle_ingest_apply_seconds (one partition's batch from decode to the
+// Sink's return) and aisle_ingest_event_to_searchable_seconds (a record's
+// timestamp to the Sink's return after applying it).
+func (c *Consumer) WritePrometheus(w io.Writer) {
+	m := c.Metrics()
+	for _, o := range [...]struct {
+		name string
+		n    int64
+	}{{"applied", m.Applied}, {"stale", m.Stale}, {"duplicate", m.Duplicates}, {"dead_lettered", m.DeadLettered}} {
+		vm.WriteCounterUint64(w, `aisle_ingest_events_total{outcome="`+o.name+`"}`, uint64(o.n))
 	}
+	for _, l := range m.Lag {
+		vm.WriteGaugeUint64(w, `aisle_ingest_lag{topic="`+l.Topic+`",partition="`+strconv.Itoa(int(l.Partition))+`"}`, uint64(l.Lag))
+	}
+	c.metrics.WritePrometheus(w)
+}
+
+// Metrics returns the counters and lag.
+func (c *Consumer) Metrics() Metrics {
+	m := Metrics{Applied: c.applied.Load(), Stale: c.stale.Load(), Duplicates: c.dups.Load(), DeadLettered: c.dead.Load()}
 	ends, _ := c.ends.Load().(map[string]map[int32]int64)
 	for t, ps := range ends {
 		for p, end := range ps {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/aisle/aisle/search"
 
@@ -39,7 +40,7 @@ func BenchmarkHandler(b *testing.B) {
 		{"product", "/api/v1/products/p1"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			s := New(newTestEngine(b), Options{})
+			s := New(newTestEngine(b), Options{SearchRate: -1}) // no rate limit: one client asks all
 			h := s.Handler()
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
@@ -78,6 +79,18 @@ func BenchmarkServerOverhead(b *testing.B) {
 		for pb.Next() {
 			ctx.Response.Reset()
 			h(ctx)
+		}
+	})
+}
+
+// BenchmarkMetricsObserve is what every request pays for its metrics: one
+// counter and one histogram update (the library's, VictoriaMetrics/metrics).
+func BenchmarkMetricsObserve(b *testing.B) {
+	m := newMetrics()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			m.observe(epSearch, 200, 3*time.Millisecond)
 		}
 	})
 }

@@ -40,7 +40,9 @@ type Catalog interface {
 // read-your-writes waits and the freshness metrics.
 type Feed interface {
 	WaitApplied(ctx context.Context, topic string, partition int32, offset int64) bool
-	Metrics() ingest.Metrics
+	// WritePrometheus writes the consumer's metrics in the Prometheus
+	// text format.
+	WritePrometheus(w io.Writer)
 }
 
 // ingestSide is the optional ingest wiring, set once by SetIngest.

@@ -215,7 +215,7 @@ type Server struct {
 // New returns a server over eng. Invalid options are reported by Serve;
 // the handler runs with the defaults of the fields it uses.
 func New(eng Engine, opts Options) *Server {
-	s := &Server{eng: eng, optsErr: opts.Validate(), opts: opts.EnsureDefaults()}
+	s := &Server{eng: eng, optsErr: opts.Validate(), opts: opts.EnsureDefaults(), metrics: newMetrics()}
 	if s.optsErr != nil {
 		s.opts = Options{Logf: opts.Logf, Keys: opts.Keys, Tokens: opts.Tokens}.EnsureDefaults()
 	}
@@ -344,7 +344,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			s.metrics.panics.Add(1)
+			s.metrics.panics.Inc()
 			s.logf("server: panic serving %q: %v\n%s", ctx.RequestURI(), p, debug.Stack())
 			ctx.Response.ResetBody()
 			writeError(ctx, fasthttp.StatusInternalServerError, CodeInternal, "internal error", "")

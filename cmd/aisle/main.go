@@ -23,11 +23,16 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/VictoriaMetrics/metrics"
+
 	"github.com/aisle/aisle/app"
 )
 
 func main() {
 	privateUmask()
+	// The metrics library's one process-wide switch: # TYPE lines in
+	// /metrics (doc/api.md).
+	metrics.ExposeMetadata(true)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
