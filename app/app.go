@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aisle/aisle/auth"
 	"github.com/aisle/aisle/commerce"
 	"github.com/aisle/aisle/internal/atomicfile"
 	"github.com/aisle/aisle/search"
@@ -30,7 +31,7 @@ type App struct {
 
 	srv   *server.Server
 	live  *liveEngine
-	keys  *server.KeyStore
+	keys  *auth.KeyStore
 	rx    *reindexer
 	ln    net.Listener
 	admin net.Listener // nil with NoKafka

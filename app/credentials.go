@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aisle/aisle/auth"
 	"github.com/aisle/aisle/internal/atomicfile"
 	"github.com/aisle/aisle/server"
 )
@@ -38,32 +39,32 @@ type DevCredentials struct {
 // when missing). A data directory without an admin key is new: it gets a
 // demo seller, a demo user and an admin key, written to
 // dev-credentials.json, whose path is printed; the secrets are not.
-func setupCredentials(data, tokenKeyFile string, stderr io.Writer) (*server.KeyStore, *server.Tokens, error) {
-	ks, err := server.OpenKeyStore(data, keyCacheTTL)
+func setupCredentials(data, tokenKeyFile string, stderr io.Writer) (*auth.KeyStore, *auth.Tokens, error) {
+	ks, err := auth.OpenKeyStore(data, keyCacheTTL)
 	if err != nil {
 		return nil, nil, err
 	}
 	if tokenKeyFile == "" {
-		tokenKeyFile = filepath.Join(data, server.TokenKeyFile)
+		tokenKeyFile = filepath.Join(data, auth.TokenKeyFile)
 	}
-	tk, err := server.LoadTokenKey(tokenKeyFile)
+	tk, err := auth.LoadTokenKey(tokenKeyFile)
 	if err != nil {
 		return nil, nil, err
 	}
-	tokens, err := server.NewTokens(tk)
+	tokens, err := auth.NewTokens(tk)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", tokenKeyFile, err)
 	}
 	for _, r := range ks.Records() {
-		if r.Role == server.RoleAdmin && r.Revoked.IsZero() {
+		if r.Role == auth.RoleAdmin && r.Revoked.IsZero() {
 			return ks, tokens, nil
 		}
 	}
 	dc := DevCredentials{SellerID: "sel-demo", UserID: "u-demo"}
-	if dc.SellerAPIKey, _, err = ks.Create(server.RoleSeller, dc.SellerID, "Demo seller"); err != nil {
+	if dc.SellerAPIKey, _, err = ks.Create(auth.RoleSeller, dc.SellerID, "Demo seller"); err != nil {
 		return nil, nil, err
 	}
-	if dc.AdminKey, _, err = ks.Create(server.RoleAdmin, "", "admin"); err != nil {
+	if dc.AdminKey, _, err = ks.Create(auth.RoleAdmin, "", "admin"); err != nil {
 		return nil, nil, err
 	}
 	if dc.UserToken, err = tokens.Sign(dc.UserID, demoTokenTTL); err != nil {
@@ -90,8 +91,8 @@ func requireAdmin(keys server.KeyVerifier, h http.Handler) http.Handler {
 			w.WriteHeader(code)
 			json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": errCode, "message": msg}})
 		}
-		auth := r.Header.Get("Authorization")
-		key, ok := strings.CutPrefix(auth, "Bearer ")
+		cred := r.Header.Get("Authorization")
+		key, ok := strings.CutPrefix(cred, "Bearer ")
 		if !ok || keys == nil {
 			deny(http.StatusUnauthorized, server.CodeUnauthorized, "the admin API needs the admin key: Authorization: Bearer <key>")
 			return
@@ -101,7 +102,7 @@ func requireAdmin(keys server.KeyVerifier, h http.Handler) http.Handler {
 			deny(http.StatusUnauthorized, server.CodeUnauthorized, "the admin key is not valid")
 			return
 		}
-		if p.Role != server.RoleAdmin {
+		if p.Role != auth.RoleAdmin {
 			deny(http.StatusForbidden, server.CodeForbidden, "this key is not the admin key")
 			return
 		}

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/aisle/aisle/server"
+	"github.com/aisle/aisle/auth"
 )
 
 // TestSetupCredentials: a fresh directory gets dev credentials, mode
@@ -25,13 +25,13 @@ func TestSetupCredentials(t *testing.T) {
 	if p, err := ks.Verify(dc.SellerAPIKey); err != nil || p.SellerID != dc.SellerID {
 		t.Errorf("seller key: %+v %v", p, err)
 	}
-	if p, err := ks.Verify(dc.AdminKey); err != nil || p.Role != server.RoleAdmin {
+	if p, err := ks.Verify(dc.AdminKey); err != nil || p.Role != auth.RoleAdmin {
 		t.Errorf("admin key: %+v %v", p, err)
 	}
 	if u, err := tokens.Verify(dc.UserToken); err != nil || u != dc.UserID {
 		t.Errorf("user token: %q %v", u, err)
 	}
-	if fi, err := os.Stat(filepath.Join(dir, server.TokenKeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(filepath.Join(dir, auth.TokenKeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("token key: %v %v", fi, err)
 	}
 	log.Reset()

@@ -4,22 +4,23 @@ import (
 	"bytes"
 	"sync"
 
+	"github.com/aisle/aisle/auth"
 	"github.com/valyala/fasthttp"
 )
 
 // Who may write what. Seller writes carry "Authorization: Bearer <API
-// key>" (see KeyStore); the key names the seller, and a seller changes
+// key>" (see auth.KeyStore); the key names the seller, and a seller changes
 // only products whose seller is that seller. User endpoints carry
-// "Authorization: Bearer <user token>" (see Tokens) and go through
+// "Authorization: Bearer <user token>" (see auth.Tokens) and go through
 // RequireUser. Credentials are read only from the Authorization header,
 // never from the URL, and never logged.
 
-// KeyVerifier is what the server needs of a key store (*KeyStore).
+// KeyVerifier is what the server needs of a key store (*auth.KeyStore).
 type KeyVerifier interface {
-	Verify(key string) (Principal, error)
+	Verify(key string) (auth.Principal, error)
 }
 
-// UserVerifier is what the server needs of a token signer (*Tokens).
+// UserVerifier is what the server needs of a token signer (*auth.Tokens).
 type UserVerifier interface {
 	Verify(token string) (userID string, err error)
 }
@@ -67,13 +68,13 @@ func (s *Server) authSeller(ctx *fasthttp.RequestCtx) (string, bool) {
 	}
 	p, err := s.opts.Keys.Verify(key)
 	if err != nil {
-		if err != ErrBadKey {
+		if err != auth.ErrBadKey {
 			s.logf("server: verifying an API key: %v", err)
 		}
 		unauthorized(ctx, "the API key is not valid", true)
 		return "", false
 	}
-	if p.Role != RoleSeller || p.SellerID == "" {
+	if p.Role != auth.RoleSeller || p.SellerID == "" {
 		writeError(ctx, fasthttp.StatusForbidden, CodeForbidden, "this key is not a seller's key", "")
 		return "", false
 	}

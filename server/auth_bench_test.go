@@ -6,31 +6,6 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// BenchmarkVerifyKey: the cost of checking a seller key, cold (one
-// argon2id) and from the cache (one SHA-256 and a map lookup).
-func BenchmarkVerifyKey(b *testing.B) {
-	k := newTestKeys(b)
-	b.Run("argon2id", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			k.store.mu.Lock()
-			clear(k.store.cache)
-			k.store.mu.Unlock()
-			if _, err := k.store.Verify(k.seller); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("cached", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := k.store.Verify(k.seller); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-}
-
 // BenchmarkAuthWrite: one authenticated seller POST through the handler,
 // publishing to a catalog that accepts at once, so what is measured is
 // the server's side: auth, limit, shape check, decode, validation.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/aisle/aisle/auth"
 	"github.com/aisle/aisle/commerce"
 )
 
@@ -24,7 +25,7 @@ func TestAuthCost(t *testing.T) {
 	if !*authCost {
 		t.Skip("run with -authcost")
 	}
-	tokens, err := NewTokens(make([]byte, 32))
+	tokens, err := auth.NewTokens(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 
 	"maps"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/aisle/aisle/auth"
 	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/commerce"
 	"github.com/aisle/aisle/ingest"
@@ -24,14 +24,14 @@ import (
 // an admin.
 type testKeys struct {
 	dir                  string
-	store                *KeyStore
+	store                *auth.KeyStore
 	seller, other, admin string
 }
 
 func newTestKeys(t testing.TB) testKeys {
 	t.Helper()
 	dir := t.TempDir()
-	ks, err := OpenKeyStore(dir, time.Minute)
+	ks, err := auth.OpenKeyStore(dir, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func newTestKeys(t testing.TB) testKeys {
 	for _, c := range []struct {
 		dst          *string
 		role, seller string
-	}{{&k.seller, RoleSeller, "sel-a"}, {&k.other, RoleSeller, "sel-b"}, {&k.admin, RoleAdmin, ""}} {
+	}{{&k.seller, auth.RoleSeller, "sel-a"}, {&k.other, auth.RoleSeller, "sel-b"}, {&k.admin, auth.RoleAdmin, ""}} {
 		if *c.dst, _, err = ks.Create(c.role, c.seller, c.seller); err != nil {
 			t.Fatal(err)
 		}
@@ -47,86 +47,9 @@ func newTestKeys(t testing.TB) testKeys {
 	return k
 }
 
-func TestKeyStore(t *testing.T) {
-	k := newTestKeys(t)
-	fi, err := os.Stat(filepath.Join(k.dir, KeysFile))
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("key file: %v, %v; want mode 0600", fi, err)
-	}
-	raw, _ := os.ReadFile(filepath.Join(k.dir, KeysFile))
-	for _, key := range []string{k.seller, k.other, k.admin} {
-		if strings.Contains(string(raw), key[len("ak_")+17:]) {
-			t.Fatal("the key file holds a secret")
-		}
-	}
-	p, err := k.store.Verify(k.seller)
-	if err != nil || p.Role != RoleSeller || p.SellerID != "sel-a" {
-		t.Fatalf("seller key: %+v, %v", p, err)
-	}
-	if p, err := k.store.Verify(k.admin); err != nil || p.Role != RoleAdmin {
-		t.Fatalf("admin key: %+v, %v", p, err)
-	}
-	// A wrong secret under a real key id, a malformed key, an unknown id.
-	wrong := k.seller[:len(k.seller)-1] + map[bool]string{true: "A", false: "B"}[k.seller[len(k.seller)-1] != 'A']
-	for _, bad := range []string{wrong, "", "ak_", "nope", "ak_0000000000000000_" + strings.Repeat("A", 43)} {
-		if _, err := k.store.Verify(bad); err != ErrBadKey {
-			t.Errorf("%q: %v; want ErrBadKey", bad, err)
-		}
-	}
-	// A second store on the same directory (as `aisle seller revoke`
-	// is) revokes; the first sees it on its next reload, cache or not.
-	other, err := OpenKeyStore(k.dir, time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, err := other.RevokeSeller("sel-a"); n != 1 || err != nil {
-		t.Fatalf("revoke: %d, %v", n, err)
-	}
-	k.store.mu.Lock()
-	k.store.checked = time.Time{} // skip the once-a-second reload wait
-	k.store.modTime = time.Time{}
-	k.store.mu.Unlock()
-	if _, err := k.store.Verify(k.seller); err != ErrBadKey {
-		t.Errorf("a revoked key: %v", err)
-	}
-	if _, err := k.store.Verify(k.other); err != nil {
-		t.Errorf("another seller's key after a revoke: %v", err)
-	}
-}
-
-func TestTokens(t *testing.T) {
-	key, err := LoadTokenKey(filepath.Join(t.TempDir(), TokenKeyFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tk, err := NewTokens(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := tk.Sign("u-1", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if u, err := tk.Verify(tok); u != "u-1" || err != nil {
-		t.Fatalf("verify: %q, %v", u, err)
-	}
-	other, _ := NewTokens(make([]byte, 32))
-	forged, _ := other.Sign("u-1", time.Hour)
-	expired, _ := tk.Sign("u-1", -time.Second)
-	for name, bad := range map[string]string{"forged": forged, "expired": expired, "empty": "", "truncated": tok[:len(tok)-2],
-		"other user": strings.Replace(tok, tok[4:8], "AAAA", 1)} {
-		if _, err := tk.Verify(bad); err != ErrBadToken {
-			t.Errorf("%s: %v; want ErrBadToken", name, err)
-		}
-	}
-	if _, err := NewTokens(make([]byte, 8)); err == nil {
-		t.Error("a short key was accepted")
-	}
-}
-
 // TestRequireUser runs the user middleware over a small test route.
 func TestRequireUser(t *testing.T) {
-	tk, _ := NewTokens([]byte(strings.Repeat("k", 32)))
+	tk, _ := auth.NewTokens([]byte(strings.Repeat("k", 32)))
 	s := New(newTestEngine(t), Options{Tokens: tk})
 	h := s.RequireUser(func(ctx *fasthttp.RequestCtx, user string) {
 		if string(ctx.UserValue("owner").(string)) != user {
@@ -235,7 +158,7 @@ func (okCatalog) PublishStock(_ context.Context, _, _, _ string, change func(int
 // (all zero) must answer alike for every credential and never 401 or 403.
 func TestEndpointCredentials(t *testing.T) {
 	k := newTestKeys(t)
-	tokens, err := NewTokens(make([]byte, 32))
+	tokens, err := auth.NewTokens(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/aisle/aisle/auth"
 	"github.com/aisle/aisle/catalog"
 )
 
@@ -293,12 +294,12 @@ func (s *Server) bulkBodyLimit(h *fasthttp.RequestHeader) fasthttp.RequestConfig
 	if string(uri) != bulkPath || string(h.Method()) != fasthttp.MethodPost || s.opts.Keys == nil {
 		return fasthttp.RequestConfig{}
 	}
-	auth := h.Peek(fasthttp.HeaderAuthorization)
+	cred := h.Peek(fasthttp.HeaderAuthorization)
 	const p = "bearer "
-	if len(auth) <= len(p) || !bytes.EqualFold(auth[:len(p)], []byte(p)) {
+	if len(cred) <= len(p) || !bytes.EqualFold(cred[:len(p)], []byte(p)) {
 		return fasthttp.RequestConfig{}
 	}
-	if pr, err := s.opts.Keys.Verify(string(bytes.TrimSpace(auth[len(p):]))); err != nil || pr.Role != RoleSeller {
+	if pr, err := s.opts.Keys.Verify(string(bytes.TrimSpace(cred[len(p):]))); err != nil || pr.Role != auth.RoleSeller {
 		return fasthttp.RequestConfig{}
 	}
 	return fasthttp.RequestConfig{MaxRequestBodySize: s.opts.MaxBulkBodySize}

@@ -43,7 +43,7 @@ type VariantFinder interface {
 	ProductOfVariant(variantID string) (*catalog.Product, bool)
 }
 
-// TokenSigner issues user tokens (*Tokens); the guest endpoint needs it
+// TokenSigner issues user tokens (*auth.Tokens); the guest endpoint needs it
 // of Options.Tokens.
 type TokenSigner interface {
 	Sign(userID string, ttl time.Duration) (string, error)

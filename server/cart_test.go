@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aisle/aisle/auth"
 	"github.com/aisle/aisle/commerce"
 )
 
@@ -39,7 +40,7 @@ type cartAnswer struct {
 
 type cartEnv struct {
 	base   string
-	tokens *Tokens
+	tokens *auth.Tokens
 	store  *commerce.Store
 	srv    *Server
 }
@@ -47,7 +48,7 @@ type cartEnv struct {
 func newCartEnv(t *testing.T, opts CartOptions) *cartEnv {
 	t.Helper()
 	key := make([]byte, 32)
-	tokens, err := NewTokens(key)
+	tokens, err := auth.NewTokens(key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,13 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aisle/aisle/auth"
 	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/commerce"
 )
 
 type checkoutEnv struct {
 	base   string
-	tokens *Tokens
+	tokens *auth.Tokens
 	store  *commerce.Store
 	co     *commerce.Checkout
 	pay    *commerce.Sandbox
@@ -38,7 +39,7 @@ func newCheckoutEnv(t *testing.T) *checkoutEnv {
 // serves with opts (Carts and Shipments set to the store).
 func newCheckoutEnvWith(t *testing.T, pay commerce.Payments, opts CheckoutOptions) *checkoutEnv {
 	t.Helper()
-	tokens, err := NewTokens(make([]byte, 32))
+	tokens, err := auth.NewTokens(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 // Package server is Aisle's storefront HTTP API, served with fasthttp:
 // product search with facets, the product page, autocomplete and
-// recommendations; seller writes with API keys; the shopper's cart,
+// recommendations; seller writes with API keys (verified by package auth,
+// behind KeyVerifier and UserVerifier); the shopper's cart,
 // checkout, orders and reviews with user tokens (cart.go, checkout.go,
 // orders.go, review.go, over the commerce services set with SetCart,
 // SetCheckout and SetReviews); the storefront page embedded at / (web.go);

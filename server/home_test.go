@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aisle/aisle/auth"
 	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/recs"
 )
@@ -57,7 +58,7 @@ func getWithToken(t *testing.T, u, auth string) (int, []byte) {
 }
 
 func TestHomeEndpoint(t *testing.T) {
-	tk, err := NewTokens([]byte(strings.Repeat("k", 32)))
+	tk, err := auth.NewTokens([]byte(strings.Repeat("k", 32)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +164,7 @@ func TestHomeEndpoint(t *testing.T) {
 // BenchmarkHomeHandler runs the home endpoint end to end (route, token,
 // rows through the engine, JSON) for a guest and for a user with orders.
 func BenchmarkHomeHandler(b *testing.B) {
-	tk, err := NewTokens([]byte(strings.Repeat("k", 32)))
+	tk, err := auth.NewTokens([]byte(strings.Repeat("k", 32)))
 	if err != nil {
 		b.Fatal(err)
 	}

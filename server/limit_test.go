@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"github.com/aisle/aisle/search"
 	"net"
 	"os"
 	"strconv"
@@ -12,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aisle/aisle/search"
 
 	"github.com/valyala/fasthttp"
 )

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"regexp"
 	"testing"
+
+	"github.com/aisle/aisle/auth"
 )
 
 // secretPattern matches an API key or a user token as this server issues
-// them (authkeys.go, authtoken.go).
+// them (package auth).
 var secretPattern = regexp.MustCompile(`ak_[0-9a-f]{16}_[A-Za-z0-9_-]{20,}|ut1\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{20,}`)
 
 // checkedLogf is the Options.Logf of the server tests: it logs through t
@@ -26,7 +28,7 @@ func checkedLogf(t testing.TB) func(format string, args ...any) {
 
 func TestSecretPattern(t *testing.T) {
 	k := newTestKeys(t)
-	tokens, err := NewTokens(make([]byte, 32))
+	tokens, err := auth.NewTokens(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/aisle/aisle/auth"
 	"github.com/aisle/aisle/commerce"
 )
 
@@ -146,7 +147,7 @@ func (s *Server) authAdmin(ctx *fasthttp.RequestCtx) bool {
 		unauthorized(ctx, "the API key is not valid", true)
 		return false
 	}
-	if p.Role != RoleAdmin {
+	if p.Role != auth.RoleAdmin {
 		writeError(ctx, fasthttp.StatusForbidden, CodeForbidden, "moderation needs the admin key", "")
 		return false
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/aisle/aisle/auth"
 	"github.com/aisle/aisle/commerce"
 )
 
@@ -19,7 +20,7 @@ func TestReviewModeration(t *testing.T) {
 	}
 	defer st.Close()
 	rv, _ := commerce.NewReviews(st, commerce.ReviewOptions{})
-	tk, _ := NewTokens([]byte(strings.Repeat("k", 32)))
+	tk, _ := auth.NewTokens([]byte(strings.Repeat("k", 32)))
 	s := New(newTestEngine(t), Options{Logf: checkedLogf(t), Keys: k.store, Tokens: tk})
 	s.SetReviews(rv)
 	base := serveOver(t, s)

@@ -16,6 +16,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/aisle/aisle/auth"
 	"github.com/aisle/aisle/commerce"
 )
 
@@ -61,7 +62,7 @@ func newReviewServer(t *testing.T, delivered ...string) reviewFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tk, err := NewTokens([]byte(strings.Repeat("k", 32)))
+	tk, err := auth.NewTokens([]byte(strings.Repeat("k", 32)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +251,7 @@ func TestReviewRoutes(t *testing.T) {
 		}
 	}
 	// Without a review service: 501 after authentication.
-	tk, _ := NewTokens([]byte(strings.Repeat("k", 32)))
+	tk, _ := auth.NewTokens([]byte(strings.Repeat("k", 32)))
 	base := serveOver(t, New(newTestEngine(t), Options{Logf: checkedLogf(t), Tokens: tk}))
 	if st, _, _ := doAs(t, "", "GET", base+p+"/reviews", ""); st != 501 {
 		t.Errorf("GET without a service: %d; want 501", st)
@@ -323,7 +324,7 @@ func BenchmarkReviewEndpoints(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	tk, _ := NewTokens([]byte(strings.Repeat("k", 32)))
+	tk, _ := auth.NewTokens([]byte(strings.Repeat("k", 32)))
 	s := New(newTestEngine(b), Options{Tokens: tk})
 	s.SetReviews(rv)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aisle/aisle/auth"
 	"github.com/aisle/aisle/internal/atomicfile"
-	"github.com/aisle/aisle/server"
 )
 
 const sellerUsage = `usage: aisle seller create --name NAME [--seller ID] [--data DIR]
@@ -52,7 +52,7 @@ func sellerCommand(args []string, stdout, stderr io.Writer) error {
 	if err := atomicfile.MkdirAll(*data); err != nil {
 		return fmt.Errorf("seller: %w", err)
 	}
-	ks, err := server.OpenKeyStore(*data, 0)
+	ks, err := auth.OpenKeyStore(*data, 0)
 	if err != nil {
 		return fmt.Errorf("seller: %w", err)
 	}
@@ -64,7 +64,7 @@ func sellerCommand(args []string, stdout, stderr io.Writer) error {
 		if seller == "" {
 			seller = newSellerID()
 		}
-		key, rec, err := ks.Create(server.RoleSeller, seller, name)
+		key, rec, err := ks.Create(auth.RoleSeller, seller, name)
 		if err != nil {
 			return fmt.Errorf("seller create: %w", err)
 		}
@@ -84,7 +84,7 @@ func sellerCommand(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "revoked %d key(s) of %s\n", n, id)
 	case "list":
 		recs := ks.Records()
-		slices.SortFunc(recs, func(a, b server.KeyRecord) int { return a.Created.Compare(b.Created) })
+		slices.SortFunc(recs, func(a, b auth.KeyRecord) int { return a.Created.Compare(b.Created) })
 		for _, r := range recs {
 			state := "live"
 			if !r.Revoked.IsZero() {

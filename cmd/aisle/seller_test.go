@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aisle/aisle/server"
+	"github.com/aisle/aisle/auth"
 )
 
 // TestSellerCommand creates, lists and revokes a seller's key through the
@@ -28,14 +28,14 @@ func TestSellerCommand(t *testing.T) {
 			key = v
 		}
 	}
-	ks, err := server.OpenKeyStore(dir, 0)
+	ks, err := auth.OpenKeyStore(dir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, err := ks.Verify(key); err != nil || p.SellerID != sellerID || p.Role != server.RoleSeller {
+	if p, err := ks.Verify(key); err != nil || p.SellerID != sellerID || p.Role != auth.RoleSeller {
 		t.Fatalf("the created key: %+v, %v (output %q)", p, err, out.String())
 	}
-	raw, _ := os.ReadFile(filepath.Join(dir, server.KeysFile))
+	raw, _ := os.ReadFile(filepath.Join(dir, auth.KeysFile))
 	if bytes.Contains(raw, []byte(key)) {
 		t.Fatal("the key file holds the key")
 	}
@@ -46,8 +46,8 @@ func TestSellerCommand(t *testing.T) {
 	if err := sellerCommand([]string{"revoke", "--id", sellerID, "--data", dir}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	ks2, _ := server.OpenKeyStore(dir, 0)
-	if _, err := ks2.Verify(key); err != server.ErrBadKey {
+	ks2, _ := auth.OpenKeyStore(dir, 0)
+	if _, err := ks2.Verify(key); err != auth.ErrBadKey {
 		t.Fatalf("a revoked key: %v", err)
 	}
 	for _, args := range [][]string{{"create", "--data", dir}, {"revoke", "--id", "nope", "--data", dir}, {"frob"}, nil} {

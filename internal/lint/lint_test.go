@@ -23,6 +23,7 @@ var layers = map[string]int{
 	"ingest":   1,
 	"corpora":  1,
 	"commerce": 1,
+	"auth":     1,
 	"search":   2,
 	"server":   3,
 	"bench":    3,

@@ -1,4 +1,4 @@
-package server
+package auth
 
 import (
 	"crypto/rand"
@@ -57,7 +57,7 @@ const (
 
 // ErrBadKey is the error of a key that is malformed, unknown, revoked or
 // wrong; callers answer 401 without saying which.
-var ErrBadKey = errors.New("server: invalid API key")
+var ErrBadKey = errors.New("auth: invalid API key")
 
 // Principal is who a verified key belongs to.
 type Principal struct {
@@ -136,21 +136,21 @@ func (ks *KeyStore) reload(force bool) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("server: key file: %w", err)
+		return fmt.Errorf("auth: key file: %w", err)
 	}
 	if !force && fi.ModTime().Equal(ks.modTime) {
 		return nil
 	}
 	raw, err := os.ReadFile(ks.path)
 	if err != nil {
-		return fmt.Errorf("server: key file: %w", err)
+		return fmt.Errorf("auth: key file: %w", err)
 	}
 	var f keysFile
 	if err := json.Unmarshal(raw, &f); err != nil {
-		return fmt.Errorf("server: key file %s: %w", ks.path, err)
+		return fmt.Errorf("auth: key file %s: %w", ks.path, err)
 	}
 	if f.Format != keysFormat {
-		return fmt.Errorf("server: key file %s has format %d; this build reads %d", ks.path, f.Format, keysFormat)
+		return fmt.Errorf("auth: key file %s has format %d; this build reads %d", ks.path, f.Format, keysFormat)
 	}
 	keys := make(map[string]KeyRecord, len(f.Keys))
 	for _, k := range f.Keys {
@@ -172,10 +172,10 @@ func (ks *KeyStore) Empty() bool {
 // key, which is not stored and cannot be recovered.
 func (ks *KeyStore) Create(role, sellerID, name string) (key string, rec KeyRecord, err error) {
 	if role != RoleSeller && role != RoleAdmin {
-		return "", rec, fmt.Errorf("server: unknown role %q", role)
+		return "", rec, fmt.Errorf("auth: unknown role %q", role)
 	}
 	if role == RoleSeller && sellerID == "" {
-		return "", rec, errors.New("server: a seller key needs a seller id")
+		return "", rec, errors.New("auth: a seller key needs a seller id")
 	}
 	var id [8]byte
 	var secret [32]byte
@@ -248,7 +248,7 @@ func (ks *KeyStore) update(f func(map[string]KeyRecord) error) error {
 		return err
 	}
 	if err := atomicfile.Write(ks.path, raw); err != nil {
-		return fmt.Errorf("server: key file: %w", err)
+		return fmt.Errorf("auth: key file: %w", err)
 	}
 	return ks.reload(true)
 }

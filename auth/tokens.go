@@ -1,4 +1,4 @@
-package server
+package auth
 
 import (
 	"crypto/hmac"
@@ -23,7 +23,7 @@ import (
 
 // ErrBadToken is the error of a user token that is malformed, forged or
 // expired; callers answer 401 without saying which.
-var ErrBadToken = errors.New("server: invalid user token")
+var ErrBadToken = errors.New("auth: invalid user token")
 
 // TokenKeyFile is the name of the generated token key in a data directory.
 const TokenKeyFile = "token.key"
@@ -42,7 +42,7 @@ type Tokens struct {
 // NewTokens returns a signer with key, at least MinTokenKeyBytes long.
 func NewTokens(key []byte) (*Tokens, error) {
 	if len(key) < MinTokenKeyBytes {
-		return nil, fmt.Errorf("server: the token key has %d bytes; want at least %d", len(key), MinTokenKeyBytes)
+		return nil, fmt.Errorf("auth: the token key has %d bytes; want at least %d", len(key), MinTokenKeyBytes)
 	}
 	return &Tokens{key: append([]byte(nil), key...), now: time.Now}, nil
 }
@@ -55,12 +55,12 @@ func LoadTokenKey(path string) ([]byte, error) {
 		key = make([]byte, 32)
 		rand.Read(key)
 		if err := atomicfile.Write(path, key); err != nil {
-			return nil, fmt.Errorf("server: writing the token key: %w", err)
+			return nil, fmt.Errorf("auth: writing the token key: %w", err)
 		}
 		return key, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("server: reading the token key: %w", err)
+		return nil, fmt.Errorf("auth: reading the token key: %w", err)
 	}
 	return key, nil
 }
@@ -74,7 +74,7 @@ func (t *Tokens) mac(signed string) []byte {
 // Sign returns a token for userID valid for ttl.
 func (t *Tokens) Sign(userID string, ttl time.Duration) (string, error) {
 	if userID == "" || strings.ContainsRune(userID, '|') {
-		return "", fmt.Errorf("server: user id %q is empty or holds '|'", userID)
+		return "", fmt.Errorf("auth: user id %q is empty or holds '|'", userID)
 	}
 	payload := userID + "|" + strconv.FormatInt(t.now().Add(ttl).Unix(), 10)
 	signed := tokenPrefix + base64.RawURLEncoding.EncodeToString([]byte(payload))
