@@ -115,15 +115,7 @@ func buildReference(ps []*catalog.Product, opts *Options, now time.Time) *segmen
 		if in {
 			s.inStock.Add(uint32(d))
 		}
-		sig := rank.Signals{
-			SalesVelocity: p.SalesVelocity,
-			RatingAvg:     p.Rating.Avg,
-			RatingCount:   p.Rating.Count,
-			SellerQuality: p.SellerQuality,
-			AgeDays:       now.Sub(p.CreatedAt).Hours() / 24,
-			InStock:       in,
-		}
-		s.boost[d] = float32(rank.Boost(ro, &sig))
+		s.boost[d] = boostAt(ro, p, in, now)
 		s.maxBoost = max(s.maxBoost, s.boost[d])
 		s.sponsored[d] = p.Sponsored
 		if p.Sponsored > 0 {

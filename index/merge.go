@@ -263,5 +263,28 @@ func boostAt(ro *rank.Options, p *catalog.Product, inStock bool, now time.Time) 
 		AgeDays:       now.Sub(p.CreatedAt).Hours() / 24,
 		InStock:       inStock,
 	}
+	if p.SalesVelocity == 0 {
+		sig.Missing |= rank.MissingSales
+	}
+	if p.SellerQuality == 0 {
+		sig.Missing |= rank.MissingSeller
+	}
+	if p.CreatedAt.IsZero() {
+		sig.Missing |= rank.MissingCreated
+	}
+	if !hasStockRecords(p) {
+		sig.Missing |= rank.MissingStock
+	}
 	return float32(rank.Boost(ro, &sig))
+}
+
+// hasStockRecords reports whether a variant of p has a stock count, zero
+// or not; a product without is of a seller that does not report stock.
+func hasStockRecords(p *catalog.Product) bool {
+	for i := range p.Variants {
+		if len(p.Variants[i].Stock) > 0 {
+			return true
+		}
+	}
+	return false
 }

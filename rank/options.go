@@ -57,6 +57,11 @@ type Options struct {
 	// rating used to shrink averages of few reviews.
 	RatingPrior float64
 	RatingMean  float64
+	// Prior is the value in [0, 1] a missing signal counts as (sales,
+	// seller quality, recency, stock): neutral, the middle of the range,
+	// so a new seller's product with a better text match is not ranked
+	// under an older product's weaker one for having no history.
+	Prior float64
 
 	// SponsoredSlots are the 0-based positions of a page where sponsored
 	// products are placed; organic results keep their order and stay on
@@ -88,6 +93,7 @@ func DefaultOptions() Options {
 		SalesSaturation:       5,
 		RatingPrior:           5,
 		RatingMean:            3.8,
+		Prior:                 0.5,
 		SponsoredSlots:        []int{0, 5},
 		SponsoredMinRelevance: 0.5,
 	}
@@ -133,6 +139,9 @@ func (o *Options) Validate() error {
 		bad("SalesSaturation is %g; want > 0", o.SalesSaturation)
 	}
 	finite("RatingPrior", o.RatingPrior)
+	if !(o.Prior >= 0 && o.Prior <= 1) {
+		bad("Prior is %g; want 0 to 1", o.Prior)
+	}
 	if !(o.RatingMean >= 0 && o.RatingMean <= 5) {
 		bad("RatingMean is %g; want 0 to 5", o.RatingMean)
 	}

@@ -129,3 +129,20 @@ func BenchmarkTopK(b *testing.B) {
 		out = tk.Sorted(out[:0])
 	}
 }
+
+// TestBoostMissingSignals: a product without sales, seller score,
+// creation date or stock records is boosted as the prior, not as zero.
+func TestBoostMissingSignals(t *testing.T) {
+	o := DefaultOptions()
+	old := Signals{AgeDays: 3000}                                                             // known, and all at zero
+	missing := Signals{Missing: MissingSales | MissingSeller | MissingCreated | MissingStock} // no data at all
+	a, b := Boost(&o, &old), Boost(&o, &missing)
+	want := a + o.Prior*(o.Sales+o.Seller+o.Stock) + o.Recency*(o.Prior-math.Exp2(-3000/o.RecencyHalfLifeDays))
+	if math.Abs(b-want) > 1e-12 || b <= a {
+		t.Errorf("missing signals boost %g, zero signals %g; want %g, above", b, a, want)
+	}
+	best := Signals{SalesVelocity: 1e6, SellerQuality: 1, InStock: true}
+	if c := Boost(&o, &best); c <= b {
+		t.Errorf("the best signals (%g) must beat missing ones (%g)", c, b)
+	}
+}

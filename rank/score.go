@@ -57,25 +57,53 @@ type Signals struct {
 	SellerQuality float64 // 0 to 1
 	AgeDays       float64 // since the product was created
 	InStock       bool
+	// Missing marks the signals the product has no data for: a new
+	// seller's products have no sales, seller score, creation date or
+	// stock records. A missing signal counts as Options.Prior, not as
+	// zero. (A missing rating is already the store's mean: BayesRating.)
+	Missing Missing
 }
 
+// Missing is a set of signals without data.
+type Missing uint8
+
+const (
+	MissingSales Missing = 1 << iota
+	MissingSeller
+	MissingCreated
+	MissingStock
+)
+
 // Boost returns the factor, at least 1, that multiplies a product's text
-// score: 1 + the weighted sum of its signals, each mapped to [0, 1].
+// score: 1 + the weighted sum of its signals, each mapped to [0, 1], a
+// missing one at o.Prior.
 func Boost(o *Options, s *Signals) float64 {
 	b := 1.0
-	if o.Sales > 0 && s.SalesVelocity > 0 {
+	switch {
+	case s.Missing&MissingSales != 0:
+		b += o.Sales * o.Prior
+	case o.Sales > 0 && s.SalesVelocity > 0:
 		b += o.Sales * s.SalesVelocity / (s.SalesVelocity + o.SalesSaturation)
 	}
 	if o.Rating > 0 {
 		b += o.Rating * BayesRating(o, s.RatingAvg, s.RatingCount) / 5
 	}
-	if o.Seller > 0 {
+	switch {
+	case s.Missing&MissingSeller != 0:
+		b += o.Seller * o.Prior
+	case o.Seller > 0:
 		b += o.Seller * clamp01(s.SellerQuality)
 	}
-	if o.Recency > 0 && s.AgeDays >= 0 {
+	switch {
+	case s.Missing&MissingCreated != 0:
+		b += o.Recency * o.Prior
+	case o.Recency > 0 && s.AgeDays >= 0:
 		b += o.Recency * math.Exp2(-s.AgeDays/o.RecencyHalfLifeDays)
 	}
-	if o.Stock > 0 && s.InStock {
+	switch {
+	case s.Missing&MissingStock != 0:
+		b += o.Stock * o.Prior
+	case o.Stock > 0 && s.InStock:
 		b += o.Stock
 	}
 	return b

@@ -208,6 +208,12 @@ func New(opts Options) (*Engine, error) {
 	if opts.Spell.Stem == nil {
 		opts.Spell.Stem = query.Stem
 	}
+	if opts.Spell.Lexicon == nil {
+		// Real English words are never "corrected" to catalog words.
+		if opts.Spell.Lexicon, err = spell.English(); err != nil {
+			return nil, err
+		}
+	}
 	if e.corrector, err = spell.New(opts.Spell); err != nil {
 		return nil, err
 	}

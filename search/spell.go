@@ -426,37 +426,48 @@ func (s *spellIndex) CoCount(a, b string) int {
 	return n
 }
 
+// correction is what correct changed.
+type correction uint8
+
+const (
+	noCorrection correction = iota
+	misspelt                // words in neither the catalog nor the lexicon
+	realWord                // a known word typed for another (CorrectRealWords)
+)
+
 // correct returns q with its misspelt words replaced by their corrections,
-// and whether any was. Everything else of q is kept as typed, so the
-// corrected query reads the same to query understanding ("$20-$50").
-// realWords also tries CorrectRealWords when no word is misspelt.
-func (e *Engine) correct(st *state, q string, realWords bool) (string, bool) {
+// and which kind of correction it made. Everything else of q is kept as
+// typed, so the corrected query reads the same to query understanding
+// ("$20-$50"). realWords also tries CorrectRealWords when no word is
+// misspelt.
+func (e *Engine) correct(st *state, q string, realWords bool) (string, correction) {
 	sp := e.spelling.Load()
 	if sp == nil || e.opts.NoSpell {
-		return "", false
+		return "", noCorrection
 	}
 	ws := query.Words(q)
 	if len(ws) == 0 || len(ws) > e.opts.MaxWords {
-		return "", false
+		return "", noCorrection
 	}
 	folded := make([]string, len(ws))
 	for i, w := range ws {
 		folded[i] = strings.ReplaceAll(query.Fold(w.Text), "'", "")
 	}
 	ix := &spellIndex{views: st.views}
+	kind := misspelt
 	c := e.corrector.Correct(sp.dict, ix, folded)
 	if c.Changed == 0 && realWords {
-		c = e.corrector.CorrectRealWords(sp.dict, ix, folded)
+		c, kind = e.corrector.CorrectRealWords(sp.dict, ix, folded), realWord
 	}
 	if c.Changed == 0 {
-		return "", false
+		return "", noCorrection
 	}
 	var b strings.Builder
 	pos, changed := 0, false
 	for i, w := range ws {
 		at := strings.Index(q[pos:], w.Text)
 		if at < 0 {
-			return "", false // cannot happen: Text is a substring of q, in order
+			return "", noCorrection // cannot happen: Text is a substring of q, in order
 		}
 		at += pos
 		b.WriteString(q[pos:at])
@@ -469,7 +480,10 @@ func (e *Engine) correct(st *state, q string, realWords bool) (string, bool) {
 		pos = at + len(w.Text)
 	}
 	b.WriteString(q[pos:])
-	return b.String(), changed
+	if !changed {
+		return "", noCorrection
+	}
+	return b.String(), kind
 }
 
 // Suggest completes the prefix q to at most limit popular phrases, most
@@ -516,28 +530,38 @@ func trailingSpace(q string) string {
 	return ""
 }
 
-// spellFallback corrects a query that matched nothing, only some of its
-// words, or fewer than SpellMaxTotal products; in the last case a known
-// word may be a real-word error ("house pad"). The corrected query's
-// results replace the original's (CorrectedFrom is set) when the original
-// matched nothing, only some of its words, or SpellRatio times fewer
-// products than the correction: far fewer. Otherwise the correction is not
+// spellFallback corrects a query that matched fewer than SpellMaxTotal
+// products with every word, word by word, and then relaxes the corrected
+// query as any other: "wireles mouse pad for gaming laptp" is answered for
+// "wireless mouse pad for gaming laptop" though no product holds all six
+// words. A correction of misspelt words (in neither the catalog nor the
+// English lexicon) replaces the results (CorrectedFrom is set) when the
+// corrected query finds something and at least as many full matches. A
+// real-word correction ("house pad" for "mouse pad") needs strong evidence:
+// the query as typed matched no product with every word, or SpellRatio
+// times fewer than the correction does. Otherwise the correction is not
 // offered. A query that matched at least SpellMaxTotal products with every
 // word is never corrected.
 func (e *Engine) spellFallback(ctx context.Context, st *state, r *Request, res *Result) (*Result, error) {
 	if r.NoSpell || res.Exact >= e.opts.SpellMaxTotal {
 		return res, nil
 	}
-	corrected, ok := e.correct(st, r.Query, true)
-	if !ok {
+	corrected, kind := e.correct(st, r.Query, true)
+	if kind == noCorrection {
 		return res, nil
 	}
 	alt := &Result{Page: res.Page, PageSize: res.PageSize}
 	if err := e.runQuery(ctx, st, r, corrected, alt); err != nil {
 		return nil, err
 	}
-	far := alt.Exact >= e.opts.SpellRatio*max(res.Exact, 1)
-	replace := alt.Total > 0 && (res.Total == 0 || res.Exact == 0 && alt.Exact > 0 || far)
+	var replace bool
+	switch kind {
+	case misspelt:
+		replace = alt.Total > 0 && alt.Exact >= res.Exact
+	case realWord:
+		far := alt.Exact >= e.opts.SpellRatio*max(res.Exact, 1)
+		replace = alt.Exact > 0 && (res.Exact == 0 || far)
+	}
 	if !replace {
 		return res, nil
 	}

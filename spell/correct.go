@@ -45,6 +45,12 @@ type Options struct {
 	// RealWordMin is the fewest products the changed word must share
 	// with another query word; default 5.
 	RealWordMin int
+	// Lexicon, when set, holds the real words of the language: a word in
+	// it is never corrected as a misspelling, and CorrectRealWords changes
+	// it only when the catalog holds it too (KnownFreq products): a real
+	// word the catalog lacks names what the store does not sell, not a
+	// typo ("garden hose" is not "garden home").
+	Lexicon *Lexicon
 	// Stem, when set, maps a word to the stem the index searches. A word
 	// with no candidate is tried again as its stem, and what the stemmer
 	// cut is put back on the correction: "earfuds", stem "earfud", gives
@@ -326,6 +332,9 @@ func (c *Corrector) CorrectRealWords(d *Dict, ix Index, words []string) Correcti
 		if runeCount(w) < c.opts.MinLen1 || d.Protected(w) || len(w) > MaxWordLen || !hasContext(words, i) {
 			continue
 		}
+		if c.opts.Lexicon.Has(w) && ix.DocFreq(w) < c.opts.KnownFreq {
+			continue
+		}
 		cands := c.search(a, d, w, 1, candArr[:0])
 		if len(cands) == 0 {
 			continue
@@ -365,9 +374,10 @@ func (c *Corrector) coScore(ix Index, words []string, i int, cand string) (float
 	return s, peak
 }
 
-// known reports whether w is to be left alone.
+// known reports whether w is to be left alone: short, protected, a real
+// word of the Lexicon, or in KnownFreq products.
 func (c *Corrector) known(d *Dict, ix Index, w string) bool {
-	if runeCount(w) < c.opts.MinLen1 || d.Protected(w) {
+	if runeCount(w) < c.opts.MinLen1 || d.Protected(w) || c.opts.Lexicon.Has(w) {
 		return true
 	}
 	if d.Freq(w) >= uint64(c.opts.KnownFreq) {
