@@ -34,7 +34,9 @@ var _ [255 - MaxTermLen]struct{}
 // and then, if it has more than one part, the stemmed form of all its parts
 // joined: "WH-1000XM5" yields "wh", "1000xm5", "wh1000xm5"; "USB-C" yields
 // "usb", "c", "usbc"; "T-Shirts" yields "t", "shirt", "tshirt". Every term is
-// non-empty, valid UTF-8 and at most MaxTermLen bytes.
+// non-empty, valid UTF-8 and at most MaxTermLen bytes. After the words'
+// terms come the measure terms of the text ("55in" for `55"` or "55 inch";
+// see Measures).
 //
 // The terms appended by one call share one backing string (one allocation
 // for the whole text, plus the growth of dst): a caller that keeps a term
@@ -59,6 +61,8 @@ func AppendTerms(dst []string, text string) []string {
 			n++
 		}
 	}
+	out, k := appendMeasures(out, text)
+	n += k
 	if n == 0 {
 		return dst
 	}

@@ -35,7 +35,7 @@ func TestAppendTerms(t *testing.T) {
 
 		// Numbers keep '.' and ',' between digits only.
 		{"3.5mm jack", []string{"3.5mm", "jack"}},
-		{"2,000 mAh", []string{"2,000", "mah"}},
+		{"2,000 mAh", []string{"2,000", "mah", "2000mah"}},
 		{"v1.2.3", []string{"v1.2.3"}},
 		{"end. Next,word", []string{"end", "next", "word"}},
 		{"costs 2, then 3.", []string{"cost", "2", "then", "3"}},

@@ -171,11 +171,13 @@ func (e *Engine) total(st *state) int {
 	return n
 }
 
-// words analyzes the query into the request's words, drops stop words when
+// words analyzes the query into the request's words, measures as one word, drops stop words when
 // anything else is left, and weighs every term by its IDF over all shards.
 func (e *Engine) words(st *state, q string) {
 	ir := &st.req
-	ws := e.synonyms.Load().Expand(query.Words(q))
+	// A measure is matched by its one term ("55 inch" -> "55in"), which
+	// the index holds for every spelling of it (`55"`, "55-inch").
+	ws := e.synonyms.Load().Expand(query.Words(query.Measures(q)))
 	content := 0
 	for _, w := range ws {
 		if !w.Stop && len(w.Terms) > 0 {
