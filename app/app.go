@@ -118,7 +118,7 @@ func Open(ctx context.Context, opts Options) (_ *App, err error) {
 	var shopSeeded chan struct{}
 	if opts.NoKafka { // with Kafka, feed starts the commerce runtime once it knows the brokers
 		shopSeeded = make(chan struct{})
-		store, stopCommerce, err := startCommerce(a.ctx, opts.Data, opts.Brokers, opts.Replica, a.srv, liveVariants{a.live}, a.logf)
+		store, stopCommerce, err := startCommerce(a.ctx, opts.Data, opts.CommerceDB, opts.Brokers, opts.Replica, a.srv, liveVariants{a.live}, a.logf)
 		if err != nil {
 			return nil, fmt.Errorf("serve: %w", err)
 		}

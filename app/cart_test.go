@@ -146,7 +146,7 @@ func TestCartReplicas(t *testing.T) {
 	defer cancel()
 	open := func(name string) *commerce.Store {
 		srv := server.New(eng, server.Options{})
-		st, stop, err := startCommerce(ctx, t.TempDir(), brk.addrs(), name, srv, eng, t.Logf)
+		st, stop, err := startCommerce(ctx, t.TempDir(), "", brk.addrs(), name, srv, eng, t.Logf)
 		if err != nil {
 			t.Fatal(err)
 		}

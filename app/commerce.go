@@ -82,19 +82,25 @@ func (v liveVariants) ProductOfVariant(id string) (*catalog.Product, bool) {
 	return v.l.get().ProductOfVariant(id)
 }
 
-// startCommerce opens the commerce store in dataDir and serves the cart
+// startCommerce opens the commerce store (in dataDir, or the PostgreSQL
+// database db when set) and serves the cart
 // from it on srv. With brokers it also relays the store's outbox to them
 // and merges the carts other replicas publish; without, writes queue in
 // the outbox until a start with brokers. stop ends the loops, takes the
 // cart off srv and closes the store; the store is returned for the other
 // commerce services (one bbolt file is open in one process at a time).
-func startCommerce(ctx context.Context, dataDir string, brokers []string, replica string, srv *server.Server,
+func startCommerce(ctx context.Context, dataDir, db string, brokers []string, replica string, srv *server.Server,
 	variants server.VariantFinder, logf func(string, ...any)) (store *commerce.Store, stop func(), err error) {
 	replica, err = replicaID(dataDir, replica)
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err = commerce.Open(commerce.Options{Path: filepath.Join(dataDir, commerceDBFile), Replica: replica, GroupCommit: true})
+	where := filepath.Join(dataDir, commerceDBFile)
+	o := commerce.Options{Path: where, Replica: replica, GroupCommit: true}
+	if db != "" {
+		o.Path, o.DB, where = "", db, "PostgreSQL"
+	}
+	store, err = commerce.Open(o)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -126,7 +132,7 @@ func startCommerce(ctx context.Context, dataDir string, brokers []string, replic
 		})
 	}
 	srv.SetCart(store, server.CartOptions{Variants: variants})
-	logf("commerce: cart store %s, replica %s, publishing to %d brokers", filepath.Join(dataDir, commerceDBFile), replica, len(brokers))
+	logf("commerce: cart store %s, replica %s, publishing to %d brokers", where, replica, len(brokers))
 	var once sync.Once
 	return store, func() {
 		once.Do(func() {

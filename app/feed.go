@@ -45,7 +45,7 @@ func (a *App) feed(ctx context.Context) error {
 		return err
 	}
 	defer prod.Close()
-	shopStore, stopCommerce, err := startCommerce(ctx, cfg.Data, brokers, cfg.Replica, srv, liveVariants{live}, logf)
+	shopStore, stopCommerce, err := startCommerce(ctx, cfg.Data, cfg.CommerceDB, brokers, cfg.Replica, srv, liveVariants{live}, logf)
 	if err != nil {
 		return err
 	}

@@ -61,6 +61,11 @@ type Options struct {
 	// Replica names this process among the cart replicas; empty: the id
 	// kept in the data directory (doc/cart.md).
 	Replica string
+	// CommerceDB is a PostgreSQL connection string (postgres://...) for
+	// the commerce store; empty keeps it in the bbolt file in Data. Several
+	// processes (each with its own Replica) share stock, orders and carts
+	// through one database (doc/commerce.md).
+	CommerceDB string
 	// CarrierDelay is how long the sandbox carrier takes to ship and then
 	// deliver a routed order; 0 turns it off (doc/fulfillment.md).
 	CarrierDelay time.Duration

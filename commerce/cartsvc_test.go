@@ -8,7 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
 )
 
 // cartRecords returns the carts records of the outbox, oldest first.
@@ -99,7 +98,7 @@ func TestCartHoldExpires(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	s, err := Open(Options{Path: filepath.Join(t.TempDir(), "c.db"), Replica: "r", Now: clock})
+	s, err := openTest(t, Options{Path: filepath.Join(t.TempDir(), "c.db"), Replica: "r", Now: clock})
 	must(t, err)
 	defer s.Close()
 	_, err = s.SetStock("p", "v", "w", 2)

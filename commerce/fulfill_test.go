@@ -25,7 +25,7 @@ func openClocked(t testing.TB, group bool) *Store {
 	t.Helper()
 	var tick atomic.Int64
 	base := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	s, err := Open(Options{Path: filepath.Join(t.TempDir(), "commerce.db"), Replica: "r", GroupCommit: group,
+	s, err := openTest(t, Options{Path: filepath.Join(t.TempDir(), "commerce.db"), Replica: "r", GroupCommit: group,
 		Now: func() time.Time { return base.Add(time.Duration(tick.Add(1)) * time.Microsecond) }})
 	if err != nil {
 		t.Fatal(err)

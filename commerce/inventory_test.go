@@ -149,7 +149,7 @@ func TestReserveAllOrNothing(t *testing.T) {
 
 func TestSoftReserveSweepDeduct(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	s, err := Open(Options{Path: filepath.Join(t.TempDir(), "s.db"), Replica: "r", Now: func() time.Time { return now }})
+	s, err := openTest(t, Options{Path: filepath.Join(t.TempDir(), "s.db"), Replica: "r", Now: func() time.Time { return now }})
 	must(t, err)
 	defer s.Close()
 	_, err = s.SetStock("p", "v", "w", 4)
@@ -331,7 +331,7 @@ func TestCheckoutRetriesUnderFaults(t *testing.T) {
 // reserves afresh.
 func TestSoftReserveFollowsCart(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	s, err := Open(Options{Path: filepath.Join(t.TempDir(), "s.db"), Replica: "r", Now: func() time.Time { return now }})
+	s, err := openTest(t, Options{Path: filepath.Join(t.TempDir(), "s.db"), Replica: "r", Now: func() time.Time { return now }})
 	must(t, err)
 	defer s.Close()
 	_, err = s.SetStock("p", "a", "w", 3)

@@ -147,12 +147,28 @@ func (s *Store) Relay(ctx context.Context, pub Publisher, o RelayOptions) error 
 	backoff := time.Duration(0)
 	t := time.NewTimer(0)
 	defer t.Stop()
+	leader, _ := s.db.(relayLeader)
+	if leader != nil {
+		defer leader.releaseRelay()
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-s.wake:
 		case <-t.C:
+		}
+		if leader != nil {
+			if err := leader.holdRelay(ctx); err != nil {
+				if !errors.Is(err, errNotRelayLeader) && o.Logf != nil && ctx.Err() == nil {
+					o.Logf("commerce: outbox relay lock: %v", err)
+				}
+				if errors.Is(err, ErrClosed) {
+					return err
+				}
+				resetTimer(t, o.Poll)
+				continue
+			}
 		}
 		recs, err := s.Pending(o.Batch)
 		if err == nil && len(recs) > 0 {
@@ -187,6 +203,13 @@ func resetTimer(t *time.Timer, d time.Duration) {
 	default:
 	}
 	t.Reset(d)
+}
+
+// relayLeader is a backend shared by several processes, of which one at a
+// time relays the outbox (PostgreSQL).
+type relayLeader interface {
+	holdRelay(ctx context.Context) error
+	releaseRelay()
 }
 
 // notify wakes the relay after a commit.

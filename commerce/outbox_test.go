@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
 )
 
 // flakyPublisher fails while down and records what it acknowledged.
@@ -35,7 +34,7 @@ func (p *flakyPublisher) snapshot() []Record {
 
 func TestOutboxRelaySurvivesBrokerOutageAndReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "store.db")
-	s, err := Open(Options{Path: path, Replica: "a"})
+	s, err := openTest(t, Options{Path: path, Replica: "a"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +54,7 @@ func TestOutboxRelaySurvivesBrokerOutageAndReopen(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if s, err = Open(Options{Path: path, Replica: "a"}); err != nil {
+	if s, err = openTest(t, Options{Path: path, Replica: "a"}); err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()

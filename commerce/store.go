@@ -44,8 +44,15 @@ var errRefused = errors.New("commerce: refused")
 
 // Options configure a Store.
 type Options struct {
-	// Path is the bbolt file; created if missing.
+	// Path is the bbolt file; created if missing. Set Path or DB.
 	Path string
+	// DB is a PostgreSQL connection string (postgres://user@host:port/db)
+	// for a store shared by several processes (postgres.go). Set Path or
+	// DB.
+	DB string
+	// Pool is the most PostgreSQL connections; default 32, or the
+	// connection string's pool_max_conns.
+	Pool int
 	// Replica names this process in carts' causal dots; unique per replica.
 	Replica string
 	// GroupCommit shares one transaction and one fsync among concurrent
@@ -78,14 +85,14 @@ func (o *Options) EnsureDefaults() {
 // Validate lists every problem with o.
 func (o *Options) Validate() error {
 	var errs []error
-	if o.Path == "" {
-		errs = append(errs, errors.New("commerce: Options.Path is empty"))
+	if (o.Path == "") == (o.DB == "") {
+		errs = append(errs, fmt.Errorf("commerce: set one of Options.Path (bbolt) and Options.DB (PostgreSQL); Path %q, DB %q", o.Path, o.DB))
 	}
 	if o.Replica == "" {
 		errs = append(errs, errors.New("commerce: Options.Replica is empty"))
 	}
-	if o.BatchDelay < 0 || o.MaxBatch < 0 || o.SoftTTL < 0 {
-		errs = append(errs, fmt.Errorf("commerce: negative option: BatchDelay %v, MaxBatch %d, SoftTTL %v", o.BatchDelay, o.MaxBatch, o.SoftTTL))
+	if o.BatchDelay < 0 || o.MaxBatch < 0 || o.SoftTTL < 0 || o.Pool < 0 {
+		errs = append(errs, fmt.Errorf("commerce: negative option: BatchDelay %v, MaxBatch %d, SoftTTL %v, Pool %d", o.BatchDelay, o.MaxBatch, o.SoftTTL, o.Pool))
 	}
 	return errors.Join(errs...)
 }
@@ -107,7 +114,13 @@ func Open(opts Options) (*Store, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	db, err := openBolt(opts)
+	var db backend
+	var err error
+	if opts.DB != "" {
+		db, err = openPostgresStore(opts)
+	} else {
+		db, err = openBolt(opts)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 
 func openStore(t testing.TB, replica string, group bool) *Store {
 	t.Helper()
-	s, err := Open(Options{Path: filepath.Join(t.TempDir(), "commerce.db"), Replica: replica, GroupCommit: group})
+	s, err := openTest(t, Options{Path: filepath.Join(t.TempDir(), "commerce.db"), Replica: replica, GroupCommit: group})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestOptionsValidate(t *testing.T) {
 
 func TestStoreCartSurvivesReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.db")
-	s, err := Open(Options{Path: path, Replica: "r1"})
+	s, err := openTest(t, Options{Path: path, Replica: "r1"})
 	must(t, err)
 	if _, err := s.Update("u1", func(c *Cart) error { return c.Add("shoe", 2) }); err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func TestStoreCartSurvivesReopen(t *testing.T) {
 	if _, err := s.Load("u1"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Load after Close: %v", err)
 	}
-	s, err = Open(Options{Path: path, Replica: "r1"})
+	s, err = openTest(t, Options{Path: path, Replica: "r1"})
 	must(t, err)
 	defer s.Close()
 	c, err := s.Load("u1")

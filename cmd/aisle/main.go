@@ -102,6 +102,7 @@ func parseServeFlags(args []string, stderr io.Writer) (app.Options, error) {
 	fs.Float64Var(&opts.SuggestRate, "suggest-rate", 0, "per-client autocomplete requests a `second` (0: the default, 100; negative: no limit)")
 	fs.DurationVar(&opts.CarrierDelay, "carrier-delay", opts.CarrierDelay, "sandbox carrier: ship, then deliver, each routed order after this `duration`; 0 turns it off")
 	fs.StringVar(&opts.Replica, "replica", "", "`id` of this cart replica (unique per process); default: generated once into --data")
+	fs.StringVar(&opts.CommerceDB, "commerce-db", "", "PostgreSQL `url` (postgres://user@host:port/db) of the commerce store shared by replicas; default the bbolt file in --data")
 	fs.StringVar(&opts.TokenKey, "token-key", "", "`file` of the user token HMAC key (32+ bytes); default token.key in --data, generated")
 	if err := fs.Parse(args); err != nil {
 		return opts, err
