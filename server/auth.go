@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"sync"
 
 	"github.com/aisle/aisle/auth"
 	"github.com/valyala/fasthttp"
@@ -103,23 +102,6 @@ func (s *Server) RequireUser(next func(ctx *fasthttp.RequestCtx, userID string))
 		}
 		next(ctx, user)
 	}
-}
-
-// owners remembers the seller of each product created through this
-// server, for the moment between the publish and the index applying it.
-type owners struct{ m sync.Map } // product id -> seller id
-
-// ownerOf returns the seller of a product, and whether the product is
-// known at all. A product the server does not know goes on to the writer,
-// which answers 404 for it.
-func (s *Server) ownerOf(productID string) (string, bool) {
-	if v, ok := s.owners.m.Load(productID); ok {
-		return v.(string), true
-	}
-	if p, ok := s.eng.Product(productID); ok && p != nil {
-		return p.SellerID, true
-	}
-	return "", false
 }
 
 // forbidOthers answers 403 and returns false when productID is known and

@@ -85,7 +85,7 @@ func TestSellerAuth(t *testing.T) {
 	k := newTestKeys(t)
 	s := New(newTestEngine(t), Options{Logf: checkedLogf(t), Keys: k.store})
 	s.SetIngest(okCatalog{}, nil)
-	s.owners.m.Store("p-a", "sel-a")
+	s.owners.store("p-a", "sel-a")
 	base := serveOver(t, s)
 	const body = `{"title":"x","variants":[{"price_cents":1}]}`
 	inv := `{"product_id":"p-a","warehouse_id":"w","available":1}`
@@ -165,7 +165,7 @@ func TestEndpointCredentials(t *testing.T) {
 	s := New(newTestEngine(t), Options{Logf: checkedLogf(t), Keys: k.store, Tokens: tokens})
 	s.SetIngest(okCatalog{}, nil)
 	s.SetReady(true)
-	s.owners.m.Store("p-a", "sel-a")
+	s.owners.store("p-a", "sel-a")
 	st, err := commerce.Open(commerce.Options{Path: filepath.Join(t.TempDir(), "commerce.db"), Replica: "r1"})
 	if err != nil {
 		t.Fatal(err)

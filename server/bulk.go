@@ -65,6 +65,10 @@ type bulkJobs struct {
 	m       map[string]*bulkJob
 	order   []string
 	running map[string]bool // seller -> a job runs
+	// wg holds the running jobs' goroutines: Shutdown waits for them
+	// (an accepted job's products are published or reported failed,
+	// never dropped).
+	wg sync.WaitGroup
 }
 
 func (s *Server) bulkJob(id string) *bulkJob {
@@ -140,7 +144,7 @@ func (s *Server) bulkRoute(ctx *fasthttp.RequestCtx, path, seller string, cat Ca
 		writeError(ctx, fasthttp.StatusTooManyRequests, CodeRateLimited, "a bulk job of this seller is running; one at a time", "")
 		return
 	}
-	go s.runBulk(j, ps, cat)
+	s.bulk.wg.Go(func() { s.runBulk(j, ps, cat) })
 	ctx.Response.Header.Set(fasthttp.HeaderLocation, j.st.StatusURL)
 	writeJSON(ctx, fasthttp.StatusAccepted, j.status())
 }
@@ -255,7 +259,7 @@ func (s *Server) runBulk(j *bulkJob, ps []*catalog.Product, cat Catalog) {
 		s.bulk.mu.Unlock()
 	}()
 	for _, p := range ps {
-		s.owners.m.Store(p.ID, j.seller)
+		s.owners.store(p.ID, j.seller)
 	}
 	for start := 0; start < len(ps); start += bulkBatch {
 		batch := ps[start:min(start+bulkBatch, len(ps))]
@@ -269,7 +273,7 @@ func (s *Server) runBulk(j *bulkJob, ps []*catalog.Product, cat Catalog) {
 				j.st.MinOffset = ws[i].Token()
 				continue
 			}
-			s.owners.m.Delete(batch[i].ID)
+			s.owners.delete(batch[i].ID)
 			j.st.Failed++
 			j.st.ProductIDs[start+i] = ""
 			if len(j.st.Errors) < maxBulkErrors {

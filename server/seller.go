@@ -353,12 +353,12 @@ func (s *Server) putProduct(wctx context.Context, ctx *fasthttp.RequestCtx, cat 
 	}
 	p.SellerID = seller
 	if create {
-		s.owners.m.Store(id, seller)
+		s.owners.store(id, seller)
 	}
 	w, err := cat.PublishProduct(wctx, p, create)
 	if err != nil {
 		if create {
-			s.owners.m.Delete(id)
+			s.owners.delete(id)
 		}
 		s.writeFailed(ctx, err)
 		return

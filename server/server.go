@@ -255,9 +255,18 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // Shutdown stops accepting connections and waits for the requests in flight
-// to finish, or for ctx to end.
+// and the bulk jobs running to finish, or for ctx to end. A bulk job
+// publishes each batch under its own write timeout, so it ends by itself.
 func (s *Server) Shutdown(ctx context.Context) error {
-	return s.srv.ShutdownWithContext(ctx)
+	err := s.srv.ShutdownWithContext(ctx)
+	jobs := make(chan struct{})
+	go func() { s.bulk.wg.Wait(); close(jobs) }()
+	select {
+	case <-jobs:
+	case <-ctx.Done():
+		err = errors.Join(err, fmt.Errorf("server: bulk jobs still running: %w", ctx.Err()))
+	}
+	return err
 }
 
 func (s *Server) logf(format string, args ...any) {
