@@ -175,7 +175,12 @@ func Open(ctx context.Context, opts Options) (_ *App, err error) {
 // loadDirect loads the shipped store into eng with no broker (NoKafka),
 // seeds the commerce stock from it, turns ready and waits for Close.
 func (a *App) loadDirect(eng *search.Engine, seeded chan struct{}) error {
-	if err := load(eng, a.log); err != nil {
+	if a.opts.Store == StoreNone {
+		if err := eng.RebuildSpelling(); err != nil {
+			return err
+		}
+		a.logf("started with an empty catalog (--store none)")
+	} else if err := load(eng, a.log); err != nil {
 		return err
 	}
 	if a.shop != nil {
@@ -189,7 +194,9 @@ func (a *App) loadDirect(eng *search.Engine, seeded chan struct{}) error {
 
 // newEngine returns an empty engine of the configured shards.
 func (a *App) newEngine() (*search.Engine, error) {
-	if a.popular == nil {
+	if a.popular == nil && a.opts.Store == StoreDemo {
+		// The demo store's popular searches; a store's own catalog
+		// has none of its own yet.
 		a.popular = popularQueries()
 	}
 	return search.New(search.Options{Shards: a.opts.Shards, PopularQueries: a.popular})

@@ -84,14 +84,17 @@ func (a *App) feed(ctx context.Context) error {
 		fmt.Fprintf(stderr, "aisle: %d products from the ingest logs of generation %d in %.1f s\n", n, gn, time.Since(start).Seconds())
 	}
 	n := 0
-	published, err := ingest.Bootstrap(ctx, prod, func() ([]*catalog.Product, error) {
-		ps, err := corpora.DefaultStore()
-		if err != nil {
-			return nil, fmt.Errorf("serve: loading the store: %w", err)
-		}
-		n = len(ps)
-		return ps, nil
-	})
+	published, err := false, error(nil)
+	if cfg.Store == StoreDemo {
+		published, err = ingest.Bootstrap(ctx, prod, func() ([]*catalog.Product, error) {
+			ps, err := corpora.DefaultStore()
+			if err != nil {
+				return nil, fmt.Errorf("serve: loading the store: %w", err)
+			}
+			n = len(ps)
+			return ps, nil
+		})
+	}
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,11 @@ type Options struct {
 	// AdminAddr is where the admin API (reindex) listens; keep it on
 	// loopback.
 	AdminAddr string
+	// Store is the catalog a fresh data directory starts with: StoreDemo
+	// publishes the shipped 93,710-product store when the products topic
+	// is empty; StoreNone starts empty, for a store's own catalog (aisle
+	// import). Empty means StoreDemo.
+	Store string
 	// NoKafka loads the shipped store straight into the index, with no
 	// broker and no ingest: the quickest start, for benchmarks.
 	NoKafka bool
@@ -73,6 +78,12 @@ type Options struct {
 	Log io.Writer `json:"-"`
 }
 
+// The catalogs a fresh server can start with (Options.Store).
+const (
+	StoreDemo = "demo"
+	StoreNone = "none"
+)
+
 // DefaultOptions returns the options `aisle serve` starts with.
 func DefaultOptions() Options {
 	return Options{
@@ -80,6 +91,7 @@ func DefaultOptions() Options {
 		Addr:         "127.0.0.1:8080",
 		Data:         "./data",
 		Shards:       8,
+		Store:        StoreDemo,
 		AdminAddr:    "127.0.0.1:0",
 		CarrierDelay: 5 * time.Second,
 		Log:          os.Stderr,
@@ -105,6 +117,9 @@ func (o Options) EnsureDefaults() Options {
 	if o.AdminAddr == "" {
 		o.AdminAddr = d.AdminAddr
 	}
+	if o.Store == "" {
+		o.Store = d.Store
+	}
 	if o.Log == nil {
 		o.Log = d.Log
 	}
@@ -121,6 +136,9 @@ func (o Options) Validate() error {
 	}
 	if o.Shards < 1 {
 		bad("--shards is %d; it must be at least 1", o.Shards)
+	}
+	if o.Store != StoreDemo && o.Store != StoreNone {
+		bad("--store is %q; want %s (the shipped store) or %s (start empty)", o.Store, StoreDemo, StoreNone)
 	}
 	for _, a := range []struct{ flag, addr string }{{"--addr", o.Addr}, {"--admin-addr", o.AdminAddr}} {
 		if _, port, err := net.SplitHostPort(a.addr); err != nil {

@@ -110,12 +110,27 @@ func (a *App) startRecs() {
 	if err != nil {
 		panic(err) // the default options are valid
 	}
+	live := recs.NewLive(recs.LiveOptions{})
+	a.orders = &orderSinks{home, live}
+	if a.opts.Store == StoreNone {
+		// A store's own catalog: the shipped orders are of other
+		// products. The lists start empty and the live orders fill
+		// the home page and the also-bought lists; similar items are
+		// not built (their endpoint answers 503).
+		l, err := recs.Build(ctx, recs.Orders{}, recs.Options{Workers: 1})
+		if err != nil {
+			fmt.Fprintf(stderr, "aisle: recs: %v\n", err)
+		} else {
+			srv.SetRecs(recs.Fresh{Lists: l, Live: live})
+			home.SetLists(l)
+		}
+		srv.SetHome(home)
+		return
+	}
 	if err := seedDemoHistory(home); err != nil {
 		fmt.Fprintf(stderr, "aisle: recs: the demo user's history: %v\n", err)
 	}
 	srv.SetHome(home)
-	live := recs.NewLive(recs.LiveOptions{})
-	a.orders = &orderSinks{home, live}
 	path := filepath.Join(a.opts.Data, RecsFile)
 	start := time.Now()
 	l, e, err := ReadRecsSnapshot(path)

@@ -58,7 +58,7 @@ type ImportPoint struct {
 	// PeakHeap is the Go heap's peak over the import and indexing, above
 	// the heap before it: the importer, the broker and the indexer with
 	// the index it builds, together (one process).
-	PeakHeap int64       `json:"peak_heap_bytes"`
+	PeakHeap int64        `json:"peak_heap_bytes"`
 	Peers    []PeerImport `json:"peers,omitempty"`
 }
 

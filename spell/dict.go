@@ -15,7 +15,10 @@ import (
 // skipped at build and never corrected.
 const MaxWordLen = 64
 
-// ErrEmpty is returned by Build when no word was given.
+// ErrEmpty was returned by Build when no word was given; an empty
+// catalog now has an empty dictionary, which corrects nothing.
+//
+// Deprecated: Build no longer returns it.
 var ErrEmpty = errors.New("spell: empty dictionary")
 
 // Dict maps every word of the catalog to its document frequency, in an FST.
@@ -28,7 +31,8 @@ type Dict struct {
 
 // Build returns the dictionary of words, in any order and with repeats,
 // whose frequencies are added up. Empty words and words longer than
-// MaxWordLen are skipped. protected lists the words (folded, one word each)
+// MaxWordLen are skipped; no words at all give an empty dictionary (an
+// empty catalog's), which knows and corrects nothing. protected lists the words (folded, one word each)
 // that must never be corrected, such as brand names; it may be nil.
 func Build(words iter.Seq2[string, uint64], protected iter.Seq[string]) (*Dict, error) {
 	freq := make(map[string]uint64)
@@ -37,9 +41,6 @@ func Build(words iter.Seq2[string, uint64], protected iter.Seq[string]) (*Dict, 
 			continue
 		}
 		freq[w] += f
-	}
-	if len(freq) == 0 {
-		return nil, ErrEmpty
 	}
 	keys := make([]string, 0, len(freq))
 	for w := range freq {

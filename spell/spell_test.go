@@ -111,8 +111,12 @@ func TestDict(t *testing.T) {
 	if n != len(testWords) {
 		t.Errorf("All yields %d words, want %d", n, len(testWords))
 	}
-	if _, err := Build(seq(nil), nil); err != ErrEmpty {
-		t.Errorf("Build(empty) = %v, want ErrEmpty", err)
+	empty, err := Build(seq(nil), nil)
+	if err != nil || empty.Len() != 0 || empty.Freq("mouse") != 0 || empty.Protected("mouse") {
+		t.Errorf("Build(empty) = %v, %v; want an empty dictionary", empty, err)
+	}
+	for w := range empty.All() {
+		t.Errorf("the empty dictionary yields %q", w)
 	}
 }
 

@@ -123,8 +123,12 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if res.Publish > 0 {
 		rate = float64(res.Published) / res.Publish.Seconds()
 	}
-	fmt.Fprintf(stdout, "imported %d products (%d variants, %.1f MB) in %.2f s: %d new, %d updated, %d unchanged, %d deleted",
-		res.Products, res.Variants, float64(res.Bytes)/1e6, took.Seconds(), res.Created, res.Updated, res.Unchanged, res.Deleted)
+	amount := fmt.Sprintf("%.1f MB", float64(res.Bytes)/1e6)
+	if res.Bytes < 1e6 {
+		amount = fmt.Sprintf("%.1f kB", float64(res.Bytes)/1e3)
+	}
+	fmt.Fprintf(stdout, "imported %d products (%d variants, %s) in %.2f s: %d new, %d updated, %d unchanged, %d deleted",
+		res.Products, res.Variants, amount, took.Seconds(), res.Created, res.Updated, res.Unchanged, res.Deleted)
 	if res.Older > 0 {
 		fmt.Fprintf(stdout, ", %d older than the catalog's version", res.Older)
 	}

@@ -44,7 +44,7 @@ func main() {
 	}
 }
 
-const usage = `usage: aisle serve [--addr HOST:PORT] [--data DIR] [--shards N] [--brokers HOST:PORT,...] [--kafka-port N] [--no-kafka] [--token-key FILE] ...
+const usage = `usage: aisle serve [--addr HOST:PORT] [--data DIR] [--store demo|none] [--shards N] [--brokers HOST:PORT,...] [--kafka-port N] [--no-kafka] [--token-key FILE] ...
        aisle import [--data DIR | --brokers HOST:PORT,...] [--seller ID] [--delete-missing] FILE...
        aisle seller create|revoke|list ...
        aisle recs build|eval ...
@@ -96,6 +96,7 @@ func parseServeFlags(args []string, stderr io.Writer) (app.Options, error) {
 	fs.StringVar(&brokers, "brokers", "", "Kafka `host:port` list; empty runs the embedded broker")
 	fs.IntVar(&opts.KafkaPort, "kafka-port", 0, "loopback `port` of the embedded broker; 0 picks a free one")
 	fs.StringVar(&opts.AdminAddr, "admin-addr", opts.AdminAddr, "`address` of the admin API (reindex); keep it on loopback")
+	fs.StringVar(&opts.Store, "store", app.StoreDemo, "the catalog a fresh --data starts with: `demo` (the shipped store) or none (empty, for aisle import)")
 	fs.BoolVar(&opts.NoKafka, "no-kafka", false, "load the shipped store directly, with no broker and no ingest")
 	fs.BoolVar(&opts.NoRecs, "no-recs", false, "do not load or build recommendations (their endpoints answer 503)")
 	fs.Float64Var(&opts.SearchRate, "search-rate", 0, "per-client searches a `second` (0: the default, 50; negative: no limit, for load tests)")
