@@ -17,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/aisle/aisle/catalog"
 )
 
@@ -39,8 +42,14 @@ type child struct {
 
 func startChild(t *testing.T, db, role, name string) *child {
 	t.Helper()
+	return startChildEnv(t, db, role, name)
+}
+
+func startChildEnv(t *testing.T, db, role, name string, env ...string) *child {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestPGChild$", "-test.v=false")
 	cmd.Env = append(os.Environ(), envChildDB+"="+db, envChildRole+"="+role, envChildName+"="+name, "AISLE_COMMERCE_PG=off")
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	must(t, err)
@@ -107,6 +116,8 @@ func TestPGChild(t *testing.T) {
 		childRace(co, name, in)
 	case "kill":
 		childKill(co, name)
+	case "relay":
+		childRelay(st)
 	}
 	st.Close()
 	os.Exit(0)
@@ -329,4 +340,126 @@ func TestPGKill9MidCheckout(t *testing.T) {
 		t.Fatalf("stock %+v and %d units sold; want %d in all, none reserved", cell, sold, S)
 	}
 	t.Logf("%d acknowledged orders, %d orders in all (%d recovered), %d units sold, %d available", len(acked), len(perUser), recovered, sold, cell.Available)
+}
+
+const envChildBrokers = "AISLE_PG_CHILD_BROKERS"
+
+// childRelay relays the outbox to the brokers until it is killed.
+func childRelay(st *Store) {
+	prod, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(os.Getenv(envChildBrokers), ",")...), kgo.ProducerLinger(0))
+	if err != nil {
+		fmt.Printf("error: %v\n", err)
+		return
+	}
+	fmt.Println("relaying")
+	err = st.Relay(context.Background(), slowPublisher{kgoPublisher{prod}}, RelayOptions{Poll: 10 * time.Millisecond, Batch: 50})
+	fmt.Printf("error relaying: %v\n", err)
+}
+
+// slowPublisher waits after the broker acknowledged, before the outbox
+// records are deleted: a kill lands there often.
+type slowPublisher struct{ kgoPublisher }
+
+func (p slowPublisher) Publish(ctx context.Context, recs []Record) error {
+	err := p.kgoPublisher.Publish(ctx, recs)
+	time.Sleep(20 * time.Millisecond)
+	return err
+}
+
+// TestPGOutboxRelayKill9: writers commit numbered events (each key's
+// number taken from a counter row written in the same transaction) while
+// two relay processes at a time, sharing the database, are killed with
+// SIGKILL mid-relay, three times over; then this process relays the rest.
+// Every event reaches the broker at least once, and for every key the
+// first delivery of each number comes in commit order.
+func TestPGOutboxRelayKill9(t *testing.T) {
+	requirePG(t)
+	const topic, keys, writers, perWriter = "relaytest", 20, 8, 150
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, topic))
+	must(t, err)
+	defer c.Close()
+	brokers := strings.Join(c.ListenAddrs(), ",")
+	db := pgCluster.Database(t)
+	st, err := Open(Options{DB: db, Replica: "parent", GroupCommit: true})
+	must(t, err)
+	defer st.Close()
+
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range perWriter {
+				key := fmt.Sprintf("k%d", (w*7+i)%keys)
+				err := st.txn(func(tx kvTx) (error, error) {
+					meta := tx.Bucket(bucketMeta)
+					n := 0
+					if v := meta.Get([]byte("ctr/" + key)); v != nil {
+						n, _ = strconv.Atoi(string(v))
+					}
+					n++
+					if err := meta.Put([]byte("ctr/"+key), []byte(strconv.Itoa(n))); err != nil {
+						return nil, err
+					}
+					return nil, enqueue(tx, topic, []byte(key), []byte(strconv.Itoa(n)))
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for round := range 3 {
+		var kids []*child
+		for _, name := range []string{"a", "b"} {
+			ch := startChildEnv(t, db, "relay", name+strconv.Itoa(round), envChildBrokers+"="+brokers)
+			ch.expect(t, "relaying")
+			kids = append(kids, ch)
+		}
+		time.Sleep(time.Duration(100+rand.IntN(200)) * time.Millisecond)
+		for _, ch := range kids {
+			must(t, ch.cmd.Process.Signal(syscall.SIGKILL))
+			ch.cmd.Wait()
+		}
+	}
+	wg.Wait()
+	left, err := st.OutboxLen()
+	must(t, err)
+	t.Logf("%d events left in the outbox after the kills", left)
+
+	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ProducerLinger(0))
+	must(t, err)
+	defer prod.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rctx, stop := context.WithCancel(ctx)
+	relayed := make(chan error, 1)
+	go func() { relayed <- st.Relay(rctx, kgoPublisher{prod}, RelayOptions{Poll: 10 * time.Millisecond}) }()
+
+	cons, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(50*time.Millisecond))
+	must(t, err)
+	defer cons.Close()
+	seen := map[string]int{} // key -> highest number delivered
+	got, dups := 0, 0
+	for got < writers*perWriter {
+		fs := cons.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("%d of %d events delivered", got, writers*perWriter)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			n, _ := strconv.Atoi(string(r.Value))
+			switch last := seen[string(r.Key)]; {
+			case n <= last:
+				dups++
+			case n == last+1:
+				seen[string(r.Key)] = n
+				got++
+			default:
+				t.Fatalf("key %s: event %d delivered before %d", r.Key, n, last+1)
+			}
+		})
+	}
+	stop()
+	<-relayed
+	t.Logf("%d events delivered in order per key, %d duplicates", got, dups)
 }
