@@ -18,6 +18,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/commerce"
 	"github.com/aisle/aisle/ingest"
 )
 
@@ -57,6 +58,8 @@ const (
 	CodeNoBroker          = "no_broker"
 	CodeInsufficientStock = "insufficient_stock"
 	CodeUnavailable       = "unavailable"
+	// CodeIDTaken: a variant id another product already uses.
+	CodeIDTaken = "id_taken"
 )
 
 const (
@@ -444,11 +447,16 @@ func (s *Server) patchInventory(wctx context.Context, ctx *fasthttp.RequestCtx, 
 		s.writeFailed(ctx, err)
 		return
 	}
-	writeJSON(ctx, fasthttp.StatusOK, map[string]any{
+	out := map[string]any{
 		"product_id": b.ProductID, "variant_id": variantID, "warehouse_id": b.WarehouseID,
-		"available": n, "version": w.Version, "topic": w.Topic,
-		"partition": w.Partition, "offset": w.Offset, "min_offset": w.Token(),
-	})
+		"available": n, "version": w.Version,
+	}
+	// Without a topic the change is applied and durable but its event is
+	// still queued: there is no token to wait for yet.
+	if w.Topic != "" {
+		out["topic"], out["partition"], out["offset"], out["min_offset"] = w.Topic, w.Partition, w.Offset, w.Token()
+	}
+	writeJSON(ctx, fasthttp.StatusOK, out)
 }
 
 func writeBodyError(ctx *fasthttp.RequestCtx, err error) {
@@ -466,6 +474,12 @@ func (s *Server) writeFailed(ctx *fasthttp.RequestCtx, err error) {
 	switch {
 	case errors.As(err, &se):
 		writeError(ctx, fasthttp.StatusConflict, CodeInsufficientStock, se.Error(), "quantity_delta")
+	case errors.Is(err, commerce.ErrUnknownWarehouse):
+		writeError(ctx, fasthttp.StatusBadRequest, CodeInvalidBody, err.Error(), "warehouse_id")
+	case errors.Is(err, commerce.ErrOtherProduct):
+		writeError(ctx, fasthttp.StatusConflict, CodeIDTaken, err.Error(), "product_id")
+	case errors.Is(err, commerce.ErrLine):
+		writeError(ctx, fasthttp.StatusBadRequest, CodeInvalidBody, err.Error(), "")
 	case errors.Is(err, ingest.ErrUnknownProduct), errors.Is(err, ingest.ErrUnknownVariant):
 		writeError(ctx, fasthttp.StatusNotFound, CodeNotFound, err.Error(), "")
 	case errors.Is(err, ingest.ErrNotCaughtUp):

@@ -1,0 +1,234 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/ingest"
+)
+
+// The adversarial cases of issue 14 against a whole App over HTTP on
+// loopback: a small catalog on an external embedded broker (so the App
+// does not bootstrap the shipped store), the demo seller, guests and the
+// demo user, each subtest a case that failed before its fix.
+//
+//	go test -count=1 -run TestIntegrity -v ./app
+
+// integrityEnv is the App and the credentials the subtests share.
+type integrityEnv struct {
+	a  *aisle
+	dc DevCredentials
+}
+
+func newIntegrityEnv(t *testing.T) *integrityEnv {
+	t.Helper()
+	b, err := ingest.StartBroker(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	prod, err := ingest.NewProducer(b.Addrs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := ingest.EnsureTopics(ctx, prod, 4); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	filler := &catalog.Product{ID: "filler", Title: "Filler kettle", Version: 1, CreatedAt: now, UpdatedAt: now,
+		Variants: []catalog.Variant{{ID: "filler-v1", Price: catalog.Money{Amount: 999, Currency: "USD"}, Stock: map[string]int{"wh-001": 5}}}}
+	if _, err := ingest.PublishProducts(ctx, prod, []*catalog.Product{filler}); err != nil {
+		t.Fatal(err)
+	}
+	a := startAisle(t, t.TempDir(), func(o *Options) { o.NoRecs, o.Brokers = true, b.Addrs() })
+	t.Cleanup(func() { a.stop(t) })
+	return &integrityEnv{a: a, dc: readDevCredentials(t, a)}
+}
+
+// do sends one request and returns the status and decoded JSON body; it
+// never calls t.Fatal, so goroutines may use it.
+func (e *integrityEnv) do(token, method, path, body string, hdr ...string) (int, map[string]any, error) {
+	req, err := http.NewRequest(method, e.a.base+path, strings.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	c := http.Client{Timeout: 30 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, nil, err
+	}
+	var m map[string]any
+	if len(raw) > 0 && json.Unmarshal(raw, &m) != nil {
+		m = map[string]any{"raw": string(raw)}
+	}
+	return resp.StatusCode, m, nil
+}
+
+// must is do for the test goroutine: a transport error or another status
+// than want fails the test.
+func (e *integrityEnv) must(t *testing.T, want int, token, method, path, body string, hdr ...string) map[string]any {
+	t.Helper()
+	code, m, err := e.do(token, method, path, body, hdr...)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	if code != want {
+		t.Fatalf("%s %s: %d %v; want %d", method, path, code, m, want)
+	}
+	return m
+}
+
+// createProduct creates a product of the demo seller with one variant
+// holding units in wh-001 and waits until it is searchable.
+func (e *integrityEnv) createProduct(t *testing.T, title, variant string, units int) string {
+	t.Helper()
+	body := fmt.Sprintf(`{"title":%q,"variants":[{"variant_id":%q,"price_cents":500,"stock":[{"warehouse_id":"wh-001","available":%d}]}]}`, title, variant, units)
+	m := e.must(t, 201, e.dc.SellerAPIKey, "POST", "/api/v1/seller/products", body)
+	id, _ := m["product_id"].(string)
+	e.waitProduct(t, id, func(p map[string]any) bool { return true })
+	return id
+}
+
+// waitProduct polls the product page, bounded, until ok holds for it.
+func (e *integrityEnv) waitProduct(t *testing.T, id string, ok func(map[string]any) bool) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, m, err := e.do("", "GET", "/api/v1/products/"+url.PathEscape(id), "")
+		if err == nil && code == 200 && ok(m) {
+			return m
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("product %s: %d %v %v after 30 s", id, code, m, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// guest returns a new guest's id and token.
+func (e *integrityEnv) guest(t *testing.T) (id, token string) {
+	t.Helper()
+	m := e.must(t, 201, "", "POST", "/api/v1/guest", "")
+	return m["user_id"].(string), m["user_token"].(string)
+}
+
+// checkout buys the demo user's cart and returns the confirm's status and
+// body.
+func (e *integrityEnv) checkout(t *testing.T, key string) (int, map[string]any) {
+	t.Helper()
+	tok := e.dc.UserToken
+	m := e.must(t, 201, tok, "POST", "/api/v1/checkout", "{}", "Idempotency-Key", key+"-c")
+	p := "/api/v1/checkout/" + m["checkout_id"].(string)
+	e.must(t, 200, tok, "PUT", p+"/address", `{"name":"Ada Lovelace","line1":"1 Main St","city":"Boston","postal_code":"02101","country":"US","lat":42.36,"lon":-71.06}`, "Idempotency-Key", key+"-a")
+	e.must(t, 200, tok, "PUT", p+"/shipping", `{"option":"standard"}`, "Idempotency-Key", key+"-s")
+	e.must(t, 200, tok, "PUT", p+"/payment", `{"card_number":"4242 4242 4242 4242","exp_month":12,"exp_year":2035,"cvc":"123"}`, "Idempotency-Key", key+"-p")
+	code, out, err := e.do(tok, "POST", p+"/confirm", "", "Idempotency-Key", key+"-k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code, out
+}
+
+func TestIntegrity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an App")
+	}
+	e := newIntegrityEnv(t)
+	t.Run("StockPatchDuringCartChurn", e.stockPatchDuringCartChurn)
+}
+
+// stockPatchDuringCartChurn is item 1: 12 guests add and remove a variant
+// while its seller adds units to it by PATCH every 50 ms. Every PATCH
+// answered 200 must take effect: once the carts are empty, search and
+// checkout see the listed units plus every acknowledged delta (before the
+// fix, the holds' versions ran ahead of the catalog writer's and the
+// index and the store dropped the seller's events after the 200).
+func (e *integrityEnv) stockPatchDuringCartChurn(t *testing.T) {
+	const listed, patches = 2, 40
+	id := e.createProduct(t, "Churn kettle", "churn-v1", listed)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var churnErrs []string
+	for range 12 {
+		gid, tok := e.guest(t)
+		wg.Go(func() {
+			cart := "/api/v1/cart/" + gid + "/items"
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				code, m, err := e.do(tok, "POST", cart, `{"variant_id":"churn-v1","quantity":1}`)
+				if err == nil && code != 201 && code != 409 {
+					err = fmt.Errorf("add: %d %v", code, m)
+				}
+				if err == nil {
+					code, m, err = e.do(tok, "DELETE", cart+"/churn-v1", "")
+					if err == nil && code != 200 {
+						err = fmt.Errorf("remove: %d %v", code, m)
+					}
+				}
+				if err != nil {
+					mu.Lock()
+					churnErrs = append(churnErrs, err.Error())
+					mu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	acked := 0
+	for range patches {
+		code, m, err := e.do(e.dc.SellerAPIKey, "PATCH", "/api/v1/inventory/churn-v1",
+			fmt.Sprintf(`{"product_id":%q,"warehouse_id":"wh-001","quantity_delta":1,"operation":"RELEASE"}`, id))
+		if err != nil || code != 200 {
+			t.Errorf("PATCH: %d %v %v", code, m, err)
+		} else {
+			acked++
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	if len(churnErrs) > 0 {
+		t.Fatalf("cart churn failed: %v", churnErrs)
+	}
+	want := listed + acked
+	t.Logf("%d of %d PATCHes acknowledged; %d units expected", acked, patches, want)
+	// Search: every acknowledged unit is there (LOW_STOCK "only 2 left"
+	// when the PATCHes were dropped).
+	e.waitProduct(t, id, func(p map[string]any) bool { return p["stock_status"] == "IN_STOCK" })
+	// Checkout: the demo user buys every unit; one more is refused.
+	user := "/api/v1/cart/" + e.dc.UserID + "/items"
+	e.must(t, 201, e.dc.UserToken, "POST", user, fmt.Sprintf(`{"variant_id":"churn-v1","quantity":%d}`, want))
+	if code, m := e.checkout(t, "churn"); code != 201 {
+		t.Fatalf("buying the %d units the acknowledged PATCHes made: %d %v", want, code, m)
+	}
+	e.waitProduct(t, id, func(p map[string]any) bool { return p["stock_status"] == "OUT_OF_STOCK" })
+}
