@@ -78,7 +78,8 @@ func (a *App) feed(ctx context.Context) error {
 		return err
 	}
 	defer func() { cur.stop() }()
-	srv.SetIngest(stockOwner{ingest.NewWriter(prod, cur.c), shopStore, cur.c, prod, shopStore.Replica()}, cur.c)
+	owners := newVariantOwners(liveVariants{live})
+	srv.SetIngest(stockOwner{ingest.NewWriter(prod, cur.c), shopStore, cur.c, prod, shopStore.Replica(), owners}, cur.c)
 	defer srv.SetIngest(nil, nil)
 	if n := cur.eng.Len(); n > 0 {
 		fmt.Fprintf(stderr, "aisle: %d products from the ingest logs of generation %d in %.1f s\n", n, gn, time.Since(start).Seconds())
@@ -136,7 +137,7 @@ func (a *App) feed(ctx context.Context) error {
 			// the writer versions against its state; then the old
 			// generation stops and its logs go.
 			live.swap(next.eng)
-			srv.SetIngest(stockOwner{ingest.NewWriter(prod, next.c), shopStore, next.c, prod, shopStore.Replica()}, next.c)
+			srv.SetIngest(stockOwner{ingest.NewWriter(prod, next.c), shopStore, next.c, prod, shopStore.Replica(), owners}, next.c)
 			old := cur
 			cur = next
 			if err := setCurrentGeneration(cfg.Data, cur.n); err != nil {

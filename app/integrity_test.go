@@ -159,6 +159,69 @@ func TestIntegrity(t *testing.T) {
 	}
 	e := newIntegrityEnv(t)
 	t.Run("StockPatchDuringCartChurn", e.stockPatchDuringCartChurn)
+	t.Run("VariantIDsOwned", e.variantIDsOwned)
+	t.Run("SellerIDsValidated", e.sellerIDsValidated)
+}
+
+// variantIDsOwned is item 2: a variant id another product uses (one of the
+// catalog's, or a seller's) is refused with 409 id_taken, also when two
+// creates race for a new id, and a PATCH cannot reach another product's
+// cell.
+func (e *integrityEnv) variantIDsOwned(t *testing.T) {
+	victim := e.createProduct(t, "Victim kettle", "victim-v1", 7)
+	for _, vid := range []string{"victim-v1", "filler-v1"} {
+		body := fmt.Sprintf(`{"title":"Thief kettle","variants":[{"variant_id":%q,"price_cents":1,"stock":[{"warehouse_id":"wh-001","available":1}]}]}`, vid)
+		m := e.must(t, 409, e.dc.SellerAPIKey, "POST", "/api/v1/seller/products", body)
+		if m["error"] == nil || !strings.Contains(fmt.Sprint(m), "id_taken") {
+			t.Errorf("taking %s: %v; want code id_taken", vid, m)
+		}
+	}
+	// Two creates race for one new id: one wins.
+	codes := make([]int, 2)
+	var wg sync.WaitGroup
+	for i := range codes {
+		wg.Go(func() {
+			codes[i], _, _ = e.do(e.dc.SellerAPIKey, "POST", "/api/v1/seller/products",
+				`{"title":"Racer","variants":[{"variant_id":"race-v1","price_cents":1}]}`)
+		})
+	}
+	wg.Wait()
+	if !(codes[0] == 201 && codes[1] == 409 || codes[0] == 409 && codes[1] == 201) {
+		t.Errorf("two creates of variant race-v1 answered %v; want one 201 and one 409", codes)
+	}
+	// The thief's own product cannot PATCH the victim's cell.
+	thief := e.createProduct(t, "Thief kettle", "thief-v1", 1)
+	code, m, err := e.do(e.dc.SellerAPIKey, "PATCH", "/api/v1/inventory/victim-v1",
+		fmt.Sprintf(`{"product_id":%q,"warehouse_id":"wh-001","available":0}`, thief))
+	if err != nil || code != 404 {
+		t.Errorf("PATCH of the victim's variant under the thief's product: %d %v %v; want 404", code, m, err)
+	}
+	e.waitProduct(t, victim, func(p map[string]any) bool { return p["stock_status"] == "IN_STOCK" })
+}
+
+// sellerIDsValidated is item 8: ids that no other endpoint could take are
+// refused at creation with 400 naming the field, and stock in a warehouse
+// that does not exist is refused.
+func (e *integrityEnv) sellerIDsValidated(t *testing.T) {
+	for _, c := range []struct{ variant, warehouse, field string }{
+		{"has/slash", "wh-001", "variants[0].variant_id"},
+		{strings.Repeat("x", 300), "wh-001", "variants[0].variant_id"},
+		{`nul\u0000byte`, "wh-001", "variants[0].variant_id"},
+		{"ok-v1", "wh-nowhere", "warehouse_id"},
+		{"ok-v2", "", "variants[0].stock[0].warehouse_id"},
+	} {
+		body := fmt.Sprintf(`{"title":"Odd ids","variants":[{"variant_id":"%s","price_cents":1,"stock":[{"warehouse_id":%q,"available":1}]}]}`, c.variant, c.warehouse)
+		code, m, err := e.do(e.dc.SellerAPIKey, "POST", "/api/v1/seller/products", body)
+		if err != nil || code != 400 || !strings.Contains(fmt.Sprint(m), c.field) {
+			t.Errorf("variant %.20q in %q: %d %v %v; want 400 naming %s", c.variant, c.warehouse, code, m, err, c.field)
+		}
+	}
+	id := e.createProduct(t, "Plain ids", "plain-v1", 1)
+	code, m, err := e.do(e.dc.SellerAPIKey, "PATCH", "/api/v1/inventory/plain-v1",
+		fmt.Sprintf(`{"product_id":%q,"warehouse_id":"wh-nowhere","available":5}`, id))
+	if err != nil || code != 400 || !strings.Contains(fmt.Sprint(m), "warehouse_id") {
+		t.Errorf("PATCH in an unknown warehouse: %d %v %v; want 400 naming warehouse_id", code, m, err)
+	}
 }
 
 // stockPatchDuringCartChurn is item 1: 12 guests add and remove a variant

@@ -3,11 +3,14 @@ package app
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/commerce"
 	"github.com/aisle/aisle/ingest"
+	"github.com/aisle/aisle/server"
 )
 
 // stockOwner is the catalog service the server publishes seller writes
@@ -25,6 +28,107 @@ type stockOwner struct {
 	feed    *ingest.Consumer
 	prod    *kgo.Client
 	replica string
+	ids     *variantOwners
+}
+
+// variantOwners makes variant ids unique across products (issue 14, item
+// 2): a product may use a variant id that no other live product holds and
+// that no other product was published with by this process. Checks and
+// publishes are serialised by mu, so two sellers racing for one id get one
+// 201 and one 409. An id stays with the product this process published it
+// for until a restart, even when a later version of the product drops it;
+// after a restart the index is the record.
+type variantOwners struct {
+	mu   sync.Mutex
+	live server.VariantFinder
+	byID map[string]string // variant id -> product id published with it
+}
+
+func newVariantOwners(live server.VariantFinder) *variantOwners {
+	return &variantOwners{live: live, byID: map[string]string{}}
+}
+
+// check returns catalog.ErrIDTaken, naming the variant, when another
+// product holds one of p's variant ids. Called with mu held.
+func (v *variantOwners) check(p *catalog.Product) error {
+	for i, vr := range p.Variants {
+		owner, ok := v.byID[vr.ID]
+		if !ok {
+			if q, live := v.live.ProductOfVariant(vr.ID); live {
+				owner, ok = q.ID, true
+			}
+		}
+		if ok && owner != p.ID {
+			return fmt.Errorf("%w: variants[%d].variant_id %q is used by another product", catalog.ErrIDTaken, i, vr.ID)
+		}
+	}
+	return nil
+}
+
+func (v *variantOwners) record(p *catalog.Product) {
+	for _, vr := range p.Variants {
+		v.byID[vr.ID] = p.ID
+	}
+}
+
+// PublishProduct publishes p when its variant ids are its own.
+func (o stockOwner) PublishProduct(ctx context.Context, p *catalog.Product, create bool) (ingest.Written, error) {
+	if err := o.checkWarehouses(p); err != nil {
+		return ingest.Written{}, err
+	}
+	o.ids.mu.Lock()
+	defer o.ids.mu.Unlock()
+	if err := o.ids.check(p); err != nil {
+		return ingest.Written{}, err
+	}
+	w, err := o.Writer.PublishProduct(ctx, p, create)
+	if err == nil {
+		o.ids.record(p)
+	}
+	return w, err
+}
+
+// CreateProducts publishes the products of ps whose variant ids are their
+// own (and not another of ps's), refusing the others with ErrIDTaken.
+func (o stockOwner) CreateProducts(ctx context.Context, ps []*catalog.Product) ([]ingest.Written, []error) {
+	o.ids.mu.Lock()
+	defer o.ids.mu.Unlock()
+	out := make([]ingest.Written, len(ps))
+	errs := make([]error, len(ps))
+	var ok []*catalog.Product
+	var at []int
+	claimed := map[string]string{}
+	for i, p := range ps {
+		err := o.checkWarehouses(p)
+		if err == nil {
+			err = o.ids.check(p)
+		}
+		for j, vr := range p.Variants {
+			if owner, dup := claimed[vr.ID]; err == nil && dup && owner != p.ID {
+				err = fmt.Errorf("%w: variants[%d].variant_id %q is used by another product of the batch", catalog.ErrIDTaken, j, vr.ID)
+			}
+		}
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		for _, vr := range p.Variants {
+			claimed[vr.ID] = p.ID
+		}
+		ok = append(ok, p)
+		at = append(at, i)
+	}
+	if len(ok) == 0 {
+		return out, errs
+	}
+	w, e := o.Writer.CreateProducts(ctx, ok)
+	for k, i := range at {
+		out[i], errs[i] = w[k], e[k]
+		if e[k] == nil {
+			o.ids.record(ps[i])
+		}
+	}
+	return out, errs
 }
 
 // PublishStock changes one cell through the store and publishes its event.
@@ -57,4 +161,21 @@ func (o stockOwner) PublishStock(ctx context.Context, productID, variantID, ware
 		w.Topic, w.Partition, w.Offset = got.Topic, got.Partition, got.Offset
 	}
 	return w, st.Available, nil
+}
+
+// checkWarehouses refuses stock in a warehouse the store does not know
+// (it would "ship" from nowhere).
+func (o stockOwner) checkWarehouses(p *catalog.Product) error {
+	ws, err := o.store.Warehouses()
+	if err != nil {
+		return err
+	}
+	for i, v := range p.Variants {
+		for w := range v.Stock {
+			if _, ok := ws.Get(w); !ok {
+				return fmt.Errorf("%w: variants[%d] has stock in %q", commerce.ErrUnknownWarehouse, i, w)
+			}
+		}
+	}
+	return nil
 }

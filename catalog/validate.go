@@ -150,3 +150,32 @@ func (p *Product) Validate() error {
 	}
 	return &ValidationError{ProductID: p.ID, Fields: errs}
 }
+
+// ErrIDTaken is an id that another product already uses: a seller may not
+// give its product a variant id that another product holds.
+var ErrIDTaken = errors.New("catalog: the id belongs to another product")
+
+// MaxSellerIDBytes bounds the ids a seller chooses (variant and warehouse
+// ids): short enough for every endpoint that takes them in a path or a
+// body (the cart takes up to 256 bytes).
+const MaxSellerIDBytes = 128
+
+// CheckSellerID checks an id a seller chooses: 1 to MaxSellerIDBytes
+// bytes of ASCII letters, digits and "-", "_", ".", ":", so that it can
+// stand in a URL path unescaped (a "/" could never be PATCHed) and holds
+// no control byte.
+func CheckSellerID(id string) error {
+	if id == "" {
+		return errors.New("is empty")
+	}
+	if len(id) > MaxSellerIDBytes {
+		return fmt.Errorf("has %d bytes; at most %d", len(id), MaxSellerIDBytes)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
+			return fmt.Errorf("holds %q at byte %d; use letters, digits, '-', '_', '.' and ':'", id[i:i+1], i)
+		}
+	}
+	return nil
+}

@@ -284,13 +284,15 @@ func productFromBody(b *productBody, id, currency string) (*catalog.Product, err
 			Price: catalog.Money{Amount: *vb.PriceCents, Currency: currency}}
 		if v.ID == "" {
 			v.ID = id + "-" + strconv.Itoa(i+1)
+		} else if err := catalog.CheckSellerID(v.ID); err != nil {
+			return nil, &bodyError{f + ".variant_id", err.Error()}
 		}
 		if vb.ComparePriceCents != 0 {
 			v.CompareAt = catalog.Money{Amount: vb.ComparePriceCents, Currency: currency}
 		}
 		for j, st := range vb.Stock {
-			if st.WarehouseID == "" {
-				return nil, &bodyError{fmt.Sprintf("%s.stock[%d].warehouse_id", f, j), "is empty"}
+			if err := catalog.CheckSellerID(st.WarehouseID); err != nil {
+				return nil, &bodyError{fmt.Sprintf("%s.stock[%d].warehouse_id", f, j), err.Error()}
 			}
 			if st.Available < 0 {
 				return nil, &bodyError{fmt.Sprintf("%s.stock[%d].available", f, j), fmt.Sprintf("is negative (%d)", st.Available)}
@@ -476,6 +478,8 @@ func (s *Server) writeFailed(ctx *fasthttp.RequestCtx, err error) {
 		writeError(ctx, fasthttp.StatusConflict, CodeInsufficientStock, se.Error(), "quantity_delta")
 	case errors.Is(err, commerce.ErrUnknownWarehouse):
 		writeError(ctx, fasthttp.StatusBadRequest, CodeInvalidBody, err.Error(), "warehouse_id")
+	case errors.Is(err, catalog.ErrIDTaken):
+		writeError(ctx, fasthttp.StatusConflict, CodeIDTaken, err.Error(), "variant_id")
 	case errors.Is(err, commerce.ErrOtherProduct):
 		writeError(ctx, fasthttp.StatusConflict, CodeIDTaken, err.Error(), "product_id")
 	case errors.Is(err, commerce.ErrLine):
