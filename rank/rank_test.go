@@ -146,3 +146,44 @@ func TestBoostMissingSignals(t *testing.T) {
 		t.Errorf("the best signals (%g) must beat missing ones (%g)", c, b)
 	}
 }
+
+// TestBM25FDrift checks the contract pruning relies on: a score under any
+// field statistics is at most idf times the drift factor times the score
+// of weight 1 under other statistics, for random frequencies, lengths,
+// statistics and options.
+func TestBM25FDrift(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for i := range 100000 {
+		o := DefaultOptions()
+		if i%2 == 0 {
+			o.K1 = r.Float64() * 3
+			for f := range o.Fields {
+				o.Fields[f] = FieldParams{Weight: r.Float64() * 4, B: r.Float64()}
+			}
+		}
+		var then, now FieldStats
+		var tf TermFreqs
+		var lens DocLens
+		for f := range NumFields {
+			then.AvgLen[f] = 0.5 + r.Float64()*30
+			now.AvgLen[f] = then.AvgLen[f] * (0.5 + r.Float64())
+			if r.IntN(4) == 0 {
+				now.AvgLen[f] = then.AvgLen[f]
+			}
+			if r.IntN(2) == 0 {
+				tf[f] = uint8(1 + r.IntN(4))
+				lens[f] = uint16(int(tf[f]) + r.IntN(40))
+			}
+		}
+		idf := r.Float64() * 10
+		got := BM25F(&o, &now, idf, &tf, &lens)
+		bound := idf * BM25FDrift(&then, &now) * BM25F(&o, &then, 1, &tf, &lens)
+		if got > bound*(1+1e-12) {
+			t.Fatalf("case %d: BM25F %g under %v above its bound %g from %v (tf %v lens %v, options %+v)", i, got, now, bound, then, tf, lens, o.Fields)
+		}
+	}
+	zero := FieldStats{}
+	if d := BM25FDrift(&zero, &FieldStats{AvgLen: [NumFields]float64{1}}); !math.IsInf(d, 1) {
+		t.Fatalf("drift from a zero average is %g, want +Inf", d)
+	}
+}
