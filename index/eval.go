@@ -58,7 +58,7 @@ func (v View) Search(r *Request, res *Result) {
 	if r.Filter.None {
 		return
 	}
-	ev := evaluator{r: r, res: res}
+	ev := evaluator{r: r, res: res, filters: v.opts.Filters}
 	ev.setCoverage()
 	if !r.CountOnly {
 		ev.top.Reset(r.K)
@@ -97,6 +97,14 @@ type evaluator struct {
 	// the share of the query's weight it carries, for the coverage of a
 	// relaxed match.
 	wordIDF []float64
+	// countOnly makes score count the total and facets without scoring,
+	// for a walk that finds the top-k by pruning.
+	countOnly bool
+	bmTerms   []bmTerm
+	wordUB    []float64
+	filters   *FilterCache // nil: combinations are intersected each time
+	sets      [][]*roaring.Bitmap
+	sig       []byte
 }
 
 type cursor struct {
@@ -277,22 +285,37 @@ func (ev *evaluator) segment(seg *segment, del *roaring.Bitmap, base uint32) {
 	// The sets it returns are only read, so with nothing to narrow it
 	// returns match itself.
 	narrowed := func(exclude int) *roaring.Bitmap {
-		out := match
-		narrow := func(set []*roaring.Bitmap) {
-			if out == match {
-				out = match.Clone()
-			}
-			andAny(out, set)
-		}
+		sets := ev.sets[:0]
 		for i, set := range filters {
-			if set == nil || i == exclude {
-				continue
+			if set != nil && i != exclude {
+				sets = append(sets, set)
 			}
-			narrow(set)
 		}
 		for i, set := range attrSets {
 			if 3+i != exclude {
-				narrow(set)
+				sets = append(sets, set)
+			}
+		}
+		ev.sets = sets
+		out := match
+		switch {
+		case len(sets) == 0:
+		case len(sets) == 1 && len(sets[0]) == 1:
+			out = roaring.And(match, sets[0][0])
+		default:
+			// A combination: intersected once per segment through
+			// the filter cache. The predicates' exclusions narrow
+			// by the same bitmaps as none.
+			ex := exclude
+			if ex == exPrice || ex == exRate {
+				ex = noExclude
+			}
+			ev.sig = filterSig(ev.sig[:0], ex, f)
+			fs := ev.filters.combined(seg, ev.sig, sets)
+			if match == seg.all {
+				out = fs // read only, like every narrowed set
+			} else {
+				out = roaring.And(match, fs)
 			}
 		}
 		pmin, pmax := f.HasPriceMin && exclude != exPrice, f.HasPriceMax && exclude != exPrice
@@ -307,7 +330,21 @@ func (ev *evaluator) segment(seg *segment, del *roaring.Bitmap, base uint32) {
 		ev.maxScore(seg, full, base)
 		return
 	}
-	ev.score(seg, full, base)
+	if ev.blockMaxPrunable() && ev.blockMaxTerms(seg) {
+		if r.Facets {
+			ev.countOnly = true
+			ev.score(seg, full, base)
+			ev.countOnly = false
+		} else {
+			ev.res.Total += int(full.GetCardinality())
+		}
+		if r.Sponsored > 0 && seg.hasSpons {
+			ev.sponsoredOf(seg, full, base)
+		}
+		ev.blockMaxAnd(seg, full, base)
+	} else {
+		ev.score(seg, full, base)
+	}
 	if !r.Facets {
 		return
 	}

@@ -72,6 +72,9 @@ type Result struct {
 	Sponsored []Hit
 	Total     int
 	Facets    FacetCounts
+	// scored counts the documents whose text was scored, for tests of
+	// pruning.
+	scored int
 }
 
 // Reset empties r, keeping its memory.
@@ -79,6 +82,7 @@ func (r *Result) Reset() {
 	r.Hits = r.Hits[:0]
 	r.Sponsored = r.Sponsored[:0]
 	r.Total = 0
+	r.scored = 0
 	r.Facets.reset()
 }
 

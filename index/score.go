@@ -63,13 +63,14 @@ func (ev *evaluator) score(seg *segment, full *roaring.Bitmap, base uint32) {
 					}
 				}
 			}
-			if r.CountOnly {
+			if r.CountOnly || ev.countOnly {
 				continue
 			}
 			// Text score: per word, its best alternative term.
 			text := 1.0
 			matched := len(r.Words)
 			if len(r.Words) > 0 {
+				ev.res.scored++
 				text, matched = ev.text(seg, d, best)
 			}
 			score := text

@@ -38,7 +38,9 @@ type segment struct {
 	nodes    map[uint32]*roaring.Bitmap // category node ord -> docs of its subtree
 	attrs    map[uint32]*roaring.Bitmap // attribute value ord -> docs
 	hasSpons bool
-	maxBoost float32 // the largest of boost, an upper bound for pruning
+	maxBoost float32                        // the largest of boost, an upper bound for pruning
+	spons    atomic.Pointer[roaring.Bitmap] // see sponsoredDocs
+	cacheID  atomic.Uint64                  // the segment's number in the filter cache; 0 before its first use
 
 	bytes int64
 }
@@ -49,6 +51,7 @@ type posting struct {
 	docs []uint32
 	tfs  []rank.TermFreqs
 	bm   atomic.Pointer[roaring.Bitmap] // see bitmap
+	bmax atomic.Pointer[blockMax]       // see blockMax
 }
 
 // bitmap returns the posting's documents as a bitmap for set algebra,

@@ -38,6 +38,9 @@ type Options struct {
 	MergeSlots chan struct{}
 	// Now returns the time used for recency; nil means time.Now.
 	Now func() time.Time
+	// Filters, when set, caches combinations of filter bitmaps per
+	// segment; the shards of an engine share one.
+	Filters *FilterCache
 }
 
 // Shard is one partition of the index. See the package comment for its

@@ -74,6 +74,12 @@ type Options struct {
 	// Synonyms are query-time word alternatives; nil for none. Replace
 	// them while serving with SetSynonyms.
 	Synonyms *query.Synonyms
+	// ResponseCacheBytes bounds the cache of whole first-page results;
+	// default 32 MiB, negative for none.
+	ResponseCacheBytes int64
+	// FilterCacheBytes bounds the shards' cache of filter combinations
+	// (see index.FilterCache); default 16 MiB, negative for none.
+	FilterCacheBytes int64
 }
 
 // EnsureDefaults fills unset fields with defaults.
@@ -117,6 +123,12 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.CategoryBoost == 0 {
 		o.CategoryBoost = 0.05
+	}
+	if o.ResponseCacheBytes == 0 {
+		o.ResponseCacheBytes = 32 << 20
+	}
+	if o.FilterCacheBytes == 0 {
+		o.FilterCacheBytes = 16 << 20
 	}
 }
 
@@ -174,6 +186,12 @@ type Engine struct {
 
 	parentCache atomic.Pointer[[]int32]
 
+	// gen advances with every change to what a search can answer; the
+	// response cache keys by it.
+	gen       atomic.Uint64
+	responses *responseCache     // nil when off
+	filters   *index.FilterCache // nil when off
+
 	corrector   *spell.Corrector
 	spelling    atomic.Pointer[spelling]
 	spellDirty  atomic.Bool
@@ -218,11 +236,17 @@ func New(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.synonyms.Store(opts.Synonyms)
+	if opts.ResponseCacheBytes > 0 {
+		e.responses = newResponseCache(opts.ResponseCacheBytes)
+	}
+	if opts.FilterCacheBytes > 0 {
+		e.filters = index.NewFilterCache(opts.FilterCacheBytes)
+	}
 	// One background merge at a time across the shards: a catalog
 	// streaming in keeps the other cores for ingest and search.
 	slots := make(chan struct{}, 1)
 	for range opts.Shards {
-		s, err := index.NewShard(index.Options{Rank: opts.Rank, Dicts: e.dicts, Now: opts.Now, MergeSlots: slots,
+		s, err := index.NewShard(index.Options{Rank: opts.Rank, Dicts: e.dicts, Now: opts.Now, MergeSlots: slots, Filters: e.filters,
 			FacetAttrs: append([]string(nil), opts.FacetAttributes...)})
 		if err != nil {
 			return nil, err
@@ -234,7 +258,10 @@ func New(opts Options) (*Engine, error) {
 
 // SetSynonyms replaces the query-time synonyms (nil for none); searches
 // already running keep the ones they started with.
-func (e *Engine) SetSynonyms(s *query.Synonyms) { e.synonyms.Store(s) }
+func (e *Engine) SetSynonyms(s *query.Synonyms) {
+	e.synonyms.Store(s)
+	e.gen.Add(1)
+}
 
 // Shards returns the number of shards.
 func (e *Engine) Shards() int { return len(e.shards) }
@@ -300,6 +327,7 @@ func (e *Engine) apply(ps [][]*catalog.Product, del [][]string) {
 		}()
 	}
 	wg.Wait()
+	e.gen.Add(1)
 }
 
 // Product returns the live product with id.

@@ -33,6 +33,12 @@ type Request struct {
 	// NoUnderstand turns off query understanding: the query is keywords
 	// only.
 	NoUnderstand bool
+	// NoPrune turns dynamic pruning off: every match is scored. The
+	// results are the same; it exists to measure and check pruning.
+	NoPrune bool
+	// NoCache answers from the index even when the response cache holds
+	// the answer, and leaves the cache as it is.
+	NoCache bool
 }
 
 // Result is the answer to a Request.

@@ -71,6 +71,13 @@ func (e *Engine) Search(ctx context.Context, r *Request) (*Result, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
+	var key string
+	if e.cacheable(r) {
+		key = e.cacheKey(r)
+		if res, ok := e.cached(r, key, start); ok {
+			return res, nil
+		}
+	}
 	page, size := max(r.Page, 1), r.PageSize
 	if size == 0 {
 		size = 20
@@ -89,6 +96,10 @@ func (e *Engine) Search(ctx context.Context, r *Request) (*Result, error) {
 		return nil, err
 	}
 	res.Took = time.Since(start)
+	if key != "" {
+		c := *res
+		e.responses.c.Set(key, &c)
+	}
 	return res, nil
 }
 
@@ -104,6 +115,7 @@ func (e *Engine) execute(ctx context.Context, st *state, r *Request, text string
 		K:         page * size,
 		Facets:    r.Facets,
 		Plain:     r.Plain,
+		NoPrune:   r.NoPrune,
 		Rank:      &e.opts.Rank,
 		Sponsored: 0,
 	}

@@ -34,6 +34,7 @@ func (e *Engine) LoadShard(p int, b []byte, resolve func(id string) (*catalog.Pr
 	})
 	none := func(string) (*catalog.Product, bool) { return nil, false }
 	e.variants.update(ps, nil, none)
+	e.gen.Add(1)
 	e.spellChanged()
 	return nil
 }

@@ -43,6 +43,7 @@ func (e *Engine) RebuildSpelling() error {
 	}
 	sp.took = time.Since(start)
 	e.spelling.Store(sp)
+	e.gen.Add(1)
 	return nil
 }
 

@@ -7,6 +7,8 @@ import (
 
 	vm "github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
+
+	"github.com/aisle/aisle/search"
 )
 
 // The server's metrics go through one library, VictoriaMetrics/metrics,
@@ -71,9 +73,35 @@ func (s *Server) writeMetrics(ctx *fasthttp.RequestCtx) {
 		vm.WriteGaugeUint64(&b, "aisle_index_bytes"+shard, uint64(max(sh.Bytes, 0)))
 		vm.WriteGaugeUint64(&b, "aisle_index_terms"+shard, uint64(sh.Terms))
 	}
+	if c, ok := s.eng.(CacheReporter); ok {
+		writeCacheMetrics(&b, c)
+	}
 	if feed := s.ingestSide().feed; feed != nil {
 		feed.WritePrometheus(&b)
 	}
 	ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
 	ctx.SetBody(b.Bytes())
+}
+
+// CacheReporter is the optional interface of an Engine with caches;
+// /metrics reports their hit rates and sizes.
+type CacheReporter interface {
+	ResponseCacheStats() search.CacheStats
+	FilterCacheStats() search.CacheStats
+}
+
+// writeCacheMetrics writes the counters of the response cache (whole first
+// pages) and the filter cache (filter bitmap combinations per segment), by
+// cache: lookups by result, evictions, bytes held and capacity.
+func writeCacheMetrics(b *bytes.Buffer, c CacheReporter) {
+	for _, k := range [...]struct {
+		name string
+		st   search.CacheStats
+	}{{"response", c.ResponseCacheStats()}, {"filter", c.FilterCacheStats()}} {
+		vm.WriteCounterUint64(b, `aisle_cache_lookups_total{cache="`+k.name+`",result="hit"}`, k.st.Hits)
+		vm.WriteCounterUint64(b, `aisle_cache_lookups_total{cache="`+k.name+`",result="miss"}`, k.st.Misses)
+		vm.WriteCounterUint64(b, `aisle_cache_evictions_total{cache="`+k.name+`"}`, k.st.Evictions)
+		vm.WriteGaugeUint64(b, `aisle_cache_bytes{cache="`+k.name+`"}`, k.st.Bytes)
+		vm.WriteGaugeUint64(b, `aisle_cache_capacity_bytes{cache="`+k.name+`"}`, k.st.Capacity)
+	}
 }

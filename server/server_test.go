@@ -290,6 +290,9 @@ func TestRoutingAndHealth(t *testing.T) {
 		`aisle_index_docs{shard="0"} 5`,
 		`aisle_index_terms{shard="0"} `,
 		"aisle_ready 1",
+		`aisle_cache_lookups_total{cache="response",result="miss"}`,
+		`aisle_cache_capacity_bytes{cache="response"} 33554432`,
+		`aisle_cache_bytes{cache="filter"}`,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %q:\n%s", want, body)

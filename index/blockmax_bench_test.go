@@ -1,0 +1,82 @@
+package index
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/query"
+	"github.com/aisle/aisle/rank"
+)
+
+// zipfShard returns a one-segment shard of n products whose titles (3 to
+// 12 words) and descriptions draw from a vocabulary of 20,000 words with
+// Zipf popularity, with varied business signals, as a catalog has.
+func zipfShard(tb testing.TB, n int) *Shard {
+	tb.Helper()
+	r := rand.New(rand.NewPCG(11, 12))
+	z := rand.NewZipf(r, 1.07, 2, 19999)
+	words := func(k int) string {
+		var b strings.Builder
+		for range k {
+			fmt.Fprintf(&b, "w%d ", z.Uint64())
+		}
+		return b.String()
+	}
+	ps := make([]*catalog.Product, n)
+	for i := range ps {
+		ps[i] = &catalog.Product{
+			ID: fmt.Sprintf("p%d", i), Title: words(3 + r.IntN(10)), Description: words(r.IntN(30)),
+			Brand: fmt.Sprintf("b%d", r.IntN(500)), Category: []string{"c", fmt.Sprintf("c%d", r.IntN(50))},
+			Rating:        catalog.Rating{Avg: float64(r.IntN(51)) / 10, Count: r.IntN(300)},
+			SalesVelocity: r.ExpFloat64() * 3, SellerQuality: r.Float64(),
+			CreatedAt: mergeNow.Add(-time.Duration(r.IntN(20000)) * time.Hour),
+			Variants:  []catalog.Variant{{ID: "v", Price: catalog.Money{Amount: 100 + r.Int64N(50000), Currency: "USD"}, Stock: map[string]int{"w": r.IntN(3)}}},
+		}
+	}
+	s, err := NewShard(Options{Rank: rank.DefaultOptions(), Dicts: NewDicts(), Now: func() time.Time { return mergeNow }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.Apply(ps, nil)
+	return s
+}
+
+// BenchmarkBlockMax compares the block-max walk with the exhaustive one on
+// one shard of 125,000 products (1M products over 8 shards), top 10, for
+// queries of one and two words from the head of the vocabulary (many
+// matches) and its middle, without and with facets.
+func BenchmarkBlockMax(b *testing.B) {
+	s := zipfShard(b, 125_000)
+	v := s.View()
+	var avg rank.FieldStats
+	ls := v.LenSum()
+	for f := range ls {
+		avg.AvgLen[f] = float64(ls[f]) / float64(v.Docs())
+	}
+	ro := rank.DefaultOptions()
+	for _, q := range []string{"w2", "w2 w3", "w5 w40", "w300"} {
+		for _, facets := range []bool{false, true} {
+			req := &Request{Filter: Filter{Category: -1}, K: 10, Rank: &ro, Fields: avg, Facets: facets}
+			for _, w := range query.Words(q) {
+				req.Words = append(req.Words, w.Terms)
+				req.IDF = append(req.IDF, []float64{rank.IDF(v.Docs(), v.DocFreq(w.Terms[0]))})
+			}
+			for _, mode := range []string{"blockmax", "exhaustive"} {
+				b.Run(fmt.Sprintf("q=%s/facets=%v/%s", strings.ReplaceAll(q, " ", "+"), facets, mode), func(b *testing.B) {
+					req.NoPrune = mode == "exhaustive"
+					var res Result
+					b.ReportAllocs()
+					for b.Loop() {
+						v.Search(req, &res)
+					}
+					b.ReportMetric(float64(res.Total), "matches")
+					b.ReportMetric(float64(res.scored), "scored")
+				})
+			}
+		}
+	}
+}

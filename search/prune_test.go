@@ -1,0 +1,71 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aisle/aisle/corpora"
+)
+
+// TestPruningKeepsRanking runs every judged Icecat query on the Icecat
+// catalog with dynamic pruning on and off, blended and plain, at the page
+// sizes the storefront and the relevance workload use, and requires the
+// same answer: hits in order with their scores, total, facets. Equal
+// pages give equal NDCG@10, the relevance target.
+func TestPruningKeepsRanking(t *testing.T) {
+	ps, err := corpora.Icecat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := corpora.IcecatJudgments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(Options{NoSpell: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Upsert(ps...); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	n := 0
+	for _, j := range js {
+		if seen[j.Query] {
+			continue
+		}
+		seen[j.Query] = true
+		// The storefront's page (blended, facets) and the relevance
+		// workload's (top 100), plain.
+		for _, r := range []Request{{Query: j.Query, PageSize: 10, Facets: true}, {Query: j.Query, PageSize: 100, Plain: true}} {
+			a := answer(t, e, r)
+			r.NoPrune = true
+			if b := answer(t, e, r); a != b {
+				t.Fatalf("%q (plain %v, page size %d) pruned:\n%s\nnot pruned:\n%s", j.Query, r.Plain, r.PageSize, a, b)
+			}
+			n++
+		}
+	}
+	if n < 100 {
+		t.Fatalf("only %d comparisons", n)
+	}
+}
+
+func answer(t *testing.T, e *Engine, r Request) string {
+	t.Helper()
+	res, err := e.Search(context.Background(), &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "total %d relaxed %v\n", res.Total, res.Relaxed)
+	for _, h := range res.Hits {
+		fmt.Fprintf(&b, "%s %v %v\n", h.Product.ID, h.Score, h.Sponsored)
+	}
+	if res.Facets != nil {
+		fmt.Fprintf(&b, "%+v\n", *res.Facets)
+	}
+	return b.String()
+}
