@@ -43,6 +43,8 @@ func (r *Report) WriteCharts(dir string) error {
 		{"scale_memory.svg", "Peak heap during build against catalog size", "peak heap MiB (log)", func(p ScalePoint) float64 { return mib(p.Build.PeakHeap) }},
 		{"scale_p99.svg", "p99 latency (filters and all facets) against catalog size", "p99 µs (log)", func(p ScalePoint) float64 { return p.Facets.P99 }},
 		{"scale_qps.svg", "Queries per second (mixed log) against catalog size", "q/s (log)", func(p ScalePoint) float64 { return p.Load.QPS }},
+		{"scale_cpu.svg", "CPU per query (mixed log) against catalog size", "CPU µs per query (log)", func(p ScalePoint) float64 { return p.Load.CPUPer1000 * 1000 }},
+		{"scale_text_p99.svg", "p99 latency (text, top 10, no facets) against catalog size", "p99 µs (log)", func(p ScalePoint) float64 { return p.Text.P99 }},
 	}
 	for _, c := range charts {
 		by := map[string]*chartSeries{}

@@ -122,12 +122,37 @@ func writeRatios(b *strings.Builder, es []EngineReport) {
 
 func writeScale(b *strings.Builder, pts []ScalePoint) {
 	b.WriteString("\n## Scale (the catalog grown with recombined titles; Aisle unless named)\n\n")
-	b.WriteString("| engine | products | build s | docs/s | peak heap MiB | index bytes/product | q/s | p50 µs | p99 µs | filters+facets p99 µs |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("The mixed log runs at GOMAXPROCS clients; filters+facets (the log's filtered queries, all facets) and text (its text-only queries, top 10, no facets) at one client. CPU is process CPU per query of the mixed log; heap per product is the peak heap while building over the products.\n\n")
+	b.WriteString("| engine | products | build s | peak heap MiB | heap bytes/product | index bytes/product | q/s | p50 µs | p99 µs | CPU µs/query | filters+facets p99 µs | text p50 µs | text p99 µs |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, p := range pts {
-		fmt.Fprintf(b, "| %s | %d | %.1f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |\n", p.Engine, p.Products,
-			p.Build.Seconds, p.Build.DocsPerSec, mib(p.Build.PeakHeap), p.Build.BytesPerProduct,
-			p.Load.QPS, p.Load.P50, p.Load.P99, p.Facets.P99)
+		fmt.Fprintf(b, "| %s | %d | %.1f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |\n", p.Engine, p.Products,
+			p.Build.Seconds, mib(p.Build.PeakHeap), float64(p.Build.PeakHeap)/float64(max(p.Products, 1)), p.Build.BytesPerProduct,
+			p.Load.QPS, p.Load.P50, p.Load.P99, p.Load.CPUPer1000*1000, p.Facets.P99, p.Text.P50, p.Text.P99)
+	}
+	writeScaleRatios(b, pts)
+}
+
+// writeScaleRatios compares each size of Aisle with its smallest: how
+// many times the catalog, and how many times the CPU per query.
+func writeScaleRatios(b *strings.Builder, pts []ScalePoint) {
+	var base *ScalePoint
+	for i := range pts {
+		if pts[i].Engine == "aisle" && (base == nil || pts[i].Products < base.Products) {
+			base = &pts[i]
+		}
+	}
+	if base == nil || base.Load.CPUPer1000 == 0 {
+		return
+	}
+	b.WriteString("\nAgainst the smallest catalog (Aisle): the cost of a query grows by the CPU ratio while the catalog grows by the size ratio.\n\n")
+	b.WriteString("| products | size ratio | q/s ratio | CPU/query ratio | text p99 ratio | filters+facets p99 ratio |\n|---:|---:|---:|---:|---:|---:|\n")
+	for _, p := range pts {
+		if p.Engine != "aisle" {
+			continue
+		}
+		fmt.Fprintf(b, "| %d | %.0f | %s | %s | %s | %s |\n", p.Products, float64(p.Products)/float64(base.Products),
+			ratio(p.Load.QPS, base.Load.QPS), ratio(p.Load.CPUPer1000, base.Load.CPUPer1000), ratio(p.Text.P99, base.Text.P99), ratio(p.Facets.P99, base.Facets.P99))
 	}
 }
 

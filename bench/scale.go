@@ -20,6 +20,9 @@ type ScalePoint struct {
 	// queries with filters, each asking for all facets, at one client.
 	Load   Load `json:"load"`
 	Facets Load `json:"filters_facets"`
+	// Text is the log's text queries without filters or facets, ranked
+	// by relevance, top 10, at one client.
+	Text Load `json:"text"`
 }
 
 // Grow returns the real catalog ps followed by generated products up to n
@@ -72,6 +75,19 @@ func recombine(a, b string) string {
 	return t
 }
 
+// textLog returns the queries of log with text and nothing else: no
+// filter, no facets, relevance order.
+func textLog(log []Query) []Query {
+	var out []Query
+	for _, q := range log {
+		if q.Text != "" && q.Filter.IsZero() && q.Sort == 0 {
+			q.Facets = false
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
 // facetLog returns the queries of log with filters, each asking for
 // facets.
 func facetLog(log []Query) []Query {
@@ -95,12 +111,12 @@ func (c *Config) scale(ctx context.Context, _ []Query) ([]ScalePoint, error) {
 	for _, n := range c.Scale {
 		ps := Grow(c.Products, n, c.Seed)
 		log := QueryLog(ps, judged, c.LogSize, c.Seed)
-		flog := facetLog(log)
+		flog, tlog := facetLog(log), textLog(log)
 		for _, p := range c.peers() {
 			if p.skip != "" || (p.name != "aisle" && n > c.ScalePeerMax) {
 				continue
 			}
-			pt, err := c.scalePoint(ctx, p, ps, log, flog)
+			pt, err := c.scalePoint(ctx, p, ps, log, flog, tlog)
 			if err != nil {
 				return pts, err
 			}
@@ -111,7 +127,7 @@ func (c *Config) scale(ctx context.Context, _ []Query) ([]ScalePoint, error) {
 	return pts, nil
 }
 
-func (c *Config) scalePoint(ctx context.Context, p peer, ps []*catalog.Product, log, flog []Query) (pt ScalePoint, err error) {
+func (c *Config) scalePoint(ctx context.Context, p peer, ps []*catalog.Product, log, flog, tlog []Query) (pt ScalePoint, err error) {
 	phase := fmt.Sprintf("%s %d", p.name, len(ps))
 	c.Progress(phase+" build", 0)
 	e, st, err := measureBuild(ctx, p.build, ps)
@@ -133,7 +149,13 @@ func (c *Config) scalePoint(ctx context.Context, p peer, ps []*catalog.Product, 
 			return pt, fmt.Errorf("bench: scale: %w", err)
 		}
 	}
-	c.Logf("scale %s %d: build %.1fs (%.0f docs/s), peak heap %d MiB, %.0f bytes/product; log %.0f q/s p99 %.0fµs; filters+facets p50 %.0fµs p99 %.0fµs",
-		p.name, len(ps), st.Seconds, st.DocsPerSec, st.PeakHeap>>20, st.BytesPerProduct, pt.Load.QPS, pt.Load.P99, pt.Facets.P50, pt.Facets.P99)
+	if len(tlog) > 0 {
+		if pt.Text, err = runLoad(ctx, e.s, tlog, 1, c.ScaleDuration, func(f float64) { c.Progress(phase+" text", f) }); err != nil {
+			return pt, fmt.Errorf("bench: scale: %w", err)
+		}
+	}
+	c.Logf("scale %s %d: build %.1fs (%.0f docs/s), peak heap %d MiB, %.0f bytes/product; log %.0f q/s p99 %.0fµs cpu/1000q %.3fs; filters+facets p50 %.0fµs p99 %.0fµs; text p50 %.0fµs p99 %.0fµs",
+		p.name, len(ps), st.Seconds, st.DocsPerSec, st.PeakHeap>>20, st.BytesPerProduct, pt.Load.QPS, pt.Load.P99, pt.Load.CPUPer1000,
+		pt.Facets.P50, pt.Facets.P99, pt.Text.P50, pt.Text.P99)
 	return pt, nil
 }
