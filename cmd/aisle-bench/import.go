@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/aisle/aisle/bench"
+	"github.com/aisle/aisle/corpora"
 )
 
 // benchImportCommand is "aisle-bench import": the import workload
@@ -25,8 +26,25 @@ func benchImportCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 	shards := fs.Int("shards", 8, "partitions and shards")
 	out := fs.String("out", "", "`directory` to write report-import.md and report-import.json to")
 	tmp := fs.String("tmp", "", "`directory` for the file, the broker and the logs (default: the system's)")
+	writeFile := fs.String("write-file", "", "only write the catalog of the first --sizes size as an NDJSON `file` (for aisle import) and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *writeFile != "" {
+		n, err := parseSizes(*sizes)
+		if err != nil || len(n) == 0 {
+			return fmt.Errorf("bench import: --sizes: %v", err)
+		}
+		store, err := corpora.DefaultStore()
+		if err != nil {
+			return err
+		}
+		bytes, err := bench.WriteCatalogFile(*writeFile, bench.Grow(store, n[0], 1))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "aisle-bench: wrote %d products, %.0f MB, to %s\n", n[0], float64(bytes)/1e6, *writeFile)
+		return nil
 	}
 	cfg := bench.ImportConfig{Shards: *shards, TempDir: *tmp,
 		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, "aisle-bench: "+format+"\n", args...) }}
