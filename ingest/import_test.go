@@ -1,12 +1,17 @@
 package ingest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/aisle/aisle/catalog"
 )
@@ -217,5 +222,76 @@ func TestImportCI100k(t *testing.T) {
 	e.waitCaughtUp()
 	if e.sink.len() != n {
 		t.Fatalf("index holds %d of %d", e.sink.len(), n)
+	}
+}
+
+// TestOpenCatalogFile reads a catalog file plain, gzip- and
+// zstd-compressed (by name and by magic bytes), CSV by its name, and
+// refuses a name that says no format.
+func TestOpenCatalogFile(t *testing.T) {
+	dir := t.TempDir()
+	text := catalogFile(30, func(i int) string { return fmt.Sprintf("kettle %d", i) })
+	var gz, zs bytes.Buffer
+	gw := gzip.NewWriter(&gz)
+	gw.Write([]byte(text))
+	gw.Close()
+	zw, _ := zstd.NewWriter(&zs)
+	zw.Write([]byte(text))
+	zw.Close()
+	files := map[string][]byte{
+		"a.ndjson": []byte(text), "b.ndjson.gz": gz.Bytes(), "c.jsonl.zst": zs.Bytes(),
+		"d.ndjson.bin": gz.Bytes(), // an unknown suffix, but gzip's magic bytes: then .bin says no format
+		"e.csv.gz":     nil, "f.txt": []byte(text),
+	}
+	var cgz bytes.Buffer
+	cw := gzip.NewWriter(&cgz)
+	cw.Write([]byte("id,title,price\nx,X,1\ny,Y,2\n"))
+	cw.Close()
+	files["e.csv.gz"] = cgz.Bytes()
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		want int // products; -1: refused
+	}{{"a.ndjson", 30}, {"b.ndjson.gz", 30}, {"c.jsonl.zst", 30}, {"e.csv.gz", 2}, {"d.ndjson.bin", -1}, {"f.txt", -1}} {
+		src, c, err := OpenCatalogFile(filepath.Join(dir, tc.name), 0)
+		if tc.want < 0 {
+			if err == nil {
+				c.Close()
+				t.Errorf("%s: opened as %v", tc.name, src.Format)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		d, err := catalog.NewFileDecoder(src.R, src.Format, catalog.FileOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		n := 0
+		for r := d.Next(); r != nil; r = d.Next() {
+			if r.Product == nil {
+				t.Fatalf("%s: %v", tc.name, r.Errors)
+			}
+			n++
+		}
+		if d.Err() != nil || n != tc.want {
+			t.Errorf("%s: %d products, err %v; want %d", tc.name, n, d.Err(), tc.want)
+		}
+		c.Close()
+	}
+	// The gzip magic is recognised without the suffix, given the format.
+	src, c, err := OpenCatalogFile(filepath.Join(dir, "d.ndjson.bin"), catalog.FileNDJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	b, _ := io.ReadAll(src.R)
+	if string(b) != text {
+		t.Errorf("d.ndjson.bin with --format ndjson read %d bytes, not the text", len(b))
 	}
 }
