@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -48,7 +49,7 @@ func startChild(t *testing.T, db, role, name string) *child {
 func startChildEnv(t *testing.T, db, role, name string, env ...string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestPGChild$", "-test.v=false")
-	cmd.Env = append(os.Environ(), envChildDB+"="+db, envChildRole+"="+role, envChildName+"="+name, "AISLE_COMMERCE_PG=off")
+	cmd.Env = append(os.Environ(), envChildDB+"="+db+"&application_name=aisle-child", envChildRole+"="+role, envChildName+"="+name, "AISLE_COMMERCE_PG=off")
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -88,6 +89,26 @@ func (c *child) expect(t *testing.T, prefix string) string {
 		case <-timeout:
 			t.Fatalf("no %q from the child in 5 minutes", prefix)
 		}
+	}
+}
+
+// waitChildrenGone waits until the database has no session of a child.
+func waitChildrenGone(t *testing.T, db string) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), db)
+	must(t, err)
+	defer conn.Close(context.Background())
+	for deadline := time.Now().Add(2 * time.Minute); ; {
+		var n int
+		must(t, conn.QueryRow(context.Background(),
+			`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'aisle-child'`).Scan(&n))
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sessions of killed children still open after 2 minutes", n)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -311,6 +332,9 @@ func TestPGKill9MidCheckout(t *testing.T) {
 			}
 		}
 	}
+	// A transaction whose COMMIT a killed child had sent may still commit:
+	// wait for the server to finish the dead processes' sessions.
+	waitChildrenGone(t, db)
 	co := NewCheckout(st, checkoutWarehouses, NewSandbox(), CheckoutOptions{})
 	recovered, err := co.Recover(context.Background(), 0)
 	must(t, err)
