@@ -460,7 +460,7 @@ func (e *Engine) correct(st *state, q string, realWords bool) (string, correctio
 	if c.Changed == 0 && realWords {
 		c, kind = e.corrector.CorrectRealWords(sp.dict, ix, folded), realWord
 	}
-	if c.Changed == 0 {
+	if c.Changed == 0 || kind == realWord && !titlePhrase(sp, c.Words, folded) {
 		return "", noCorrection
 	}
 	var b strings.Builder
@@ -485,6 +485,28 @@ func (e *Engine) correct(st *state, q string, realWords bool) (string, correctio
 		return "", noCorrection
 	}
 	return b.String(), kind
+}
+
+// realWordPhrase is the fewest titles that must hold a real-word
+// correction beside a neighbouring query word ("mouse pad").
+const realWordPhrase = 5
+
+// titlePhrase reports whether a word changed from typed to fixed forms, with
+// the query word before or after it, a phrase of at least realWordPhrase
+// titles: the strong evidence a real word needs before it is replaced.
+// "house pad" -> "mouse pad" has it in a store of mouse pads; "garden hose"
+// -> "garden home" has not, though "garden" and "home" share many products.
+func titlePhrase(sp *spelling, fixed, typed []string) bool {
+	for i := range fixed {
+		if fixed[i] == typed[i] {
+			continue
+		}
+		if i > 0 && sp.sugg.Weight(fixed[i-1]+" "+fixed[i]) >= realWordPhrase ||
+			i+1 < len(fixed) && sp.sugg.Weight(fixed[i]+" "+fixed[i+1]) >= realWordPhrase {
+			return true
+		}
+	}
+	return false
 }
 
 // Suggest completes the prefix q to at most limit popular phrases, most

@@ -99,6 +99,14 @@ func NewSuggester(phrases iter.Seq[Phrase]) *Suggester {
 // Len returns the number of phrases.
 func (s *Suggester) Len() int { return len(s.keys) }
 
+// Weight returns the weight of the phrase text, zero when it is not one.
+func (s *Suggester) Weight(text string) uint64 {
+	if i, ok := slices.BinarySearch(s.keys, text); ok {
+		return s.weight[i]
+	}
+	return 0
+}
+
 // precompute stores the best keys of every prefix whose range [lo, hi) is
 // wider than scanLimit, depth first.
 func (s *Suggester) precompute(prefix string, lo, hi int) {
