@@ -226,6 +226,9 @@ func New(opts Options) (*Engine, error) {
 	if opts.Spell.Stem == nil {
 		opts.Spell.Stem = query.Stem
 	}
+	if opts.Spell.Never == nil {
+		opts.Spell.Never = isStopWord
+	}
 	if opts.Spell.Lexicon == nil {
 		// Real English words are never "corrected" to catalog words.
 		if opts.Spell.Lexicon, err = spell.English(); err != nil {

@@ -47,10 +47,12 @@ type Options struct {
 	RealWordMin int
 	// Lexicon, when set, holds the real words of the language: a word in
 	// it is never corrected as a misspelling, and CorrectRealWords changes
-	// it only when the catalog holds it too (KnownFreq products): a real
-	// word the catalog lacks names what the store does not sell, not a
-	// typo ("garden hose" is not "garden home").
+	// it only through CorrectRealWords, whose evidence the caller may
+	// require to be stronger still ("garden hose" is not "garden home").
 	Lexicon *Lexicon
+	// Never, when set, reports the words never offered as a correction
+	// (stop words: "swith" is "switch", not "with").
+	Never func(string) bool
 	// Stem, when set, maps a word to the stem the index searches. A word
 	// with no candidate is tried again as its stem, and what the stemmer
 	// cut is put back on the correction: "earfuds", stem "earfud", gives
@@ -191,7 +193,8 @@ func (c *Corrector) search(a *lookup, d *Dict, word string, edits int, dst []Can
 			// distance and weigh by the typist's likely slips. A word
 			// with a digit is a model number: never offered for a
 			// typed word without one.
-			if dist := distance(word, string(k), false); dist <= float64(edits) && (!hasDigit(string(k)) || hasDigit(word)) {
+			if dist := distance(word, string(k), false); dist <= float64(edits) && (!hasDigit(string(k)) || hasDigit(word)) &&
+				(c.opts.Never == nil || !c.opts.Never(string(k))) {
 				cost := Cost(word, string(k))
 				dst = append(dst, Candidate{Word: string(k), Freq: f, Dist: int(dist), Cost: cost, Score: score(cost, f)})
 			}
@@ -306,10 +309,25 @@ func (c *Corrector) Correct(d *Dict, ix Index, words []string) Correction {
 		if best < 0 || math.IsInf(bestScore, -1) {
 			continue
 		}
-		out.Words[i] = cands[best].Word + suffix
+		out.Words[i] = c.plural(d, w, cands[best].Word) + suffix
 		out.Changed++
 	}
 	return out
+}
+
+// plural returns fix, or its plural when the typed word w ends in "s" and
+// fix does not, and the plural is a dictionary word within the edits w
+// allows: "earbus" is "earbuds", not "earbud", and "gams" is "games". Both
+// search the same stem; the shopper reads the plural they typed.
+func (c *Corrector) plural(d *Dict, w, fix string) string {
+	if !strings.HasSuffix(w, "s") || strings.HasSuffix(fix, "s") {
+		return fix
+	}
+	p := fix + "s"
+	if d.Freq(p) > 0 && distance(w, p, false) <= float64(c.MaxEdits(runeCount(w))) {
+		return p
+	}
+	return fix
 }
 
 // CorrectRealWords looks for a real-word error in a query of known words
@@ -332,9 +350,6 @@ func (c *Corrector) CorrectRealWords(d *Dict, ix Index, words []string) Correcti
 		if runeCount(w) < c.opts.MinLen1 || d.Protected(w) || len(w) > MaxWordLen || !hasContext(words, i) {
 			continue
 		}
-		if c.opts.Lexicon.Has(w) && ix.DocFreq(w) < c.opts.KnownFreq {
-			continue
-		}
 		cands := c.search(a, d, w, 1, candArr[:0])
 		if len(cands) == 0 {
 			continue
@@ -343,6 +358,9 @@ func (c *Corrector) CorrectRealWords(d *Dict, ix Index, words []string) Correcti
 		cands = cands[:min(len(cands), c.opts.MaxCandidates)]
 		typed, _ := c.coScore(ix, words, i, w)
 		for _, cd := range cands {
+			if slices.Contains(words, cd.Word) {
+				continue // "night light" is not "light light"
+			}
 			s, peak := c.coScore(ix, words, i, cd.Word)
 			if peak < c.opts.RealWordMin {
 				continue

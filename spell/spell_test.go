@@ -291,3 +291,26 @@ func TestSuggestWide(t *testing.T) {
 		}
 	}
 }
+
+// TestCorrectLexiconAndPlurals: a word of the lexicon is never a
+// misspelling; a fix keeps the plural typed; stop words are never offered.
+func TestCorrectLexiconAndPlurals(t *testing.T) {
+	d, err := Build(maps.All(map[string]uint64{"home": 500, "garden": 80, "earbud": 40, "earbuds": 30, "switch": 20, "with": 900}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Options{Lexicon: NewLexicon([]string{"hose", "garden"}), Never: func(w string) bool { return w == "with" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"garden", "hose"}, []string{"garden", "hose"}},
+		{[]string{"earbus"}, []string{"earbuds"}},
+		{[]string{"earbd"}, []string{"earbud"}},
+		{[]string{"swith"}, []string{"switch"}},
+	} {
+		if got := c.Correct(d, nil, tc.in).Words; !slices.Equal(got, tc.want) {
+			t.Errorf("Correct(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -141,6 +141,8 @@ func measureSpelling(t *testing.T, eng *search.Engine, queries []string, seed ui
 		f.typos++
 		if res := run(tq); res.DidYouMean == q {
 			f.fixed++
+		} else if testing.Verbose() && f.typos-f.fixed <= 25 {
+			t.Logf("typo %q -> %q, meant %q", tq, res.DidYouMean, q)
 		}
 	}
 	return f
