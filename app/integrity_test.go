@@ -161,6 +161,31 @@ func TestIntegrity(t *testing.T) {
 	t.Run("StockPatchDuringCartChurn", e.stockPatchDuringCartChurn)
 	t.Run("VariantIDsOwned", e.variantIDsOwned)
 	t.Run("SellerIDsValidated", e.sellerIDsValidated)
+	t.Run("GuestsCannotReviewOrVote", e.guestsCannotReviewOrVote)
+}
+
+// guestsCannotReviewOrVote is item 3: a guest token (free to mint) gets
+// 403 with a clear message on posting a review and on a helpful vote; the
+// signed-in user's review and vote work.
+func (e *integrityEnv) guestsCannotReviewOrVote(t *testing.T) {
+	path := "/api/v1/products/filler/reviews"
+	m := e.must(t, 201, e.dc.UserToken, "POST", path, `{"rating":5,"body":"Boils water well."}`)
+	rid, _ := m["review_id"].(string)
+	_, guest := e.guest(t)
+	for _, c := range []struct{ path, body string }{
+		{path, `{"rating":2,"body":"Bad."}`},
+		{path + "/" + rid + "/helpful", ``},
+	} {
+		code, m, err := e.do(guest, "POST", c.path, c.body)
+		if err != nil || code != 403 || !strings.Contains(fmt.Sprint(m), "guest cannot") {
+			t.Errorf("guest POST %s: %d %v %v; want 403 saying a guest cannot", c.path, code, m, err)
+		}
+	}
+	// Invalid UTF-8 in a body is refused, not turned into U+FFFD (item 9).
+	code, m, err := e.do(e.dc.UserToken, "POST", "/api/v1/products/filler/reviews", "{\"rating\":4,\"body\":\"caf\xe9\"}")
+	if err != nil || code != 400 || !strings.Contains(fmt.Sprint(m), "UTF-8") {
+		t.Errorf("a review with invalid UTF-8: %d %v %v; want 400", code, m, err)
+	}
 }
 
 // variantIDsOwned is item 2: a variant id another product uses (one of the

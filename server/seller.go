@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 
@@ -227,6 +228,10 @@ func (e *bodyError) Error() string {
 // (typos are refused, not ignored, as for search parameters) and trailing
 // data.
 func decodeStrict(body []byte, v any) error {
+	// encoding/json would turn invalid UTF-8 into U+FFFD silently.
+	if !utf8.Valid(body) {
+		return &bodyError{"", "the body is not valid UTF-8"}
+	}
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.DisallowUnknownFields()
 	if err := strictError(d.Decode(v)); err != nil {
