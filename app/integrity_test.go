@@ -162,6 +162,47 @@ func TestIntegrity(t *testing.T) {
 	t.Run("VariantIDsOwned", e.variantIDsOwned)
 	t.Run("SellerIDsValidated", e.sellerIDsValidated)
 	t.Run("GuestsCannotReviewOrVote", e.guestsCannotReviewOrVote)
+	t.Run("BoundedArithmetic", e.boundedArithmetic)
+}
+
+// boundedArithmetic is item 5: quantities and prices that would overflow
+// a sum (a RELEASE of 2^63-1, two warehouses of 2^63-1 units, a price
+// whose cart subtotal wraps) are 400 naming the field, and nothing
+// changes.
+func (e *integrityEnv) boundedArithmetic(t *testing.T) {
+	const huge = "9223372036854775807"
+	id := e.createProduct(t, "Bounded kettle", "bounded-v1", 3)
+	patch := func(body string) (int, map[string]any) {
+		code, m, err := e.do(e.dc.SellerAPIKey, "PATCH", "/api/v1/inventory/bounded-v1", fmt.Sprintf(body, id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return code, m
+	}
+	for _, c := range []struct{ body, field string }{
+		{`{"product_id":%q,"warehouse_id":"wh-001","quantity_delta":` + huge + `,"operation":"RELEASE"}`, "quantity_delta"},
+		{`{"product_id":%q,"warehouse_id":"wh-001","available":` + huge + `}`, "available"},
+	} {
+		if code, m := patch(c.body); code != 400 || !strings.Contains(fmt.Sprint(m), c.field) {
+			t.Errorf("PATCH %s: %d %v; want 400 naming %s", c.body, code, m, c.field)
+		}
+	}
+	// Up to the limit, then one unit past it.
+	if code, m := patch(`{"product_id":%q,"warehouse_id":"wh-001","available":1000000000}`); code != 200 {
+		t.Fatalf("PATCH to the limit: %d %v", code, m)
+	}
+	if code, m := patch(`{"product_id":%q,"warehouse_id":"wh-001","quantity_delta":1,"operation":"RELEASE"}`); code != 400 || !strings.Contains(fmt.Sprint(m), "quantity_delta") {
+		t.Errorf("RELEASE past the limit: %d %v; want 400 naming quantity_delta", code, m)
+	}
+	for _, c := range []struct{ body, field string }{
+		{`{"title":"Two huge","variants":[{"variant_id":"huge-v1","price_cents":100,"stock":[{"warehouse_id":"wh-001","available":` + huge + `},{"warehouse_id":"wh-002","available":` + huge + `}]}]}`, "variants[0].stock"},
+		{`{"title":"Dear","variants":[{"variant_id":"dear-v1","price_cents":4611686018427387904}]}`, "variants[0].price_cents"},
+	} {
+		code, m, err := e.do(e.dc.SellerAPIKey, "POST", "/api/v1/seller/products", c.body)
+		if err != nil || code != 400 || !strings.Contains(fmt.Sprint(m), c.field) {
+			t.Errorf("POST %s: %d %v %v; want 400 naming %s", c.body, code, m, err, c.field)
+		}
+	}
 }
 
 // guestsCannotReviewOrVote is item 3: a guest token (free to mint) gets

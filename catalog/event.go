@@ -153,6 +153,8 @@ func DecodePriceEvent(key, value []byte) (PriceEvent, error) {
 		return e, badEvent("version is missing or 0")
 	case e.Price.Amount < 0 || e.CompareAt.Amount < 0:
 		return e, badEvent("negative price")
+	case e.Price.Amount > MaxPriceCents || e.CompareAt.Amount > MaxPriceCents:
+		return e, badEvent("price above the limit of %d", int64(MaxPriceCents))
 	case !KnownCurrency(e.Price.Currency):
 		return e, badEvent("price currency %q is not known", e.Price.Currency)
 	case e.CompareAt.Amount > 0 && e.CompareAt.Currency != e.Price.Currency:
@@ -179,6 +181,8 @@ func DecodeInventoryEvent(key, value []byte) (InventoryEvent, error) {
 		return e, badEvent("version is missing or 0")
 	case e.Available < 0:
 		return e, badEvent("available is negative (%d)", e.Available)
+	case e.Available > MaxUnits:
+		return e, badEvent("available is %d, above the limit of %d", e.Available, MaxUnits)
 	}
 	return e, nil
 }

@@ -16,6 +16,13 @@ const (
 	MaxAttributes    = 200
 	MaxCategoryDepth = 8
 	MaxIDBytes       = 128
+	// MaxPriceCents bounds a price (ten billion in the currency's major
+	// unit) and MaxUnits the units of a variant in one warehouse (and of
+	// one stock change): far above anything real, and low enough that
+	// sums over warehouses, reservations, cart lines and orders cannot
+	// overflow an int64 (doc/api.md).
+	MaxPriceCents = 1_000_000_000_000
+	MaxUnits      = 1_000_000_000
 )
 
 // ErrInvalid is wrapped by every validation error, so callers can branch on
@@ -129,12 +136,16 @@ func (p *Product) Validate() error {
 		seen[v.ID] = true
 		if v.Price.Amount < 0 {
 			add(f+".price.amount", "is negative (%d)", v.Price.Amount)
+		} else if v.Price.Amount > MaxPriceCents {
+			add(f+".price.amount", "is %d, more than the limit of %d", v.Price.Amount, int64(MaxPriceCents))
 		}
 		if !KnownCurrency(v.Price.Currency) {
 			add(f+".price.currency", "%q is not a known currency", v.Price.Currency)
 		}
 		if v.CompareAt.Amount < 0 {
 			add(f+".compare_at.amount", "is negative (%d)", v.CompareAt.Amount)
+		} else if v.CompareAt.Amount > MaxPriceCents {
+			add(f+".compare_at.amount", "is %d, more than the limit of %d", v.CompareAt.Amount, int64(MaxPriceCents))
 		}
 		if v.CompareAt.Amount > 0 && v.CompareAt.Currency != v.Price.Currency {
 			add(f+".compare_at.currency", "%q differs from the price currency %q", v.CompareAt.Currency, v.Price.Currency)
@@ -142,6 +153,8 @@ func (p *Product) Validate() error {
 		for w, q := range v.Stock {
 			if q < 0 {
 				add(f+".stock."+w, "is negative (%d)", q)
+			} else if q > MaxUnits {
+				add(f+".stock."+w, "is %d units, more than the limit of %d", q, MaxUnits)
 			}
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/aisle/aisle/catalog"
 )
 
 // Errors of stock changes that callers branch on.
@@ -20,10 +22,8 @@ var (
 // publishes carry.
 func (s *Store) Replica() string { return s.opts.Replica }
 
-// MaxUnits bounds the units of one stock cell, and of a change of it: far
-// above any real stock, and far enough below 2^63 that sums of cells,
-// reservations and order lines cannot overflow (doc/api.md).
-const MaxUnits = 1_000_000_000
+// MaxUnits bounds the units of one stock cell (catalog.MaxUnits).
+const MaxUnits = catalog.MaxUnits
 
 // ChangeStock is the seller's change of a cell, through the cell's one
 // writer: the store assigns the next version, in the same transaction as

@@ -407,17 +407,27 @@ func (b *inventoryBody) stockChange() (func(int) (int, error), error) {
 		if *b.Available < 0 {
 			return nil, &bodyError{"available", fmt.Sprintf("is negative (%d)", *b.Available)}
 		}
+		if *b.Available > catalog.MaxUnits {
+			return nil, &bodyError{"available", fmt.Sprintf("is %d, more than the limit of %d", *b.Available, catalog.MaxUnits)}
+		}
 		n := *b.Available
 		return func(int) (int, error) { return n, nil }, nil
 	case b.QuantityDelta == nil:
 		return nil, &bodyError{"quantity_delta", "is required, with operation, unless available is given"}
 	case *b.QuantityDelta <= 0:
 		return nil, &bodyError{"quantity_delta", fmt.Sprintf("must be positive (is %d); operation gives the direction", *b.QuantityDelta)}
+	case *b.QuantityDelta > catalog.MaxUnits:
+		return nil, &bodyError{"quantity_delta", fmt.Sprintf("is %d, more than the limit of %d", *b.QuantityDelta, catalog.MaxUnits)}
 	}
 	q := *b.QuantityDelta
 	switch b.Operation {
 	case "RELEASE":
-		return func(a int) (int, error) { return a + q, nil }, nil
+		return func(a int) (int, error) {
+			if a > catalog.MaxUnits-q {
+				return 0, &bodyError{"quantity_delta", fmt.Sprintf("would make %d+%d units, more than the limit of %d", a, q, catalog.MaxUnits)}
+			}
+			return a + q, nil
+		}, nil
 	case "RESERVE", "DEDUCT":
 		return func(a int) (int, error) {
 			if a < q {
@@ -478,7 +488,10 @@ func writeBodyError(ctx *fasthttp.RequestCtx, err error) {
 // writeFailed answers a failed publish.
 func (s *Server) writeFailed(ctx *fasthttp.RequestCtx, err error) {
 	var se *stockError
+	var be *bodyError
 	switch {
+	case errors.As(err, &be):
+		writeError(ctx, fasthttp.StatusBadRequest, CodeInvalidBody, be.Error(), be.field)
 	case errors.As(err, &se):
 		writeError(ctx, fasthttp.StatusConflict, CodeInsufficientStock, se.Error(), "quantity_delta")
 	case errors.Is(err, commerce.ErrUnknownWarehouse):
