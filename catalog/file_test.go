@@ -84,6 +84,9 @@ func TestNDJSONErrors(t *testing.T) {
 		{"validation", `{"id":"a","title":" ","category_path":["x",""],"variants":[{"price_cents":-1},{"variant_id":"a-1","price_cents":5}]}`, FileOptions{},
 			[]string{"line 1: title: is empty", "line 1: category_path[1]: is empty", "line 1: variants[0].price_cents: is negative (-1)", `line 1: variants[1].variant_id: "a-1" repeats`}},
 		{"duplicate member", `{"id":"a","id":"b","title":"A","variants":[{"price_cents":1}]}`, FileOptions{}, []string{"line 1: id: the line is not valid JSON: duplicate object member"}},
+		{"stock entry", `{"id":"a","title":"A","variants":[{"price_cents":1,"stock":[{"warehouse":"w"}]}]}`, FileOptions{}, []string{"line 1: variants[0].stock[0].warehouse: is not a field of the format"}},
+		{"stock shape", `{"id":"a","title":"A","variants":[{"price_cents":1,"stock":"x"}]}`, FileOptions{}, []string{"line 1: variants[0].stock: must be a list of {warehouse_id, available} or an object"}},
+		{"stock object", `{"id":"a","title":"A","variants":[{"price_cents":1,"stock":{"w":-1}}]}`, FileOptions{}, []string{"line 1: variants[0].stock.w: is negative (-1)"}},
 		{"currency", `{"id":"a","title":"A","currency":"XYZ","variants":[{"price_cents":1}]}`, FileOptions{}, []string{`line 1: currency: "XYZ" is not a known currency`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

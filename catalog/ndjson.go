@@ -40,7 +40,7 @@ type fileVariant struct {
 	Price             jsontext.Value            `json:"price"`
 	ComparePriceCents int64                     `json:"compare_price_cents"`
 	ComparePrice      jsontext.Value            `json:"compare_at_price"`
-	Stock             jsontext.Value            `json:"stock"`
+	Stock             fileStockValue            `json:"stock"`
 	Unknown           map[string]jsontext.Value `json:",unknown"`
 }
 
@@ -127,7 +127,10 @@ func decodeNDJSONLine(line []byte, n int, opts FileOptions) Row {
 				v.CompareAt = Money{Amount: a, Currency: cur}
 			}
 		}
-		v.Stock = jsonStock(fv.Stock, f+".stock", add)
+		v.Stock = fv.Stock.m
+		for _, b := range fv.Stock.bad {
+			add(f+".stock"+b.field, "%s", b.reason)
+		}
 		p.Variants = append(p.Variants, v)
 	}
 	if len(row.Errors) > 0 {
@@ -186,53 +189,66 @@ func kindName(k jsontext.Kind) string {
 	return k.String()
 }
 
-// jsonStock reads a variant's stock: [{"warehouse_id","available"}] as the
-// seller API takes it, or {"warehouse": units}.
-func jsonStock(v jsontext.Value, field string, add func(field, format string, args ...any)) map[string]int {
-	if len(v) == 0 || v.Kind() == 'n' {
-		return nil
+// fileStockValue is a variant's stock as a line gives it: a list of
+// {"warehouse_id","available"}, as the seller API takes it, or an object of
+// units by warehouse. It is decoded in the same pass as the line; the
+// problems of its entries are kept, with their place, for the row's
+// errors.
+type fileStockValue struct {
+	m   map[string]int
+	bad []fieldProblem
+}
+
+type fieldProblem struct{ field, reason string }
+
+// UnmarshalJSONFrom implements json.UnmarshalerFrom.
+func (s *fileStockValue) UnmarshalJSONFrom(d *jsontext.Decoder) error {
+	problem := func(field, format string, args ...any) {
+		s.bad = append(s.bad, fieldProblem{field, fmt.Sprintf(format, args...)})
 	}
-	out := map[string]int{}
-	switch v.Kind() {
+	switch d.PeekKind() {
+	case 'n':
+		_, err := d.ReadToken()
+		return err
 	case '[':
-		var ss []fileStock
-		if err := json.Unmarshal(v, &ss, json.RejectUnknownMembers(true)); err != nil {
-			_, reason := jsonProblem(err)
-			add(field, "%s", reason)
-			return nil
+		if _, err := d.ReadToken(); err != nil {
+			return err
 		}
-		for j, s := range ss {
-			f := field + "[" + strconv.Itoa(j) + "]"
+		s.m = map[string]int{}
+		for j := 0; d.PeekKind() != ']'; j++ {
+			var fs fileStock
+			if err := json.UnmarshalDecode(d, &fs, json.RejectUnknownMembers(true)); err != nil {
+				return err
+			}
+			f := "[" + strconv.Itoa(j) + "]"
 			switch {
-			case s.WarehouseID == "":
-				add(f+".warehouse_id", "is empty")
-			case s.Available < 0:
-				add(f+".available", "is negative (%d)", s.Available)
+			case fs.WarehouseID == "":
+				problem(f+".warehouse_id", "is empty")
+			case fs.Available < 0:
+				problem(f+".available", "is negative (%d)", fs.Available)
 			default:
-				if _, dup := out[s.WarehouseID]; dup {
-					add(f+".warehouse_id", "%q repeats an earlier entry", s.WarehouseID)
+				if _, dup := s.m[fs.WarehouseID]; dup {
+					problem(f+".warehouse_id", "%q repeats an earlier entry", fs.WarehouseID)
 				}
-				out[s.WarehouseID] = s.Available
+				s.m[fs.WarehouseID] = fs.Available
 			}
 		}
+		_, err := d.ReadToken()
+		return err
 	case '{':
-		if err := json.Unmarshal(v, &out); err != nil {
-			_, reason := jsonProblem(err)
-			add(field, "%s", reason)
-			return nil
+		if err := json.UnmarshalDecode(d, &s.m); err != nil {
+			return err
 		}
-		for w, q := range out {
+		for w, q := range s.m {
 			if w == "" {
-				add(field, "names an empty warehouse")
+				problem("", "names an empty warehouse")
 			} else if q < 0 {
-				add(field+"."+w, "is negative (%d)", q)
+				problem("."+w, "is negative (%d)", q)
 			}
 		}
-	default:
-		add(field, "must be a list of {warehouse_id, available} or an object of units by warehouse")
 		return nil
 	}
-	return out
+	return errors.New("must be a list of {warehouse_id, available} or an object of units by warehouse")
 }
 
 // jsonDecimal reads a price in major units given as a JSON number or
@@ -306,6 +322,8 @@ func jsonProblem(err error) (field, reason string) {
 	if errors.As(err, &se) {
 		field = pointerField(string(se.JSONPointer))
 		switch {
+		case errors.Is(se.Err, json.ErrUnknownName):
+			reason = "is not a field of the format (doc/import.md)"
 		case se.GoType != nil && se.JSONKind != 0:
 			reason = fmt.Sprintf("is a JSON %s; want %s", kindName(se.JSONKind), goTypeName(se.GoType.String()))
 		case se.Err != nil:
