@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-json-experiment/json"
 	"github.com/klauspost/compress/s2"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -246,6 +245,7 @@ type importBatch struct {
 	chunks []catalog.Chunk
 	items  []importItem
 	buf    []byte
+	val    []byte // scratch for one event
 	done   chan struct{}
 }
 
@@ -428,8 +428,9 @@ func (im *importer) encodeBatch(b *importBatch, scratch []byte) []byte {
 						p.CreatedAt = st.Created
 					}
 				}
-				v, err := json.Marshal(catalog.ProductEvent{Schema: catalog.SchemaVersion, ID: p.ID, Version: p.Version, Product: p},
-					json.Deterministic(true))
+				var err error
+				b.val, err = catalog.AppendProductEvent(b.val[:0], &catalog.ProductEvent{Schema: catalog.SchemaVersion, ID: p.ID, Version: p.Version, Product: p})
+				v := b.val
 				if err != nil {
 					it.errs = append(it.errs, catalog.RowError{Line: row.Line, Reason: "cannot encode the event: " + err.Error()})
 					break

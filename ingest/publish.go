@@ -30,9 +30,9 @@ func NewProducer(brokers []string, opts ...kgo.Opt) (*kgo.Client, error) {
 
 // ProductRecord returns the catalog.products record of p at p.Version.
 func ProductRecord(p *catalog.Product) (*kgo.Record, error) {
-	v, err := json.Marshal(catalog.ProductEvent{Schema: catalog.SchemaVersion, ID: p.ID, Version: p.Version, Product: p})
+	v, err := catalog.AppendProductEvent(nil, &catalog.ProductEvent{Schema: catalog.SchemaVersion, ID: p.ID, Version: p.Version, Product: p})
 	if err != nil {
-		return nil, fmt.Errorf("ingest: encoding product %s: %w", p.ID, err)
+		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	h, _ := catalog.ContentHash(p, nil)
 	return &kgo.Record{Topic: TopicProducts, Key: []byte(p.ID), Value: v,
