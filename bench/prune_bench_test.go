@@ -53,6 +53,8 @@ func BenchmarkPruning(b *testing.B) {
 			b.Run(fmt.Sprintf("products=%d/log=%s/%s", n, w.name, mode), func(b *testing.B) {
 				b.ReportAllocs()
 				i := 0
+				c0 := cpuSeconds()
+				defer func() { b.ReportMetric((cpuSeconds()-c0)*1e9/float64(b.N), "cpu-ns/op") }()
 				for b.Loop() {
 					q := &w.log[i%len(w.log)]
 					i++

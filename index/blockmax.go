@@ -32,12 +32,13 @@ type block struct {
 	last    uint32  // the block's last document
 	plain   float64 // the best BM25F of weight 1 in the block
 	blended float64 // the best BM25F of weight 1 times business boost
+	spons   float64 // the best of that times the bid, among sponsored documents
 }
 
 // blockMax returns the posting's block-max metadata, built the first time
-// a pruned search needs it and shared after, as bitmap is; lens and boost
-// are the segment's columns.
-func (p *posting) blockMax(r *Request, lens []rank.DocLens, boost []float32) *blockMax {
+// a pruned search needs it and shared after, as bitmap is; lens, boost and
+// bids are the segment's columns.
+func (p *posting) blockMax(r *Request, lens []rank.DocLens, boost []float32, bids []int64) *blockMax {
 	if bm := p.bmax.Load(); bm != nil {
 		return bm
 	}
@@ -51,6 +52,7 @@ func (p *posting) blockMax(r *Request, lens []rank.DocLens, boost []float32) *bl
 			s := rank.BM25F(r.Rank, &bm.ref, 1, &p.tfs[i], &lens[d])
 			b.plain = max(b.plain, s)
 			b.blended = max(b.blended, s*float64(boost[d]))
+			b.spons = max(b.spons, s*float64(boost[d])*float64(bids[d]))
 		}
 		bm.blocks = append(bm.blocks, b)
 	}
@@ -75,27 +77,53 @@ type bmTerm struct {
 	word   int
 }
 
-// bound returns the bound of the term's current block.
-func (t *bmTerm) bound(plain bool) float64 {
+// bound returns the bound of the term's current block: of the plain or
+// blended score, or of a sponsored document's bid times its score (plain
+// sponsored walks do not prune).
+func (t *bmTerm) bound(plain, sponsored bool) float64 {
 	if t.bi >= len(t.blocks) {
 		return 0
 	}
-	if plain {
-		return t.blocks[t.bi].plain * t.scale
+	b := &t.blocks[t.bi]
+	switch {
+	case sponsored && plain:
+		return math.Inf(1)
+	case sponsored:
+		return b.spons * t.scale
+	case plain:
+		return b.plain * t.scale
 	}
-	return t.blocks[t.bi].blended * t.scale
+	return b.blended * t.scale
 }
 
 // blockMaxTerms sets up the terms of a block-max walk over seg, and
 // reports false when the stored bounds do not fit the request (other BM25F
 // parameters, or a field average that went from zero to some), so the
 // segment is walked exhaustively.
-func (ev *evaluator) blockMaxTerms(seg *segment) bool {
+//
+// Building a posting's metadata costs about what scoring every one of its
+// documents does, so it is built at once only when the matches are at
+// least a quarter of the posting (a one-word query); for a posting much
+// longer than the matches (a frequent word beside a rare one) it is built
+// the second time a search wants it, so words met once cost nothing extra
+// and the repeated ones of a storefront's traffic are pruned from then on.
+func (ev *evaluator) blockMaxTerms(seg *segment, matches int) bool {
 	r := ev.r
+	if matches < minPruneDocs {
+		return false
+	}
 	terms := ev.bmTerms[:0]
+	ok := true
 	for i := range ev.cur {
 		c := &ev.cur[i]
-		bm := c.p.blockMax(r, seg.lens, seg.boost)
+		bm := c.p.bmax.Load()
+		if bm == nil && (len(c.p.docs) <= 4*matches || c.p.wants.Add(1) >= 2) {
+			bm = c.p.blockMax(r, seg.lens, seg.boost, seg.sponsored)
+		}
+		if bm == nil {
+			ok = false // and count the other terms' wants
+			continue
+		}
 		if bm.k1 != r.Rank.K1 || bm.fields != r.Rank.Fields {
 			return false
 		}
@@ -104,12 +132,16 @@ func (ev *evaluator) blockMaxTerms(seg *segment) bool {
 			return false
 		}
 		t := bmTerm{blocks: bm.blocks, scale: c.idf * drift * boundSlack, word: c.word}
-		t.ub = t.bound(r.Plain)
+		t.ub = t.bound(r.Plain, false)
 		terms = append(terms, t)
 	}
 	ev.bmTerms = terms
-	return true
+	return ok
 }
+
+// minPruneDocs is the fewest matches in a segment for which the block-max
+// walk is tried: below it the exhaustive walk costs little.
+const minPruneDocs = 256
 
 // blockMaxPrunable reports whether the segment's top-k can be found by the
 // block-max walk: a conjunctive text query ranked by relevance. Facets,
@@ -121,33 +153,61 @@ func (ev *evaluator) blockMaxPrunable() bool {
 		!r.CountOnly && !r.NoPrune && r.K > 0 && len(ev.cur) > 0
 }
 
-// blockMaxAnd, after blockMaxTerms, collects the top-k of full, the documents matching every
-// word and filter, with block-max pruning (Ding and Suel 2011): while the
-// top-k is full, a document whose blocks' bounds sum (per word, the best
-// of its alternative terms) below the k-th best key cannot enter, nor can
-// any document up to the end of the nearest of those blocks, so the walk
-// jumps past them without scoring. Facets, Total and sponsored candidates
-// do not depend on the order and are computed by the caller.
+// blockMaxAnd, after blockMaxTerms, collects the top-k of full, the
+// documents matching every word and filter, with block-max pruning (Ding
+// and Suel 2011): while the top-k is full, a document whose blocks'
+// bounds sum (per word, the best of its alternative terms) below the k-th
+// best key cannot enter, nor can any document up to the end of the
+// nearest of those blocks, so the walk jumps past them without scoring.
+// Facets and Total do not depend on the order and are computed by the
+// caller; sponsored candidates are collected first, by the same walk over
+// the sponsored matches.
 func (ev *evaluator) blockMaxAnd(seg *segment, full *roaring.Bitmap, base uint32) {
 	r := ev.r
 	if full.IsEmpty() {
 		return
 	}
-	terms := ev.bmTerms
 	if cap(ev.best) < len(r.Words) {
 		ev.best = make([]float64, len(r.Words))
 	}
-	best := ev.best[:len(r.Words)]
-	wordUB := ev.wordUB[:0]
-	for range r.Words {
-		wordUB = append(wordUB, 0)
+	if cap(ev.wordUB) < len(r.Words) {
+		ev.wordUB = make([]float64, len(r.Words))
 	}
-	ev.wordUB = wordUB
-	it := full.Iterator()
+	ev.wordUB = ev.wordUB[:len(r.Words)]
+	if r.Sponsored > 0 && seg.hasSpons {
+		if sp := roaring.And(full, seg.sponsoredDocs()); !sp.IsEmpty() {
+			ev.walk(seg, sp, base, true)
+			// Rewind the cursors and blocks for the organic walk.
+			for i := range ev.cur {
+				ev.cur[i].pos = 0
+			}
+			for i := range ev.bmTerms {
+				t := &ev.bmTerms[i]
+				t.bi = 0
+			}
+		}
+	}
+	ev.walk(seg, full, base, false)
+}
+
+// walk is the block-max walk over docs into the organic top-k, or with
+// sponsored into the sponsored one, whose keys are bid times score.
+func (ev *evaluator) walk(seg *segment, docs *roaring.Bitmap, base uint32, sponsored bool) {
+	r := ev.r
+	top := &ev.top
+	if sponsored {
+		top = &ev.spons
+	}
+	for i := range ev.bmTerms {
+		t := &ev.bmTerms[i]
+		t.ub = t.bound(r.Plain, sponsored)
+	}
+	terms, best, wordUB := ev.bmTerms, ev.best[:len(r.Words)], ev.wordUB
+	it := docs.Iterator()
 	for it.HasNext() {
 		d := it.PeekNext()
-		if ev.top.Full() {
-			th := ev.top.Min().Key
+		if top.Full() {
+			th := top.Min().Key
 			end := uint32(math.MaxUint32)
 			clear(wordUB)
 			for i := range terms {
@@ -156,7 +216,7 @@ func (ev *evaluator) blockMaxAnd(seg *segment, full *roaring.Bitmap, base uint32
 					for t.bi < len(t.blocks) && t.blocks[t.bi].last < d {
 						t.bi++
 					}
-					t.ub = t.bound(r.Plain)
+					t.ub = t.bound(r.Plain, sponsored)
 				}
 				if t.bi < len(t.blocks) {
 					end = min(end, t.blocks[t.bi].last)
@@ -174,10 +234,10 @@ func (ev *evaluator) blockMaxAnd(seg *segment, full *roaring.Bitmap, base uint32
 				it.AdvanceIfNeeded(end + 1)
 				continue
 			}
-			if !r.Plain && ev.docBound(d, seg.boost[d]) < th {
+			if !r.Plain && ev.docBound(seg, d, sponsored) < th {
 				// The blocks' best texts times this document's own
-				// boost: cheaper than scoring it, and tighter where
-				// the boost varies.
+				// boost (and bid): cheaper than scoring it, and
+				// tighter where they vary.
 				it.Next()
 				continue
 			}
@@ -189,14 +249,18 @@ func (ev *evaluator) blockMaxAnd(seg *segment, full *roaring.Bitmap, base uint32
 		if !r.Plain {
 			score *= float64(seg.boost[d])
 		}
-		ev.top.Push(rank.Hit{Doc: base + d, Key: score, Score: score})
+		key := score
+		if sponsored {
+			key = float64(seg.sponsored[d]) * score
+		}
+		top.Push(rank.Hit{Doc: base + d, Key: key, Score: score})
 	}
 }
 
-// docBound returns the bound of document d of boost b from the current
-// blocks' best plain scores: per word the best of its terms, summed, times
-// b.
-func (ev *evaluator) docBound(d uint32, b float32) float64 {
+// docBound returns the bound of document d from the current blocks' best
+// plain scores: per word the best of its terms, summed, times d's boost,
+// and for a sponsored walk its bid.
+func (ev *evaluator) docBound(seg *segment, d uint32, sponsored bool) float64 {
 	ub := ev.wordUB
 	clear(ub)
 	for i := range ev.bmTerms {
@@ -209,34 +273,11 @@ func (ev *evaluator) docBound(d uint32, b float32) float64 {
 	for _, u := range ub {
 		s += u
 	}
-	return s * float64(b) * boundSlack
-}
-
-// sponsoredOf scores the sponsored documents of full into the sponsored
-// top-k, then rewinds the term cursors for the main walk.
-func (ev *evaluator) sponsoredOf(seg *segment, full *roaring.Bitmap, base uint32) {
-	r := ev.r
-	sp := roaring.And(full, seg.sponsoredDocs())
-	if sp.IsEmpty() {
-		return
+	s *= float64(seg.boost[d]) * boundSlack
+	if sponsored {
+		s *= float64(seg.sponsored[d])
 	}
-	if cap(ev.best) < len(r.Words) {
-		ev.best = make([]float64, len(r.Words))
-	}
-	best := ev.best[:len(r.Words)]
-	it := sp.Iterator()
-	for it.HasNext() {
-		d := it.Next()
-		text, _ := ev.text(seg, d, best)
-		score := text
-		if !r.Plain {
-			score *= float64(seg.boost[d])
-		}
-		ev.spons.Push(rank.Hit{Doc: base + d, Key: float64(seg.sponsored[d]) * score, Score: score})
-	}
-	for i := range ev.cur {
-		ev.cur[i].pos = 0
-	}
+	return s
 }
 
 // sponsoredDocs returns the segment's sponsored documents, built from the

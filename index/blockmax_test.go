@@ -27,14 +27,14 @@ func TestBlockMaxEqualsExhaustive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range 6 {
+	for range 4 {
 		var ps []*catalog.Product
-		for _, id := range r.Perm(5000)[:500+r.IntN(1500)] {
+		for _, id := range r.Perm(12000)[:2000+r.IntN(3000)] {
 			ps = append(ps, randProduct(r, fmt.Sprintf("p%d", id)))
 		}
 		var del []string
 		for range r.IntN(100) {
-			del = append(del, fmt.Sprintf("p%d", r.IntN(5000)))
+			del = append(del, fmt.Sprintf("p%d", r.IntN(12000)))
 		}
 		s.Apply(ps, del)
 	}
@@ -43,7 +43,7 @@ func TestBlockMaxEqualsExhaustive(t *testing.T) {
 	}
 	v := s.View()
 	plain := rank.DefaultOptions().Plain()
-	reqs := randomRequests(r, s, 600)
+	reqs := randomRequests(r, s, 400)
 	for _, q := range reqs {
 		q.Sort = query.SortRelevance // the order pruning serves
 		q.K = []int{1, 5, 10, 20, 100}[r.IntN(5)]

@@ -97,14 +97,11 @@ type evaluator struct {
 	// the share of the query's weight it carries, for the coverage of a
 	// relaxed match.
 	wordIDF []float64
-	// countOnly makes score count the total and facets without scoring,
-	// for a walk that finds the top-k by pruning.
-	countOnly bool
-	bmTerms   []bmTerm
-	wordUB    []float64
-	filters   *FilterCache // nil: combinations are intersected each time
-	sets      [][]*roaring.Bitmap
-	sig       []byte
+	bmTerms []bmTerm
+	wordUB  []float64
+	filters *FilterCache // nil: combinations are intersected each time
+	sets    [][]*roaring.Bitmap
+	sig     []byte
 }
 
 type cursor struct {
@@ -326,21 +323,15 @@ func (ev *evaluator) segment(seg *segment, del *roaring.Bitmap, base uint32) {
 		return out
 	}
 	full := narrowed(noExclude)
+	if r.Facets {
+		ev.countFacets(seg, full)
+	}
 	if ev.prunable() {
 		ev.maxScore(seg, full, base)
 		return
 	}
-	if ev.blockMaxPrunable() && ev.blockMaxTerms(seg) {
-		if r.Facets {
-			ev.countOnly = true
-			ev.score(seg, full, base)
-			ev.countOnly = false
-		} else {
-			ev.res.Total += int(full.GetCardinality())
-		}
-		if r.Sponsored > 0 && seg.hasSpons {
-			ev.sponsoredOf(seg, full, base)
-		}
+	if ev.blockMaxPrunable() && ev.blockMaxTerms(seg, int(full.GetCardinality())) {
+		ev.res.Total += int(full.GetCardinality())
 		ev.blockMaxAnd(seg, full, base)
 	} else {
 		ev.score(seg, full, base)

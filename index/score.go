@@ -7,27 +7,10 @@ import (
 	"github.com/aisle/aisle/rank"
 )
 
-// score walks the matching documents of a segment in order: it counts them,
-// counts the facets that need no other set, and offers each to the top-k.
+// score walks the matching documents of a segment in order: it counts
+// them and offers each to the top-k. Facets are counted by countFacets.
 func (ev *evaluator) score(seg *segment, full *roaring.Bitmap, base uint32) {
 	r := ev.r
-	f := &r.Filter
-	fc := &ev.res.Facets
-	facets := r.Facets
-	brandFacet := facets && len(f.Brands) == 0
-	priceFacet := facets && !f.HasPriceMin && !f.HasPriceMax
-	ratingFacet := facets && f.RatingMin == 0
-	// The attribute facets without a filter of their own.
-	var attrCols [][]int32
-	var attrCounts [][]uint32
-	if facets {
-		for k, i := range r.FacetAttrFilter {
-			if i < 0 && k < len(seg.fattr) {
-				attrCols = append(attrCols, seg.fattr[k])
-				attrCounts = append(attrCounts, fc.Attr[k])
-			}
-		}
-	}
 	if cap(ev.best) < len(r.Words) {
 		ev.best = make([]float64, len(r.Words))
 	}
@@ -38,34 +21,10 @@ func (ev *evaluator) score(seg *segment, full *roaring.Bitmap, base uint32) {
 	it := full.ManyIterator()
 	for n := it.NextMany(ev.buf[:]); n > 0; n = it.NextMany(ev.buf[:]) {
 		ev.res.Total += n
+		if r.CountOnly {
+			continue
+		}
 		for _, d := range ev.buf[:n] {
-			if facets {
-				if l := seg.leaf[d]; l >= 0 {
-					if fc.Leaf[l] == 0 {
-						fc.LeafSeen = append(fc.LeafSeen, uint32(l))
-					}
-					fc.Leaf[l]++
-				}
-				if brandFacet {
-					if b := seg.brand[d]; b >= 0 {
-						fc.countBrand(b)
-					}
-				}
-				if priceFacet {
-					fc.Price[priceBucket(seg.price[d])]++
-				}
-				if ratingFacet {
-					countRating(fc, seg.rating[d])
-				}
-				for k, col := range attrCols {
-					if v := col[d]; v >= 0 {
-						attrCounts[k][v]++
-					}
-				}
-			}
-			if r.CountOnly || ev.countOnly {
-				continue
-			}
 			// Text score: per word, its best alternative term.
 			text := 1.0
 			matched := len(r.Words)

@@ -40,6 +40,7 @@ type segment struct {
 	hasSpons bool
 	maxBoost float32                        // the largest of boost, an upper bound for pruning
 	spons    atomic.Pointer[roaring.Bitmap] // see sponsoredDocs
+	bcols    bucketColsPtr                  // see buckets
 	cacheID  atomic.Uint64                  // the segment's number in the filter cache; 0 before its first use
 
 	bytes int64
@@ -52,6 +53,9 @@ type posting struct {
 	tfs  []rank.TermFreqs
 	bm   atomic.Pointer[roaring.Bitmap] // see bitmap
 	bmax atomic.Pointer[blockMax]       // see blockMax
+	// wants counts the pruned searches that found bmax unbuilt; see
+	// blockMaxTerms.
+	wants atomic.Int32
 }
 
 // bitmap returns the posting's documents as a bitmap for set algebra,

@@ -39,8 +39,13 @@ func TestPruningKeepsRanking(t *testing.T) {
 		seen[j.Query] = true
 		// The storefront's page (blended, facets) and the relevance
 		// workload's (top 100), plain.
-		for _, r := range []Request{{Query: j.Query, PageSize: 10, Facets: true}, {Query: j.Query, PageSize: 100, Plain: true}} {
+		for _, r := range []Request{{Query: j.Query, PageSize: 10, Facets: true, NoCache: true}, {Query: j.Query, PageSize: 100, Plain: true, NoCache: true}} {
+			// Twice: the second search of a word prunes with it even
+			// where the first did not build its block metadata.
 			a := answer(t, e, r)
+			if again := answer(t, e, r); again != a {
+				t.Fatalf("%q answers differently the second time:\n%s\nthen\n%s", j.Query, a, again)
+			}
 			r.NoPrune = true
 			if b := answer(t, e, r); a != b {
 				t.Fatalf("%q (plain %v, page size %d) pruned:\n%s\nnot pruned:\n%s", j.Query, r.Plain, r.PageSize, a, b)
