@@ -206,9 +206,14 @@ func Measures(q string) string {
 
 // appendMeasures appends to out, length-prefixed as appendTerm does, the
 // measure terms of text that its words do not already spell ("55in"
-// written so), and returns out and how many it appended.
+// written so), and returns out and how many it appended. Two measures of
+// one unit joined by "x" also give the dimension term of their numbers, as
+// shoppers write it: "2 in. x 4 in." gives "2x4", "32 in. x 80 in."
+// gives "32x80".
 func appendMeasures(out []byte, text string) ([]byte, int) {
-	var buf [32]byte
+	var buf, prev [32]byte
+	prevTerm := prev[:0]
+	prevEnd := -1
 	n := 0
 	for i := 0; ; {
 		start, end, term, ok := nextMeasure(text, i, buf[:0])
@@ -216,10 +221,45 @@ func appendMeasures(out []byte, text string) ([]byte, int) {
 			return out, n
 		}
 		i = end
-		if strings.EqualFold(string(term), text[start:end]) || len(term) > MaxTermLen {
+		if len(term) > MaxTermLen-8 {
+			prevEnd = -1
 			continue
 		}
-		out = appendTerm(out, term)
-		n++
+		if !strings.EqualFold(string(term), text[start:end]) {
+			out = appendTerm(out, term)
+			n++
+		}
+		if prevEnd >= 0 && isTimes(text[prevEnd:start]) {
+			if a, b, ok := sameUnit(prevTerm, term); ok {
+				var d [64]byte
+				out = appendTerm(out, append(append(append(d[:0], a...), 'x'), b...))
+				n++
+			}
+		}
+		prevTerm, prevEnd = append(prev[:0], term...), end
 	}
+}
+
+// isTimes reports whether s, between two measures, is an "x" with spaces.
+func isTimes(s string) bool {
+	s = strings.TrimSpace(s)
+	return s == "x" || s == "X" || s == "×"
+}
+
+// sameUnit returns the numbers of two measure terms of one unit.
+func sameUnit(a, b []byte) ([]byte, []byte, bool) {
+	ua, ub := unitStart(a), unitStart(b)
+	if string(a[ua:]) != string(b[ub:]) {
+		return nil, nil, false
+	}
+	return a[:ua], b[:ub], true
+}
+
+// unitStart returns where the unit of a measure term begins.
+func unitStart(t []byte) int {
+	k := len(t)
+	for k > 0 && isASCIILetter(t[k-1]) {
+		k--
+	}
+	return k
 }

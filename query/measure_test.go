@@ -46,6 +46,8 @@ func TestMeasureTerms(t *testing.T) {
 		{"Prehung door 32 in. x 80 in.", "32 inch x 80 inch"},
 		{"PVC pipe 1/2 in. x 10 ft.", "1/2 inch"},
 		{"USB cable 2 m", "2m"},
+		{"2 in. x 4 in. x 8 ft. Lumber", "2x4 lumber"},
+		{"Prehung door 32 in. x 80 in.", "32x80 door"},
 	} {
 		terms := AppendTerms(nil, c.text)
 		for _, w := range Words(Measures(c.query)) {
