@@ -2,6 +2,7 @@ package commerce
 
 import (
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,7 +26,8 @@ func BenchmarkUpdateCart(b *testing.B) {
 	var l latencies
 	var n atomic.Int64
 	b.ReportAllocs()
-	b.SetParallelism(8)
+	b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0))) // 8 writers
+
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

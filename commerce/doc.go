@@ -25,7 +25,9 @@
 // The logic speaks to its database through a small transactional
 // key-value interface shaped like bbolt's (kv.go): buckets of sorted keys
 // read and written inside one transaction that may run more than once.
-// bbolt implements it as the embedded default.
+// bbolt implements it as the embedded default; PostgreSQL (Options.DB,
+// postgres.go and pgbatch.go) lets several processes share one store,
+// with SERIALIZABLE transactions retried on conflicts.
 //
 // A Store keeps carts and stock in one bbolt file. Every committed
 // transaction is fsynced before the call returns, so an acknowledged

@@ -287,6 +287,7 @@ type pgTx struct {
 	err      error // the first failure; the transaction will not commit
 	buckets  map[string]*pgBucket
 	pending  []pgWrite
+	rec      *pgRecording // set while a batch's functions run to learn what they read (pgbatch.go)
 }
 
 type pgWrite struct {
@@ -387,6 +388,9 @@ type pgBucket struct {
 }
 
 func (b *pgBucket) Get(k []byte) []byte {
+	if r := b.tx.rec; r != nil {
+		return r.get(b, k)
+	}
 	if v, ok := b.cache[string(k)]; ok {
 		return v
 	}
@@ -417,6 +421,10 @@ func (b *pgBucket) Put(k, v []byte) error {
 		return errors.New("commerce: empty key")
 	}
 	v = append(make([]byte, 0, len(v)), v...) // not nil: present
+	if r := b.tx.rec; r != nil {
+		r.put(b, k, v)
+		return nil
+	}
 	b.cache[string(k)] = v
 	b.tx.pending = append(b.tx.pending, pgWrite{b.table, slices.Clone(k), v})
 	return nil
@@ -426,6 +434,10 @@ func (b *pgBucket) Delete(k []byte) error {
 	if b.tx.readOnly {
 		return errors.New("commerce: write in a read-only transaction")
 	}
+	if r := b.tx.rec; r != nil {
+		r.put(b, k, nil)
+		return nil
+	}
 	b.cache[string(k)] = nil
 	b.tx.pending = append(b.tx.pending, pgWrite{b.table, slices.Clone(k), nil})
 	return nil
@@ -434,6 +446,10 @@ func (b *pgBucket) Delete(k []byte) error {
 func (b *pgBucket) NextSequence() (uint64, error) {
 	if string(b.name) != string(bucketOutbox) {
 		return 0, fmt.Errorf("commerce: bucket %s has no sequence", b.name)
+	}
+	if r := b.tx.rec; r != nil {
+		r.seq++
+		return r.seq, nil
 	}
 	var n int64
 	b.tx.query(func(rows pgx.Rows) error {
@@ -477,6 +493,9 @@ type pgCursor struct {
 }
 
 func (c *pgCursor) fetch(desc bool, op string, k []byte) (key, value []byte) {
+	if c.b.tx.rec != nil {
+		return nil, nil // learning reads: a scan is read for real later
+	}
 	order := "ASC"
 	if desc {
 		order = "DESC"
