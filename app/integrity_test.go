@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -60,6 +61,19 @@ func newIntegrityEnv(t *testing.T) *integrityEnv {
 // do sends one request and returns the status and decoded JSON body; it
 // never calls t.Fatal, so goroutines may use it.
 func (e *integrityEnv) do(token, method, path, body string, hdr ...string) (int, map[string]any, error) {
+	return e.doFrom(nil, token, method, path, body, hdr...)
+}
+
+// fromAddr returns an HTTP client whose connections come from the
+// loopback address src (127.0.0.2, ...), another client to the server's
+// per-client limits.
+func fromAddr(src string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 10 * time.Second}
+	return &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 16}}
+}
+
+// doFrom is do through client c (nil: a default one).
+func (e *integrityEnv) doFrom(c *http.Client, token, method, path, body string, hdr ...string) (int, map[string]any, error) {
 	req, err := http.NewRequest(method, e.a.base+path, strings.NewReader(body))
 	if err != nil {
 		return 0, nil, err
@@ -71,7 +85,9 @@ func (e *integrityEnv) do(token, method, path, body string, hdr ...string) (int,
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	c := http.Client{Timeout: 30 * time.Second}
+	if c == nil {
+		c = &http.Client{Timeout: 60 * time.Second}
+	}
 	resp, err := c.Do(req)
 	if err != nil {
 		return 0, nil, err
@@ -163,6 +179,59 @@ func TestIntegrity(t *testing.T) {
 	t.Run("SellerIDsValidated", e.sellerIDsValidated)
 	t.Run("GuestsCannotReviewOrVote", e.guestsCannotReviewOrVote)
 	t.Run("BoundedArithmetic", e.boundedArithmetic)
+	t.Run("KeyChecksLimitedBeforeArgon2", e.keyChecksLimitedBeforeArgon2)
+}
+
+// keyChecksLimitedBeforeArgon2 is item 6: a client sending 200 wrong
+// secrets under a real seller's key id gets 429 once its allowance of
+// argon2id checks is spent, and the seller's valid write from another
+// client goes through; the same wrong key again costs no allowance (the
+// failure cache).
+func (e *integrityEnv) keyChecksLimitedBeforeArgon2(t *testing.T) {
+	keyID := e.dc.SellerAPIKey[:len("ak_")+16]
+	wrong := func(i int) string { return fmt.Sprintf("%s_%043d", keyID, i) }
+	attacker := fromAddr("127.0.0.2")
+	var mu sync.Mutex
+	codes := map[int]int{}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range 8 {
+		wg.Go(func() {
+			for i := range next {
+				code, _, err := e.doFrom(attacker, wrong(i), "POST", "/api/v1/seller/products", `{}`)
+				if err != nil {
+					code = -1
+				}
+				mu.Lock()
+				codes[code]++
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range 200 {
+		next <- i
+		if i == 100 {
+			// Mid-attack, the seller writes from its own address.
+			code, m, err := e.do(e.dc.SellerAPIKey, "POST", "/api/v1/seller/products",
+				`{"title":"Written under attack","variants":[{"variant_id":"attack-v1","price_cents":100}]}`)
+			if err != nil || code != 201 {
+				t.Errorf("the seller's write during the attack: %d %v %v", code, m, err)
+			}
+		}
+	}
+	close(next)
+	wg.Wait()
+	t.Logf("attacker's answers: %v", codes)
+	if codes[429] == 0 || codes[401]+codes[429] != 200 {
+		t.Errorf("200 wrong secrets from one client answered %v; want 401 then 429 once its key checks are spent", codes)
+	}
+	// One wrong key repeated: a cached failure, never a 429.
+	again := fromAddr("127.0.0.3")
+	for range 30 {
+		if code, m, err := e.doFrom(again, wrong(7), "POST", "/api/v1/seller/products", `{}`); err != nil || code != 401 {
+			t.Fatalf("a repeated wrong key: %d %v %v; want 401 (failure cache)", code, m, err)
+		}
+	}
 }
 
 // boundedArithmetic is item 5: quantities and prices that would overflow

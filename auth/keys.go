@@ -99,7 +99,14 @@ type KeyStore struct {
 	modTime time.Time
 	checked time.Time
 	cache   map[[32]byte]cachedKey
+	// failed holds the keys whose check failed within ttl: the same
+	// wrong key again costs a SHA-256, not an argon2id.
+	failed map[[32]byte]time.Time
 }
+
+// ErrThrottled is a check refused before its argon2id hash because the
+// caller's allowance of uncached checks is spent (VerifyLimited).
+var ErrThrottled = errors.New("auth: too many key checks from this client; retry later")
 
 type cachedKey struct {
 	p       Principal
@@ -113,7 +120,7 @@ func OpenKeyStore(dir string, ttl time.Duration) (*KeyStore, error) {
 		ttl = time.Minute
 	}
 	ks := &KeyStore{path: filepath.Join(dir, KeysFile), ttl: ttl, hashing: make(chan struct{}, 2),
-		keys: map[string]KeyRecord{}, cache: map[[32]byte]cachedKey{}}
+		keys: map[string]KeyRecord{}, cache: map[[32]byte]cachedKey{}, failed: map[[32]byte]time.Time{}}
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
 	if err := ks.reload(true); err != nil {
@@ -269,6 +276,16 @@ func parseKeyID(key string) (string, bool) {
 // Verify returns who key belongs to, or ErrBadKey. A key seen valid within
 // the cache TTL costs one SHA-256; otherwise one argon2id.
 func (ks *KeyStore) Verify(key string) (Principal, error) {
+	return ks.VerifyLimited(key, nil)
+}
+
+// VerifyLimited is Verify that asks allow (when not nil) before it spends
+// an argon2id hash, and returns ErrThrottled when allow says no: a server
+// limits the uncached checks per client with it, so a flood of wrong
+// secrets cannot queue every other client behind the two hashing slots.
+// A key seen valid, or seen wrong, within the cache TTL costs a SHA-256
+// and no allowance.
+func (ks *KeyStore) VerifyLimited(key string, allow func() bool) (Principal, error) {
 	id, ok := parseKeyID(key)
 	if !ok {
 		return Principal{}, ErrBadKey
@@ -284,10 +301,17 @@ func (ks *KeyStore) Verify(key string) (Principal, error) {
 		ks.mu.Unlock()
 		return c.p, nil
 	}
+	if until, ok := ks.failed[sum]; ok && now.Before(until) {
+		ks.mu.Unlock()
+		return Principal{}, ErrBadKey
+	}
 	rec, ok := ks.keys[id]
 	ks.mu.Unlock()
 	if !ok || !rec.Revoked.IsZero() {
 		return Principal{}, ErrBadKey
+	}
+	if allow != nil && !allow() {
+		return Principal{}, ErrThrottled
 	}
 	salt, err1 := base64.StdEncoding.DecodeString(rec.Salt)
 	want, err2 := base64.StdEncoding.DecodeString(rec.Hash)
@@ -298,6 +322,12 @@ func (ks *KeyStore) Verify(key string) (Principal, error) {
 	got := argonHash(key, salt)
 	<-ks.hashing
 	if subtle.ConstantTimeCompare(got, want) != 1 {
+		ks.mu.Lock()
+		if len(ks.failed) > 100_000 { // bounded: forget all rather than track age
+			clear(ks.failed)
+		}
+		ks.failed[sum] = now.Add(ks.ttl)
+		ks.mu.Unlock()
 		return Principal{}, ErrBadKey
 	}
 	p := Principal{KeyID: rec.KeyID, Role: rec.Role, SellerID: rec.SellerID}

@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+	"errors"
+	"time"
 
 	"github.com/aisle/aisle/auth"
 	"github.com/valyala/fasthttp"
@@ -65,8 +67,11 @@ func (s *Server) authSeller(ctx *fasthttp.RequestCtx) (string, bool) {
 		unauthorized(ctx, "this server has no API keys configured", true)
 		return "", false
 	}
-	p, err := s.opts.Keys.Verify(key)
+	p, err := s.verifyKey(ctx, key)
 	if err != nil {
+		if errors.Is(err, auth.ErrThrottled) {
+			return "", false
+		}
 		if err != auth.ErrBadKey {
 			s.logf("server: verifying an API key: %v", err)
 		}
@@ -113,4 +118,30 @@ func (s *Server) forbidOthers(ctx *fasthttp.RequestCtx, productID, sellerID stri
 		return false
 	}
 	return true
+}
+
+// limitedVerifier is a KeyVerifier that takes a limit on its costly checks
+// (auth.KeyStore).
+type limitedVerifier interface {
+	VerifyLimited(key string, allow func() bool) (auth.Principal, error)
+}
+
+// verifyKey checks key, limiting per client the checks that cost an
+// argon2id hash when the verifier can; on auth.ErrThrottled it has
+// answered 429 with Retry-After.
+func (s *Server) verifyKey(ctx *fasthttp.RequestCtx, key string) (auth.Principal, error) {
+	lv, ok := s.opts.Keys.(limitedVerifier)
+	if !ok {
+		return s.opts.Keys.Verify(key)
+	}
+	var wait time.Duration
+	p, err := lv.VerifyLimited(key, func() bool {
+		var ok bool
+		ok, wait = s.keyLim.allow(s.clientKey(ctx), time.Now())
+		return ok
+	})
+	if errors.Is(err, auth.ErrThrottled) {
+		tooMany(ctx, wait, "API key check")
+	}
+	return p, err
 }

@@ -142,7 +142,10 @@ func (s *Server) authAdmin(ctx *fasthttp.RequestCtx) bool {
 		unauthorized(ctx, "this server has no API keys configured", true)
 		return false
 	}
-	p, err := s.opts.Keys.Verify(key)
+	p, err := s.verifyKey(ctx, key)
+	if errors.Is(err, auth.ErrThrottled) {
+		return false
+	}
 	if err != nil {
 		unauthorized(ctx, "the API key is not valid", true)
 		return false

@@ -85,6 +85,12 @@ type Options struct {
 	// bucket of writes; defaults 100 and 200.
 	SellerWritesPerMinute float64
 	SellerWriteBurst      int
+	// KeyCheckRate and KeyCheckBurst are the per-client token bucket of
+	// API key checks that need an argon2id hash (a key not seen valid or
+	// wrong within the cache TTL), taken before hashing; defaults 2 a
+	// second and 10. Negative: no limit.
+	KeyCheckRate  float64
+	KeyCheckBurst int
 	// MaxInFlight caps the requests being handled at once; past it the
 	// server answers a JSON 503 with Retry-After at once. Default 512.
 	// /healthz and /metrics are not counted.
@@ -134,6 +140,8 @@ func (o Options) EnsureDefaults() Options {
 	setInt(&o.SuggestBurst, 200)
 	setFloat(&o.SellerWritesPerMinute, 100)
 	setInt(&o.SellerWriteBurst, 200)
+	setFloat(&o.KeyCheckRate, 2)
+	setInt(&o.KeyCheckBurst, 10)
 	setInt(&o.MaxInFlight, 512)
 	setInt(&o.MaxJSONDepth, 16)
 	setInt(&o.MaxJSONStringBytes, 96<<10)
@@ -205,6 +213,7 @@ type Server struct {
 	searchLim   *limiter        // per client
 	suggestLim  *limiter        // per client
 	writeLim    *limiter        // per seller
+	keyLim      *limiter        // per client, uncached API key checks
 	bulk        bulkJobs        // see bulk.go
 	cart        cartService     // see cart.go
 	checkout    checkoutService // see checkout.go
@@ -224,6 +233,7 @@ func New(eng Engine, opts Options) *Server {
 	s.searchLim = newLimiter(s.opts.SearchRate, s.opts.SearchBurst)
 	s.suggestLim = newLimiter(s.opts.SuggestRate, s.opts.SuggestBurst)
 	s.writeLim = newLimiter(s.opts.SellerWritesPerMinute/60, s.opts.SellerWriteBurst)
+	s.keyLim = newLimiter(s.opts.KeyCheckRate, s.opts.KeyCheckBurst)
 	s.srv = &fasthttp.Server{
 		Handler:               s.Handler(),
 		Name:                  "aisle",
