@@ -9,10 +9,10 @@ import (
 	"os"
 	"runtime/pprof"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aisle/aisle/auth"
-	"github.com/aisle/aisle/commerce"
 	"github.com/aisle/aisle/internal/atomicfile"
 	"github.com/aisle/aisle/search"
 	"github.com/aisle/aisle/server"
@@ -36,8 +36,17 @@ type App struct {
 	ln    net.Listener
 	admin net.Listener // nil with NoKafka
 
-	popular []string        // autocomplete's popular queries
-	shop    *commerce.Store // the commerce store opened by Open (NoKafka)
+	popular   []string // autocomplete's popular queries
+	shop      *shop    // the commerce store and services, opened by Open
+	shopWhere string   // where the commerce store is, for the log
+
+	// The services that come and go while the server runs, which its
+	// Services funcs read: readiness, the ingest of the generation
+	// serving, the recommendation lists and similar items once built.
+	ready   atomic.Bool
+	ingest  atomic.Pointer[ingestSide]
+	recs    swap[server.Recommender]
+	similar swap[server.SimilarItems]
 
 	// orders are the recommendations' live sinks that ingest feeds the
 	// orders it applies to; nil with NoRecs.
@@ -104,32 +113,58 @@ func Open(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	a.live = newLiveEngine(eng)
-	a.srv = server.New(a.live, server.Options{
+	store, where, err := openCommerce(opts.Data, opts.CommerceDB, opts.Replica)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	a.closers = append(a.closers, func() {
+		if err := store.Close(); err != nil {
+			a.logf("commerce: closing the store: %v", err)
+		}
+	})
+	if a.shop, err = newShop(store); err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	a.shopWhere = where
+	svc := server.Services{
+		Engine:          a.live,
+		Suggester:       a.live,
+		Caches:          a.live,
+		Variants:        liveVariants{a.live},
+		Ready:           a.ready.Load,
+		Ingest:          a.currentIngest,
+		Cart:            store,
+		Checkout:        a.shop.co,
+		CheckoutOptions: server.CheckoutOptions{Carts: store, Shipments: store},
+		Reviews:         a.shop.rv,
+		Moderator:       a.shop.rv,
+		Guests:          tokens,
+	}
+	svc.DemoUserID, svc.DemoUserToken = demoUser(opts.Data, a.log) // the storefront page's dev sign-in
+	if !opts.NoRecs {
+		svc.Home, svc.Recs, svc.Similar = a.startRecs(), a.recs.get, a.similar.get
+	}
+	a.srv = server.New(svc, server.Options{
 		Logf:        a.logf,
 		Keys:        keys,
 		Tokens:      tokens,
 		SearchRate:  opts.SearchRate,
 		SuggestRate: opts.SuggestRate,
 	})
-	setDemoUser(a.srv, opts.Data, a.log) // the storefront page's dev sign-in
-	if !opts.NoRecs {
-		a.startRecs()
-	}
 	var shopSeeded chan struct{}
 	if opts.NoKafka { // with Kafka, feed starts the commerce runtime once it knows the brokers
 		shopSeeded = make(chan struct{})
-		store, stopCommerce, err := startCommerce(a.ctx, opts.Data, opts.CommerceDB, opts.Brokers, opts.Replica, a.srv, liveVariants{a.live}, a.logf)
+		stopCommerce, err := startCommerce(a.ctx, store, where, opts.Brokers, a.logf)
 		if err != nil {
 			return nil, fmt.Errorf("serve: %w", err)
 		}
 		a.closers = append(a.closers, stopCommerce)
-		stopShop, err := startShop(a.ctx, store, opts.Brokers, opts.CarrierDelay, a.srv, liveVariants{a.live}, shopSeeded, a.logf)
+		stopShop, err := startShop(a.ctx, a.shop, opts.Brokers, opts.CarrierDelay, shopSeeded, a.logf)
 		if err != nil {
 			return nil, fmt.Errorf("serve: %w", err)
 		}
 		a.closers = append(a.closers, stopShop)
 		replayOrders(store, a.orderHook(), a.logf)
-		a.shop = store
 	}
 	a.ln, err = net.Listen("tcp", opts.Addr)
 	if err != nil {
@@ -183,11 +218,9 @@ func (a *App) loadDirect(eng *search.Engine, seeded chan struct{}) error {
 	} else if err := load(eng, a.log); err != nil {
 		return err
 	}
-	if a.shop != nil {
-		seedStock(a.shop, eng.Each, a.logf)
-		close(seeded)
-	}
-	a.srv.SetReady(true)
+	seedStock(a.shop.store, eng.Each, a.logf)
+	close(seeded)
+	a.ready.Store(true)
 	<-a.ctx.Done()
 	return nil
 }
@@ -261,4 +294,41 @@ func (a *App) runClosers() {
 		a.closers[i]()
 	}
 	a.closers = nil
+}
+
+// ingestSide is the write path of the generation serving.
+type ingestSide struct {
+	cat  server.Catalog
+	feed server.Feed
+}
+
+// setIngest makes cat and feed the server's write path (both nil: none).
+func (a *App) setIngest(cat server.Catalog, feed server.Feed) {
+	if cat == nil && feed == nil {
+		a.ingest.Store(nil)
+		return
+	}
+	a.ingest.Store(&ingestSide{cat, feed})
+}
+
+// currentIngest is Services.Ingest.
+func (a *App) currentIngest() (server.Catalog, server.Feed) {
+	if p := a.ingest.Load(); p != nil {
+		return p.cat, p.feed
+	}
+	return nil, nil
+}
+
+// swap holds a service of interface type T that comes and goes: the zero
+// T (nil) until set.
+type swap[T any] struct{ p atomic.Pointer[T] }
+
+func (s *swap[T]) set(v T) { s.p.Store(&v) }
+
+func (s *swap[T]) get() T {
+	if p := s.p.Load(); p != nil {
+		return *p
+	}
+	var zero T
+	return zero
 }

@@ -23,7 +23,6 @@ import (
 	"github.com/aisle/aisle/commerce"
 	"github.com/aisle/aisle/ingest"
 	"github.com/aisle/aisle/search"
-	"github.com/aisle/aisle/server"
 )
 
 // blockableBroker is a kfake broker on loopback whose produce requests
@@ -124,7 +123,7 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 }
 
 // TestCartReplicas: two replicas (each its store, relay and consumer, as
-// startCommerce wires them) on one kfake broker. A write on either
+// openCommerce and startCommerce wire them) on one kfake broker. A write on either
 // reaches the other; a write taken while the broker refuses produce
 // requests is acknowledged, stays in the outbox, and reaches the other
 // replica once the broker is back; an observed remove stays removed.
@@ -145,8 +144,12 @@ func TestCartReplicas(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	open := func(name string) *commerce.Store {
-		srv := server.New(eng, server.Options{})
-		st, stop, err := startCommerce(ctx, t.TempDir(), "", brk.addrs(), name, srv, eng, t.Logf)
+		st, where, err := openCommerce(t.TempDir(), "", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		stop, err := startCommerce(ctx, st, where, brk.addrs(), t.Logf)
 		if err != nil {
 			t.Fatal(err)
 		}

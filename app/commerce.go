@@ -21,7 +21,6 @@ import (
 	"github.com/aisle/aisle/commerce"
 	"github.com/aisle/aisle/ingest"
 	"github.com/aisle/aisle/internal/atomicfile"
-	"github.com/aisle/aisle/server"
 )
 
 // The cart service's wiring (doc/cart.md): the commerce store in
@@ -82,28 +81,31 @@ func (v liveVariants) ProductOfVariant(id string) (*catalog.Product, bool) {
 	return v.l.get().ProductOfVariant(id)
 }
 
-// startCommerce opens the commerce store (in dataDir, or the PostgreSQL
-// database db when set) and serves the cart
-// from it on srv. With brokers it also relays the store's outbox to them
-// and merges the carts other replicas publish; without, writes queue in
-// the outbox until a start with brokers. stop ends the loops, takes the
-// cart off srv and closes the store; the store is returned for the other
-// commerce services (one bbolt file is open in one process at a time).
-func startCommerce(ctx context.Context, dataDir, db string, brokers []string, replica string, srv *server.Server,
-	variants server.VariantFinder, logf func(string, ...any)) (store *commerce.Store, stop func(), err error) {
+// openCommerce opens the commerce store (in dataDir, or the PostgreSQL
+// database db when set) as replica (replicaID), the one store of the
+// cart, checkout, orders and reviews (one bbolt file is open in one
+// process at a time). It says where in what it returns.
+func openCommerce(dataDir, db, replica string) (store *commerce.Store, where string, err error) {
 	replica, err = replicaID(dataDir, replica)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", err
 	}
-	where := filepath.Join(dataDir, commerceDBFile)
+	where = filepath.Join(dataDir, commerceDBFile)
 	o := commerce.Options{Path: where, Replica: replica, GroupCommit: true}
 	if db != "" {
 		o.Path, o.DB, where = "", db, "PostgreSQL"
 	}
 	store, err = commerce.Open(o)
-	if err != nil {
-		return nil, nil, err
-	}
+	return store, where, err
+}
+
+// startCommerce runs the cart's background work over store: the sweeper
+// of expired soft holds and, with brokers, the relay of the store's outbox
+// to them and the consumer merging the carts other replicas publish;
+// without brokers, writes queue in the outbox until a start with them.
+// stop ends the loops and waits for them; the store stays open.
+func startCommerce(ctx context.Context, store *commerce.Store, where string, brokers []string, logf func(string, ...any)) (stop func(), err error) {
+	replica := store.Replica()
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { sweep(ctx, store, logf) })
@@ -114,8 +116,7 @@ func startCommerce(ctx context.Context, dataDir, db string, brokers []string, re
 		prod, err = ingest.NewProducer(brokers, kgo.ProducerLinger(0), kgo.RecordDeliveryTimeout(10*time.Second))
 		if err != nil {
 			cancel()
-			store.Close()
-			return nil, nil, err
+			return nil, err
 		}
 		wg.Go(func() {
 			if !ensureCartsTopic(ctx, prod, logf) {
@@ -131,19 +132,14 @@ func startCommerce(ctx context.Context, dataDir, db string, brokers []string, re
 			}
 		})
 	}
-	srv.SetCart(store, server.CartOptions{Variants: variants})
 	logf("commerce: cart store %s, replica %s, publishing to %d brokers", where, replica, len(brokers))
 	var once sync.Once
-	return store, func() {
+	return func() {
 		once.Do(func() {
-			srv.SetCart(nil, server.CartOptions{})
 			cancel()
 			wg.Wait()
 			if prod != nil {
 				prod.Close()
-			}
-			if err := store.Close(); err != nil {
-				logf("commerce: closing the store: %v", err)
 			}
 		})
 	}, nil

@@ -28,8 +28,8 @@ import (
 // builds a new generation and swaps it into a.live.
 func (a *App) feed(ctx context.Context) error {
 	start := time.Now()
-	cfg, live, srv, rx, stderr, logf := a.opts, a.live, a.srv, a.rx, a.log, a.logf
-	ready := func() { srv.SetReady(true) }
+	cfg, live, rx, stderr, logf := a.opts, a.live, a.rx, a.log, a.logf
+	ready := func() { a.ready.Store(true) }
 	brokers := cfg.Brokers
 	if len(brokers) == 0 {
 		b, err := ingest.StartBroker(filepath.Join(cfg.Data, "kafka"), cfg.KafkaPort)
@@ -45,7 +45,8 @@ func (a *App) feed(ctx context.Context) error {
 		return err
 	}
 	defer prod.Close()
-	shopStore, stopCommerce, err := startCommerce(ctx, cfg.Data, cfg.CommerceDB, brokers, cfg.Replica, srv, liveVariants{live}, logf)
+	shopStore := a.shop.store
+	stopCommerce, err := startCommerce(ctx, shopStore, a.shopWhere, brokers, logf)
 	if err != nil {
 		return err
 	}
@@ -61,7 +62,7 @@ func (a *App) feed(ctx context.Context) error {
 	}
 	// The orders topic exists now.
 	seeded := make(chan struct{})
-	stopShop, err := startShop(ctx, shopStore, brokers, cfg.CarrierDelay, srv, liveVariants{live}, seeded, logf)
+	stopShop, err := startShop(ctx, a.shop, brokers, cfg.CarrierDelay, seeded, logf)
 	if err != nil {
 		return err
 	}
@@ -79,8 +80,8 @@ func (a *App) feed(ctx context.Context) error {
 	}
 	defer func() { cur.stop() }()
 	owners := newVariantOwners(liveVariants{live})
-	srv.SetIngest(stockOwner{ingest.NewWriter(prod, cur.c), shopStore, cur.c, prod, shopStore.Replica(), owners}, cur.c)
-	defer srv.SetIngest(nil, nil)
+	a.setIngest(stockOwner{ingest.NewWriter(prod, cur.c), shopStore, cur.c, prod, shopStore.Replica(), owners}, cur.c)
+	defer a.setIngest(nil, nil)
 	if n := cur.eng.Len(); n > 0 {
 		fmt.Fprintf(stderr, "aisle: %d products from the ingest logs of generation %d in %.1f s\n", n, gn, time.Since(start).Seconds())
 	}
@@ -137,7 +138,7 @@ func (a *App) feed(ctx context.Context) error {
 			// the writer versions against its state; then the old
 			// generation stops and its logs go.
 			live.swap(next.eng)
-			srv.SetIngest(stockOwner{ingest.NewWriter(prod, next.c), shopStore, next.c, prod, shopStore.Replica(), owners}, next.c)
+			a.setIngest(stockOwner{ingest.NewWriter(prod, next.c), shopStore, next.c, prod, shopStore.Replica(), owners}, next.c)
 			old := cur
 			cur = next
 			if err := setCurrentGeneration(cfg.Data, cur.n); err != nil {

@@ -34,3 +34,8 @@ func (l *liveEngine) Search(ctx context.Context, r *search.Request) (*search.Res
 }
 
 func (l *liveEngine) Product(id string) (*catalog.Product, bool) { return l.get().Product(id) }
+
+// ResponseCacheStats and FilterCacheStats report the caches of the
+// generation serving (server.CacheReporter).
+func (l *liveEngine) ResponseCacheStats() search.CacheStats { return l.get().ResponseCacheStats() }
+func (l *liveEngine) FilterCacheStats() search.CacheStats   { return l.get().FilterCacheStats() }

@@ -103,9 +103,11 @@ func ReadRecsSnapshot(path string) (*recs.Lists, *recs.Embeddings, error) {
 // than similarOptions, has them built and the snapshot rewritten. Until
 // then the recommendation endpoints answer 503. The home page's live
 // orders come from the ingest consumers (a.orderHook). The builds run in
-// a's group and stop at Close.
-func (a *App) startRecs() {
-	ctx, srv, stderr := a.ctx, a.srv, a.log
+// a's group and stop at Close. It returns the home page rows; the lists
+// and similar items reach the server through a.recs and a.similar.
+func (a *App) startRecs() *recs.Home {
+	ctx, stderr := a.ctx, a.log
+	setRecs := func(r server.Recommender) { a.recs.set(r) }
 	home, err := recs.NewHome(recs.HomeOptions{})
 	if err != nil {
 		panic(err) // the default options are valid
@@ -121,32 +123,30 @@ func (a *App) startRecs() {
 		if err != nil {
 			fmt.Fprintf(stderr, "aisle: recs: %v\n", err)
 		} else {
-			srv.SetRecs(recs.Fresh{Lists: l, Live: live})
+			setRecs(recs.Fresh{Lists: l, Live: live})
 			home.SetLists(l)
 		}
-		srv.SetHome(home)
-		return
+		return home
 	}
 	if err := seedDemoHistory(home); err != nil {
 		fmt.Fprintf(stderr, "aisle: recs: the demo user's history: %v\n", err)
 	}
-	srv.SetHome(home)
 	path := filepath.Join(a.opts.Data, RecsFile)
 	start := time.Now()
 	l, e, err := ReadRecsSnapshot(path)
 	if err == nil {
-		srv.SetRecs(recs.Fresh{Lists: l, Live: live})
+		setRecs(recs.Fresh{Lists: l, Live: live})
 		home.SetLists(l)
 		if e != nil && e.Options() == ServedSimilar() {
-			srv.SetSimilar(e)
+			a.similar.set(e)
 			st := e.Stats()
 			fmt.Fprintf(stderr, "aisle: recs and similar items (%d vectors, dim %d) loaded from %s in %.2f s\n",
 				st.WithVector, st.Dim, path, time.Since(start).Seconds())
-			return
+			return home
 		}
 		fmt.Fprintf(stderr, "aisle: recs loaded from %s in %.2f s; similar items to build\n", path, time.Since(start).Seconds())
-		a.group.Go(func() { startSimilar(ctx, srv, l, path, stderr) })
-		return
+		a.group.Go(func() { startSimilar(ctx, a.similar.set, l, path, stderr) })
+		return home
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(stderr, "aisle: recs: %v; building afresh\n", err)
@@ -159,13 +159,14 @@ func (a *App) startRecs() {
 			}
 			return
 		}
-		srv.SetRecs(recs.Fresh{Lists: l, Live: live})
+		setRecs(recs.Fresh{Lists: l, Live: live})
 		home.SetLists(l)
 		if _, err := writeRecs(path, l, nil); err != nil {
 			fmt.Fprintf(stderr, "aisle: recs: %v\n", err)
 		}
-		startSimilar(ctx, srv, l, path, stderr)
+		startSimilar(ctx, a.similar.set, l, path, stderr)
 	})
+	return home
 }
 
 // orderSinks are what live orders update: the users' histories of the
@@ -265,10 +266,10 @@ func buildSimilar(ctx context.Context, workers int, stderr io.Writer) (*recs.Emb
 	return e, nil
 }
 
-// startSimilar learns the item embeddings, on one worker, gives srv its
-// similar items (until then /similar answers 503) and rewrites the
-// snapshot at path with l and them, so the next start loads them.
-func startSimilar(ctx context.Context, srv *server.Server, l *recs.Lists, path string, stderr io.Writer) {
+// startSimilar learns the item embeddings, on one worker, hands them to
+// serve (until then /similar answers 503) and rewrites the snapshot at
+// path with l and them, so the next start loads them.
+func startSimilar(ctx context.Context, serve func(server.SimilarItems), l *recs.Lists, path string, stderr io.Writer) {
 	e, err := buildSimilar(ctx, 0, stderr)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -276,7 +277,7 @@ func startSimilar(ctx context.Context, srv *server.Server, l *recs.Lists, path s
 		}
 		return
 	}
-	srv.SetSimilar(e)
+	serve(e)
 	n, err := writeRecs(path, l, e)
 	if err != nil {
 		fmt.Fprintf(stderr, "aisle: recs: %v\n", err)

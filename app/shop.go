@@ -13,7 +13,6 @@ import (
 	"github.com/aisle/aisle/commerce"
 	"github.com/aisle/aisle/corpora"
 	"github.com/aisle/aisle/ingest"
-	"github.com/aisle/aisle/server"
 )
 
 // The rest of the commerce services, over the store startCommerce opened
@@ -26,16 +25,19 @@ import (
 // they must be.
 const recoverEvery = time.Minute
 
-// startShop serves checkout, orders and reviews from store on srv. With
-// brokers it fulfils the orders topic (one routing decision per order,
-// however often an order is delivered); with carrierDelay above zero the
-// sandbox carrier ships and then delivers routed orders after it. stop
-// ends the loops and takes the endpoints off srv; call it before the
-// store's own stop.
-//
-// seeded is closed once seedStock has run over the loaded index.
-func startShop(ctx context.Context, store *commerce.Store, brokers []string, carrierDelay time.Duration, srv *server.Server,
-	variants server.VariantFinder, seeded <-chan struct{}, logf func(string, ...any)) (stop func(), err error) {
+// shop is the commerce services over the store that the server serves:
+// checkout (with the sandbox payment provider), reviews, and the
+// warehouses orders are routed from.
+type shop struct {
+	store *commerce.Store
+	ws    *commerce.Warehouses
+	co    *commerce.Checkout
+	rv    *commerce.Reviews
+}
+
+// newShop builds the shop over store, putting the shipped warehouses in a
+// store that has none.
+func newShop(store *commerce.Store) (*shop, error) {
 	ws, err := store.Warehouses()
 	if err != nil || ws.Len() == 0 {
 		if err := store.PutWarehouses(corpora.Warehouses()); err != nil {
@@ -50,6 +52,21 @@ func startShop(ctx context.Context, store *commerce.Store, brokers []string, car
 	if err != nil {
 		return nil, err
 	}
+	return &shop{store: store, ws: ws, co: co, rv: rv}, nil
+}
+
+// startShop runs the shop's background work: interrupted checkouts
+// finished and review limits swept; with brokers, fulfilment of the orders
+// topic (one routing decision per order, however often an order is
+// delivered), stock adopted from other writers and new products' stock
+// seeded; with carrierDelay above zero, the sandbox carrier shipping and
+// then delivering routed orders after it. stop ends the loops and waits
+// for them.
+//
+// seeded is closed once seedStock has run over the loaded index.
+func startShop(ctx context.Context, sh *shop, brokers []string, carrierDelay time.Duration,
+	seeded <-chan struct{}, logf func(string, ...any)) (stop func(), err error) {
+	store, ws, co, rv := sh.store, sh.ws, sh.co, sh.rv
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -152,13 +169,9 @@ func startShop(ctx context.Context, store *commerce.Store, brokers []string, car
 			}
 		})
 	}
-	srv.SetCheckout(co, server.CheckoutOptions{Carts: store, Shipments: store, Variants: variants})
-	srv.SetReviews(rv)
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			srv.SetCheckout(nil, server.CheckoutOptions{})
-			srv.SetReviews(nil)
 			cancel()
 			wg.Wait()
 		})

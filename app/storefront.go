@@ -8,20 +8,19 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-
-	"github.com/aisle/aisle/server"
 )
 
-// setDemoUser gives the server the demo user of the data directory's
-// dev-credentials.json, so the storefront page at / signs in as that user
-// when opened from this machine (POST /api/v1/session/demo answers
-// loopback clients only). A data directory without the file, as a
-// production one whose credentials were moved away, has no demo user.
-func setDemoUser(srv *server.Server, data string, stderr io.Writer) {
+// demoUser returns the demo user of the data directory's
+// dev-credentials.json, for the server (Services.DemoUserID), so the
+// storefront page at / signs in as that user when opened from this machine
+// (POST /api/v1/session/demo answers loopback clients only). A data
+// directory without the file, as a production one whose credentials were
+// moved away, has no demo user ("", "").
+func demoUser(data string, stderr io.Writer) (id, token string) {
 	path := filepath.Join(data, DevCredentialsFile)
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return
+		return "", ""
 	}
 	var dc DevCredentials
 	if err == nil {
@@ -29,7 +28,7 @@ func setDemoUser(srv *server.Server, data string, stderr io.Writer) {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "aisle: storefront: no demo user: %s: %v\n", path, err)
-		return
+		return "", ""
 	}
-	srv.SetDemoUser(dc.UserID, dc.UserToken)
+	return dc.UserID, dc.UserToken
 }

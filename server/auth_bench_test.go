@@ -11,8 +11,7 @@ import (
 // the server's side: auth, limit, shape check, decode, validation.
 func BenchmarkAuthWrite(b *testing.B) {
 	k := newTestKeys(b)
-	s := New(newTestEngine(b), Options{Keys: k.store, SellerWritesPerMinute: -1})
-	s.SetIngest(okCatalog{}, nil)
+	s := New(withIngest(testSvc(newTestEngine(b)), okCatalog{}), Options{Keys: k.store, SellerWritesPerMinute: -1})
 	h := s.Handler()
 	body := []byte(kettle)
 	var ctx fasthttp.RequestCtx

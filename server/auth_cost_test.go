@@ -34,9 +34,9 @@ func TestAuthCost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	s := New(newTestEngine(t), Options{Tokens: tokens, SearchRate: -1})
-	s.SetReady(true)
-	s.SetCart(st, CartOptions{})
+	svc := testSvc(newTestEngine(t))
+	svc.Cart = st
+	s := New(svc, Options{Tokens: tokens, SearchRate: -1})
 	tok, _ := tokens.Sign("u1", time.Hour)
 	vid := testProducts()[0].Variants[0].ID
 	if _, err := st.UpdateCart("u1", commerce.CartLimits{}, func(c *commerce.Cart) error { return c.Add(vid, 1) }); err != nil {

@@ -50,7 +50,7 @@ func newTestKeys(t testing.TB) testKeys {
 // TestRequireUser runs the user middleware over a small test route.
 func TestRequireUser(t *testing.T) {
 	tk, _ := auth.NewTokens([]byte(strings.Repeat("k", 32)))
-	s := New(newTestEngine(t), Options{Tokens: tk})
+	s := New(testSvc(newTestEngine(t)), Options{Tokens: tk})
 	h := s.RequireUser(func(ctx *fasthttp.RequestCtx, user string) {
 		if string(ctx.UserValue("owner").(string)) != user {
 			writeError(ctx, fasthttp.StatusForbidden, CodeForbidden, "not yours", "")
@@ -83,8 +83,7 @@ func TestRequireUser(t *testing.T) {
 // key, another seller's key, the own key}.
 func TestSellerAuth(t *testing.T) {
 	k := newTestKeys(t)
-	s := New(newTestEngine(t), Options{Logf: checkedLogf(t), Keys: k.store})
-	s.SetIngest(okCatalog{}, nil)
+	s := New(withIngest(testSvc(newTestEngine(t)), okCatalog{}), Options{Logf: checkedLogf(t), Keys: k.store})
 	s.owners.store("p-a", "sel-a")
 	base := serveOver(t, s)
 	const body = `{"title":"x","variants":[{"price_cents":1}]}`
@@ -162,10 +161,6 @@ func TestEndpointCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(newTestEngine(t), Options{Logf: checkedLogf(t), Keys: k.store, Tokens: tokens})
-	s.SetIngest(okCatalog{}, nil)
-	s.SetReady(true)
-	s.owners.store("p-a", "sel-a")
 	st, err := commerce.Open(commerce.Options{Path: filepath.Join(t.TempDir(), "commerce.db"), Replica: "r1"})
 	if err != nil {
 		t.Fatal(err)
@@ -179,9 +174,12 @@ func TestEndpointCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.SetCart(st, CartOptions{})
-	s.SetCheckout(co, CheckoutOptions{Carts: st, Shipments: st})
-	s.SetReviews(rv)
+	svc := withIngest(testSvc(newTestEngine(t)), okCatalog{})
+	svc.Cart, svc.Guests = st, tokens
+	svc.Checkout, svc.CheckoutOptions = co, CheckoutOptions{Carts: st, Shipments: st}
+	svc.Reviews, svc.Moderator = rv, rv
+	s := New(svc, Options{Logf: checkedLogf(t), Keys: k.store, Tokens: tokens})
+	s.owners.store("p-a", "sel-a")
 	base := serveOver(t, s)
 	pid := testProducts()[0].ID
 	vid := testProducts()[0].Variants[0].ID

@@ -40,7 +40,7 @@ func BenchmarkHandler(b *testing.B) {
 		{"product", "/api/v1/products/p1"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			s := New(newTestEngine(b), Options{SearchRate: -1}) // no rate limit: one client asks all
+			s := New(testSvc(newTestEngine(b)), Options{SearchRate: -1}) // no rate limit: one client asks all
 			h := s.Handler()
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
@@ -71,7 +71,7 @@ func (e staticEngine) Search(context.Context, *search.Request) (*search.Result, 
 // BenchmarkServerOverhead is the search handler minus the engine: parsing,
 // the search deadline, the JSON of a 20-hit page with facets, metrics.
 func BenchmarkServerOverhead(b *testing.B) {
-	s := New(staticEngine{res: testResult()}, Options{})
+	s := New(testSvc(staticEngine{res: testResult()}), Options{})
 	h := s.Handler()
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {

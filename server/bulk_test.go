@@ -56,8 +56,7 @@ func waitBulk(t *testing.T, base, key, url string) map[string]any {
 func TestBulkImport(t *testing.T) {
 	k := newTestKeys(t)
 	cat := &countCatalog{}
-	s := New(newTestEngine(t), Options{Keys: k.store})
-	s.SetIngest(cat, nil)
+	s := New(withIngest(testSvc(newTestEngine(t)), cat), Options{Keys: k.store})
 	base := serveOver(t, s)
 	body := bulkBody(10_000, "zephyr")
 	if len(body) < 2<<20 {
@@ -96,8 +95,7 @@ func TestBulkImport(t *testing.T) {
 func TestBulkBadRequests(t *testing.T) {
 	k := newTestKeys(t)
 	cat := &countCatalog{block: make(chan struct{})}
-	s := New(newTestEngine(t), Options{Keys: k.store, MaxBulkProducts: 5})
-	s.SetIngest(cat, nil)
+	s := New(withIngest(testSvc(newTestEngine(t)), cat), Options{Keys: k.store, MaxBulkProducts: 5})
 	base := serveOver(t, s)
 	for _, c := range []struct{ name, body, param string }{
 		{"second invalid", `{"products":[{"title":"a","variants":[{"price_cents":1}]},{"title":" ","variants":[{"price_cents":1}]}]}`, "products[1].title"},
@@ -209,8 +207,7 @@ func FuzzBulkBody(f *testing.F) {
 	f.Add([]byte(`{"products":null}`))
 	k := newTestKeys(f)
 	cat := &countCatalog{}
-	s := New(newTestEngine(f), Options{Keys: k.store, SellerWritesPerMinute: -1, MaxBulkProducts: 50})
-	s.SetIngest(cat, nil)
+	s := New(withIngest(testSvc(newTestEngine(f)), cat), Options{Keys: k.store, SellerWritesPerMinute: -1, MaxBulkProducts: 50})
 	h := s.Handler()
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var ctx fasthttp.RequestCtx

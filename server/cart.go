@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -67,11 +66,6 @@ type CartOptions struct {
 // MaxVariantIDBytes bounds a variant id in a cart body or path.
 const MaxVariantIDBytes = 256
 
-// cartService holds what SetCart installed; nil until then.
-type cartService struct {
-	p atomic.Pointer[cartConfig]
-}
-
 type cartConfig struct {
 	store    CartStore
 	opts     CartOptions
@@ -79,12 +73,12 @@ type cartConfig struct {
 	guestLim *limiter
 }
 
-// SetCart serves the cart endpoints from store; nil turns them off (501).
-// It may be called while the server serves.
-func (s *Server) SetCart(store CartStore, opts CartOptions) {
+// newCartConfig builds the cart endpoints' configuration from svc; nil
+// without a cart store (the endpoints answer 501).
+func newCartConfig(svc Services) *cartConfig {
+	store, opts := svc.Cart, svc.CartOptions
 	if store == nil {
-		s.cart.p.Store(nil)
-		return
+		return nil
 	}
 	if opts.Limits.MaxQuantity <= 0 {
 		opts.Limits.MaxQuantity = 99
@@ -103,9 +97,9 @@ func (s *Server) SetCart(store CartStore, opts CartOptions) {
 	}
 	c := &cartConfig{store: store, opts: opts, variants: opts.Variants, guestLim: newLimiter(opts.GuestRate, opts.GuestBurst)}
 	if c.variants == nil {
-		c.variants, _ = s.eng.(VariantFinder)
+		c.variants = svc.Variants
 	}
-	s.cart.p.Store(c)
+	return c
 }
 
 func (s *Server) cartRoute(ctx *fasthttp.RequestCtx, path string) {
@@ -141,7 +135,7 @@ func (s *Server) cartRoute(ctx *fasthttp.RequestCtx, path string) {
 			writeError(ctx, fasthttp.StatusForbidden, CodeForbidden, "the cart of another user", "user_id")
 			return
 		}
-		c := s.cart.p.Load()
+		c := s.cart
 		if c == nil {
 			notBuilt(ctx, "the cart")
 			return

@@ -57,8 +57,9 @@ func newCartEnv(t *testing.T, opts CartOptions) *cartEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s := New(newTestEngine(t), Options{Logf: checkedLogf(t), Tokens: tokens})
-	s.SetCart(st, opts)
+	svc := testSvc(newTestEngine(t))
+	svc.Cart, svc.CartOptions, svc.Guests = st, opts, tokens
+	s := New(svc, Options{Logf: checkedLogf(t), Tokens: tokens})
 	return &cartEnv{base: serveOver(t, s), tokens: tokens, store: st, srv: s}
 }
 
@@ -224,11 +225,11 @@ func TestCartAuth(t *testing.T) {
 		t.Fatalf("alice's cart after refused requests: %d %+v", code, c)
 	}
 	// Without a store, the endpoints answer 501 after authentication.
-	e.srv.SetCart(nil, CartOptions{})
-	if code, _, _ := e.do(t, alice, "GET", "/api/v1/cart/alice", ""); code != 501 {
+	bare := &cartEnv{base: serveOver(t, New(testSvc(newTestEngine(t)), Options{Logf: checkedLogf(t), Tokens: e.tokens})), tokens: e.tokens}
+	if code, _, _ := bare.do(t, alice, "GET", "/api/v1/cart/alice", ""); code != 501 {
 		t.Fatalf("without a store: %d", code)
 	}
-	if code, _, _ := e.do(t, "", "GET", "/api/v1/cart/alice", ""); code != 401 {
+	if code, _, _ := bare.do(t, "", "GET", "/api/v1/cart/alice", ""); code != 401 {
 		t.Fatalf("without a store and a token: %d", code)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/aisle/aisle/catalog"
@@ -81,30 +80,26 @@ type CheckoutOptions struct {
 	ConfirmTimeout time.Duration
 }
 
-// checkoutService holds what SetCheckout installed; nil until then.
-type checkoutService struct {
-	p atomic.Pointer[checkoutConfig]
-}
-
 type checkoutConfig struct {
 	co   Checkouts
 	opts CheckoutOptions
 }
 
-// SetCheckout serves the checkout and order endpoints from co; nil turns
-// them off (501). It may be called while the server serves.
-func (s *Server) SetCheckout(co Checkouts, opts CheckoutOptions) {
+// newCheckoutConfig builds the checkout and order endpoints'
+// configuration from svc; nil without a checkout and its carts (the
+// endpoints answer 501).
+func newCheckoutConfig(svc Services) *checkoutConfig {
+	co, opts := svc.Checkout, svc.CheckoutOptions
 	if co == nil || opts.Carts == nil {
-		s.checkout.p.Store(nil)
-		return
+		return nil
 	}
 	if opts.Variants == nil {
-		opts.Variants, _ = s.eng.(VariantFinder)
+		opts.Variants = svc.Variants
 	}
 	if opts.ConfirmTimeout <= 0 {
 		opts.ConfirmTimeout = 10 * time.Second
 	}
-	s.checkout.p.Store(&checkoutConfig{co: co, opts: opts})
+	return &checkoutConfig{co: co, opts: opts}
 }
 
 func (s *Server) checkoutRoute(ctx *fasthttp.RequestCtx, path string) {
@@ -132,7 +127,7 @@ func (s *Server) checkoutRoute(ctx *fasthttp.RequestCtx, path string) {
 		return
 	}
 	s.RequireUser(func(ctx *fasthttp.RequestCtx, user string) {
-		c := s.checkout.p.Load()
+		c := s.checkout
 		if c == nil {
 			notBuilt(ctx, "checkout")
 			return

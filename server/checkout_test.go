@@ -57,10 +57,10 @@ func newCheckoutEnvWith(t *testing.T, pay commerce.Payments, opts CheckoutOption
 		pay = sb
 	}
 	co := commerce.NewCheckout(st, ws, pay, commerce.CheckoutOptions{})
-	s := New(newTestEngine(t), Options{Logf: checkedLogf(t), Tokens: tokens})
-	s.SetCart(st, CartOptions{})
 	opts.Carts, opts.Shipments = st, st
-	s.SetCheckout(co, opts)
+	svc := testSvc(newTestEngine(t))
+	svc.Cart, svc.Guests, svc.Checkout, svc.CheckoutOptions = st, tokens, co, opts
+	s := New(svc, Options{Logf: checkedLogf(t), Tokens: tokens})
 	return &checkoutEnv{base: serveOver(t, s), tokens: tokens, store: st, co: co, pay: sb, ws: ws}
 }
 

@@ -3,8 +3,8 @@
 // recommendations; seller writes with API keys (verified by package auth,
 // behind KeyVerifier and UserVerifier); the shopper's cart,
 // checkout, orders and reviews with user tokens (cart.go, checkout.go,
-// orders.go, review.go, over the commerce services set with SetCart,
-// SetCheckout and SetReviews); the storefront page embedded at / (web.go);
+// orders.go, review.go, over the commerce services of Services); the
+// storefront page embedded at / (web.go);
 // a health check and Prometheus metrics. doc/api.md and the documents it
 // links describe every endpoint, parameter, limit and error code, and
 // doc/security.md who may call which.
@@ -19,6 +19,11 @@
 // query string is parsed from fasthttp's Args into a pooled search.Request,
 // and the response is appended by hand into a pooled buffer. The colder
 // product page and error bodies use encoding/json.
+//
+// A Server is built once by New from Services (what it serves from, each
+// the small interface it needs; the services that come and go while it
+// runs are funcs whose owner, package app, swaps what they return) and
+// Options (limits and timeouts). It has no setters.
 //
 // A Server is safe for concurrent use. Its Engine must be safe for
 // concurrent use and must not keep a *search.Request after Search returns.

@@ -32,9 +32,8 @@ func (s *Server) guest(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, fasthttp.StatusMethodNotAllowed, CodeMethodNotAllowed, "method "+string(ctx.Method())+" not allowed; use POST", "")
 		return
 	}
-	c := s.cart.p.Load()
-	signer, ok := s.opts.Tokens.(TokenSigner)
-	if c == nil || !ok {
+	c, signer := s.cart, s.svc.Guests
+	if c == nil || signer == nil {
 		notBuilt(ctx, "guest checkout")
 		return
 	}

@@ -38,22 +38,6 @@ const (
 
 const homeName = "home"
 
-// SetHome makes h the server's home page rows, replacing any earlier ones
-// without a pause, as SetRecs does for the lists. Until the first call the
-// home endpoint answers 503.
-func (s *Server) SetHome(h HomeRows) {
-	for {
-		old := s.recs.Load()
-		n := &recsHolder{home: h}
-		if old != nil {
-			n.r, n.sim = old.r, old.sim
-		}
-		if s.recs.CompareAndSwap(old, n) {
-			return
-		}
-	}
-}
-
 func (s *Server) homeRoute(ctx *fasthttp.RequestCtx, named string) {
 	user := ""
 	if named != "" && len(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)) == 0 {
@@ -86,8 +70,8 @@ func (s *Server) homeRoute(ctx *fasthttp.RequestCtx, named string) {
 		writeError(ctx, fasthttp.StatusBadRequest, perr.Code, perr.Message, perr.Param)
 		return
 	}
-	h := s.recs.Load()
-	if h == nil || h.home == nil {
+	h := s.recsNow()
+	if h.home == nil {
 		writeError(ctx, fasthttp.StatusServiceUnavailable, CodeNotReady, "the recommendations are still loading", "")
 		return
 	}

@@ -62,18 +62,19 @@ func TestHomeEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(newTestEngine(t), Options{Tokens: tk, Logf: checkedLogf(t)})
-	base := serveOver(t, s)
-	u := base + "/api/v1/recs/home"
-	if code, body := getWithToken(t, u, ""); code != 503 {
-		t.Errorf("before SetHome: %d %s, want 503", code, body)
+	bare := serveOver(t, New(testSvc(newTestEngine(t)), Options{Tokens: tk, Logf: checkedLogf(t)}))
+	if code, body := getWithToken(t, bare+"/api/v1/recs/home", ""); code != 503 {
+		t.Errorf("without a home: %d %s, want 503", code, body)
 	}
 	h, err := recs.NewHome(recs.HomeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.SetLists(testRecs(t))
-	s.SetHome(h)
+	svc := testSvc(newTestEngine(t))
+	svc.Home = h
+	base := serveOver(t, New(svc, Options{Tokens: tk, Logf: checkedLogf(t)}))
+	u := base + "/api/v1/recs/home"
 	// u1 bought p1 and the staple p5 twice; u2 has no orders.
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i, ps := range [][]string{{"p1", "p5"}, {"p5"}} {
@@ -184,8 +185,9 @@ func BenchmarkHomeHandler(b *testing.B) {
 	}
 	for _, bc := range []struct{ name, auth string }{{"guest", ""}, {"user", "Bearer " + tok}} {
 		b.Run(bc.name, func(b *testing.B) {
-			s := New(newTestEngine(b), Options{Tokens: tk})
-			s.SetHome(h)
+			svc := testSvc(newTestEngine(b))
+			svc.Home = h
+			s := New(svc, Options{Tokens: tk})
 			handler := s.Handler()
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {

@@ -56,7 +56,7 @@ func TestLimiter(t *testing.T) {
 // TestSearchRateLimit: a bounded burst from one loopback client gets 429
 // with Retry-After past the burst, and is served again after the refill.
 func TestSearchRateLimit(t *testing.T) {
-	s := New(newTestEngine(t), Options{SearchRate: 20, SearchBurst: 5, SuggestRate: -1})
+	s := New(testSvc(newTestEngine(t)), Options{SearchRate: 20, SearchBurst: 5, SuggestRate: -1})
 	base := serveOver(t, s)
 	codes := map[int]int{}
 	var retry string
@@ -80,7 +80,7 @@ func TestSearchRateLimit(t *testing.T) {
 // when the server trusts a proxy.
 func TestTrustProxy(t *testing.T) {
 	for _, trust := range []bool{false, true} {
-		s := New(newTestEngine(t), Options{TrustProxy: trust})
+		s := New(testSvc(newTestEngine(t)), Options{TrustProxy: trust})
 		var ctx fasthttp.RequestCtx
 		ctx.Request.Header.Set("X-Forwarded-For", "203.0.113.9, 198.51.100.7")
 		got := string(s.clientKey(&ctx))
@@ -94,8 +94,7 @@ func TestTrustProxy(t *testing.T) {
 // sellers are not affected.
 func TestSellerWriteLimit(t *testing.T) {
 	k := newTestKeys(t)
-	s := New(newTestEngine(t), Options{Keys: k.store, SellerWritesPerMinute: 60, SellerWriteBurst: 2})
-	s.SetIngest(okCatalog{}, nil)
+	s := New(withIngest(testSvc(newTestEngine(t)), okCatalog{}), Options{Keys: k.store, SellerWritesPerMinute: 60, SellerWriteBurst: 2})
 	base := serveOver(t, s)
 	const body = `{"title":"x","variants":[{"price_cents":1}]}`
 	var got []int
@@ -118,7 +117,7 @@ func TestSellerWriteLimit(t *testing.T) {
 func TestMaxInFlight(t *testing.T) {
 	block := make(chan struct{})
 	eng := &blockingEngine{Engine: newTestEngine(t), block: block}
-	s := New(eng, Options{MaxInFlight: 2, SearchRate: -1})
+	s := New(testSvc(eng), Options{MaxInFlight: 2, SearchRate: -1})
 	base := serveOver(t, s)
 	var wg sync.WaitGroup
 	for range 2 {
@@ -165,8 +164,7 @@ func TestCheckJSONShape(t *testing.T) {
 
 func TestWriteBodyCaps(t *testing.T) {
 	k := newTestKeys(t)
-	s := New(newTestEngine(t), Options{Keys: k.store})
-	s.SetIngest(okCatalog{}, nil)
+	s := New(withIngest(testSvc(newTestEngine(t)), okCatalog{}), Options{Keys: k.store})
 	base := serveOver(t, s)
 	deep := `{"title":"x","attributes":` + strings.Repeat(`{"a":`, 20) + `1` + strings.Repeat("}", 20) + `,"variants":[{"price_cents":1}]}`
 	long := `{"title":"x","attributes":{"a":"` + strings.Repeat("y", 100<<10) + `"},"variants":[{"price_cents":1}]}`
@@ -207,7 +205,7 @@ func (e *blockingEngine) Search(ctx context.Context, r *search.Request) (*search
 // TestSlowClient: a client sending its request a byte at a time is cut
 // off by the read timeout, while other requests are served meanwhile.
 func TestSlowClient(t *testing.T) {
-	s := New(newTestEngine(t), Options{ReadTimeout: time.Second})
+	s := New(testSvc(newTestEngine(t)), Options{ReadTimeout: time.Second})
 	base := serveOver(t, s)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	if err != nil {

@@ -61,7 +61,7 @@ func (s *Server) writeMetrics(ctx *fasthttp.RequestCtx) {
 	var b bytes.Buffer
 	s.metrics.set.WritePrometheus(&b)
 	ready := uint64(0)
-	if s.ready.Load() {
+	if s.ready() {
 		ready = 1
 	}
 	vm.WriteGaugeUint64(&b, "aisle_ready", ready)
@@ -73,18 +73,18 @@ func (s *Server) writeMetrics(ctx *fasthttp.RequestCtx) {
 		vm.WriteGaugeUint64(&b, "aisle_index_bytes"+shard, uint64(max(sh.Bytes, 0)))
 		vm.WriteGaugeUint64(&b, "aisle_index_terms"+shard, uint64(sh.Terms))
 	}
-	if c, ok := s.eng.(CacheReporter); ok {
+	if c := s.svc.Caches; c != nil {
 		writeCacheMetrics(&b, c)
 	}
-	if feed := s.ingestSide().feed; feed != nil {
+	if feed := s.ingestSide().feed; feed != nil { // the generation serving
 		feed.WritePrometheus(&b)
 	}
 	ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
 	ctx.SetBody(b.Bytes())
 }
 
-// CacheReporter is the optional interface of an Engine with caches;
-// /metrics reports their hit rates and sizes.
+// CacheReporter is what /metrics needs of an engine with caches
+// (Services.Caches): their hit rates and sizes.
 type CacheReporter interface {
 	ResponseCacheStats() search.CacheStats
 	FilterCacheStats() search.CacheStats

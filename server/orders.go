@@ -14,7 +14,7 @@ import (
 //	GET /api/v1/orders[?limit=n]   the token user's orders, newest first -> {"orders":[order...]}
 //	GET /api/v1/orders/{order_id}  one order; 403 for another user's
 //
-// They are served by the checkout service (SetCheckout); shipments come
+// They are served by the checkout service (Services.Checkout); shipments come
 // from CheckoutOptions.Shipments.
 
 const ordersPath = "/api/v1/orders"
@@ -37,7 +37,7 @@ func (s *Server) ordersRoute(ctx *fasthttp.RequestCtx, path string) {
 		return
 	}
 	s.RequireUser(func(ctx *fasthttp.RequestCtx, user string) {
-		c := s.checkout.p.Load()
+		c := s.checkout
 		if c == nil {
 			notBuilt(ctx, "orders")
 			return

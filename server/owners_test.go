@@ -14,7 +14,7 @@ import (
 // forgetting the oldest first, and forgets a product once the index holds
 // it.
 func TestOwnersBounded(t *testing.T) {
-	s := New(newTestEngine(t), Options{})
+	s := New(testSvc(newTestEngine(t)), Options{})
 	for i := range maxOwners + 10 {
 		s.owners.store("new-"+strconv.Itoa(i), "sel-a")
 	}
@@ -53,8 +53,7 @@ func TestShutdownAwaitsBulk(t *testing.T) {
 	for _, expire := range []bool{false, true} {
 		k := newTestKeys(t)
 		cat := &countCatalog{block: make(chan struct{})}
-		s := New(newTestEngine(t), Options{Keys: k.store})
-		s.SetIngest(cat, nil)
+		s := New(withIngest(testSvc(newTestEngine(t)), cat), Options{Keys: k.store})
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)

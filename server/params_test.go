@@ -93,7 +93,7 @@ func TestParseSearchArgsErrors(t *testing.T) {
 // TestSearchErrorsOverHTTP checks the 400 body of every error kind through
 // the handler.
 func TestSearchErrorsOverHTTP(t *testing.T) {
-	s := New(newTestEngine(t), Options{})
+	s := New(testSvc(newTestEngine(t)), Options{})
 	for _, c := range []struct{ qs, param, code string }{
 		{"sort=cheapest", "sort", CodeInvalidParameter},
 		{"price_min=300&price_max=200", "price_min", CodeInvalidParameter},

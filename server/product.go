@@ -156,10 +156,7 @@ func (s *Server) product(ctx *fasthttp.RequestCtx, id string) {
 // deleted and out-of-stock products (recs.Products is the live index).
 func (s *Server) related(p *catalog.Product) []relatedItem {
 	out := []relatedItem{}
-	h := s.recs.Load()
-	if h == nil {
-		return out
-	}
+	h := s.recsNow()
 	var items []recs.Item
 	reason := "customers who bought this also bought"
 	if h.r != nil {

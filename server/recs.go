@@ -3,7 +3,6 @@ package server
 import (
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/aisle/aisle/recs"
@@ -52,45 +51,24 @@ const (
 	similarName        = "similar"
 )
 
-// recsHolder is what SetRecs and SetSimilar set; either may be nil.
+// recsHolder is the recommendations of this moment (Services.Recs,
+// Similar and Home); any may be nil.
 type recsHolder struct {
 	r    Recommender
 	sim  SimilarItems
 	home HomeRows
 }
 
-type recsPtr = atomic.Pointer[recsHolder]
-
-// SetRecs makes r the server's recommendations, replacing any earlier ones
-// without a pause: requests in flight finish on the lists they started
-// with. Until the first call the recommendation endpoints answer 503.
-func (s *Server) SetRecs(r Recommender) {
-	for {
-		old := s.recs.Load()
-		h := &recsHolder{r: r}
-		if old != nil {
-			h.sim, h.home = old.sim, old.home
-		}
-		if s.recs.CompareAndSwap(old, h) {
-			return
-		}
+// recsNow returns the current recommendations.
+func (s *Server) recsNow() recsHolder {
+	h := recsHolder{home: s.svc.Home}
+	if s.svc.Recs != nil {
+		h.r = s.svc.Recs()
 	}
-}
-
-// SetSimilar makes sim the server's "similar items", replacing any earlier
-// ones without a pause, as SetRecs does for the other lists. Until the
-// first call the similar endpoint answers 503.
-func (s *Server) SetSimilar(sim SimilarItems) {
-	for {
-		old := s.recs.Load()
-		h := &recsHolder{sim: sim}
-		if old != nil {
-			h.r, h.home = old.r, old.home
-		}
-		if s.recs.CompareAndSwap(old, h) {
-			return
-		}
+	if s.svc.Similar != nil {
+		h.sim = s.svc.Similar()
 	}
+	return h
 }
 
 // recsRoute serves path if it is a recommendation endpoint and reports
@@ -140,8 +118,8 @@ func (s *Server) recsRoute(ctx *fasthttp.RequestCtx, path string) bool {
 		writeError(ctx, fasthttp.StatusNotFound, CodeNotFound, "no product with id "+strconv.Quote(id), "")
 		return true
 	}
-	h := s.recs.Load()
-	if h == nil || (kind == similarName && h.sim == nil) || (kind != similarName && h.r == nil) {
+	h := s.recsNow()
+	if (kind == similarName && h.sim == nil) || (kind != similarName && h.r == nil) {
 		writeError(ctx, fasthttp.StatusServiceUnavailable, CodeNotReady, "the recommendations are still loading", "")
 		return true
 	}

@@ -140,8 +140,9 @@ func BenchmarkRecsHandler(b *testing.B) {
 		{"bought-together", "/api/v1/products/p1/bought-together"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			s := New(newTestEngine(b), Options{})
-			s.SetRecs(l)
+			svc := testSvc(newTestEngine(b))
+			svc.Recs = func() Recommender { return l }
+			s := New(svc, Options{})
 			h := s.Handler()
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -28,21 +27,7 @@ type Reviewer interface {
 	Vote(userID, productID, reviewID string, now time.Time) (helpful int, counted bool, err error)
 }
 
-// reviewService holds the Reviewer set by SetReviews; the endpoints answer
-// 501 without one.
-type reviewService struct{ p atomic.Pointer[reviewBox] }
-
-type reviewBox struct{ r Reviewer }
-
-// SetReviews wires the review endpoints to r. Safe to call while serving.
-func (s *Server) SetReviews(r Reviewer) { s.reviews.p.Store(&reviewBox{r}) }
-
-func (s *Server) reviewer() Reviewer {
-	if b := s.reviews.p.Load(); b != nil {
-		return b.r
-	}
-	return nil
-}
+func (s *Server) reviewer() Reviewer { return s.svc.Reviews }
 
 // Limits of the review endpoints.
 const (

@@ -21,8 +21,9 @@ func TestReviewModeration(t *testing.T) {
 	defer st.Close()
 	rv, _ := commerce.NewReviews(st, commerce.ReviewOptions{})
 	tk, _ := auth.NewTokens([]byte(strings.Repeat("k", 32)))
-	s := New(newTestEngine(t), Options{Logf: checkedLogf(t), Keys: k.store, Tokens: tk})
-	s.SetReviews(rv)
+	svc := testSvc(newTestEngine(t))
+	svc.Reviews, svc.Moderator = rv, rv
+	s := New(svc, Options{Logf: checkedLogf(t), Keys: k.store, Tokens: tk})
 	base := serveOver(t, s)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

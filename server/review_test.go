@@ -66,8 +66,9 @@ func newReviewServer(t *testing.T, delivered ...string) reviewFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(newTestEngine(t), Options{Logf: checkedLogf(t), Tokens: tk})
-	s.SetReviews(rv)
+	svc := testSvc(newTestEngine(t))
+	svc.Reviews, svc.Moderator = rv, rv
+	s := New(svc, Options{Logf: checkedLogf(t), Tokens: tk})
 	f := reviewFixture{base: serveOver(t, s), tokens: map[string]string{}, pid: pid, store: st}
 	for _, u := range []string{"alice", "bob", "carol", "dave"} {
 		f.tokens[u], _ = tk.Sign(u, time.Hour)
@@ -252,7 +253,7 @@ func TestReviewRoutes(t *testing.T) {
 	}
 	// Without a review service: 501 after authentication.
 	tk, _ := auth.NewTokens([]byte(strings.Repeat("k", 32)))
-	base := serveOver(t, New(newTestEngine(t), Options{Logf: checkedLogf(t), Tokens: tk}))
+	base := serveOver(t, New(testSvc(newTestEngine(t)), Options{Logf: checkedLogf(t), Tokens: tk}))
 	if st, _, _ := doAs(t, "", "GET", base+p+"/reviews", ""); st != 501 {
 		t.Errorf("GET without a service: %d; want 501", st)
 	}
@@ -325,8 +326,9 @@ func BenchmarkReviewEndpoints(b *testing.B) {
 		}
 	}
 	tk, _ := auth.NewTokens([]byte(strings.Repeat("k", 32)))
-	s := New(newTestEngine(b), Options{Tokens: tk})
-	s.SetReviews(rv)
+	svc := testSvc(newTestEngine(b))
+	svc.Reviews, svc.Moderator = rv, rv
+	s := New(svc, Options{Tokens: tk})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -47,7 +46,8 @@ type Feed interface {
 	WritePrometheus(w io.Writer)
 }
 
-// ingestSide is the optional ingest wiring, set once by SetIngest.
+// ingestSide is the ingest wiring of the generation serving
+// (Services.Ingest).
 type ingestSide struct {
 	cat  Catalog
 	feed Feed
@@ -72,22 +72,13 @@ const (
 	writeTimeout = 10 * time.Second
 )
 
-// SetIngest wires the write endpoints to cat and min_offset and the ingest
-// metrics to feed. Either may be nil: writes then answer 503, and
-// min_offset answers at once with Aisle-Stale: true. Safe to call while
-// serving.
-func (s *Server) SetIngest(cat Catalog, feed Feed) {
-	s.ingest.Store(&ingestSide{cat: cat, feed: feed})
-}
-
 func (s *Server) ingestSide() ingestSide {
-	if p := s.ingest.Load(); p != nil {
-		return *p
+	if s.svc.Ingest == nil {
+		return ingestSide{}
 	}
-	return ingestSide{}
+	cat, feed := s.svc.Ingest()
+	return ingestSide{cat: cat, feed: feed}
 }
-
-type ingestPtr = atomic.Pointer[ingestSide]
 
 // write routes a request under the write paths; ep is epSeller or
 // epInventory.

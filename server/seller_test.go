@@ -62,9 +62,10 @@ func startWriteEnv(t testing.TB) *writeEnv {
 		c.Close()
 	})
 	keys := newTestKeys(t)
-	s := New(eng, Options{Logf: checkedLogf(t), Keys: keys.store})
-	s.SetIngest(ingest.NewWriter(prod, c), c)
-	s.SetReady(true)
+	w := ingest.NewWriter(prod, c)
+	svc := testSvc(eng)
+	svc.Ingest = func() (Catalog, Feed) { return w, c }
+	s := New(svc, Options{Logf: checkedLogf(t), Keys: keys.store})
 	return &writeEnv{base: serveOver(t, s), eng: eng, c: c, keys: keys}
 }
 
@@ -217,12 +218,13 @@ func TestSellerWritesReadYourWrites(t *testing.T) {
 
 func TestSellerBadRequests(t *testing.T) {
 	keys := newTestKeys(t)
-	s := New(newTestEngine(t), Options{Logf: checkedLogf(t), Keys: keys.store})
+	l := &live{}
+	s := New(l.wire(testSvc(newTestEngine(t))), Options{Logf: checkedLogf(t), Keys: keys.store})
 	base := serveOver(t, s)
 	if code, _, m := doAs(t, keys.seller, "POST", base+"/api/v1/seller/products", kettle); code != 503 || m["error"].(map[string]any)["code"] != CodeNoBroker {
 		t.Fatalf("no broker: %d %v", code, m)
 	}
-	s.SetIngest(failCatalog{}, nil)
+	l.SetIngest(failCatalog{}, nil)
 	for _, c := range []struct{ name, method, path, body, param string }{
 		{"unknown field", "POST", "/api/v1/seller/products", `{"title":"x","colour":"red","variants":[{"price_cents":1}]}`, "colour"},
 		{"negative price", "POST", "/api/v1/seller/products", `{"title":"x","variants":[{"price_cents":-1}]}`, "variants[0].price_cents"},

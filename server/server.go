@@ -202,10 +202,8 @@ type Server struct {
 	opts        Options
 	optsErr     error
 	priceDigits int
-	ready       atomic.Bool
+	svc         Services
 	metrics     metrics
-	ingest      ingestPtr // see SetIngest in seller.go
-	recs        recsPtr   // see SetRecs in recs.go
 	args        sync.Pool // *searchArgs
 	srv         *fasthttp.Server
 	owners      owners          // see auth.go
@@ -215,19 +213,19 @@ type Server struct {
 	writeLim    *limiter        // per seller
 	keyLim      *limiter        // per client, uncached API key checks
 	bulk        bulkJobs        // see bulk.go
-	cart        cartService     // see cart.go
-	checkout    checkoutService // see checkout.go
-	reviews     reviewService   // see review.go
-	storefront  webState        // see web.go
+	cart        *cartConfig     // see cart.go; nil without Services.Cart
+	checkout    *checkoutConfig // see checkout.go; nil without Services.Checkout
 }
 
-// New returns a server over eng. Invalid options are reported by Serve;
-// the handler runs with the defaults of the fields it uses.
-func New(eng Engine, opts Options) *Server {
-	s := &Server{eng: eng, optsErr: opts.Validate(), opts: opts.EnsureDefaults(), metrics: newMetrics()}
+// New returns a server over svc, built once. Invalid options are reported
+// by Serve; the handler runs with the defaults of the fields it uses.
+func New(svc Services, opts Options) *Server {
+	s := &Server{eng: svc.Engine, svc: svc, optsErr: opts.Validate(), opts: opts.EnsureDefaults(), metrics: newMetrics()}
 	if s.optsErr != nil {
 		s.opts = Options{Logf: opts.Logf, Keys: opts.Keys, Tokens: opts.Tokens}.EnsureDefaults()
 	}
+	s.cart = newCartConfig(svc)
+	s.checkout = newCheckoutConfig(svc)
 	s.priceDigits = minorDigits(s.opts.Currency)
 	s.args.New = func() any { return &searchArgs{} }
 	s.searchLim = newLimiter(s.opts.SearchRate, s.opts.SearchBurst)
@@ -251,9 +249,8 @@ func New(eng Engine, opts Options) *Server {
 	return s
 }
 
-// SetReady sets whether the engine holds the whole store; /healthz answers
-// 503 until it does.
-func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
+// ready reports Services.Ready.
+func (s *Server) ready() bool { return s.svc.Ready == nil || s.svc.Ready() }
 
 // Serve accepts connections on ln until Shutdown; it returns nil after a
 // Shutdown and the listener's error otherwise.
@@ -399,7 +396,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.reviewsRoute(ctx, string(path))
 		return
 	case epModeration: // the admin key only (review_admin.go)
-		if m, ok := s.reviewer().(Moderator); ok {
+		if m := s.svc.Moderator; m != nil {
 			s.ReviewModeration(m, "")(ctx)
 		} else {
 			notBuilt(ctx, "review moderation")
@@ -476,7 +473,7 @@ func (s *Server) search(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) healthz(ctx *fasthttp.RequestCtx) {
-	if !s.ready.Load() {
+	if !s.ready() {
 		writeError(ctx, fasthttp.StatusServiceUnavailable, CodeNotReady, "the store is still loading", "")
 		return
 	}

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,13 +58,42 @@ func newTestEngine(t testing.TB) *search.Engine {
 	return eng
 }
 
-// startServer serves over a real engine on a loopback port and returns the
-// base URL.
-func startServer(t *testing.T) (*Server, string) {
+// startServer serves over a real engine on a loopback port and returns
+// the switches of its services that come and go, and the base URL. It is
+// not ready until the test says so.
+func startServer(t *testing.T) (*live, string) {
 	t.Helper()
-	s := New(newTestEngine(t), Options{Logf: checkedLogf(t)})
-	return s, serveOver(t, s)
+	l := &live{}
+	s := New(l.wire(testSvc(newTestEngine(t))), Options{Logf: checkedLogf(t)})
+	return l, serveOver(t, s)
 }
+
+// live is a test's switchboard of the services that come and go while a
+// server serves, as package app keeps them: what the funcs of Services
+// return. Its setters stand in for the app swapping a generation or
+// finishing a recommendations build.
+type live struct {
+	ready atomic.Bool
+	mu    sync.Mutex
+	recs  Recommender
+	sim   SimilarItems
+	cat   Catalog
+	feed  Feed
+}
+
+// wire returns svc answering from l.
+func (l *live) wire(svc Services) Services {
+	svc.Ready = l.ready.Load
+	svc.Recs = func() Recommender { l.mu.Lock(); defer l.mu.Unlock(); return l.recs }
+	svc.Similar = func() SimilarItems { l.mu.Lock(); defer l.mu.Unlock(); return l.sim }
+	svc.Ingest = func() (Catalog, Feed) { l.mu.Lock(); defer l.mu.Unlock(); return l.cat, l.feed }
+	return svc
+}
+
+func (l *live) SetReady(r bool)             { l.ready.Store(r) }
+func (l *live) SetRecs(r Recommender)       { l.mu.Lock(); l.recs = r; l.mu.Unlock() }
+func (l *live) SetSimilar(s SimilarItems)   { l.mu.Lock(); l.sim = s; l.mu.Unlock() }
+func (l *live) SetIngest(c Catalog, f Feed) { l.mu.Lock(); l.cat, l.feed = c, f; l.mu.Unlock() }
 
 // serveOver serves s on a loopback port until the test ends and returns
 // the base URL.
@@ -307,7 +338,7 @@ func (panicEngine) Search(context.Context, *search.Request) (*search.Result, err
 }
 
 func TestPanicIs500(t *testing.T) {
-	s := New(panicEngine{newTestEngine(t)}, Options{})
+	s := New(testSvc(panicEngine{newTestEngine(t)}), Options{})
 	ctx := newCtx("/api/v1/products/search?q=x")
 	s.Handler()(ctx)
 	if ctx.Response.StatusCode() != 500 || !strings.Contains(string(ctx.Response.Body()), `"code":"internal"`) {
@@ -331,7 +362,7 @@ func TestOptionsValidate(t *testing.T) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}
 	}
-	s := New(newTestEngine(t), Options{Currency: "XXX"})
+	s := New(testSvc(newTestEngine(t)), Options{Currency: "XXX"})
 	if err := s.Serve(nil); err == nil {
 		t.Error("Serve with invalid options returned nil")
 	}
@@ -343,4 +374,21 @@ func TestQueryEscaping(t *testing.T) {
 	if code != 200 || !json.Valid(body) || !strings.Contains(string(body), `Speaker \"mini\"`) {
 		t.Errorf("%d %s", code, body)
 	}
+}
+
+// testSvc returns the Services of a test over eng: the engine is also the
+// Suggester and the VariantFinder when it is a *search.Engine; always
+// ready, no other service.
+func testSvc(eng Engine) Services {
+	svc := Services{Engine: eng}
+	if e, ok := eng.(*search.Engine); ok {
+		svc.Suggester, svc.Variants = e, e
+	}
+	return svc
+}
+
+// withIngest returns svc writing to cat, with no consumer.
+func withIngest(svc Services, cat Catalog) Services {
+	svc.Ingest = func() (Catalog, Feed) { return cat, nil }
+	return svc
 }

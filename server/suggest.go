@@ -72,8 +72,8 @@ func (s *Server) suggest(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, fasthttp.StatusBadRequest, perr.Code, perr.Message, perr.Param)
 		return
 	}
-	sg, ok := s.eng.(Suggester)
-	if !ok {
+	sg := s.svc.Suggester
+	if sg == nil {
 		writeError(ctx, fasthttp.StatusNotFound, CodeNotFound, "this engine has no autocomplete", "")
 		return
 	}

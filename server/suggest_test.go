@@ -19,7 +19,7 @@ func startSpellServer(t *testing.T) string {
 	if err := eng.RebuildSpelling(); err != nil {
 		t.Fatal(err)
 	}
-	s := New(eng, Options{Logf: checkedLogf(t)})
+	s := New(testSvc(eng), Options{Logf: checkedLogf(t)})
 	return serveOver(t, s)
 }
 

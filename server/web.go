@@ -13,7 +13,6 @@ import (
 	"path"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/valyala/fasthttp"
 )
@@ -29,7 +28,7 @@ import (
 //
 // POST /api/v1/session/demo hands the demo user's token to the page, and
 // only to a loopback client of a server given demo credentials
-// (SetDemoUser): it is the dev-credentials convenience of `aisle serve`
+// (Services.DemoUserID): it is the dev-credentials convenience of `aisle serve`
 // on a laptop, never reachable from another machine.
 
 //go:embed web
@@ -43,24 +42,6 @@ const (
 	webCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' http: https: data:; " +
 		"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-
-// webState is the Server's storefront state: the demo user, if any.
-type webState struct {
-	demo atomic.Pointer[demoUser]
-}
-
-type demoUser struct{ id, token string }
-
-// SetDemoUser gives the server the demo user's id and token, which
-// POST /api/v1/session/demo then answers to loopback clients. An empty id
-// or token turns the endpoint off (404), as it is by default.
-func (s *Server) SetDemoUser(userID, token string) {
-	if userID == "" || token == "" {
-		s.storefront.demo.Store(nil)
-		return
-	}
-	s.storefront.demo.Store(&demoUser{id: userID, token: token})
-}
 
 // webFile is one embedded file, ready to serve.
 type webFile struct {
@@ -208,8 +189,8 @@ func etagMatch(list, etag string) bool {
 // token, for a loopback client of a server given them; 404 otherwise, so
 // the endpoint does not even show elsewhere.
 func (s *Server) demoSession(ctx *fasthttp.RequestCtx) {
-	d := s.storefront.demo.Load()
-	if d == nil || !loopbackClient(ctx) {
+	id, token := s.svc.DemoUserID, s.svc.DemoUserToken
+	if id == "" || token == "" || !loopbackClient(ctx) {
 		writeError(ctx, fasthttp.StatusNotFound, CodeNotFound, "no such endpoint: "+demoSessionPath, "")
 		return
 	}
@@ -221,7 +202,7 @@ func (s *Server) demoSession(ctx *fasthttp.RequestCtx) {
 	body, _ := json.Marshal(struct {
 		UserID    string `json:"user_id"`
 		UserToken string `json:"user_token"`
-	}{d.id, d.token})
+	}{id, token})
 	ctx.Response.Header.Set("Cache-Control", "no-store")
 	ctx.SetContentType("application/json")
 	ctx.SetBody(body)

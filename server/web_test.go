@@ -126,15 +126,18 @@ func TestWebFiles(t *testing.T) {
 // TestDemoSession: the demo token goes only to a loopback client of a
 // server given one, and never through a proxy.
 func TestDemoSession(t *testing.T) {
-	s, base := startServer(t)
+	_, bare := startServer(t)
+	if code, _, body := webReq(t, "POST", bare+demoSessionPath, nil); code != 404 {
+		t.Fatalf("without demo credentials: %d %s; want 404", code, body)
+	}
+	svc := testSvc(newTestEngine(t))
+	svc.DemoUserID, svc.DemoUserToken = "u-demo", "tok-123"
+	s := New(svc, Options{Logf: checkedLogf(t)})
+	base := serveOver(t, s)
 	post := func(hdr map[string]string) (int, []byte) {
 		code, _, body := webReq(t, "POST", base+demoSessionPath, hdr)
 		return code, body
 	}
-	if code, body := post(nil); code != 404 {
-		t.Fatalf("without demo credentials: %d %s; want 404", code, body)
-	}
-	s.SetDemoUser("u-demo", "tok-123")
 	code, body := post(nil)
 	var got struct{ UserID, UserToken string }
 	if err := json.Unmarshal(body, &struct {
@@ -165,10 +168,6 @@ func TestDemoSession(t *testing.T) {
 		if ctx.Response.StatusCode() != 404 || bytes.Contains(ctx.Response.Body(), []byte("tok-123")) {
 			t.Errorf("client %s: %d %s; want 404 without the token", addr, ctx.Response.StatusCode(), ctx.Response.Body())
 		}
-	}
-	s.SetDemoUser("", "")
-	if code, _ := post(nil); code != 404 {
-		t.Errorf("after SetDemoUser(\"\", \"\"): %d; want 404", code)
 	}
 }
 
