@@ -1,7 +1,6 @@
-// Package app is the running application: Options (every serve flag, with
-// defaults and Validate), Open and Close. It owns the index generations and
-// their reindex swap, ingest, the commerce runtime, recommendation loading
-// and live updates, and every background goroutine with its shutdown.
+// Package app owns the running application: Options/Validate, Open and
+// Close; index generations and their reindex swap, ingest, the commerce
+// runtime, recommendations, and every background goroutine and its shutdown.
 //
 // Open listens first, so /healthz answers 503 while the store loads, and
 // returns; the load, ingest, commerce loops and recommendation builds run

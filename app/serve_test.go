@@ -339,7 +339,7 @@ func reindexWhileWriting(t *testing.T, a *aisle) {
 	if code, out := authDo(t, dc.AdminKey, "POST", a.admin+"/admin/reindex", ""); code != http.StatusAccepted {
 		t.Fatalf("POST /admin/reindex: %d %s", code, out)
 	}
-	body := `{"title":"Quuxotic reindex teapot","brand":"Aisle","variants":[{"sku":"q-1","price_cents":1500,"stock":[{"warehouse_id":"wh-east","available":4}]}]}`
+	body := `{"title":"Quuxotic reindex teapot","brand":"Aisle","variants":[{"sku":"q-1","price_cents":1500,"stock":[{"warehouse_id":"wh-001","available":4}]}]}`
 	if code, out := authDo(t, "", "POST", a.base+"/api/v1/seller/products", body); code != http.StatusUnauthorized {
 		t.Fatalf("seller POST without a key: %d %s", code, out)
 	}
@@ -356,7 +356,7 @@ func reindexWhileWriting(t *testing.T, a *aisle) {
 	var ws []*written
 	put := func(w *written, n int) {
 		w.title = fmt.Sprintf("Zorbulous kettle %d rev %d", len(ws), n)
-		b := fmt.Sprintf(`{"title":%q,"brand":"Aisle","variants":[{"sku":"z-%d","price_cents":%d,"stock":[{"warehouse_id":"wh-east","available":3}]}]}`, w.title, n, 1000+n)
+		b := fmt.Sprintf(`{"title":%q,"brand":"Aisle","variants":[{"sku":"z-%d","price_cents":%d,"stock":[{"warehouse_id":"wh-001","available":3}]}]}`, w.title, n, 1000+n)
 		method, u := "PUT", a.base+"/api/v1/seller/products/"+w.id
 		if w.id == "" {
 			method, u = "POST", a.base+"/api/v1/seller/products"

@@ -1,4 +1,8 @@
-// Package bench measures Aisle against the engines a team would pick
+// Package bench owns the benchmark workloads (indexing, relevance, load,
+// scale, import) as Config and Run, with Bleve and PostgreSQL as peers; it
+// has no flags and is never linked into the serving binary.
+//
+// It measures Aisle against the engines a team would pick
 // instead, in one run, on the same machine, data and queries.
 //
 // A run (Run with a Config) builds every engine over the same products and

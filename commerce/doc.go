@@ -1,4 +1,8 @@
-// Package commerce holds the thin commerce services behind the search
+// Package commerce owns the thin commerce services behind search: cart,
+// inventory reservations, checkout and payments (sandbox), orders and their
+// routing and fulfilment, reviews; one store (bbolt or PostgreSQL) and its outbox.
+//
+// It holds the thin commerce services behind the search
 // engine, all kept in one embedded bbolt file: a cart that never loses an
 // item, inventory reservations that never oversell, checkout with a
 // sandbox payment provider and idempotency keys (checkout.go, order.go,

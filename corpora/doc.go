@@ -1,5 +1,6 @@
-// Package corpora ships Aisle's real data sets inside the binary and loads
-// them as catalog products.
+// Package corpora owns the real data sets shipped inside the binary (Icecat,
+// Instacart, BigBasket, FIMI retail, spelling lists, warehouses) and their
+// loaders into catalog products, orders and judgments.
 //
 // Three public data sets are embedded with go:embed, compressed with zstd
 // (README.md gives their sources, licences, schemas and every change made):

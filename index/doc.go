@@ -1,4 +1,6 @@
-// Package index is one shard of Aisle's inverted index, held in memory.
+// Package index owns one shard of the inverted index, in memory: segments,
+// term dictionary, postings, roaring facets and filters, numeric columns,
+// deletes, merges, per-shard evaluation calling rank, and the snapshot format.
 //
 // A Shard is a list of immutable segments plus a deleted-documents bitmap per
 // segment, published together as a snapshot behind an atomic pointer. Each

@@ -1,7 +1,11 @@
-// Package ingest keeps the search index fresh from Kafka: it consumes the
+// Package ingest owns Kafka consumption of the catalog: the one partition
+// consumer, versioned idempotent apply, partition logs and snapshots, dead
+// letters, the seller writer, imports, and the one-method Sink it feeds.
+//
+// It keeps the search index fresh from Kafka: it consumes the
 // catalog topics (products, prices, inventory), applies every event
 // idempotently by its per-aspect version, and hands the resulting products
-// to a one-method Sink that cmd/ wires to the index.
+// to a one-method Sink that package app wires to the index.
 //
 // Work is split by partition number: the topics have as many partitions as
 // the index has shards, and a product's events are keyed by its id, so

@@ -1,6 +1,6 @@
-// Package recs builds and serves Aisle's recommendations from orders:
-// "customers who bought X also bought" (item-to-item collaborative
-// filtering) and "frequently bought together" bundles.
+// Package recs owns the recommendations: also bought and bought together
+// (batch build from orders), similar items (embeddings and an HNSW graph),
+// home page rows and live co-purchases, and their snapshot file.
 //
 // Build counts co-purchases over a set of Orders and keeps, per item, the
 // TopN neighbours under one of two scorers: Cosine, the cosine between item

@@ -1,4 +1,8 @@
-// Package server is Aisle's storefront HTTP API, served with fasthttp:
+// Package server owns the storefront HTTP API and nothing else: fasthttp
+// handlers, request validation, JSON, auth middleware, limits and metrics,
+// built once from a Services struct of the interfaces it needs.
+//
+// It is Aisle's storefront HTTP API, served with fasthttp:
 // product search with facets, the product page, autocomplete and
 // recommendations; seller writes with API keys (verified by package auth,
 // behind KeyVerifier and UserVerifier); the shopper's cart,

@@ -1,4 +1,8 @@
-// Package spell is the spelling side of search: a dictionary of the
+// Package spell owns spelling: a dictionary of the catalog's words in a
+// vellum FST, correction through Levenshtein automata scored by edits,
+// keyboard, frequency and co-occurrence, and typo-tolerant autocomplete.
+//
+// It is the spelling side of search: a dictionary of the
 // catalog's words with their document frequencies, held in a vellum FST;
 // term correction through a Damerau-Levenshtein automaton walked over the
 // FST, scored by edit distance, keyboard adjacency, frequency and

@@ -1,72 +1,25 @@
 package lint
 
 import (
-	"encoding/json"
-	"io"
+	"bytes"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
 )
 
-const module = "github.com/aisle/aisle"
+const module = Module
 
-// layers is the table of ../shared/STYLE.md: a package may import only
-// packages of a lower layer. internal/ packages sit beside the layer of
-// their importer and are not checked.
-var layers = map[string]int{
-	"catalog":  0,
-	"query":    0,
-	"rank":     0,
-	"spell":    0,
-	"index":    1,
-	"recs":     1,
-	"ingest":   1,
-	"corpora":  1,
-	"commerce": 1,
-	"auth":     1,
-	"search":   2,
-	"server":   3,
-	"bench":    3,
-	"app":      4,
-	"cmd":      5,
-}
-
-type pkg struct {
-	ImportPath string
-	Imports    []string
-	Doc        string
-	Name       string
-}
-
-func listPackages(t *testing.T) []pkg {
+func listPackages(t *testing.T) []Package {
 	t.Helper()
-	cmd := exec.Command("go", "list", "-json", module+"/...")
-	cmd.Dir = "../.."
-	out, err := cmd.Output()
+	pkgs, err := List("../..")
 	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	var pkgs []pkg
-	dec := json.NewDecoder(strings.NewReader(string(out)))
-	for {
-		var p pkg
-		if err := dec.Decode(&p); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatalf("decoding go list output: %v", err)
-		}
-		pkgs = append(pkgs, p)
+		t.Fatal(err)
 	}
 	return pkgs
 }
 
-// top returns the top-level folder of a module package, "" for the root.
-func top(importPath string) string {
-	rel := strings.TrimPrefix(importPath, module)
-	rel = strings.TrimPrefix(rel, "/")
-	top, _, _ := strings.Cut(rel, "/")
-	return top
-}
+func top(importPath string) string { return Top(importPath) }
 
 func TestLayers(t *testing.T) {
 	for _, p := range listPackages(t) {
@@ -74,7 +27,7 @@ func TestLayers(t *testing.T) {
 		if from == "internal" {
 			continue
 		}
-		fl, ok := layers[from]
+		fl, ok := Layers()[from]
 		if !ok {
 			t.Errorf("package %s is in top-level folder %q, which has no layer in the table", p.ImportPath, from)
 			continue
@@ -91,7 +44,7 @@ func TestLayers(t *testing.T) {
 				t.Errorf("%s imports %s: nothing imports cmd/", p.ImportPath, imp)
 				continue
 			}
-			tl := layers[to]
+			tl := Layers()[to]
 			if tl >= fl {
 				t.Errorf("%s (layer %d) imports %s (layer %d): imports must point to a lower layer", p.ImportPath, fl, imp, tl)
 			}
@@ -125,5 +78,16 @@ func TestServingBinaryDeps(t *testing.T) {
 		if strings.HasPrefix(dep, "github.com/blevesearch/bleve") || dep == module+"/bench" {
 			t.Errorf("cmd/aisle links %s", dep)
 		}
+	}
+}
+
+// TestLayersPicture: doc/layers.svg is what go run ./internal/lint/layersvg
+// draws from the imports of today.
+func TestLayersPicture(t *testing.T) {
+	nodes, edges := Graph(listPackages(t))
+	want := SVG(nodes, edges)
+	got, err := os.ReadFile("../../doc/layers.svg")
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("doc/layers.svg is stale (%v): run go run ./internal/lint/layersvg from the repository root", err)
 	}
 }
