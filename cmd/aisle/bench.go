@@ -10,26 +10,21 @@ import (
 	"path/filepath"
 )
 
-// benchCommand runs the benchmark CLI, which is its own binary so that this
-// one links neither peer engine (Bleve, pgx): aisle-bench beside this
+// benchCommand runs the benchmark CLI, its own binary so that this one
+// links neither peer engine (Bleve, pgx): aisle-bench beside this
 // executable or on PATH, else `go run ./cmd/aisle-bench` from the
 // repository root.
 func benchCommand(ctx context.Context, args []string, stderr io.Writer) error {
-	var cmd *exec.Cmd
-	if self, err := os.Executable(); err == nil {
+	bin, err := exec.LookPath("aisle-bench")
+	if self, serr := os.Executable(); serr == nil {
 		if p := filepath.Join(filepath.Dir(self), "aisle-bench"); isFile(p) {
-			cmd = exec.CommandContext(ctx, p, args...)
+			bin, err = p, nil
 		}
 	}
-	if cmd == nil {
-		if p, err := exec.LookPath("aisle-bench"); err == nil {
-			cmd = exec.CommandContext(ctx, p, args...)
-		}
-	}
-	if cmd == nil {
-		if _, err := exec.LookPath("go"); err != nil || !isFile(filepath.Join("cmd", "aisle-bench", "main.go")) {
-			return errors.New("bench: the benchmark is its own binary: run `go run ./cmd/aisle-bench` from the repository, " +
-				"or `go install github.com/aisle/aisle/cmd/aisle-bench`")
+	cmd := exec.CommandContext(ctx, bin, args...)
+	if err != nil {
+		if _, gerr := exec.LookPath("go"); gerr != nil || !isFile(filepath.Join("cmd", "aisle-bench", "main.go")) {
+			return errors.New("bench: the benchmark is its own binary: `go run ./cmd/aisle-bench` from the repository, or go install github.com/aisle/aisle/cmd/aisle-bench")
 		}
 		cmd = exec.CommandContext(ctx, "go", append([]string{"run", "./cmd/aisle-bench"}, args...)...)
 	}

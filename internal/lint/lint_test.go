@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -89,5 +90,28 @@ func TestLayersPicture(t *testing.T) {
 	got, err := os.ReadFile("../../doc/layers.svg")
 	if err != nil || !bytes.Equal(got, want) {
 		t.Errorf("doc/layers.svg is stale (%v): run go run ./internal/lint/layersvg from the repository root", err)
+	}
+}
+
+// TestCmdAisleThin: cmd/aisle is flags, usage and calls into app: under
+// 400 lines of non-test Go (issue 15). What a command does goes in app.
+func TestCmdAisleThin(t *testing.T) {
+	files, err := filepath.Glob("../../cmd/aisle/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines += bytes.Count(b, []byte("\n"))
+	}
+	if lines >= 400 {
+		t.Errorf("cmd/aisle has %d lines of non-test Go; keep it under 400 by moving what a command does into package app", lines)
 	}
 }
