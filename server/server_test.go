@@ -377,12 +377,13 @@ func TestQueryEscaping(t *testing.T) {
 }
 
 // testSvc returns the Services of a test over eng: the engine is also the
-// Suggester and the VariantFinder when it is a *search.Engine; always
+// Suggester, the VariantFinder and the CacheReporter when it is a
+// *search.Engine; always
 // ready, no other service.
 func testSvc(eng Engine) Services {
 	svc := Services{Engine: eng}
 	if e, ok := eng.(*search.Engine); ok {
-		svc.Suggester, svc.Variants = e, e
+		svc.Suggester, svc.Variants, svc.Caches = e, e, e
 	}
 	return svc
 }
