@@ -7,8 +7,10 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/search"
 )
 
 // ScalePoint is one engine at one catalog size.
@@ -23,6 +25,51 @@ type ScalePoint struct {
 	// Text is the log's text queries without filters or facets, ranked
 	// by relevance, top 10, at one client.
 	Text Load `json:"text"`
+	// Cache is Aisle's response cache over one pass of the mixed log at
+	// one client; nil for the peers.
+	Cache *CachePass `json:"cache,omitempty"`
+}
+
+// CachePass is one pass of the mixed log in order at one client, first
+// with the response cache bypassed, then through it from empty: the hits
+// are the log's own repeats (its Zipf-popular queries), as a storefront's
+// traffic repeats.
+type CachePass struct {
+	Queries int     `json:"queries"`
+	HitRate float64 `json:"hit_rate"`
+	// QPSOff and QPSOn are the pass's queries per second without and with
+	// the cache.
+	QPSOff float64 `json:"qps_off"`
+	QPSOn  float64 `json:"qps_on"`
+}
+
+// cachePass measures the response cache of e on one pass of log.
+func cachePass(ctx context.Context, e *search.Engine, log []Query) (*CachePass, error) {
+	ids := make([]string, 0, 16)
+	pass := func(a aisle) (float64, error) {
+		start := time.Now()
+		for i := range log {
+			var err error
+			if ids, _, err = a.Search(ctx, &log[i], 10, ids); err != nil {
+				return 0, err
+			}
+		}
+		return float64(len(log)) / time.Since(start).Seconds(), nil
+	}
+	cp := &CachePass{Queries: len(log)}
+	var err error
+	if cp.QPSOff, err = pass(aisle{e: e}); err != nil {
+		return nil, err
+	}
+	before := e.ResponseCacheStats()
+	if cp.QPSOn, err = pass(aisle{e: e, cached: true}); err != nil {
+		return nil, err
+	}
+	after := e.ResponseCacheStats()
+	if n := after.Hits + after.Misses - before.Hits - before.Misses; n > 0 {
+		cp.HitRate = float64(after.Hits-before.Hits) / float64(n)
+	}
+	return cp, nil
 }
 
 // Grow returns the real catalog ps followed by generated products up to n
@@ -153,6 +200,14 @@ func (c *Config) scalePoint(ctx context.Context, p peer, ps []*catalog.Product, 
 		if pt.Text, err = runLoad(ctx, e.s, tlog, 1, c.ScaleDuration, func(f float64) { c.Progress(phase+" text", f) }); err != nil {
 			return pt, fmt.Errorf("bench: scale: %w", err)
 		}
+	}
+	if a, ok := e.s.(aisle); ok {
+		c.Progress(phase+" cache", 0)
+		if pt.Cache, err = cachePass(ctx, a.e, log); err != nil {
+			return pt, fmt.Errorf("bench: scale: %w", err)
+		}
+		c.Logf("scale %s %d: response cache over one pass of %d queries: hit rate %.1f%%, %.0f q/s off, %.0f q/s on",
+			p.name, len(ps), pt.Cache.Queries, pt.Cache.HitRate*100, pt.Cache.QPSOff, pt.Cache.QPSOn)
 	}
 	c.Logf("scale %s %d: build %.1fs (%.0f docs/s), peak heap %d MiB, %.0f bytes/product; log %.0f q/s p99 %.0fµs cpu/1000q %.3fs; filters+facets p50 %.0fµs p99 %.0fµs; text p50 %.0fµs p99 %.0fµs",
 		p.name, len(ps), st.Seconds, st.DocsPerSec, st.PeakHeap>>20, st.BytesPerProduct, pt.Load.QPS, pt.Load.P99, pt.Load.CPUPer1000,
