@@ -28,21 +28,46 @@ const (
 
 // ProductState is what the products topic says of one product: its newest
 // content or tombstone version, seller, content hash and creation time.
+//
+// It is kept small, since an import holds one per product on the topic: the
+// hash as bytes, the creation time as Unix nanoseconds, and seller ids
+// shared between the products of a seller.
 type ProductState struct {
 	Version uint64
 	Deleted bool
+	HasHash bool     // the record carried a content hash
+	Hash    [16]byte // catalog.ContentHash
 	Seller  string
-	Hash    string // hex; empty when the record carried none
-	Created time.Time
+	Created int64 // Unix nanoseconds; 0 when unknown
+}
+
+// CreatedAt returns the creation time, zero when unknown.
+func (st ProductState) CreatedAt() time.Time {
+	if st.Created == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, st.Created).UTC()
 }
 
 // CatalogState is the newest state of every product on the products topic.
 type CatalogState map[string]ProductState
 
+// sellerIDs interns seller ids while a state is read.
+type sellerIDs map[string]string
+
+func (ids sellerIDs) intern(b []byte) string {
+	if s, ok := ids[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	ids[s] = s
+	return s
+}
+
 // apply folds one record into s: the highest version wins; at an equal
 // version a tombstone wins, as in the indexer.
-func (s CatalogState) apply(r *kgo.Record) error {
-	st, ok := headerState(r)
+func (s CatalogState) apply(r *kgo.Record, ids sellerIDs) error {
+	st, ok := headerState(r, ids)
 	if !ok {
 		var ev struct {
 			Version uint64 `json:"version"`
@@ -57,7 +82,10 @@ func (s CatalogState) apply(r *kgo.Record) error {
 		}
 		st = ProductState{Version: ev.Version, Deleted: ev.Deleted}
 		if ev.Product != nil {
-			st.Seller, st.Created = ev.Product.SellerID, ev.Product.CreatedAt
+			st.Seller = ids.intern([]byte(ev.Product.SellerID))
+			if !ev.Product.CreatedAt.IsZero() {
+				st.Created = ev.Product.CreatedAt.UnixNano()
+			}
 		}
 	}
 	id := string(r.Key)
@@ -72,7 +100,7 @@ func (s CatalogState) apply(r *kgo.Record) error {
 	return nil
 }
 
-func headerState(r *kgo.Record) (ProductState, bool) {
+func headerState(r *kgo.Record, ids sellerIDs) (ProductState, bool) {
 	var st ProductState
 	hasV := false
 	for _, h := range r.Headers {
@@ -84,13 +112,16 @@ func headerState(r *kgo.Record) (ProductState, bool) {
 			}
 			st.Version, hasV = v, true
 		case HeaderSeller:
-			st.Seller = string(h.Value)
+			st.Seller = ids.intern(h.Value)
 		case HeaderHash:
-			st.Hash = string(h.Value)
+			n, err := hex.Decode(st.Hash[:], h.Value)
+			st.HasHash = err == nil && n == len(st.Hash)
 		case HeaderDeleted:
 			st.Deleted = string(h.Value) == "1"
 		case HeaderCreated:
-			st.Created, _ = time.Parse(time.RFC3339Nano, string(h.Value))
+			if t, err := time.Parse(time.RFC3339Nano, string(h.Value)); err == nil {
+				st.Created = t.UnixNano()
+			}
 		}
 	}
 	return st, hasV
@@ -132,12 +163,13 @@ func ReadCatalogState(ctx context.Context, brokers []string) (CatalogState, erro
 		return nil, lerr
 	}
 	st := CatalogState{}
+	ids := sellerIDs{}
 	if len(want) == 0 {
 		return st, nil
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{TopicProducts: offs}),
-		kgo.FetchMaxBytes(64<<20), kgo.FetchMaxWait(50*time.Millisecond))
+		kgo.FetchMaxBytes(16<<20), kgo.FetchMaxWait(50*time.Millisecond))
 	if err != nil {
 		return nil, fmt.Errorf("ingest: reading the catalog: %w", err)
 	}
@@ -159,7 +191,7 @@ func ReadCatalogState(ctx context.Context, brokers []string) (CatalogState, erro
 			if !ok || r.Offset >= end {
 				return
 			}
-			st.apply(r)
+			st.apply(r, ids)
 			if r.Offset+1 >= end {
 				delete(want, r.Partition)
 			}

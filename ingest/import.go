@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -165,7 +164,7 @@ func Import(ctx context.Context, srcs []ImportSource, opts ImportOptions) (*Impo
 	var tombs []*kgo.Record
 	if opts.DeleteMissing {
 		for id, st := range state {
-			if st.Seller == opts.Seller && !st.Deleted && !seen[id] {
+			if _, inFile := seen[id]; st.Seller == opts.Seller && !st.Deleted && !inFile {
 				v := st.Version + 1
 				tombs = append(tombs, SellerTombstoneRecord(id, v, opts.Seller))
 			}
@@ -251,7 +250,7 @@ type importBatch struct {
 
 // read reads every source, spooling the events to publish, and returns
 // their count and the ids seen.
-func (im *importer) read(ctx context.Context, srcs []ImportSource, spool *os.File) (int, map[string]bool, error) {
+func (im *importer) read(ctx context.Context, srcs []ImportSource, spool *os.File) (int, map[string]int64, error) {
 	const batchRows = 256
 	work := make(chan *importBatch, im.opts.Workers*2)
 	ordered := make(chan *importBatch, im.opts.Workers*4)
@@ -306,8 +305,7 @@ func (im *importer) read(ctx context.Context, srcs []ImportSource, spool *os.Fil
 	}()
 
 	zw := s2.NewWriter(spool, s2.WriterConcurrency(1))
-	seen := map[string]bool{}
-	where := map[string]int64{} // id -> source<<32 | line, for duplicates
+	seen := map[string]int64{} // id -> source<<32 | line, for duplicates and DeleteMissing
 	toPublish := 0
 	res := im.res
 	addErr := func(src int, e catalog.RowError) {
@@ -323,7 +321,7 @@ func (im *importer) read(ctx context.Context, srcs []ImportSource, spool *os.Fil
 			it := &b.items[i]
 			im.rows.Add(1)
 			if it.id != "" {
-				if w, dup := where[it.id]; dup {
+				if w, dup := seen[it.id]; dup {
 					src, line := int(w>>32), int(int32(w))
 					msg := fmt.Sprintf("repeats the product of line %d", line)
 					if src != b.src {
@@ -334,8 +332,7 @@ func (im *importer) read(ctx context.Context, srcs []ImportSource, spool *os.Fil
 					}
 					it.errs = append([]catalog.RowError{{Line: it.line, Field: "id", Reason: msg}}, it.errs...)
 				} else {
-					where[it.id] = int64(b.src)<<32 | int64(int32(it.line))
-					seen[it.id] = true
+					seen[it.id] = int64(b.src)<<32 | int64(int32(it.line))
 				}
 			}
 			if len(it.errs) > 0 {
@@ -410,7 +407,7 @@ func (im *importer) encodeBatch(b *importBatch, scratch []byte) []byte {
 				it.errs = append(it.errs, catalog.RowError{Line: row.Line, Field: "id", Reason: fmt.Sprintf("%q belongs to %s", p.ID, who)})
 			case p.Version > 0 && had && p.Version <= st.Version:
 				it.action = actOlder
-			case p.Version == 0 && had && !st.Deleted && st.Hash == hex.EncodeToString(h[:]):
+			case p.Version == 0 && had && !st.Deleted && st.HasHash && st.Hash == h:
 				it.action = actUnchanged
 			default:
 				it.action = actCreate
@@ -424,8 +421,8 @@ func (im *importer) encodeBatch(b *importBatch, scratch []byte) []byte {
 				p.UpdatedAt = im.now
 				if p.CreatedAt.IsZero() {
 					p.CreatedAt = im.now
-					if it.action == actUpdate && !st.Created.IsZero() {
-						p.CreatedAt = st.Created
+					if it.action == actUpdate && st.Created != 0 {
+						p.CreatedAt = st.CreatedAt()
 					}
 				}
 				var err error
