@@ -180,6 +180,66 @@ func TestIntegrity(t *testing.T) {
 	t.Run("GuestsCannotReviewOrVote", e.guestsCannotReviewOrVote)
 	t.Run("BoundedArithmetic", e.boundedArithmetic)
 	t.Run("KeyChecksLimitedBeforeArgon2", e.keyChecksLimitedBeforeArgon2)
+	t.Run("FreshWaitsHoldNoSlots", e.freshWaitsHoldNoSlots)
+}
+
+// freshWaitsHoldNoSlots is item 7: 6 clients, each within its search
+// burst, send 95 searches at once with a min_offset far ahead of the
+// topic. Every one answers 503 not_caught_up (at once past the per-client
+// cap of waits, else after the bounded wait), and a shopper searching
+// meanwhile is never refused for want of an in-flight slot (before, the
+// waits held all 512 slots for 2 s and the shopper got 503 overloaded).
+func (e *integrityEnv) freshWaitsHoldNoSlots(t *testing.T) {
+	const clients, each = 6, 95
+	far := "/api/v1/products/search?q=kettle&min_offset=catalog.products:0:999999999"
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	answers := map[string]int{}
+	for c := range clients {
+		cl := fromAddr(fmt.Sprintf("127.0.0.%d", 10+c))
+		for range each {
+			wg.Go(func() {
+				code, m, err := e.doFrom(cl, "", "GET", far, "")
+				key := fmt.Sprint(code)
+				if err != nil {
+					key = "error"
+				} else if em, ok := m["error"].(map[string]any); ok {
+					key += " " + fmt.Sprint(em["code"])
+				}
+				mu.Lock()
+				answers[key]++
+				mu.Unlock()
+			})
+		}
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	shopper := map[string]int{}
+	for stop := false; !stop; {
+		select {
+		case <-done:
+			stop = true
+		default:
+		}
+		code, m, err := e.do("", "GET", "/api/v1/products/search?q=kettle", "")
+		key := fmt.Sprint(code)
+		if err != nil {
+			key = "error"
+		} else if code != 200 {
+			key += fmt.Sprint(" ", m)
+		}
+		shopper[key]++
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("far-ahead waits answered %v; the shopper's searches %v", answers, shopper)
+	if answers["503 not_caught_up"] != clients*each {
+		t.Errorf("far-ahead min_offset searches answered %v; want all %d 503 not_caught_up", answers, clients*each)
+	}
+	for k, n := range shopper {
+		if k != "200" {
+			t.Errorf("the shopper's searches during the waits: %d answered %s", n, k)
+		}
+	}
 }
 
 // keyChecksLimitedBeforeArgon2 is item 6: a client sending 200 wrong

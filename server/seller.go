@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -528,15 +529,59 @@ func parseToken(v string) (topic string, partition int32, offset int64, err erro
 	return v[:j], int32(p), o, nil
 }
 
+// MaxFreshWaitsPerClient bounds the searches of one client waiting on
+// min_offset at once; past it a search answers 503 not_caught_up at once.
+const MaxFreshWaitsPerClient = 8
+
+// CodeNotCaughtUp: the index has not applied a min_offset within
+// MaxFreshWait.
+const CodeNotCaughtUp = "not_caught_up"
+
+// freshWaits counts the min_offset waits in progress per client.
+type freshWaits struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (f *freshWaits) enter(client string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == nil {
+		f.n = map[string]int{}
+	}
+	if f.n[client] >= MaxFreshWaitsPerClient {
+		return false
+	}
+	f.n[client]++
+	return true
+}
+
+func (f *freshWaits) leave(client string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n[client]--; f.n[client] <= 0 {
+		delete(f.n, client)
+	}
+}
+
 // awaitFresh handles min_offset on a search: it takes the parameter out of
-// the query, waits up to MaxFreshWait for the index to apply the offset,
-// and marks the response stale when it has not. It reports false when it
-// answered the request with an error.
+// the query and waits up to MaxFreshWait for the index to apply the
+// offset. The wait does not hold an in-flight slot (MaxInFlight), and a
+// client has at most MaxFreshWaitsPerClient waits at once; a wait that
+// ends before the offset is applied, or one past the cap, answers 503
+// not_caught_up with Retry-After (before, 6 clients with far-ahead
+// offsets held all 512 slots for 2 s). Without a feed the search answers
+// at once with Aisle-Stale: true. It reports false when it answered the
+// request.
 func (s *Server) awaitFresh(ctx *fasthttp.RequestCtx) bool {
 	args := ctx.QueryArgs()
 	v := args.Peek("min_offset")
 	if v == nil {
 		return true
+	}
+	if len(args.PeekMulti("min_offset")) > 1 {
+		writeError(ctx, fasthttp.StatusBadRequest, CodeInvalidParameter, "min_offset is given more than once", "min_offset")
+		return false
 	}
 	if len(v) == 0 {
 		args.Del("min_offset")
@@ -552,14 +597,30 @@ func (s *Server) awaitFresh(ctx *fasthttp.RequestCtx) bool {
 		return false
 	}
 	args.Del("min_offset")
-	fresh := false
-	if feed := s.ingestSide().feed; feed != nil {
-		wctx, cancel := context.WithTimeout(context.Background(), MaxFreshWait)
-		fresh = feed.WaitApplied(wctx, topic, part, off)
-		cancel()
-	}
-	if !fresh {
+	feed := s.ingestSide().feed
+	if feed == nil {
 		ctx.Response.Header.Set("Aisle-Stale", "true")
+		return true
+	}
+	client := string(s.clientKey(ctx))
+	if !s.fresh.enter(client) {
+		notCaughtUp(ctx, "this client already has "+strconv.Itoa(MaxFreshWaitsPerClient)+" searches waiting on min_offset")
+		return false
+	}
+	defer s.fresh.leave(client)
+	s.inflight.Add(-1)
+	wctx, cancel := context.WithTimeout(context.Background(), MaxFreshWait)
+	fresh := feed.WaitApplied(wctx, topic, part, off)
+	cancel()
+	s.inflight.Add(1)
+	if !fresh {
+		notCaughtUp(ctx, "the index has not applied min_offset "+string(v)+" within "+MaxFreshWait.String())
+		return false
 	}
 	return true
+}
+
+func notCaughtUp(ctx *fasthttp.RequestCtx, msg string) {
+	ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, "1")
+	writeError(ctx, fasthttp.StatusServiceUnavailable, CodeNotCaughtUp, msg, "min_offset")
 }

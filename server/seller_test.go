@@ -195,11 +195,15 @@ func TestSellerWritesReadYourWrites(t *testing.T) {
 		t.Errorf("unknown variant: %d %v", code, m)
 	}
 
-	// A token no write has reached yet: answered after the bounded wait,
-	// marked stale.
-	start := time.Now()
-	if _, stale := searchFresh(t, e.base, "quillon", "catalog.products:0:1000000"); !stale || time.Since(start) < MaxFreshWait {
-		t.Errorf("an unreached offset: stale %v after %v", stale, time.Since(start))
+	// A token no write has reached yet: 503 not_caught_up after the
+	// bounded wait, with Retry-After; a repeated min_offset is 400.
+	code, h, m := do(t, "GET", e.base+"/api/v1/products/search?q=quillon&min_offset=catalog.products:0:1000000", "")
+	if c, _ := errCode(m); code != 503 || c != CodeNotCaughtUp || h.Get("Retry-After") == "" {
+		t.Errorf("an unreached offset: %d %v Retry-After %q; want 503 %s", code, m, h.Get("Retry-After"), CodeNotCaughtUp)
+	}
+	code, _, m = do(t, "GET", e.base+"/api/v1/products/search?q=quillon&min_offset=catalog.products:0:1&min_offset=catalog.products:0:2", "")
+	if c, _ := errCode(m); code != 400 || c != CodeInvalidParameter {
+		t.Errorf("a repeated min_offset: %d %v; want 400", code, m)
 	}
 
 	// Metrics carry the ingest figures.

@@ -208,6 +208,7 @@ type Server struct {
 	srv         *fasthttp.Server
 	owners      owners          // see auth.go
 	inflight    atomic.Int64    // requests in the handler, for MaxInFlight
+	fresh       freshWaits      // min_offset waits per client
 	searchLim   *limiter        // per client
 	suggestLim  *limiter        // per client
 	writeLim    *limiter        // per seller
