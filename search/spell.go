@@ -433,6 +433,7 @@ type correction uint8
 const (
 	noCorrection correction = iota
 	misspelt                // words in neither the catalog nor the lexicon
+	compound                // words joined or split (Compounds)
 	realWord                // a known word typed for another (CorrectRealWords)
 )
 
@@ -457,6 +458,9 @@ func (e *Engine) correct(st *state, q string, realWords bool) (string, correctio
 	ix := &spellIndex{views: st.views}
 	kind := misspelt
 	c := e.corrector.Correct(sp.dict, ix, folded)
+	if c.Changed == 0 {
+		c, kind = e.corrector.Compounds(sp.dict, ix, folded), compound
+	}
 	if c.Changed == 0 && realWords {
 		c, kind = e.corrector.CorrectRealWords(sp.dict, ix, folded), realWord
 	}
@@ -471,6 +475,11 @@ func (e *Engine) correct(st *state, q string, realWords bool) (string, correctio
 			return "", noCorrection // cannot happen: Text is a substring of q, in order
 		}
 		at += pos
+		if c.Words[i] == "" {
+			// Joined to the word before: drop it and what separates them.
+			pos, changed = at+len(w.Text), true
+			continue
+		}
 		b.WriteString(q[pos:at])
 		if c.Words[i] != folded[i] && !strings.ContainsAny(folded[i], "-.,") {
 			b.WriteString(c.Words[i])
@@ -560,7 +569,9 @@ func trailingSpace(q string) string {
 // words. A correction of misspelt words (in neither the catalog nor the
 // English lexicon) replaces the results (CorrectedFrom is set) when the
 // corrected query finds something and at least as many full matches. A
-// real-word correction ("house pad" for "mouse pad") needs strong evidence:
+// word split in two (spell.Compounds: "gardenhose" -> "garden hose")
+// replaces them when the change finds more full matches. A real-word correction
+// ("house pad" for "mouse pad") needs strong evidence:
 // the query as typed matched no product with every word, or SpellRatio
 // times fewer than the correction does. Otherwise the correction is not
 // offered. A query that matched at least SpellMaxTotal products with every
@@ -581,6 +592,8 @@ func (e *Engine) spellFallback(ctx context.Context, st *state, r *Request, res *
 	switch kind {
 	case misspelt:
 		replace = alt.Total > 0 && alt.Exact >= res.Exact
+	case compound:
+		replace = alt.Exact > res.Exact
 	case realWord:
 		far := alt.Exact >= e.opts.SpellRatio*max(res.Exact, 1)
 		replace = alt.Exact > 0 && (res.Exact == 0 || far)

@@ -262,3 +262,26 @@ func TestSearchUnderstandsSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchCompounds: a non-word the catalog holds as two words is split
+// ("gardenhose reel" -> "garden hose reel").
+func TestSearchCompounds(t *testing.T) {
+	ps := fixture(100, 8)
+	for i := range 6 {
+		p := *ps[0]
+		p.ID, p.Title = "gh"+strconv.Itoa(i), "garden hose reel"
+		p.Variants = []catalog.Variant{{ID: p.ID + "-v1", Price: catalog.Money{Amount: 4000, Currency: "USD"}, Stock: map[string]int{"wh-1": 2}}}
+		ps = append(ps, &p)
+	}
+	e := newEngine(t, 2, ps)
+	if err := e.RebuildSpelling(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Search(context.Background(), &Request{Query: "gardenhose reel"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.DidYouMean != "garden hose reel" || res.Exact != 6 {
+		t.Errorf("did_you_mean %q exact %d; want garden hose reel, 6", res.DidYouMean, res.Exact)
+	}
+}

@@ -314,3 +314,34 @@ func TestCorrectLexiconAndPlurals(t *testing.T) {
 		}
 	}
 }
+
+// pairIndex answers CoCount from a table of pairs.
+type pairIndex map[[2]string]int
+
+func (f pairIndex) DocFreq(string) int { return 0 }
+func (f pairIndex) CoCount(a, b string) int {
+	return f[[2]string{a, b}] + f[[2]string{b, a}]
+}
+
+func TestCompounds(t *testing.T) {
+	d, err := Build(maps.All(map[string]uint64{"dishwasher": 40, "dish": 30, "washer": 25, "door": 90, "knob": 12, "set": 300, "garden": 50, "hose": 8}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := pairIndex{[2]string{"dish", "washer"}: 2, [2]string{"knob", "set"}: 9, [2]string{"garden", "hose"}: 6}
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"white", "dish", "washer"}, []string{"white", "dish", "washer"}}, // never joined
+		{[]string{"door", "knobset"}, []string{"door", "knob set"}},
+		{[]string{"garden", "hose"}, []string{"garden", "hose"}}, // not written joined
+		{[]string{"gardenhose"}, []string{"garden hose"}},        // held together
+		{[]string{"doorset"}, []string{"doorset"}},               // never together
+	} {
+		if got := c.Compounds(d, ix, tc.in).Words; !slices.Equal(got, tc.want) {
+			t.Errorf("Compounds(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
