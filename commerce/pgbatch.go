@@ -1,7 +1,10 @@
 package commerce
 
 import (
+	"bytes"
 	"errors"
+	"slices"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -125,6 +128,7 @@ var errBatchCall = errors.New("commerce: a call of the batch failed")
 type pgRecording struct {
 	misses  map[string]map[string]bool   // bucket -> keys to read
 	scratch map[string]map[string][]byte // bucket -> this round's writes (nil value: deleted)
+	scans   map[string]map[pgScan]bool   // bucket -> cursor reads to read ahead
 	seq     uint64
 }
 
@@ -163,18 +167,18 @@ func (t *pgTx) learn(calls []*pgCall) {
 		for _, c := range calls {
 			c.fn(t) // its answer is thrown away with its writes
 		}
-		misses := t.rec.misses
+		misses, scans := t.rec.misses, t.rec.scans
 		t.rec = nil
-		if len(misses) == 0 || t.err != nil {
+		if len(misses) == 0 && len(scans) == 0 || t.err != nil {
 			return
 		}
-		t.prefetch(misses)
+		t.prefetch(misses, scans)
 	}
 }
 
 // prefetch reads the keys of misses into the buckets' caches, absent keys
 // as nil, in one pipeline.
-func (t *pgTx) prefetch(misses map[string]map[string]bool) {
+func (t *pgTx) prefetch(misses map[string]map[string]bool, scans map[string]map[pgScan]bool) {
 	batch := &pgx.Batch{}
 	if !t.begun {
 		batch.Queue(t.beginSQL())
@@ -201,6 +205,36 @@ func (t *pgTx) prefetch(misses map[string]map[string]bool) {
 			return rows.Err()
 		})
 	}
+	for name, set := range scans {
+		b := t.Bucket([]byte(name)).(*pgBucket)
+		if b.scans == nil {
+			b.scans = map[pgScan][][2][]byte{}
+		}
+		for sc := range set {
+			order, where, args := "ASC", "", []any{}
+			if sc.desc {
+				order = "DESC"
+			}
+			if sc.op != "" {
+				where, args = " WHERE k "+sc.op+" $1", []any{[]byte(sc.key)}
+			}
+			batch.Queue(`SELECT k, v FROM `+b.table+where+` ORDER BY k `+order+` LIMIT `+strconv.Itoa(pgCursorChunk), args...).Query(func(rows pgx.Rows) error {
+				var out [][2][]byte
+				for rows.Next() {
+					var r [2][]byte
+					if err := rows.Scan(&r[0], &r[1]); err != nil {
+						return err
+					}
+					if r[1] == nil {
+						r[1] = []byte{}
+					}
+					out = append(out, r)
+				}
+				b.scans[sc] = out
+				return rows.Err()
+			})
+		}
+	}
 	t.begun = true
 	t.fail(t.conn.SendBatch(t.ctx, batch).Close())
 	if t.err != nil {
@@ -209,5 +243,79 @@ func (t *pgTx) prefetch(misses map[string]map[string]bool) {
 				delete(t.buckets[name].cache, k)
 			}
 		}
+		for name := range scans {
+			t.buckets[name].scans = nil
+		}
 	}
+}
+
+// pgScan is a cursor's read: from key (op ">=", ">" or "<"; "" from the
+// first or last key) in one direction.
+type pgScan struct {
+	desc    bool
+	op, key string
+}
+
+func (r *pgRecording) scan(b *pgBucket, sc pgScan) {
+	if r.scans == nil {
+		r.scans = map[string]map[pgScan]bool{}
+	}
+	m := r.scans[string(b.name)]
+	if m == nil {
+		m = map[pgScan]bool{}
+		r.scans[string(b.name)] = m
+	}
+	m[sc] = true
+}
+
+// overlay returns rows, a chunk read ahead for sc, as the transaction sees
+// them now: the keys it wrote since (all in the cache, as are keys it read,
+// which hold the same values) put in or taken out, within the range the
+// chunk covers, in the scan's order.
+func (b *pgBucket) overlay(rows [][2][]byte, sc pgScan) [][2][]byte {
+	full := len(rows) == pgCursorChunk
+	var bound string
+	if full {
+		bound = string(rows[len(rows)-1][0])
+	}
+	in := func(k string) bool {
+		switch {
+		case sc.op == ">=" && k < sc.key, sc.op == ">" && k <= sc.key, sc.op == "<" && k >= sc.key:
+			return false
+		case full && !sc.desc && k > bound, full && sc.desc && k < bound:
+			return false
+		}
+		return true
+	}
+	m := make(map[string][]byte, len(rows))
+	for _, r := range rows {
+		m[string(r[0])] = r[1]
+	}
+	apply := func(src map[string][]byte) {
+		for k, v := range src {
+			if !in(k) {
+				continue
+			}
+			if v == nil {
+				delete(m, k)
+			} else {
+				m[k] = v
+			}
+		}
+	}
+	apply(b.cache)
+	if r := b.tx.rec; r != nil {
+		apply(r.scratch[string(b.name)])
+	}
+	out := make([][2][]byte, 0, len(m))
+	for k, v := range m {
+		out = append(out, [2][]byte{[]byte(k), v})
+	}
+	slices.SortFunc(out, func(x, y [2][]byte) int {
+		if sc.desc {
+			return bytes.Compare(y[0], x[0])
+		}
+		return bytes.Compare(x[0], y[0])
+	})
+	return out
 }

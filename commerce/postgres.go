@@ -385,6 +385,7 @@ type pgBucket struct {
 	name  []byte
 	table string
 	cache map[string][]byte // nil value: absent
+	scans map[pgScan][][2][]byte
 }
 
 func (b *pgBucket) Get(k []byte) []byte {
@@ -422,6 +423,7 @@ func (b *pgBucket) Put(k, v []byte) error {
 	}
 	v = append(make([]byte, 0, len(v)), v...) // not nil: present
 	if r := b.tx.rec; r != nil {
+		// Learning: kept aside and thrown away.
 		r.put(b, k, v)
 		return nil
 	}
@@ -493,8 +495,15 @@ type pgCursor struct {
 }
 
 func (c *pgCursor) fetch(desc bool, op string, k []byte) (key, value []byte) {
-	if c.b.tx.rec != nil {
-		return nil, nil // learning reads: a scan is read for real later
+	sc := pgScan{desc, op, string(k)}
+	if rows, ok := c.b.scans[sc]; ok { // read ahead by the batch (pgbatch.go)
+		c.rows, c.pos, c.desc = c.b.overlay(rows, sc), 0, desc
+		c.full = len(rows) == pgCursorChunk
+		return c.at()
+	}
+	if r := c.b.tx.rec; r != nil {
+		r.scan(c.b, sc)
+		return nil, nil
 	}
 	order := "ASC"
 	if desc {
