@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"runtime/pprof"
 	"sync"
@@ -29,12 +30,13 @@ type App struct {
 	opts Options
 	log  io.Writer
 
-	srv   *server.Server
-	live  *liveEngine
-	keys  *auth.KeyStore
-	rx    *reindexer
-	ln    net.Listener
-	admin net.Listener // nil with NoKafka
+	srv      *server.Server
+	live     *liveEngine
+	keys     *auth.KeyStore
+	rx       *reindexer
+	ln       net.Listener
+	admin    net.Listener // nil with NoKafka
+	adminSrv *http.Server // serves admin
 
 	popular   []string // autocomplete's popular queries
 	shop      *shop    // the commerce store and services, opened by Open
@@ -84,6 +86,7 @@ func Open(ctx context.Context, opts Options) (_ *App, err error) {
 	a := &App{opts: opts, log: opts.Log, ctx: bg, cancel: cancel, served: make(chan error, 1), done: make(chan struct{})}
 	defer func() {
 		if err != nil {
+			a.stopAdmin(context.Background())
 			a.cancel()
 			a.group.Wait()
 			a.runClosers()
@@ -173,23 +176,23 @@ func Open(ctx context.Context, opts Options) (_ *App, err error) {
 	fmt.Fprintf(a.log, "aisle: listening on http://%s\n", a.ln.Addr())
 	a.rx = newReindexer()
 	if !opts.NoKafka {
-		aln, err := serveAdmin(opts.AdminAddr, a.rx, keys)
+		asrv, aln, err := listenAdmin(opts.AdminAddr, a.rx, keys)
 		if err != nil {
 			a.ln.Close()
 			return nil, fmt.Errorf("serve: admin listener: %w", err)
 		}
-		a.admin = aln
-		a.closers = append(a.closers, func() { aln.Close() })
+		a.admin, a.adminSrv = aln, asrv
+		a.group.Go(func() { asrv.Serve(aln) }) // ends at Shutdown (stopAdmin)
 		fmt.Fprintf(a.log, "aisle: admin API on http://%s (POST /admin/reindex)\n", aln.Addr())
 	}
 
-	go func() {
+	a.group.Go(func() {
 		err := a.srv.Serve(a.ln)
 		if err != nil {
 			a.fail(fmt.Errorf("serve: %w", err))
 		}
 		a.served <- err
-	}()
+	})
 	a.group.Go(func() {
 		var err error
 		if opts.NoKafka {
@@ -263,8 +266,9 @@ func (a *App) AdminAddr() net.Addr {
 	return a.admin.Addr()
 }
 
-// Close stops the App in order: the HTTP API stops accepting and drains
-// the requests in flight (up to 10 s), then the background work (ingest,
+// Close stops the App in order: the HTTP API and the admin API stop
+// accepting and drain the requests in flight (up to 10 s together), then
+// the background work (ingest,
 // commerce loops and relays, recommendation builds) is cancelled and
 // awaited, and the stores and listeners close. It returns the fatal error
 // that ended the App, if any, with any error of the shutdown. Close may be
@@ -277,8 +281,11 @@ func (a *App) Close() error {
 		if err := a.srv.Shutdown(sctx); err != nil {
 			errs = append(errs, fmt.Errorf("serve: shutdown: %w", err))
 		}
-		cancel()
 		<-a.served
+		if err := a.stopAdmin(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("serve: admin shutdown: %w", err))
+		}
+		cancel()
 		a.cancel()
 		a.group.Wait()
 		a.runClosers()
@@ -286,6 +293,15 @@ func (a *App) Close() error {
 		a.closeErr = errors.Join(append([]error{a.err}, errs...)...)
 	})
 	return a.closeErr
+}
+
+// stopAdmin shuts the admin API down, waiting for its requests within
+// ctx; nothing without one.
+func (a *App) stopAdmin(ctx context.Context) error {
+	if a.adminSrv == nil {
+		return nil
+	}
+	return a.adminSrv.Shutdown(ctx)
 }
 
 // runClosers runs the closers in reverse order of their adding.

@@ -123,7 +123,7 @@ func (a *App) openGeneration(ctx context.Context, n int, brokers []string, eng *
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	g := &generation{n: n, eng: eng, c: c, cancel: cancel, done: make(chan error, 1)}
-	go func() { g.done <- c.Run(rctx) }()
+	a.group.Go(func() { g.done <- c.Run(rctx) })
 	return g, nil
 }
 

@@ -86,14 +86,13 @@ func adminHandler(rx *reindexer) http.Handler {
 	return mux
 }
 
-// serveAdmin listens on addr and serves the admin API, to requests with
-// the admin key of keys, until the listener is closed.
-func serveAdmin(addr string, rx *reindexer, keys server.KeyVerifier) (net.Listener, error) {
+// listenAdmin listens on addr for the admin API, served to requests with
+// the admin key of keys by the returned server's Serve until its
+// Shutdown.
+func listenAdmin(addr string, rx *reindexer, keys server.KeyVerifier) (*http.Server, net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	srv := &http.Server{Handler: requireAdmin(keys, adminHandler(rx)), ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	return ln, nil
+	return &http.Server{Handler: requireAdmin(keys, adminHandler(rx)), ReadHeaderTimeout: 5 * time.Second}, ln, nil
 }

@@ -179,7 +179,7 @@ func (s *Server) checkoutRoute(ctx *fasthttp.RequestCtx, path string) {
 }
 
 // createCheckout makes a session from the user's cart, priced from the
-// catalog now.
+// catalog now (commerce.PriceCart).
 func (s *Server) createCheckout(ctx *fasthttp.RequestCtx, c *checkoutConfig, user, key string) {
 	if err := decodeEmpty(ctx.PostBody()); err != nil {
 		writeBodyError(ctx, err)
@@ -190,25 +190,11 @@ func (s *Server) createCheckout(ctx *fasthttp.RequestCtx, c *checkoutConfig, use
 		s.checkoutError(ctx, err)
 		return
 	}
-	items := cart.Items()
-	lines := make([]commerce.SessionLine, 0, len(items))
-	for _, it := range items {
-		var v *catalog.Variant
-		var p *catalog.Product
-		if c.opts.Variants != nil {
-			if p, _ = c.opts.Variants.ProductOfVariant(it.VariantID); p != nil {
-				for i := range p.Variants {
-					if p.Variants[i].ID == it.VariantID {
-						v = &p.Variants[i]
-					}
-				}
-			}
-		}
-		if v == nil || v.Price.Currency != s.opts.Currency {
-			writeError(ctx, fasthttp.StatusConflict, CodeItemUnavailable, "the cart holds variant "+strconv.Quote(it.VariantID)+", which is no longer sold; remove it from the cart", it.VariantID)
-			return
-		}
-		lines = append(lines, commerce.SessionLine{VariantID: v.ID, ProductID: p.ID, Title: p.Title, Quantity: it.Quantity, Price: v.Price})
+	lines, err := commerce.PriceCart(cart.Items(), c.opts.Variants, s.opts.Currency)
+	var gone *commerce.ItemUnavailableError
+	if errors.As(err, &gone) {
+		writeError(ctx, fasthttp.StatusConflict, CodeItemUnavailable, "the cart holds variant "+strconv.Quote(gone.VariantID)+", which is no longer sold; remove it from the cart", gone.VariantID)
+		return
 	}
 	sess, err := c.co.Create(user, key, lines)
 	if err != nil {
