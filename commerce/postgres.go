@@ -360,12 +360,16 @@ func (t *pgTx) commit() error {
 		return nil
 	}
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) || pgconn.SafeToRetry(err) {
-		// The server answered with an error (the transaction is aborted:
-		// a write or COMMIT failed), or nothing was sent.
+	if errors.As(err, &pe) && (pe.SeverityUnlocalized == "ERROR" || pe.SeverityUnlocalized == "" && pe.Severity == "ERROR") ||
+		pgconn.SafeToRetry(err) {
+		// The server answered with an ERROR (the transaction is aborted:
+		// a write or COMMIT failed, as a serialization failure does), or
+		// nothing was sent.
 		t.rollback()
 		return err
 	}
+	// A FATAL (the session terminated, the server shutting down) may come
+	// after the commit completed, and so may a lost connection.
 	return fmt.Errorf("%w: %w", errUnknownOutcome, err)
 }
 

@@ -487,3 +487,78 @@ func TestPGOutboxRelayKill9(t *testing.T) {
 	<-relayed
 	t.Logf("%d events delivered in order per key, %d duplicates", got, dups)
 }
+
+// TestPGDroppedConnections: while 8 writers add to their carts, another
+// session terminates every other connection to the database every 20 ms
+// (as a failover or a restarted pooler would). Writes whose connection
+// died before COMMIT are retried and acknowledged; a write whose COMMIT
+// answer was lost is reported as such (errUnknownOutcome), never as done.
+// Every acknowledged add is in the cart, and nothing is applied that was
+// neither acknowledged nor of unknown outcome.
+func TestPGDroppedConnections(t *testing.T) {
+	requirePG(t)
+	db := pgCluster.Database(t)
+	st, err := Open(Options{DB: db, Replica: "r", GroupCommit: true})
+	must(t, err)
+	defer st.Close()
+	killer, err := pgx.Connect(context.Background(), db)
+	must(t, err)
+	defer killer.Close(context.Background())
+	stop := make(chan struct{})
+	killed := make(chan int, 1)
+	go func() {
+		n := 0
+		defer func() { killed <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			var k int
+			err := killer.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+				WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&k)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			n += k
+		}
+	}()
+	const writers, adds = 8, 40
+	var acked, unknown [writers]int
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for range adds {
+				_, err := st.Update(fmt.Sprintf("u%d", w), func(c *Cart) error { return c.Add("v", 1) })
+				switch {
+				case err == nil:
+					acked[w]++
+				case errors.Is(err, errUnknownOutcome):
+					unknown[w]++
+				default:
+					t.Errorf("writer %d: %v", w, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	terminated := <-killed
+	retries := st.db.(*pgBackend).retries.Load()
+	totalUnknown := 0
+	for w := range writers {
+		c, err := st.Load(fmt.Sprintf("u%d", w))
+		must(t, err)
+		if q := c.Quantity("v"); q < acked[w] || q > acked[w]+unknown[w] {
+			t.Fatalf("writer %d: %d units in the cart, %d adds acknowledged and %d of unknown outcome", w, q, acked[w], unknown[w])
+		}
+		totalUnknown += unknown[w]
+	}
+	if terminated == 0 || retries == 0 {
+		t.Fatalf("%d sessions terminated, %d transactions retried: the test proved nothing", terminated, retries)
+	}
+	t.Logf("%d sessions terminated, %d transactions retried, %d writes of unknown outcome, the rest acknowledged", terminated, retries, totalUnknown)
+}
