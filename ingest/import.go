@@ -233,6 +233,7 @@ type importItem struct {
 	line       int
 	id         string
 	variants   int
+	vids       []string // the variant ids
 	action     int
 	errs       []catalog.RowError
 	start, end int // the spool entry in the batch's buffer
@@ -305,7 +306,8 @@ func (im *importer) read(ctx context.Context, srcs []ImportSource, spool *os.Fil
 	}()
 
 	zw := s2.NewWriter(spool, s2.WriterConcurrency(1))
-	seen := map[string]int64{} // id -> source<<32 | line, for duplicates and DeleteMissing
+	seen := map[string]int64{}      // id -> source<<32 | line, for duplicates and DeleteMissing
+	variants := map[string]string{} // variant id -> product id
 	toPublish := 0
 	res := im.res
 	addErr := func(src int, e catalog.RowError) {
@@ -333,6 +335,20 @@ func (im *importer) read(ctx context.Context, srcs []ImportSource, spool *os.Fil
 					it.errs = append([]catalog.RowError{{Line: it.line, Field: "id", Reason: msg}}, it.errs...)
 				} else {
 					seen[it.id] = int64(b.src)<<32 | int64(int32(it.line))
+				}
+			}
+			// A variant id names one variant of one product: carts and
+			// orders find the product by it.
+			for i, v := range it.vids {
+				if owner, taken := variants[v]; taken && owner != it.id {
+					line := int(int32(seen[owner]))
+					it.errs = append(it.errs, catalog.RowError{Line: it.line, Field: fmt.Sprintf("variants[%d].variant_id", i),
+						Reason: fmt.Sprintf("%q is a variant of product %q (line %d) too", v, owner, line)})
+				}
+			}
+			if len(it.errs) == 0 {
+				for _, v := range it.vids {
+					variants[v] = it.id
 				}
 			}
 			if len(it.errs) > 0 {
@@ -395,6 +411,10 @@ func (im *importer) encodeBatch(b *importBatch, scratch []byte) []byte {
 		it := importItem{line: row.Line, id: row.ID, errs: row.Errors}
 		if p := row.Product; p != nil {
 			it.variants = len(p.Variants)
+			it.vids = make([]string, len(p.Variants))
+			for i := range p.Variants {
+				it.vids[i] = p.Variants[i].ID
+			}
 			var h [16]byte
 			h, scratch = catalog.ContentHash(withSeller(p, im.opts.Seller), scratch)
 			st, had := im.state[p.ID]

@@ -50,7 +50,8 @@ func TestImportBadRowsPublishNothing(t *testing.T) {
 		`not json` + "\n" +
 		ndjsonLine("a", "Kettle again", 100) + "\n" +
 		`{"id":"c","title":"Cup","colour":"red","variants":[{"price_cents":5}]}` + "\n" +
-		ndjsonLine("d", "Dish", 100) + "\n"
+		ndjsonLine("d", "Dish", 100) + "\n" +
+		`{"id":"e","title":"Egg cup","variants":[{"variant_id":"d-1","price_cents":5}]}` + "\n"
 	res, err := e.importText("cat.ndjson", text, ImportOptions{})
 	if !errors.Is(err, ErrInvalidRows) {
 		t.Fatalf("err %v, want ErrInvalidRows", err)
@@ -59,8 +60,8 @@ func TestImportBadRowsPublishNothing(t *testing.T) {
 	for _, fe := range res.Errors {
 		got = append(got, fmt.Sprintf("%d %s", fe.Line, fe.Field))
 	}
-	want := []string{"2 title", "2 variants[0].price_cents", "3 ", "4 id", "5 colour"}
-	if strings.Join(got, "|") != strings.Join(want, "|") || res.Invalid != 4 || res.ErrorCount != 5 {
+	want := []string{"2 title", "2 variants[0].price_cents", "3 ", "4 id", "5 colour", "7 variants[0].variant_id"}
+	if strings.Join(got, "|") != strings.Join(want, "|") || res.Invalid != 5 || res.ErrorCount != 6 {
 		t.Fatalf("errors %q (invalid %d, count %d), want %q", got, res.Invalid, res.ErrorCount, want)
 	}
 	if !strings.HasPrefix(res.Errors[3].Error(), "cat.ndjson: line 4: id: repeats the product of line 1") {
@@ -80,7 +81,10 @@ func TestImportBadRowsPublishNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Created != 2 || res.Published != 2 || res.Invalid != 4 {
+	if !strings.Contains(res.Errors[5].Reason, `"d-1" is a variant of product "d" (line 6) too`) {
+		t.Errorf("a shared variant id reported as %q", res.Errors[5].Error())
+	}
+	if res.Created != 2 || res.Published != 2 || res.Invalid != 5 {
 		t.Fatalf("skip-invalid: %+v", res)
 	}
 	e.start()
