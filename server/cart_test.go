@@ -393,3 +393,42 @@ func FuzzCartBody(f *testing.F) {
 		}
 	})
 }
+
+// TestCartDeletedProduct: a cart line of a product deleted from the
+// catalog stays, marked available:false, out of the subtotal, and checkout
+// would refuse it.
+func TestCartDeletedProduct(t *testing.T) {
+	key := make([]byte, 32)
+	tokens, err := auth.NewTokens(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := commerce.Open(commerce.Options{Path: filepath.Join(t.TempDir(), "commerce.db"), Replica: "r1", GroupCommit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	eng := newTestEngine(t)
+	svc := testSvc(eng)
+	svc.Cart, svc.Guests = st, tokens
+	e := &cartEnv{base: serveOver(t, New(svc, Options{Logf: checkedLogf(t), Tokens: tokens})), tokens: tokens, store: st}
+	u := e.token(t, "dora")
+	if code, c, m := e.do(t, u, "POST", "/api/v1/cart/dora/items", `{"variant_id":"p1-v1","quantity":1}`); code != 201 || len(c.Items) != 1 {
+		t.Fatalf("add: %d %v", code, m)
+	}
+	if err := eng.Apply(nil, []string{"p1"}); err != nil {
+		t.Fatal(err)
+	}
+	code, _, m := e.do(t, u, "GET", "/api/v1/cart/dora", "")
+	items, _ := m["items"].([]any)
+	if code != 200 || len(items) != 1 {
+		t.Fatalf("cart after the delete: %d %v", code, m)
+	}
+	line := items[0].(map[string]any)
+	if line["available"] != false || line["in_stock"] != false || line["variant_id"] != "p1-v1" {
+		t.Errorf("the deleted product's line: %v", line)
+	}
+	if sub := m["subtotal"].(map[string]any); sub["amount"] != 0.0 {
+		t.Errorf("subtotal with only a deleted product: %v", sub)
+	}
+}
