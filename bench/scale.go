@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -120,6 +122,13 @@ func Grow(ps []*catalog.Product, n int, seed uint64) []*catalog.Product {
 		*g = *src
 		g.ID = fmt.Sprintf("gen-%d", len(ps)+i)
 		g.Title = recombine(src.Title, donor.Title)
+		// Its own variant ids: a variant id names one product's variant
+		// (carts find the product by it; aisle import refuses a shared
+		// one).
+		g.Variants = slices.Clone(src.Variants)
+		for j := range g.Variants {
+			g.Variants[j].ID = g.ID + "-" + strconv.Itoa(j+1)
+		}
 		out[len(ps)+i] = g
 	}
 	return out
