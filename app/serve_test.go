@@ -308,7 +308,8 @@ func (b *syncBuffer) String() string {
 
 func httpGet(t *testing.T, u string) (int, []byte) {
 	t.Helper()
-	c := http.Client{Timeout: 10 * time.Second}
+	// Generous: /healthz once timed out at 10 s on a machine at load 9.
+	c := http.Client{Timeout: 60 * time.Second}
 	resp, err := c.Get(u)
 	if err != nil {
 		t.Fatalf("GET %s: %v", u, err)

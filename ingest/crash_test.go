@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -60,13 +62,20 @@ func TestCrashChild(t *testing.T) {
 // child starts the test binary as a child in mode.
 func child(t *testing.T, mode string, env ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(append(os.Environ(), childEnv+"="+mode), env...)
-	if err := cmd.Start(); err != nil {
+	cmd, err := startChild(mode, env...)
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	return cmd
+}
+
+// startChild starts the test binary as a child in mode; it does not touch
+// t, so another goroutine than the test's may call it.
+func startChild(mode string, env ...string) (*exec.Cmd, error) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
+	cmd.Env = append(append(os.Environ(), childEnv+"="+mode), env...)
+	return cmd, cmd.Start()
 }
 
 func kill9(t *testing.T, cmd *exec.Cmd) {
@@ -387,20 +396,40 @@ func TestCrashBrokerKill9(t *testing.T) {
 	}
 	dir, port := t.TempDir(), freePort(t)
 	addr := []string{fmt.Sprintf("127.0.0.1:%d", port)}
-	startBroker := func() *exec.Cmd {
-		cmd := child(t, "broker", "AISLE_CRASH_DIR="+dir, "AISLE_CRASH_PORT="+strconv.Itoa(port))
-		for i := 0; ; i++ {
+	// startBroker starts the broker child and waits, bounded, until it
+	// listens. It does not touch t: the restart runs on another
+	// goroutine, and t.Fatal must only be called from the test's.
+	var children []*exec.Cmd
+	var childrenMu sync.Mutex
+	t.Cleanup(func() {
+		childrenMu.Lock()
+		defer childrenMu.Unlock()
+		for _, c := range children {
+			c.Process.Kill()
+			c.Wait()
+		}
+	})
+	startBroker := func() (*exec.Cmd, error) {
+		cmd, err := startChild("broker", "AISLE_CRASH_DIR="+dir, "AISLE_CRASH_PORT="+strconv.Itoa(port))
+		if err != nil {
+			return nil, err
+		}
+		childrenMu.Lock()
+		children = append(children, cmd)
+		childrenMu.Unlock()
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 			if c, err := net.Dial("tcp", addr[0]); err == nil {
 				c.Close()
-				return cmd
+				return cmd, nil
 			}
-			if i > 500 {
-				t.Fatal("the broker child did not listen within 5 s")
-			}
-			time.Sleep(10 * time.Millisecond)
 		}
+		return nil, errors.New("the broker child did not listen within 60 s")
 	}
-	bcmd := startBroker()
+	bcmd, err := startBroker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarted := make(chan error, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	prod, err := NewProducer(addr, kgo.RecordDeliveryTimeout(20*time.Second))
@@ -429,7 +458,11 @@ func TestCrashBrokerKill9(t *testing.T) {
 		if i == 1000 {
 			kill9(t, bcmd)
 			killedAt = len(acked)
-			go func() { time.Sleep(time.Second); bcmd = startBroker() }()
+			go func() {
+				time.Sleep(time.Second)
+				_, err := startBroker()
+				restarted <- err
+			}()
 		}
 		if i == 1100 {
 			restartedAt = len(acked)
@@ -444,6 +477,9 @@ func TestCrashBrokerKill9(t *testing.T) {
 				acked[string(r.Key)] = true
 			}
 		}
+	}
+	if err := <-restarted; err != nil {
+		t.Fatal(err)
 	}
 	t.Logf("%d of 3000 products acknowledged (%d before the kill, %d by 100 after it)", len(acked), killedAt, restartedAt)
 	ends, err := EndOffsets(ctx, prod, CatalogTopics...)
