@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"math"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -42,7 +43,11 @@ func (v View) DocFreq(term string) int {
 }
 
 // Search evaluates r on the view and fills res, which it resets first.
-func (v View) Search(r *Request, res *Result) {
+// SearchContext is the same, bounded by a deadline.
+func (v View) Search(r *Request, res *Result) { v.search(nil, r, res) }
+
+// search is Search, checking ctx (nil: none) as it goes (deadline.go).
+func (v View) search(ctx context.Context, r *Request, res *Result) {
 	res.Reset()
 	if r.Facets {
 		nb, nn, _ := v.opts.Dicts.Sizes()
@@ -58,7 +63,7 @@ func (v View) Search(r *Request, res *Result) {
 	if r.Filter.None {
 		return
 	}
-	ev := evaluator{r: r, res: res, filters: v.opts.Filters}
+	ev := evaluator{r: r, res: res, filters: v.opts.Filters, ctx: ctx}
 	ev.setCoverage()
 	if !r.CountOnly {
 		ev.top.Reset(r.K)
@@ -67,6 +72,7 @@ func (v View) Search(r *Request, res *Result) {
 	base := uint32(0)
 	ev.bases = ev.bases[:0]
 	for i, seg := range v.snap.segs {
+		ev.tick(checkEvery) // a check per segment
 		ev.bases = append(ev.bases, base)
 		ev.segment(seg, v.snap.dels[i], base)
 		base += uint32(seg.len())
@@ -102,6 +108,10 @@ type evaluator struct {
 	filters *FilterCache // nil: combinations are intersected each time
 	sets    [][]*roaring.Bitmap
 	sig     []byte
+	// ctx bounds the evaluation (nil: not bounded); ticks counts the
+	// documents since its last check (deadline.go).
+	ctx   context.Context
+	ticks int
 }
 
 type cursor struct {

@@ -20,6 +20,7 @@ func (ev *evaluator) score(seg *segment, full *roaring.Bitmap, base uint32) {
 
 	it := full.ManyIterator()
 	for n := it.NextMany(ev.buf[:]); n > 0; n = it.NextMany(ev.buf[:]) {
+		ev.tick(n)
 		ev.res.Total += n
 		if r.CountOnly {
 			continue
@@ -68,6 +69,7 @@ func (ev *evaluator) score(seg *segment, full *roaring.Bitmap, base uint32) {
 // only move forward, so d must not decrease between calls. best is scratch
 // of one entry per word.
 func (ev *evaluator) text(seg *segment, d uint32, best []float64) (float64, int) {
+	ev.tick(1)
 	r := ev.r
 	clear(best)
 	lens := &seg.lens[d]

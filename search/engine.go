@@ -380,32 +380,37 @@ func (e *Engine) Each(fn func(*catalog.Product) bool) {
 
 // fanOut runs r on every view, at most GOMAXPROCS shard evaluations at once
 // across all searches; when none is free, the calling goroutine evaluates
-// the shard itself.
+// the shard itself. Each evaluation checks ctx every few thousand
+// documents (index.View.SearchContext), and no shard starts once ctx has
+// ended, so a deadline bounds the work, not just the answer.
 func (e *Engine) fanOut(ctx context.Context, views []index.View, r *index.Request, res []index.Result) error {
 	var wg sync.WaitGroup
 	for i := range views {
+		if ctx.Err() != nil {
+			break
+		}
 		select {
 		case e.sem <- struct{}{}:
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				defer func() { <-e.sem }()
-				e.searchShard(views[i], r, &res[i])
+				e.searchShard(ctx, views[i], r, &res[i])
 			}()
 		default:
-			e.searchShard(views[i], r, &res[i])
+			e.searchShard(ctx, views[i], r, &res[i])
 		}
 	}
 	wg.Wait()
 	return ctx.Err()
 }
 
-func (e *Engine) searchShard(v index.View, r *index.Request, res *index.Result) {
+func (e *Engine) searchShard(ctx context.Context, v index.View, r *index.Request, res *index.Result) {
 	defer func() {
 		if p := recover(); p != nil {
 			e.panics.Add(1)
 			res.Reset()
 		}
 	}()
-	v.Search(r, res)
+	v.SearchContext(ctx, r, res) // its error is ctx's, which fanOut returns
 }
