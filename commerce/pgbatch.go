@@ -83,7 +83,7 @@ func (q *pgBatcher) lead(b *pgBackend) {
 				return err
 			}
 			defer conn.Release()
-			tx := &pgTx{ctx: b.ctx, conn: conn, buckets: map[string]*pgBucket{}}
+			tx := &pgTx{ctx: b.ctx, b: b, conn: conn, buckets: map[string]*pgBucket{}}
 			if len(calls) > 1 {
 				tx.learn(calls)
 			}

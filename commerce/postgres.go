@@ -60,11 +60,12 @@ const pgMaxRetryTime = 5 * time.Minute
 var errUnknownOutcome = errors.New("commerce: postgres: connection lost during COMMIT; the transaction may or may not have committed")
 
 type pgBackend struct {
-	pool    *pgxpool.Pool
-	ctx     context.Context // canceled by close
-	cancel  context.CancelFunc
-	retries atomic.Int64 // transactions run again, for tests and metrics
-	batcher pgBatcher
+	pool     *pgxpool.Pool
+	ctx      context.Context // canceled by close
+	cancel   context.CancelFunc
+	retries  atomic.Int64 // transactions run again, for tests and metrics
+	resolved atomic.Int64 // lost COMMIT answers whose outcome was read back
+	batcher  pgBatcher
 
 	relayMu   sync.Mutex
 	relayConn *pgxpool.Conn // holds pgLockRelay while this process relays
@@ -234,7 +235,7 @@ func (b *pgBackend) attempt(readOnly bool, fn func(kvTx) error) error {
 		return err
 	}
 	defer conn.Release() // a connection left inside a transaction is destroyed, not reused
-	tx := &pgTx{ctx: b.ctx, conn: conn, readOnly: readOnly, buckets: map[string]*pgBucket{}}
+	tx := &pgTx{ctx: b.ctx, b: b, conn: conn, readOnly: readOnly, buckets: map[string]*pgBucket{}}
 	if err := fn(tx); err != nil {
 		tx.rollback()
 		if tx.err != nil {
@@ -254,6 +255,9 @@ func (b *pgBackend) attempt(readOnly bool, fn func(kvTx) error) error {
 func retryable(err error) bool {
 	if errors.Is(err, errUnknownOutcome) {
 		return false
+	}
+	if errors.Is(err, errRolledBack) {
+		return true
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
@@ -281,9 +285,11 @@ func pgTable(bucket []byte) string { return "commerce." + string(bucket) }
 // first statement; writes wait in pending until a range scan or COMMIT.
 type pgTx struct {
 	ctx      context.Context
+	b        *pgBackend
 	conn     *pgxpool.Conn
 	readOnly bool
 	begun    bool
+	wrote    bool  // writes were sent (or are queued with COMMIT)
 	err      error // the first failure; the transaction will not commit
 	buckets  map[string]*pgBucket
 	pending  []pgWrite
@@ -326,6 +332,9 @@ func (t *pgTx) query(scan func(pgx.Rows) error, sql string, args ...any) {
 }
 
 func (t *pgTx) queueWrites(batch *pgx.Batch) {
+	if len(t.pending) > 0 {
+		t.wrote = true
+	}
 	for _, w := range t.pending {
 		if w.v == nil {
 			batch.Queue(`DELETE FROM `+w.table+` WHERE k = $1`, w.k)
@@ -353,10 +362,19 @@ func (t *pgTx) commit() error {
 		batch.Queue(t.beginSQL())
 	}
 	t.queueWrites(batch)
+	write := t.wrote
+	marker := int64(rand.Uint64() >> 1)
+	if write {
+		batch.Queue(`INSERT INTO commerce.commits (id) VALUES ($1)`, marker)
+	}
 	batch.Queue("COMMIT")
 	t.begun = true
+	pid := t.conn.Conn().PgConn().PID()
 	err := t.conn.SendBatch(t.ctx, batch).Close()
 	if err == nil {
+		if write && marker%4096 == 0 {
+			go t.b.pool.Exec(t.b.ctx, `DELETE FROM commerce.commits WHERE at < now() - interval '10 minutes'`)
+		}
 		return nil
 	}
 	var pe *pgconn.PgError
@@ -370,7 +388,42 @@ func (t *pgTx) commit() error {
 	}
 	// A FATAL (the session terminated, the server shutting down) may come
 	// after the commit completed, and so may a lost connection.
-	return fmt.Errorf("%w: %w", errUnknownOutcome, err)
+	if !write {
+		return err // nothing was written: running it again is safe
+	}
+	t.conn.Conn().Close(context.Background()) // never reused
+	return t.b.resolve(marker, pid, err)
+}
+
+// errRolledBack is a transaction whose COMMIT answer was lost and which
+// resolve found not committed, its session ended: it is run again.
+var errRolledBack = errors.New("commerce: postgres: the transaction did not commit (its connection was lost); running it again")
+
+// resolve learns the outcome of a transaction whose COMMIT answer was
+// lost: on another connection it waits, up to 30 s, until the old
+// session (pid) has ended, then reads the transaction's commit marker.
+// It returns nil if the transaction committed, errRolledBack if it did
+// not, and errUnknownOutcome if it cannot tell (the database is out of
+// reach, or the old session outlives the wait, as behind a network
+// partition until TCP gives up).
+func (b *pgBackend) resolve(marker int64, pid uint32, cause error) error {
+	unknown := fmt.Errorf("%w: %w", errUnknownOutcome, cause)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && b.ctx.Err() == nil; time.Sleep(20 * time.Millisecond) {
+		var committed, alive bool
+		err := b.pool.QueryRow(b.ctx, `SELECT EXISTS (SELECT 1 FROM commerce.commits WHERE id = $1),
+			EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $2)`, marker, int64(pid)).Scan(&committed, &alive)
+		switch {
+		case err != nil:
+			continue // the server may be restarting
+		case committed:
+			b.resolved.Add(1)
+			return nil
+		case !alive:
+			b.resolved.Add(1)
+			return fmt.Errorf("%w: %w", errRolledBack, cause)
+		}
+	}
+	return unknown
 }
 
 func (t *pgTx) Bucket(name []byte) kvBucket {
