@@ -564,3 +564,38 @@ func TestPGDroppedConnections(t *testing.T) {
 	t.Logf("%d sessions terminated, %d transactions retried, %d lost COMMIT answers resolved from their markers, %d writes of unknown outcome, the rest acknowledged",
 		terminated, retries, resolved, totalUnknown)
 }
+
+// TestPGMigrations: eight stores opening one new database at once apply
+// each embedded migration once (under the advisory lock), and a database
+// migrated past what this binary knows refuses to open, with the numbers.
+func TestPGMigrations(t *testing.T) {
+	requirePG(t)
+	db := pgCluster.Database(t)
+	files, err := migrationFiles()
+	must(t, err)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			st, err := Open(Options{DB: db, Replica: fmt.Sprintf("r%d", i)})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			st.Close()
+		})
+	}
+	wg.Wait()
+	conn, err := pgx.Connect(context.Background(), db)
+	must(t, err)
+	defer conn.Close(context.Background())
+	var n, max int
+	must(t, conn.QueryRow(context.Background(), `SELECT count(*), max(version) FROM commerce_migrations`).Scan(&n, &max))
+	if n != len(files) || max != len(files) {
+		t.Fatalf("%d migrations recorded up to %d; want each of the %d once", n, max, len(files))
+	}
+	_, err = conn.Exec(context.Background(), `INSERT INTO commerce_migrations (version, name) VALUES ($1, 'from the future')`, len(files)+1)
+	must(t, err)
+	if _, err := Open(Options{DB: db, Replica: "old"}); err == nil || !strings.Contains(err.Error(), "run a newer binary") {
+		t.Fatalf("opening a database migrated past this binary: %v", err)
+	}
+}
