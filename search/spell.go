@@ -442,7 +442,9 @@ const (
 // typed, so the corrected query reads the same to query understanding
 // ("$20-$50"). realWords also tries CorrectRealWords when no word is
 // misspelt.
-func (e *Engine) correct(st *state, q string, realWords bool) (string, correction) {
+// unmatched says the query matched no product at all, when a real word the
+// catalog lacks may be corrected too.
+func (e *Engine) correct(st *state, q string, realWords, unmatched bool) (string, correction) {
 	sp := e.spelling.Load()
 	if sp == nil || e.opts.NoSpell {
 		return "", noCorrection
@@ -457,7 +459,12 @@ func (e *Engine) correct(st *state, q string, realWords bool) (string, correctio
 	}
 	ix := &spellIndex{views: st.views}
 	kind := misspelt
-	c := e.corrector.Correct(sp.dict, ix, folded)
+	var c spell.Correction
+	if unmatched {
+		c = e.corrector.CorrectUnmatched(sp.dict, ix, folded)
+	} else {
+		c = e.corrector.Correct(sp.dict, ix, folded)
+	}
 	if c.Changed == 0 {
 		c, kind = e.corrector.Compounds(sp.dict, ix, folded), compound
 	}
@@ -580,7 +587,7 @@ func (e *Engine) spellFallback(ctx context.Context, st *state, r *Request, res *
 	if r.NoSpell || res.Exact >= e.opts.SpellMaxTotal {
 		return res, nil
 	}
-	corrected, kind := e.correct(st, r.Query, true)
+	corrected, kind := e.correct(st, r.Query, true, res.Total == 0)
 	if kind == noCorrection {
 		return res, nil
 	}

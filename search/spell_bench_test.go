@@ -42,7 +42,7 @@ func BenchmarkCorrect(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		e.correct(st, benchTypos[i%len(benchTypos)], false)
+		e.correct(st, benchTypos[i%len(benchTypos)], false, false)
 		i++
 	}
 }

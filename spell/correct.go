@@ -253,13 +253,24 @@ type Correction struct {
 // "wireless mouse" and not "wireles moose". ix may be nil, which skips the
 // index checks. Correct allocates only the returned slice.
 func (c *Corrector) Correct(d *Dict, ix Index, words []string) Correction {
+	return c.correct(d, ix, words, true)
+}
+
+// CorrectUnmatched is Correct for a query that matched no product at all,
+// not even by one word: a word of the Lexicon the catalog lacks is then
+// corrected too ("shies" -> "shoes"), as nothing is lost by offering it.
+func (c *Corrector) CorrectUnmatched(d *Dict, ix Index, words []string) Correction {
+	return c.correct(d, ix, words, false)
+}
+
+func (c *Corrector) correct(d *Dict, ix Index, words []string, lexicon bool) Correction {
 	out := Correction{Words: slices.Clone(words)}
 	if d == nil {
 		return out
 	}
 	var candArr [32]Candidate
 	for i, w := range words {
-		if c.known(d, ix, w) {
+		if c.known(d, ix, w) && (lexicon || !c.opts.Lexicon.Has(w) || c.catalogKnown(d, ix, w)) {
 			continue
 		}
 		cands := c.Candidates(d, w, candArr[:0])
@@ -390,6 +401,15 @@ func (c *Corrector) coScore(ix Index, words []string, i int, cand string) (float
 		peak = max(peak, n)
 	}
 	return s, peak
+}
+
+// catalogKnown reports whether w is short, protected or in KnownFreq
+// products: known without the Lexicon.
+func (c *Corrector) catalogKnown(d *Dict, ix Index, w string) bool {
+	if runeCount(w) < c.opts.MinLen1 || d.Protected(w) || d.Freq(w) >= uint64(c.opts.KnownFreq) {
+		return true
+	}
+	return ix != nil && ix.DocFreq(w) >= c.opts.KnownFreq
 }
 
 // known reports whether w is to be left alone: short, protected, a real

@@ -313,6 +313,10 @@ func TestCorrectLexiconAndPlurals(t *testing.T) {
 			t.Errorf("Correct(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+	// A real word the catalog lacks, in a query that matched nothing.
+	if got := c.CorrectUnmatched(d, nil, []string{"garden", "hose"}).Words; !slices.Equal(got, []string{"garden", "home"}) {
+		t.Errorf("CorrectUnmatched(garden hose) = %q, want garden home", got)
+	}
 }
 
 // pairIndex answers CoCount from a table of pairs.
