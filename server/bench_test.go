@@ -94,3 +94,22 @@ func BenchmarkMetricsObserve(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRouter is what routing costs a request: finding the search
+// route, and a product's review route (a parameter and a catch-all), in
+// the API's table (github.com/fasthttp/router). Compare with
+// BenchmarkHandler/search, the whole request, in the same run.
+func BenchmarkRouter(b *testing.B) {
+	s := New(testSvc(newTestEngine(b)), Options{})
+	for _, path := range []string{searchPath, productsPrefix + "p1/reviews/r1/helpful"} {
+		b.Run(path, func(b *testing.B) {
+			ctx := newCtx(path)
+			b.ReportAllocs()
+			for b.Loop() {
+				if h, _ := s.router.Lookup("GET", path, ctx); h == nil {
+					b.Fatal("no route")
+				}
+			}
+		})
+	}
+}

@@ -59,6 +59,10 @@ func isReviewsPath(path string) bool {
 func (s *Server) reviewsRoute(ctx *fasthttp.RequestCtx, path string) {
 	rest := path[len(productsPrefix):]
 	i := strings.Index(rest, "/reviews")
+	if i < 0 { // the route matched the path as sent; its normal form ("//" made "/") has no product
+		writeError(ctx, fasthttp.StatusNotFound, CodeNotFound, "no such endpoint: "+path, "")
+		return
+	}
 	pid, tail := rest[:i], rest[i+len("/reviews"):]
 	var rid string
 	switch {

@@ -8,7 +8,6 @@ import (
 	"math"
 	"net"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/search"
 	"github.com/aisle/aisle/spell"
+	"github.com/fasthttp/router"
 	"github.com/valyala/fasthttp"
 )
 
@@ -203,6 +203,7 @@ type Server struct {
 	optsErr     error
 	priceDigits int
 	svc         Services
+	router      *router.Router // routes.go
 	metrics     metrics
 	args        sync.Pool // *searchArgs
 	srv         *fasthttp.Server
@@ -225,6 +226,7 @@ func New(svc Services, opts Options) *Server {
 	if s.optsErr != nil {
 		s.opts = Options{Logf: opts.Logf, Keys: opts.Keys, Tokens: opts.Tokens}.EnsureDefaults()
 	}
+	s.router = s.routes()
 	s.cart = newCartConfig(svc)
 	s.checkout = newCheckoutConfig(svc)
 	s.priceDigits = minorDigits(s.opts.Currency)
@@ -319,46 +321,16 @@ const (
 // Handler returns the request handler, for use with a fasthttp.Server of
 // the caller's or directly in tests.
 func (s *Server) Handler() fasthttp.RequestHandler {
-	return s.handle
+	return s.router.Handler
 }
 
-func (s *Server) handle(ctx *fasthttp.RequestCtx) {
+// serve runs one request of endpoint ep (routes.go): it recovers a panic
+// into a 500, counts the request in the metrics, refuses it past
+// MaxInFlight, answers 405 to a method other than GET and HEAD when getOnly,
+// applies the per-client rate limit of search and autocomplete, and calls h
+// with the request's path.
+func (s *Server) serve(ctx *fasthttp.RequestCtx, ep int, getOnly bool, h func(*fasthttp.RequestCtx, string)) {
 	start := time.Now()
-	ep := epOther
-	path := ctx.Path()
-	switch {
-	case string(path) == searchPath:
-		ep = epSearch
-	case string(path) == suggestPath:
-		ep = epSuggest
-	case string(path) == "/healthz":
-		ep = epHealthz
-	case string(path) == "/metrics":
-		ep = epMetrics
-	case len(path) > len(productsPrefix) && string(path[:len(productsPrefix)]) == productsPrefix:
-		ep = epProduct
-		if isReviewsPath(string(path)) {
-			ep = epReviews
-		} else if strings.HasSuffix(string(path), "/"+alsoBoughtName) || strings.HasSuffix(string(path), "/"+boughtTogetherName) || strings.HasSuffix(string(path), "/"+similarName) {
-			ep = epRecs
-		}
-	case strings.HasPrefix(string(path), recsPrefix):
-		ep = epRecs
-	case string(path) == sellerProductsPath || strings.HasPrefix(string(path), sellerProductsPath+"/"):
-		ep = epSeller
-	case strings.HasPrefix(string(path), inventoryPrefix):
-		ep = epInventory
-	case strings.HasPrefix(string(path), cartPrefix) || string(path) == guestPath:
-		ep = epCart
-	case string(path) == checkoutPath || strings.HasPrefix(string(path), checkoutPath+"/"):
-		ep = epCheckout
-	case string(path) == ordersPath || strings.HasPrefix(string(path), ordersPath+"/"):
-		ep = epOrders
-	case isWebPath(string(path)):
-		ep = epWeb
-	case strings.HasPrefix(string(path), ReviewModerationPrefix+"/"):
-		ep = epModeration
-	}
 	defer func() {
 		if p := recover(); p != nil {
 			s.metrics.panics.Inc()
@@ -376,38 +348,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			return
 		}
 	}
-	if ep == epOther {
-		writeError(ctx, fasthttp.StatusNotFound, CodeNotFound, "no such endpoint: "+string(path), "")
-		return
-	}
-	switch ep {
-	case epSeller, epInventory:
-		s.write(ctx, ep, string(path))
-		return
-	case epCart:
-		s.cartRoute(ctx, string(path))
-		return
-	case epCheckout:
-		s.checkoutRoute(ctx, string(path))
-		return
-	case epOrders:
-		s.ordersRoute(ctx, string(path))
-		return
-	case epReviews:
-		s.reviewsRoute(ctx, string(path))
-		return
-	case epModeration: // the admin key only (review_admin.go)
-		if m := s.svc.Moderator; m != nil {
-			s.ReviewModeration(m, "")(ctx)
-		} else {
-			notBuilt(ctx, "review moderation")
-		}
-		return
-	case epWeb: // its files are GET/HEAD, its demo session POST
-		s.web(ctx, string(path))
-		return
-	}
-	if !ctx.IsGet() && !ctx.IsHead() {
+	if getOnly && !ctx.IsGet() && !ctx.IsHead() {
 		ctx.Response.Header.Set("Allow", "GET, HEAD")
 		writeError(ctx, fasthttp.StatusMethodNotAllowed, CodeMethodNotAllowed, "method "+string(ctx.Method())+" not allowed; use GET", "")
 		return
@@ -423,24 +364,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			return
 		}
 	}
-	switch ep {
-	case epSearch:
-		if s.awaitFresh(ctx) {
-			s.search(ctx)
-		}
-	case epProduct:
-		s.product(ctx, string(path[len(productsPrefix):]))
-	case epRecs:
-		s.recsRoute(ctx, string(path))
-	case epSuggest:
-		s.suggest(ctx)
-	case epHealthz:
-		s.healthz(ctx)
-	case epMetrics:
-		s.writeMetrics(ctx)
-	case epWeb:
-		s.web(ctx, string(path))
-	}
+	h(ctx, string(ctx.Path()))
 }
 
 func (s *Server) search(ctx *fasthttp.RequestCtx) {
