@@ -266,11 +266,35 @@ func buildSimilar(ctx context.Context, workers int, stderr io.Writer) (*recs.Emb
 	return e, nil
 }
 
+// buildSimilarUntil is buildSimilar on one worker, returning at once when
+// ctx ends: recs.Embed checks ctx only between its stages (the matrix
+// products and the HNSW graph take tens of seconds on two loaded cores),
+// and a shutdown must not wait for them. The build then finishes on its
+// own goroutine, outside the App's group, and its result is dropped:
+// nothing is served or written after Close.
+func buildSimilarUntil(ctx context.Context, stderr io.Writer) (*recs.Embeddings, error) {
+	type built struct {
+		e   *recs.Embeddings
+		err error
+	}
+	done := make(chan built, 1)
+	go func() {
+		e, err := buildSimilar(ctx, 0, stderr)
+		done <- built{e, err}
+	}()
+	select {
+	case b := <-done:
+		return b.e, b.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // startSimilar learns the item embeddings, on one worker, hands them to
 // serve (until then /similar answers 503) and rewrites the snapshot at
 // path with l and them, so the next start loads them.
 func startSimilar(ctx context.Context, serve func(server.SimilarItems), l *recs.Lists, path string, stderr io.Writer) {
-	e, err := buildSimilar(ctx, 0, stderr)
+	e, err := buildSimilarUntil(ctx, stderr)
 	if err != nil {
 		if ctx.Err() == nil {
 			fmt.Fprintf(stderr, "aisle: similar items: %v\n", err)
