@@ -154,9 +154,8 @@ func (e *integrityEnv) guest(t *testing.T) (id, token string) {
 
 // checkout buys the demo user's cart and returns the confirm's status and
 // body.
-func (e *integrityEnv) checkout(t *testing.T, key string) (int, map[string]any) {
+func (e *integrityEnv) checkout(t *testing.T, tok, key string) (int, map[string]any) {
 	t.Helper()
-	tok := e.dc.UserToken
 	m := e.must(t, 201, tok, "POST", "/api/v1/checkout", "{}", "Idempotency-Key", key+"-c")
 	p := "/api/v1/checkout/" + m["checkout_id"].(string)
 	e.must(t, 200, tok, "PUT", p+"/address", `{"name":"Ada Lovelace","line1":"1 Main St","city":"Boston","postal_code":"02101","country":"US","lat":42.36,"lon":-71.06}`, "Idempotency-Key", key+"-a")
@@ -181,6 +180,25 @@ func TestIntegrity(t *testing.T) {
 	t.Run("BoundedArithmetic", e.boundedArithmetic)
 	t.Run("KeyChecksLimitedBeforeArgon2", e.keyChecksLimitedBeforeArgon2)
 	t.Run("FreshWaitsHoldNoSlots", e.freshWaitsHoldNoSlots)
+	t.Run("CartsCannotHoard", e.cartsCannotHoard)
+}
+
+// cartsCannotHoard is item 4: two guest carts of 99 units each of a
+// 150-unit product hold 10 units a line, not 150: the product stays in
+// stock and a shopper's checkout of 99 units succeeds (before, the
+// guests' holds left 51 free and the checkout got 409 for 15 minutes).
+func (e *integrityEnv) cartsCannotHoard(t *testing.T) {
+	id := e.createProduct(t, "Hoarded kettle", "hoard-v1", 150)
+	for range 2 {
+		gid, tok := e.guest(t)
+		e.must(t, 201, tok, "POST", "/api/v1/cart/"+gid+"/items", `{"variant_id":"hoard-v1","quantity":99}`)
+	}
+	e.waitProduct(t, id, func(p map[string]any) bool { return p["stock_status"] == "IN_STOCK" })
+	bid, btok := e.guest(t)
+	e.must(t, 201, btok, "POST", "/api/v1/cart/"+bid+"/items", `{"variant_id":"hoard-v1","quantity":99}`)
+	if code, m := e.checkout(t, btok, "hoard"); code != 201 {
+		t.Fatalf("a shopper's checkout of 99 of 150 units while two carts hold 99 each: %d %v", code, m)
+	}
 }
 
 // freshWaitsHoldNoSlots is item 7: 6 clients, each within its search
@@ -485,7 +503,7 @@ func (e *integrityEnv) stockPatchDuringCartChurn(t *testing.T) {
 	// Checkout: the demo user buys every unit; one more is refused.
 	user := "/api/v1/cart/" + e.dc.UserID + "/items"
 	e.must(t, 201, e.dc.UserToken, "POST", user, fmt.Sprintf(`{"variant_id":"churn-v1","quantity":%d}`, want))
-	if code, m := e.checkout(t, "churn"); code != 201 {
+	if code, m := e.checkout(t, e.dc.UserToken, "churn"); code != 201 {
 		t.Fatalf("buying the %d units the acknowledged PATCHes made: %d %v", want, code, m)
 	}
 	e.waitProduct(t, id, func(p map[string]any) bool { return p["stock_status"] == "OUT_OF_STOCK" })

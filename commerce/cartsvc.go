@@ -323,6 +323,12 @@ func (s *Store) holdCart(tx kvTx, userID string, c *Cart) (map[string]Hold, []St
 	var lines []Line
 	for _, it := range items {
 		w, free, cells := bestCell(tx, it.VariantID, givenBack[it.VariantID])
+		// A line holds at most MaxHoldPerLine units (hoarding); it is
+		// Short only when the stock cannot cover it whole.
+		held := it.Quantity
+		if m := s.opts.MaxHoldPerLine; m > 0 {
+			held = min(held, m)
+		}
 		switch {
 		case cells == 0:
 			holds[it.VariantID] = Untracked
@@ -332,7 +338,7 @@ func (s *Store) holdCart(tx kvTx, userID string, c *Cart) (map[string]Hold, []St
 			holds[it.VariantID] = Held
 		default:
 			holds[it.VariantID] = Held
-			lines = append(lines, Line{VariantID: it.VariantID, WarehouseID: w, Quantity: it.Quantity})
+			lines = append(lines, Line{VariantID: it.VariantID, WarehouseID: w, Quantity: held})
 		}
 	}
 	if hard || (len(old) == 0 && len(lines) == 0) {

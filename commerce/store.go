@@ -62,6 +62,12 @@ type Options struct {
 	MaxBatch    int           // default 1000
 	// SoftTTL is how long a soft reservation holds stock; default 15m.
 	SoftTTL time.Duration
+	// MaxHoldPerLine bounds the units a cart line soft-holds, so carts
+	// cannot hoard a product (two guest carts once held all 150 units of
+	// one for 15 minutes, renewed by any cart write): a line of more
+	// units holds this many and its checkout reserves the rest at
+	// confirm. Default 10; negative: no bound.
+	MaxHoldPerLine int
 	// Now is the clock for expiries; default time.Now.
 	Now func() time.Time
 }
@@ -76,6 +82,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.SoftTTL == 0 {
 		o.SoftTTL = 15 * time.Minute
+	}
+	if o.MaxHoldPerLine == 0 {
+		o.MaxHoldPerLine = 10
 	}
 	if o.Now == nil {
 		o.Now = time.Now
