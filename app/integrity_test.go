@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +31,9 @@ import (
 type integrityEnv struct {
 	a  *aisle
 	dc DevCredentials
+	// order is an order placed by a guest (CartsCannotHoard), for the
+	// other users' checks.
+	order string
 }
 
 func newIntegrityEnv(t *testing.T) *integrityEnv {
@@ -83,6 +89,10 @@ func (e *integrityEnv) doFrom(c *http.Client, token, method, path, body string, 
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i] == "Host" {
+			req.Host = hdr[i+1] // net/http sends req.Host, not the header
+			continue
+		}
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	if c == nil {
@@ -181,6 +191,50 @@ func TestIntegrity(t *testing.T) {
 	t.Run("KeyChecksLimitedBeforeArgon2", e.keyChecksLimitedBeforeArgon2)
 	t.Run("FreshWaitsHoldNoSlots", e.freshWaitsHoldNoSlots)
 	t.Run("CartsCannotHoard", e.cartsCannotHoard)
+	t.Run("DocumentedBehaviour", e.documentedBehaviour)
+}
+
+// documentedBehaviour is item 9: the demo sign-in checks the Host header
+// (DNS rebinding), another user's order is 404, /api/v1/orders refuses
+// unknown parameters, an address in country XX is 400, and the data
+// directory is 0700 with no file readable by others.
+func (e *integrityEnv) documentedBehaviour(t *testing.T) {
+	code, m, err := e.do("", "POST", "/api/v1/session/demo", "", "Host", "rebound.example:8080")
+	if err != nil || code != 404 {
+		t.Errorf("demo sign-in with a foreign Host: %d %v %v; want 404", code, m, err)
+	}
+	if code, m, err := e.do("", "POST", "/api/v1/session/demo", ""); err != nil || code != 200 {
+		t.Errorf("demo sign-in from loopback: %d %v %v; want 200", code, m, err)
+	}
+	if e.order == "" {
+		t.Fatal("no order from CartsCannotHoard")
+	}
+	if code, m, err := e.do(e.dc.UserToken, "GET", "/api/v1/orders/"+e.order, ""); err != nil || code != 404 {
+		t.Errorf("another user's order: %d %v %v; want 404", code, m, err)
+	}
+	if code, m, err := e.do(e.dc.UserToken, "GET", "/api/v1/orders?limt=5", ""); err != nil || code != 400 || !strings.Contains(fmt.Sprint(m), "limt") {
+		t.Errorf("/api/v1/orders?limt=5: %d %v %v; want 400 naming limt", code, m, err)
+	}
+	gid, tok := e.guest(t)
+	e.must(t, 201, tok, "POST", "/api/v1/cart/"+gid+"/items", `{"variant_id":"filler-v1","quantity":1}`)
+	m = e.must(t, 201, tok, "POST", "/api/v1/checkout", "{}", "Idempotency-Key", "xx-c")
+	p := "/api/v1/checkout/" + m["checkout_id"].(string) + "/address"
+	if code, m, err := e.do(tok, "PUT", p, `{"name":"A","line1":"1 Main St","city":"Boston","postal_code":"02101","country":"XX","lat":42.36,"lon":-71.06}`, "Idempotency-Key", "xx-a"); err != nil || code != 400 || !strings.Contains(fmt.Sprint(m), "country") {
+		t.Errorf("country XX: %d %v %v; want 400 naming country", code, m, err)
+	}
+	fi, err := os.Stat(e.a.data)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("data directory %s: %v %v; want 0700", e.a.data, fi.Mode().Perm(), err)
+	}
+	filepath.WalkDir(e.a.data, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if fi, err := d.Info(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s is %v; want no access for others", path, fi.Mode().Perm())
+		}
+		return nil
+	})
 }
 
 // cartsCannotHoard is item 4: two guest carts of 99 units each of a
@@ -196,9 +250,11 @@ func (e *integrityEnv) cartsCannotHoard(t *testing.T) {
 	e.waitProduct(t, id, func(p map[string]any) bool { return p["stock_status"] == "IN_STOCK" })
 	bid, btok := e.guest(t)
 	e.must(t, 201, btok, "POST", "/api/v1/cart/"+bid+"/items", `{"variant_id":"hoard-v1","quantity":99}`)
-	if code, m := e.checkout(t, btok, "hoard"); code != 201 {
+	code, m := e.checkout(t, btok, "hoard")
+	if code != 201 {
 		t.Fatalf("a shopper's checkout of 99 of 150 units while two carts hold 99 each: %d %v", code, m)
 	}
+	e.order, _ = m["order_id"].(string)
 }
 
 // freshWaitsHoldNoSlots is item 7: 6 clients, each within its search

@@ -25,6 +25,9 @@ const CartHoldPrefix = "cart:"
 // ErrCartLimit is returned when a write would pass a CartLimits bound.
 var ErrCartLimit = errors.New("commerce: cart limit")
 
+// ErrCartLines is the ErrCartLimit of a cart past its MaxLines.
+var ErrCartLines = fmt.Errorf("%w: too many lines", ErrCartLimit)
+
 // CartLimits bound a cart; zero fields take the defaults.
 type CartLimits struct {
 	MaxQuantity int // per line; default 99
@@ -45,7 +48,7 @@ func (l CartLimits) withDefaults() CartLimits {
 func (l CartLimits) Check(c *Cart) error {
 	l = l.withDefaults()
 	if c.Len() > l.MaxLines {
-		return fmt.Errorf("%w: %d lines, at most %d", ErrCartLimit, c.Len(), l.MaxLines)
+		return fmt.Errorf("%w: %d lines, at most %d", ErrCartLines, c.Len(), l.MaxLines)
 	}
 	for _, it := range c.Items() {
 		if it.Quantity > l.MaxQuantity {

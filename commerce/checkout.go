@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aisle/aisle/catalog"
+	"golang.org/x/text/language"
 )
 
 // Checkout sessions (doc/checkout.md): a session is made from the cart,
@@ -436,6 +437,9 @@ func ValidateAddress(a Address) error {
 	}
 	if len(a.Country) != 2 || strings.ToUpper(a.Country) != a.Country || strings.Trim(a.Country, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
 		return invalid("country", "%q is not a two-letter ISO 3166 code such as \"US\"", a.Country)
+	}
+	if r, err := language.ParseRegion(a.Country); err != nil || !r.IsCountry() {
+		return invalid("country", "%q is not an ISO 3166 country code", a.Country)
 	}
 	if math.IsNaN(a.Lat) || a.Lat < -90 || a.Lat > 90 {
 		return invalid("lat", "%v is outside [-90, 90]", a.Lat)

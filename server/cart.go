@@ -317,6 +317,8 @@ func (s *Server) mergeGuest(ctx *fasthttp.RequestCtx, c *cartConfig, user string
 func (s *Server) answerCart(ctx *fasthttp.RequestCtx, c *cartConfig, user string, st *commerce.CartState, err error, status int) {
 	switch {
 	case err == nil:
+	case errors.Is(err, commerce.ErrCartLines):
+		writeError(ctx, fasthttp.StatusBadRequest, CodeInvalidParameter, strings.TrimPrefix(err.Error(), "commerce: "), "variant_id")
 	case errors.Is(err, commerce.ErrCartLimit):
 		writeError(ctx, fasthttp.StatusBadRequest, CodeInvalidParameter, strings.TrimPrefix(err.Error(), "commerce: "), "quantity")
 		return

@@ -234,7 +234,7 @@ func TestCheckoutEndpoints(t *testing.T) {
 			return nil
 		}},
 		{name: "orders: bad limit", tok: as(ada), method: str("GET"), path: str("/api/v1/orders?limit=0"), status: 400, code: CodeInvalidParameter, param: "limit"},
-		{name: "order: bob", tok: as(bob), method: str("GET"), path: func() string { return "/api/v1/orders/" + orderID }, status: 403, code: CodeForbidden},
+		{name: "order: bob", tok: as(bob), method: str("GET"), path: func() string { return "/api/v1/orders/" + orderID }, status: 404, code: CodeNotFound},
 		{name: "order: unknown", tok: as(ada), method: str("GET"), path: str("/api/v1/orders/ord_nope"), status: 404, code: CodeNotFound},
 	}
 	for _, r := range rows {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -12,7 +13,7 @@ import (
 // The order endpoints of issue 7 (doc/checkout.md):
 //
 //	GET /api/v1/orders[?limit=n]   the token user's orders, newest first -> {"orders":[order...]}
-//	GET /api/v1/orders/{order_id}  one order; 403 for another user's
+//	GET /api/v1/orders/{order_id}  one order; 404 for another user's
 //
 // They are served by the checkout service (Services.Checkout); shipments come
 // from CheckoutOptions.Shipments.
@@ -44,6 +45,11 @@ func (s *Server) ordersRoute(ctx *fasthttp.RequestCtx, path string) {
 		}
 		if id != "" {
 			o, err := c.co.Order(user, id)
+			if errors.Is(err, commerce.ErrNotYours) {
+				// 404, not 403: a 403 would confirm the order exists.
+				writeError(ctx, fasthttp.StatusNotFound, CodeNotFound, "no such order: "+id, "")
+				return
+			}
 			if err != nil {
 				s.checkoutError(ctx, err)
 				return
@@ -52,6 +58,20 @@ func (s *Server) ordersRoute(ctx *fasthttp.RequestCtx, path string) {
 			return
 		}
 		limit := 20
+		var perr *paramError
+		ctx.QueryArgs().VisitAll(func(k, _ []byte) {
+			if perr == nil && string(k) != "limit" {
+				perr = &paramError{Code: CodeUnknownParameter, Param: string(k),
+					Message: strconv.Quote(string(k)) + " is not a parameter of the order list; want limit"}
+			}
+		})
+		if perr == nil && len(ctx.QueryArgs().PeekMulti("limit")) > 1 {
+			perr = invalid("limit", "is given more than once")
+		}
+		if perr != nil {
+			writeError(ctx, fasthttp.StatusBadRequest, perr.Code, perr.Message, perr.Param)
+			return
+		}
 		if v := ctx.QueryArgs().Peek("limit"); v != nil {
 			n, err := strconv.Atoi(string(v))
 			if err != nil || n < 1 || n > MaxOrdersListed {

@@ -210,10 +210,28 @@ func (s *Server) demoSession(ctx *fasthttp.RequestCtx) {
 
 // loopbackClient reports whether the request comes from this machine and
 // was not relayed by a proxy (which would make every client look local).
+//
+// The Host header must name this machine too: a page on another origin
+// that rebinds its DNS name to 127.0.0.1 reaches the server from a
+// loopback address, but with its own name in Host.
 func loopbackClient(ctx *fasthttp.RequestCtx) bool {
 	if len(ctx.Request.Header.Peek("X-Forwarded-For")) > 0 || len(ctx.Request.Header.Peek("Forwarded")) > 0 {
 		return false
 	}
 	ip := ctx.RemoteIP()
-	return ip != nil && ip.IsLoopback() && !ip.Equal(net.IPv4zero)
+	return ip != nil && ip.IsLoopback() && !ip.Equal(net.IPv4zero) && loopbackHost(string(ctx.Host()))
+}
+
+// loopbackHost reports whether host (a Host header, with or without a
+// port) names this machine: localhost or a loopback address.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
