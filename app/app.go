@@ -53,6 +53,9 @@ type App struct {
 	// orders are the recommendations' live sinks that ingest feeds the
 	// orders it applies to; nil with NoRecs.
 	orders *orderSinks
+	// products gives products the ingest consumers apply their content
+	// vector (recsindex.go).
+	products productHook
 
 	// ctx is the life of the background work; Close cancels it after
 	// the HTTP API has drained.

@@ -114,7 +114,7 @@ func (a *App) openGeneration(ctx context.Context, n int, brokers []string, eng *
 		InstanceID: "aisle-indexer-0-g" + strconv.Itoa(n),
 		Dir:        generationDir(a.opts.Data, n),
 		Partitions: a.opts.Shards,
-		Sink:       eng,
+		Sink:       a.sink(eng),
 		OnOrder:    a.orderHook(),
 		Logf:       a.logf,
 	})

@@ -95,16 +95,21 @@ func ReadRecsSnapshot(path string) (*recs.Lists, *recs.Embeddings, error) {
 	return l, e, nil
 }
 
-// startRecs gives the server its recommendations: from the snapshot in
-// the data directory when there is one, else built from the shipped orders
-// in the background (a few seconds on two cores for the lists, then about
-// 30 s for the similar-items embeddings) and written there for the next
-// start. A snapshot without embeddings, or with embeddings of other options
-// than similarOptions, has them built and the snapshot rewritten. Until
-// then the recommendation endpoints answer 503. The home page's live
-// orders come from the ingest consumers (a.orderHook). The builds run in
-// a's group and stop at Close. It returns the home page rows; the lists
-// and similar items reach the server through a.recs and a.similar.
+// startRecs gives the server its recommendations: the lists from the
+// snapshot in the data directory when there is one, else built from the
+// shipped orders in the background (cosine, then EASE over the most ordered
+// items: the served lists, doc/recs.md) and written there for the next
+// start; the co-purchase embeddings likewise. Then, in the background, the
+// content vectors of every product of the store and the hybrid
+// similar-items graph (recs.BuildSimilar), and the fallbacks that give
+// every product also-bought and bought-together (recs.NewRecs). Until the
+// lists are ready the recommendation endpoints answer 503; until the graph
+// is, similar items are the behaviour vectors' and also-bought the
+// products' own lists. The home page's live orders come from the ingest
+// consumers (a.orderHook); products applied by them get their content
+// vector at once (a.products). The builds run in a's group and stop at
+// Close. It returns the home page rows; the lists and similar items reach
+// the server through a.recs and a.similar.
 func (a *App) startRecs() *recs.Home {
 	ctx, stderr := a.ctx, a.log
 	setRecs := func(r server.Recommender) { a.recs.set(r) }
@@ -134,39 +139,157 @@ func (a *App) startRecs() *recs.Home {
 	path := filepath.Join(a.opts.Data, RecsFile)
 	start := time.Now()
 	l, e, err := ReadRecsSnapshot(path)
-	if err == nil {
+	switch {
+	case err == nil:
 		setRecs(recs.Fresh{Lists: l, Live: live})
 		home.SetLists(l)
 		if e != nil && e.Options() == ServedSimilar() {
-			a.similar.set(e)
-			st := e.Stats()
-			fmt.Fprintf(stderr, "aisle: recs and similar items (%d vectors, dim %d) loaded from %s in %.2f s\n",
-				st.WithVector, st.Dim, path, time.Since(start).Seconds())
-			return home
+			a.similar.set(e) // the behaviour vectors until the hybrid graph is built
 		}
-		fmt.Fprintf(stderr, "aisle: recs loaded from %s in %.2f s; similar items to build\n", path, time.Since(start).Seconds())
-		a.group.Go(func() { startSimilar(ctx, a.similar.set, l, path, stderr) })
-		return home
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(stderr, "aisle: recs (%v) loaded from %s in %.2f s\n", l.Stats().Scorer, path, time.Since(start).Seconds())
+	case !errors.Is(err, fs.ErrNotExist):
 		fmt.Fprintf(stderr, "aisle: recs: %v; building afresh\n", err)
 	}
 	a.group.Go(func() {
-		l, err := buildRecs(ctx, recs.Options{Workers: 1}, stderr)
-		if err != nil {
-			if ctx.Err() == nil {
+		// The builds check ctx only between their stages (EASE's inverse,
+		// the embeddings, the graph take tens of seconds on two loaded
+		// cores) and a shutdown must not wait for them: they run on their
+		// own goroutine, outside the App's group, and serve or write
+		// nothing once ctx ends.
+		done := make(chan error, 1)
+		go func() { done <- a.buildServedRecs(ctx, l, e, live, home, path) }()
+		select {
+		case err := <-done:
+			if err != nil && ctx.Err() == nil {
 				fmt.Fprintf(stderr, "aisle: recs: %v\n", err)
 			}
-			return
+		case <-ctx.Done():
 		}
-		setRecs(recs.Fresh{Lists: l, Live: live})
-		home.SetLists(l)
-		if _, err := writeRecs(path, l, nil); err != nil {
-			fmt.Fprintf(stderr, "aisle: recs: %v\n", err)
-		}
-		startSimilar(ctx, a.similar.set, l, path, stderr)
 	})
 	return home
+}
+
+// buildServedRecs completes what the snapshot lacks (l and e may be nil):
+// the served lists (EASE), the embeddings, then the similar-items graph
+// and the fallbacks, setting each for the server as soon as it is ready.
+func (a *App) buildServedRecs(ctx context.Context, l *recs.Lists, e *recs.Embeddings, live *recs.Live, home *recs.Home, path string) error {
+	stderr := a.log
+	write := func(l *recs.Lists, e *recs.Embeddings) error {
+		if err := ctx.Err(); err != nil {
+			return err // nothing written after Close
+		}
+		n, err := writeRecs(path, l, e)
+		if err != nil {
+			return err
+		}
+		with := ""
+		if e != nil {
+			with = " with the similar items"
+		}
+		fmt.Fprintf(stderr, "aisle: recs: wrote %s (%d KiB, %v lists)%s\n", path, n>>10, l.Stats().Scorer, with)
+		return nil
+	}
+	if l == nil {
+		// Cosine first, served and written at once; EASE over it next.
+		var err error
+		if l, err = buildRecs(ctx, recs.Options{Workers: 1}, stderr); err != nil {
+			return err
+		}
+		a.recs.set(recs.Fresh{Lists: l, Live: live})
+		home.SetLists(l)
+		if err := write(l, nil); err != nil {
+			return err
+		}
+	}
+	if l.Stats().Scorer != recs.EASEScorer {
+		// Lists of other orders than the shipped ones (a resampled build)
+		// keep their scorer.
+		if el, err := easeLists(ctx, l, stderr); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "aisle: recs: serving the %v lists: %v\n", l.Stats().Scorer, err)
+		} else {
+			l = el
+			a.recs.set(recs.Fresh{Lists: l, Live: live})
+			home.SetLists(l)
+			keep := e
+			if keep != nil && keep.Options() != ServedSimilar() {
+				keep = nil
+			}
+			if err := write(l, keep); err != nil {
+				return err
+			}
+		}
+	}
+	if e == nil || e.Options() != ServedSimilar() {
+		var err error
+		if e, err = buildSimilar(ctx, 0, stderr); err != nil {
+			return err
+		}
+		a.similar.set(e) // the behaviour vectors until the hybrid graph is built
+		if err := write(l, e); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	ps, err := corpora.DefaultStore()
+	if err != nil {
+		return err
+	}
+	r, sim, err := servedRecs(ctx, ps, l, e, live, 1) // one worker: the index is loading beside it
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err // nothing served after Close
+	}
+	a.recs.set(r)
+	a.similar.set(sim)
+	added := a.products.attach(sim)
+	fmt.Fprintf(stderr, "aisle: similar items: content and hybrid vectors of %d products and their graph in %.1f s; %d products indexed since added\n",
+		len(ps), time.Since(start).Seconds(), added)
+	return nil
+}
+
+// servedRecs builds what serving answers from lists l, embeddings e (nil:
+// content vectors alone) and the products ps: the similar-items index of
+// content and hybrid vectors, and the recommender with its fallbacks.
+func servedRecs(ctx context.Context, ps []*catalog.Product, l *recs.Lists, e *recs.Embeddings, live *recs.Live, workers int) (*recs.Recs, *recs.SimilarIndex, error) {
+	content, err := recs.NewContent(ps, recs.ContentOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := ServedSimilarIndex
+	opts.Workers = workers
+	sim, err := recs.BuildSimilar(ctx, ps, content, e, listCounts(l), opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return recs.NewRecs(recs.Fresh{Lists: l, Live: live}, sim, ps, recs.CategoryOptions{}), sim, nil
+}
+
+// ServedEASE configures the served lists' EASE (doc/recs.md has the
+// measurements).
+var ServedEASE = recs.EASEOptions{}
+
+// ServedSimilarIndex configures the served similar-items graph.
+var ServedSimilarIndex = recs.SimilarOptions{}
+
+// easeLists returns l with EASE over the most ordered shipped items: the
+// served lists. l must be built from the shipped orders.
+func easeLists(ctx context.Context, l *recs.Lists, stderr io.Writer) (*recs.Lists, error) {
+	start := time.Now()
+	o, err := instacartOrders(nil)
+	if err != nil {
+		return nil, err
+	}
+	l, err = recs.EASE(ctx, o, l, ServedEASE)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "aisle: recs: EASE over the %d most ordered items in %.1f s\n", ServedEASE.EnsureDefaults().Items, time.Since(start).Seconds())
+	return l, nil
 }
 
 // orderSinks are what live orders update: the users' histories of the
@@ -264,48 +387,4 @@ func buildSimilar(ctx context.Context, workers int, stderr io.Writer) (*recs.Emb
 	fmt.Fprintf(stderr, "aisle: similar items: %d of %d items embedded (dim %d) in %.1f s\n",
 		st.WithVector, st.Items, st.Dim, time.Since(start).Seconds())
 	return e, nil
-}
-
-// buildSimilarUntil is buildSimilar on one worker, returning at once when
-// ctx ends: recs.Embed checks ctx only between its stages (the matrix
-// products and the HNSW graph take tens of seconds on two loaded cores),
-// and a shutdown must not wait for them. The build then finishes on its
-// own goroutine, outside the App's group, and its result is dropped:
-// nothing is served or written after Close.
-func buildSimilarUntil(ctx context.Context, stderr io.Writer) (*recs.Embeddings, error) {
-	type built struct {
-		e   *recs.Embeddings
-		err error
-	}
-	done := make(chan built, 1)
-	go func() {
-		e, err := buildSimilar(ctx, 0, stderr)
-		done <- built{e, err}
-	}()
-	select {
-	case b := <-done:
-		return b.e, b.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// startSimilar learns the item embeddings, on one worker, hands them to
-// serve (until then /similar answers 503) and rewrites the snapshot at
-// path with l and them, so the next start loads them.
-func startSimilar(ctx context.Context, serve func(server.SimilarItems), l *recs.Lists, path string, stderr io.Writer) {
-	e, err := buildSimilarUntil(ctx, stderr)
-	if err != nil {
-		if ctx.Err() == nil {
-			fmt.Fprintf(stderr, "aisle: similar items: %v\n", err)
-		}
-		return
-	}
-	serve(e)
-	n, err := writeRecs(path, l, e)
-	if err != nil {
-		fmt.Fprintf(stderr, "aisle: recs: %v\n", err)
-		return
-	}
-	fmt.Fprintf(stderr, "aisle: recs: wrote %s (%d KiB) with the similar items\n", path, n>>10)
 }

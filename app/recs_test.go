@@ -46,7 +46,7 @@ func TestRecsBeatPopularity(t *testing.T) {
 			}
 			home, hp := recs.EvaluateHome(l, test, cats, recs.HomeOptions{}, recs.EvalOptions{Seed: 1})
 			t.Log(home)
-			if hp != pop || home.HitRate < 1.2*pop.HitRate || home.NDCG < 1.2*pop.NDCG {
+			if hp.String() != pop.String() || home.HitRate < 1.2*pop.HitRate || home.NDCG < 1.2*pop.NDCG {
 				t.Errorf("home: HR@10 %.4f NDCG@10 %.4f, popularity %.4f %.4f (%v): want 20%% above", home.HitRate, home.NDCG, pop.HitRate, pop.NDCG, hp)
 			}
 		}

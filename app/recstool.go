@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/corpora"
 	"github.com/aisle/aisle/internal/atomicfile"
 	"github.com/aisle/aisle/recs"
@@ -26,6 +27,9 @@ type RecsBuild struct {
 	// Similar also learns the similar-items embeddings and their HNSW
 	// graph into the snapshot.
 	Similar bool
+	// NoEASE writes the Options' scorer's lists as they are, without
+	// EASE over the most ordered items (serve then adds it at start).
+	NoEASE bool
 	// Resample, above zero, builds from this many orders drawn with
 	// replacement from the shipped ones, over copies of the items making
 	// 50,000 (a scale test).
@@ -46,13 +50,25 @@ func BuildRecs(ctx context.Context, b RecsBuild) error {
 		l   *recs.Lists
 		err error
 	)
+	var o recs.Orders
 	if b.Resample > 0 {
-		l, err = buildResampled(ctx, b.Options, b.Resample, stderr)
+		l, o, err = buildResampled(ctx, b.Options, b.Resample, stderr)
 	} else {
 		l, err = buildRecs(ctx, b.Options, stderr)
+		if err == nil {
+			o, err = instacartOrders(nil)
+		}
 	}
 	if err != nil {
 		return err
+	}
+	if !b.NoEASE {
+		t := time.Now()
+		if l, err = recs.EASE(ctx, o, l, ServedEASE); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "aisle: recs: EASE over the %d most ordered items in %.1f s (the served lists)\n",
+			ServedEASE.EnsureDefaults().Items, time.Since(t).Seconds())
 	}
 	var e *recs.Embeddings
 	if b.Similar {
@@ -77,11 +93,11 @@ func BuildRecs(ctx context.Context, b RecsBuild) error {
 // copies of the item set as make 50,000 items (item x of copy c is
 // "x~c"): the scale test of 3M orders over 50k items, from the
 // 97k shipped orders over 37k items.
-func buildResampled(ctx context.Context, opts recs.Options, n int, stderr io.Writer) (*recs.Lists, error) {
+func buildResampled(ctx context.Context, opts recs.Options, n int, stderr io.Writer) (*recs.Lists, recs.Orders, error) {
 	start := time.Now()
 	o, err := instacartOrders(nil)
 	if err != nil {
-		return nil, err
+		return nil, recs.Orders{}, err
 	}
 	items := len(o.Items)
 	copies := (50_000 + items - 1) / items
@@ -104,12 +120,12 @@ func buildResampled(ctx context.Context, opts recs.Options, n int, stderr io.Wri
 	read := time.Since(start)
 	l, err := recs.Build(ctx, big, opts)
 	if err != nil {
-		return nil, err
+		return nil, recs.Orders{}, err
 	}
 	st := l.Stats()
 	fmt.Fprintf(stderr, "aisle: recs (%s) from %d resampled orders over %d items in %.1f s (resampling %.1f s): %d items with %d also-bought\n",
 		st.Scorer, n, len(big.Items), time.Since(start).Seconds(), read.Seconds(), st.WithAlso, st.Neighbors)
-	return l, nil
+	return l, big, nil
 }
 
 // testOrder is the fixed split of the evaluation: an order whose id is a
@@ -153,8 +169,13 @@ type RecsEval struct {
 }
 
 // EvalRecs scores the recommendations on the held-out shipped orders
-// (order_id % 11 == 0): basket completion against popularity for both
-// scorers, the home page, and the similar items of each embedding.
+// (order_id % 11 == 0): basket completion (HR@10 with its 95% confidence
+// interval, and the paired difference with plain cosine) for popularity,
+// cosine, tuned cosine, Smith-Linden and EASE (the served lists), the
+// home page; then similar items by content, behaviour and hybrid vectors,
+// as substitutes (precision@10 on the Icecat judgements) and as
+// complements (HR@10 on the same baskets); with Dims, the embeddings of
+// each dimension as before.
 func EvalRecs(ctx context.Context, o RecsEval) error {
 	sample, half, dims, stderr := o.Sample, o.Half, o.Dims, o.Log
 	train, test, err := splitOrders()
@@ -170,27 +191,137 @@ func EvalRecs(ctx context.Context, o RecsEval) error {
 	}
 	fmt.Fprintf(stderr, "aisle: %d train orders, %d test orders (order_id %% 11 == 0), hiding %s\n",
 		len(train.Baskets), len(test), map[bool]string{false: "one item", true: "half the items"}[half])
-	for i, sc := range []recs.Scorer{recs.Cosine, recs.SmithLinden} {
+	eo := recs.EvalOptions{HideHalf: half, Seed: 1}
+	start := time.Now()
+	cos, err := recs.Build(ctx, train, recs.Options{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "aisle: cosine built in %.1f s\n", time.Since(start).Seconds())
+	cosR, pop := recs.Evaluate(cos, test, eo)
+	report := func(r recs.EvalResult, note string) {
+		d, ci, err := recs.PairedDiff(r, cosR)
+		if err != nil {
+			fmt.Fprintf(stderr, "aisle: eval %v  %s\n", r, note)
+			return
+		}
+		fmt.Fprintf(stderr, "aisle: eval %v  vs cosine %+.4f ± %.4f (%+.1f%%)  %s\n", r, d, ci, 100*d/cosR.HitRate, note)
+	}
+	report(pop, "")
+	report(cosR, "")
+	for _, m := range []struct {
+		name string
+		opts recs.Options
+	}{
+		{"cosine-a0.7", recs.Options{Alpha: 0.7}},
+		{"cosine-shrink5", recs.Options{Shrink: 5}},
+		{"cosine-min3", recs.Options{MinCoCount: 3}},
+		{"smith-linden", recs.Options{Scorer: recs.SmithLinden}},
+	} {
 		start := time.Now()
-		l, err := recs.Build(ctx, train, recs.Options{Scorer: sc})
+		l, err := recs.Build(ctx, train, m.opts)
 		if err != nil {
 			return err
 		}
-		built := time.Since(start)
-		learned, pop := recs.Evaluate(l, test, recs.EvalOptions{HideHalf: half, Seed: 1})
-		if i == 0 {
-			fmt.Fprintln(stderr, "aisle: eval", pop)
-		}
-		fmt.Fprintf(stderr, "aisle: eval %v  (build %.1f s)\n", learned, built.Seconds())
-		if i == 0 {
-			home, _ := recs.EvaluateHome(l, test, cats, recs.HomeOptions{}, recs.EvalOptions{HideHalf: half, Seed: 1})
-			fmt.Fprintf(stderr, "aisle: eval %v  (%d items per aisle at most)\n", home, recs.HomeOptions{}.EnsureDefaults().PerCategory)
-			if err := evalSimilar(ctx, l, train, test, half, dims, stderr); err != nil {
-				return err
-			}
-		}
+		r, _ := recs.Evaluate(l, test, eo)
+		r.Method = m.name
+		report(r, fmt.Sprintf("(build %.1f s)", time.Since(start).Seconds()))
+	}
+	start = time.Now()
+	served, err := recs.EASE(ctx, train, cos, ServedEASE)
+	if err != nil {
+		return err
+	}
+	easeR, _ := recs.Evaluate(served, test, eo)
+	easeR.Method = "ease (served)"
+	report(easeR, fmt.Sprintf("(%d items, λ %g; %.1f s)", ServedEASE.EnsureDefaults().Items, ServedEASE.EnsureDefaults().Lambda, time.Since(start).Seconds()))
+	home, _ := recs.EvaluateHome(served, test, cats, recs.HomeOptions{}, eo)
+	report(home, fmt.Sprintf("(home row over the served lists, %d items per aisle at most)", recs.HomeOptions{}.EnsureDefaults().PerCategory))
+	if err := evalVectors(ctx, served, train, test, eo, report, stderr); err != nil {
+		return err
+	}
+	if len(dims) > 0 {
+		return evalSimilar(ctx, cos, train, test, half, dims, stderr)
 	}
 	return nil
+}
+
+// evalVectors builds the similar-items index from content, behaviour and
+// both over the whole store, and scores each as substitutes (precision@10
+// of the Icecat judgements) and as complements (basket completion).
+func evalVectors(ctx context.Context, l *recs.Lists, train recs.Orders, test [][]int32, eo recs.EvalOptions, report func(recs.EvalResult, string), stderr io.Writer) error {
+	ps, err := corpora.DefaultStore()
+	if err != nil {
+		return err
+	}
+	js, err := corpora.IcecatJudgments()
+	if err != nil {
+		return err
+	}
+	judged := make([]recs.Judged, len(js))
+	for i, j := range js {
+		judged[i] = recs.Judged{Query: j.Query, ProductID: j.ProductID, Rating: j.Rating}
+	}
+	// Every product in stock: stock is generated in the shipped store, and
+	// no evaluation may use a generated field.
+	cat := newEvalCatalog(ps)
+	start := time.Now()
+	content, err := recs.NewContent(ps, recs.ContentOptions{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "aisle: content document frequencies of %d products in %.1f s\n", len(ps), time.Since(start).Seconds())
+	start = time.Now()
+	behav, st, err := recs.Embed(ctx, train, similarOptions)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "aisle: behaviour vectors of %d items (train orders) in %.1f s\n", st.WithVector, time.Since(start).Seconds())
+	counts := listCounts(l)
+	for _, v := range []struct {
+		name string
+		opts recs.SimilarOptions
+	}{
+		{"content", recs.SimilarOptions{ContentOnly: true}},
+		{"behaviour", recs.SimilarOptions{BehaviourOnly: true}},
+		{"hybrid (served)", ServedSimilarIndex},
+	} {
+		start := time.Now()
+		s, err := recs.BuildSimilar(ctx, ps, content, behav, counts, v.opts)
+		if err != nil {
+			return err
+		}
+		built, _ := s.Len()
+		fmt.Fprintf(stderr, "aisle: %s vectors of %d products and their graph in %.1f s\n", v.name, built, time.Since(start).Seconds())
+		fmt.Fprintf(stderr, "aisle: eval %v\n", recs.EvaluateSubstitutes(judged, s, cat, 10, "substitutes "+v.name))
+		r := recs.EvaluateSimilarIndex(l, s, test, eo)
+		r.Method = "similar " + v.name
+		report(r, "(basket completion)")
+	}
+	return nil
+}
+
+// evalCatalog is ps with every product in stock, as recs.Products.
+type evalCatalog map[string]*catalog.Product
+
+func newEvalCatalog(ps []*catalog.Product) evalCatalog {
+	c := make(evalCatalog, len(ps))
+	for _, p := range ps {
+		q := *p
+		q.Variants = []catalog.Variant{{ID: p.ID + "-eval", Stock: map[string]int{"eval": 1}}}
+		c[p.ID] = &q
+	}
+	return c
+}
+
+func (c evalCatalog) Product(id string) (*catalog.Product, bool) {
+	p, ok := c[id]
+	return p, ok
+}
+
+// listCounts returns the orders of each item of l, by id.
+func listCounts(l *recs.Lists) func(string) int {
+	return func(id string) int { return l.Orders(id) }
 }
 
 // evalSimilar scores "similar items" on the same held-out baskets: the

@@ -24,6 +24,9 @@ const (
 	// 1 - (1 - P_y)^|c| over the orders c of X, P_y is Y's share of all
 	// purchases and |c| counts the other items of c (Smith and Linden 2017).
 	SmithLinden Scorer = 2
+	// EASEScorer marks lists whose most ordered items' neighbours are
+	// EASE's (ease.go); Build does not make them, EASE does.
+	EASEScorer Scorer = 3
 )
 
 func (s Scorer) String() string {
@@ -32,6 +35,8 @@ func (s Scorer) String() string {
 		return "cosine"
 	case SmithLinden:
 		return "smith-linden"
+	case EASEScorer:
+		return "ease"
 	}
 	return fmt.Sprintf("Scorer(%d)", uint8(s))
 }
@@ -71,6 +76,12 @@ type Options struct {
 	// MinCoCount is the fewest orders two items must share to be
 	// neighbours; default 2.
 	MinCoCount int
+	// Alpha makes Cosine asymmetric (Aiolli 2013): N_xy / (N_x^α N_y^(1-α))
+	// for the neighbour y of x; default 0.5, the cosine.
+	Alpha float64
+	// Shrink multiplies a Cosine score by N_xy / (N_xy + Shrink), so
+	// neighbours seen in few orders weigh less; default 0, none.
+	Shrink float64
 	// BundleMinSupport is the smallest share of all orders that must hold
 	// a bundle; default 0.0002 (21 of the 105k Instacart orders).
 	BundleMinSupport float64
@@ -118,6 +129,9 @@ func (o Options) EnsureDefaults() Options {
 	if o.BundleMinLift == 0 {
 		o.BundleMinLift = 1.5
 	}
+	if o.Alpha == 0 {
+		o.Alpha = 0.5
+	}
 	return o
 }
 
@@ -134,6 +148,12 @@ func (o Options) Validate() error {
 		if n.v < 0 {
 			errs = append(errs, fmt.Errorf("recs: Options.%s is negative (%d)", n.name, n.v))
 		}
+	}
+	if o.Alpha < 0 || o.Alpha > 1 || math.IsNaN(o.Alpha) {
+		errs = append(errs, fmt.Errorf("recs: Options.Alpha is %v; want 0 to 1 (0: the default, 0.5)", o.Alpha))
+	}
+	if o.Shrink < 0 || math.IsNaN(o.Shrink) || math.IsInf(o.Shrink, 0) {
+		errs = append(errs, fmt.Errorf("recs: Options.Shrink is %v; want a finite number, not negative", o.Shrink))
 	}
 	if o.MaxBasket == 1 {
 		errs = append(errs, errors.New("recs: Options.MaxBasket is 1; a basket of one item has no pairs"))
@@ -353,7 +373,14 @@ func (w *worker) item(x int32) row {
 		var s float64
 		switch w.opts.Scorer {
 		case Cosine:
-			s = nxy / math.Sqrt(nx*ny)
+			if w.opts.Alpha == 0.5 {
+				s = nxy / math.Sqrt(nx*ny)
+			} else {
+				s = nxy / (math.Pow(nx, w.opts.Alpha) * math.Pow(ny, 1-w.opts.Alpha))
+			}
+			if w.opts.Shrink > 0 {
+				s *= nxy / (nxy + w.opts.Shrink)
+			}
 		case SmithLinden:
 			var e float64
 			for k, h := range w.sizes {

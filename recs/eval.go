@@ -30,11 +30,52 @@ type EvalResult struct {
 	HitRate, Recall, NDCG float64
 	// Coverage is the share of items recommended to at least one basket.
 	Coverage float64
+	// hit says, per basket in order, whether a hidden item was in the top
+	// K: what paired comparisons need.
+	hit []bool
 }
 
 func (r EvalResult) String() string {
-	return fmt.Sprintf("%-14s baskets %6d  HR %.4f  recall %.4f  NDCG %.4f  coverage %.4f",
-		r.Method, r.Baskets, r.HitRate, r.Recall, r.NDCG, r.Coverage)
+	return fmt.Sprintf("%-14s baskets %6d  HR %.4f ± %.4f  recall %.4f  NDCG %.4f  coverage %.4f",
+		r.Method, r.Baskets, r.HitRate, r.HitRateCI(), r.Recall, r.NDCG, r.Coverage)
+}
+
+// HitRateCI is the half-width of HitRate's 95% confidence interval (the
+// normal approximation of a binomial share over the baskets).
+func (r EvalResult) HitRateCI() float64 {
+	if r.Baskets == 0 {
+		return 0
+	}
+	p := r.HitRate
+	return 1.96 * math.Sqrt(p*(1-p)/float64(r.Baskets))
+}
+
+// PairedDiff compares two methods scored on the same baskets and hidden
+// items: the mean of a's hit minus b's over the baskets, and the
+// half-width of its 95% confidence interval (paired: the spread of the
+// per-basket differences, not of each rate). It fails when the two were
+// not scored on the same baskets.
+func PairedDiff(a, b EvalResult) (diff, ci float64, err error) {
+	if len(a.hit) != len(b.hit) || len(a.hit) == 0 {
+		return 0, 0, fmt.Errorf("recs: %s scored %d baskets, %s %d: not a paired comparison", a.Method, len(a.hit), b.Method, len(b.hit))
+	}
+	n := float64(len(a.hit))
+	var sum, sq float64
+	for i := range a.hit {
+		d := b2f(a.hit[i]) - b2f(b.hit[i])
+		sum += d
+		sq += d * d
+	}
+	mean := sum / n
+	v := (sq/n - mean*mean) * n / max(n-1, 1)
+	return mean, 1.96 * math.Sqrt(v/n), nil
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Evaluate scores basket completion on test, baskets of indexes into the
@@ -170,6 +211,7 @@ func score(sum *EvalResult, rank, hidden []int32) {
 		sum.HitRate++
 		sum.NDCG += dcg / idcg
 	}
+	sum.hit = append(sum.hit, hits > 0)
 	sum.Recall += float64(hits) / float64(len(hidden))
 }
 

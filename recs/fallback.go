@@ -2,8 +2,10 @@ package recs
 
 import (
 	"cmp"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aisle/aisle/catalog"
 )
@@ -168,12 +170,14 @@ func (r *Recs) AlsoBought(dst []Item, id string, limit int, ps Products) []Item 
 		dst = append(dst, Item{Product: p, Score: score, Reason: reason})
 		return len(dst)-start >= limit
 	}
-	if r.Similar != nil && r.Fresh.Lists != nil {
+	key := categoryKeys(anchor.Category)
+	// Content neighbours lend only within the top-level category; one
+	// without any co-purchase has nothing to lend.
+	if r.Similar != nil && r.Fresh.Lists != nil && len(key) > 0 && r.cats[key[0]] != nil && len(r.cats[key[0]].co) > 0 {
 		if r.borrow(id, topCategory(anchor), add) {
 			return dst
 		}
 	}
-	key := categoryKeys(anchor.Category)
 	for d := len(key) - 1; d >= 0; d-- {
 		cl := r.cats[key[d]]
 		if cl == nil {
@@ -210,6 +214,7 @@ func (r *Recs) borrow(id, top string, add func(string, float64, string) bool) bo
 		score float64
 	}
 	var cands []cand
+	at := map[int32]int{} // item -> index in cands
 	for _, h := range hits {
 		if int(h.ID) >= len(ids) || ids[h.ID] == id || tops[h.ID] != top {
 			continue
@@ -223,10 +228,11 @@ func (r *Recs) borrow(id, top string, add func(string, float64, string) bool) bo
 			continue
 		}
 		for _, nb := range l.Neighbors(x) {
-			i := slices.IndexFunc(cands, func(c cand) bool { return c.item == nb.Item })
-			if i < 0 {
+			i, ok := at[nb.Item]
+			if !ok {
+				i = len(cands)
+				at[nb.Item] = i
 				cands = append(cands, cand{nb.Item, 0})
-				i = len(cands) - 1
 			}
 			cands[i].score += sim * float64(nb.Score)
 		}
@@ -328,6 +334,7 @@ func itoa(n int) string {
 type Coverage struct {
 	Products, InStock                  int
 	AlsoBought, BoughtTogether, Simil  int // products with at least one
+	BoughtTogetherInStock              int // in-stock products with a bundle (an anchor out of stock has none)
 	AlsoOwn                            int // of which from their own orders
 	InStockBig, SimilarInStockBig      int // in stock, in a leaf category of MinCategory or more products
 	ByReason                           map[string]int
@@ -335,7 +342,8 @@ type Coverage struct {
 }
 
 // MeasureCoverage asks r and sim for every product of ps (through served,
-// which knows them) and counts what Coverage holds. minCategory is the
+// which knows them), on GOMAXPROCS goroutines, and counts what Coverage
+// holds. minCategory is the
 // size of a leaf category whose in-stock products must all have similar
 // items (10 in the issue).
 func MeasureCoverage(ps []*catalog.Product, served Products, r interface {
@@ -344,11 +352,46 @@ func MeasureCoverage(ps []*catalog.Product, served Products, r interface {
 }, sim interface {
 	Similar([]Item, string, int, Products) []Item
 }, minCategory int) Coverage {
-	c := Coverage{ByReason: map[string]int{}}
 	leafSize := map[string]int{}
 	for _, p := range ps {
 		leafSize[strings.Join(p.Category, ">")]++
 	}
+	workers := runtime.GOMAXPROCS(0)
+	parts := make([]Coverage, workers)
+	var wg sync.WaitGroup
+	chunk := (len(ps) + workers - 1) / workers
+	for w := range workers {
+		lo, hi := min(len(ps), w*chunk), min(len(ps), (w+1)*chunk)
+		wg.Go(func() { parts[w] = measureCoverage(ps[lo:hi], served, r, sim, minCategory, leafSize) })
+	}
+	wg.Wait()
+	c := Coverage{ByReason: map[string]int{}}
+	for _, p := range parts {
+		c.Products += p.Products
+		c.InStock += p.InStock
+		c.AlsoBought += p.AlsoBought
+		c.BoughtTogether += p.BoughtTogether
+		c.BoughtTogetherInStock += p.BoughtTogetherInStock
+		c.Simil += p.Simil
+		c.AlsoOwn += p.AlsoOwn
+		c.InStockBig += p.InStockBig
+		c.SimilarInStockBig += p.SimilarInStockBig
+		for k, v := range p.ByReason {
+			c.ByReason[k] += v
+		}
+		c.MissingAlso = append(c.MissingAlso, p.MissingAlso...)
+		c.MissingSimilarInStock = append(c.MissingSimilarInStock, p.MissingSimilarInStock...)
+	}
+	return c
+}
+
+func measureCoverage(ps []*catalog.Product, served Products, r interface {
+	AlsoBought([]Item, string, int, Products) []Item
+	BoughtTogether([]Bundle, string, int, Products) []Bundle
+}, sim interface {
+	Similar([]Item, string, int, Products) []Item
+}, minCategory int, leafSize map[string]int) Coverage {
+	c := Coverage{ByReason: map[string]int{}}
 	var items []Item
 	var bundles []Bundle
 	for _, p := range ps {
@@ -377,6 +420,9 @@ func MeasureCoverage(ps []*catalog.Product, served Products, r interface {
 		bundles = r.BoughtTogether(bundles[:0], p.ID, 3, served)
 		if len(bundles) > 0 {
 			c.BoughtTogether++
+			if p.InStock() {
+				c.BoughtTogetherInStock++
+			}
 		}
 		big := p.InStock() && leafSize[strings.Join(p.Category, ">")] >= minCategory
 		if big {

@@ -27,7 +27,7 @@ type HNSWOptions struct {
 	// Seed draws the node levels: the same vectors, options and seed build
 	// the same graph (with one worker).
 	Seed uint64
-	// Workers inserting at once; default 1, which builds the same graph
+	// Workers inserting at once; default (0) 1, which builds the same graph
 	// every time. More insert in parallel under per-node locks (as
 	// hnswlib does): about Workers times faster, the graph then depends on
 	// the scheduling, its recall does not (TestHNSWParallelRecall).
@@ -44,9 +44,6 @@ func (o HNSWOptions) EnsureDefaults() HNSWOptions {
 	}
 	if o.EfSearch == 0 {
 		o.EfSearch = 64
-	}
-	if o.Workers <= 0 {
-		o.Workers = 1
 	}
 	return o
 }
@@ -136,7 +133,7 @@ func BuildHNSW(vecs []float32, dim int, opts HNSWOptions) (*HNSW, error) {
 	}
 	h.links = make([]uint32, h.off[n])
 	h.pool.New = func() any { return newSearcher(n) }
-	if opts.Workers == 1 || n < 1000 {
+	if opts.Workers <= 1 || n < 1000 {
 		b := &builder{h: h, s: newSearcher(n), ef: max(opts.EfConstruction, opts.M)}
 		for i := range n {
 			b.insert(uint32(i))

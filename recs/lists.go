@@ -242,3 +242,11 @@ func (l *Lists) Index(id string) (int32, bool) {
 func (l *Lists) Popular(n int) []int32 {
 	return topByCount(l.count, n)
 }
+
+// Orders returns the orders holding the item named id (0 for none).
+func (l *Lists) Orders(id string) int {
+	if x, ok := l.byID[id]; ok {
+		return int(l.count[x])
+	}
+	return 0
+}

@@ -85,13 +85,21 @@ func TestContentVector(t *testing.T) {
 	}
 }
 
+// TestSimilarIndex asks through the graph and through the exhaustive scan
+// of small categories: the same answers.
 func TestSimilarIndex(t *testing.T) {
+	for _, ex := range []int{-1, 0} {
+		t.Run(fmt.Sprintf("exhaustive=%d", ex), func(t *testing.T) { testSimilarIndex(t, ex) })
+	}
+}
+
+func testSimilarIndex(t *testing.T, exhaustive int) {
 	ps := textCatalog()
 	c, err := NewContent(ps, ContentOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := BuildSimilar(context.Background(), ps, c, nil, nil, SimilarOptions{})
+	s, err := BuildSimilar(context.Background(), ps, c, nil, nil, SimilarOptions{Exhaustive: exhaustive})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -197,7 +197,7 @@ func (d *decoder) bytes(n uint64, what string) []byte {
 func decodePayload(p []byte, version uint32) (*Lists, *Embeddings, error) {
 	d := &decoder{p: p}
 	l := &Lists{}
-	l.scorer = Scorer(d.uvarint(uint64(SmithLinden), "scorer"))
+	l.scorer = Scorer(d.uvarint(uint64(EASEScorer), "scorer"))
 	l.orders = int64(d.uvarint(math.MaxInt64, "order count"))
 	n := d.uvarint(uint64(len(p)), "item count") // an item takes at least a byte
 	if d.err != nil {
@@ -249,7 +249,7 @@ func decodePayload(p []byte, version uint32) (*Lists, *Embeddings, error) {
 	if d.err != nil {
 		return nil, nil, d.err
 	}
-	if l.scorer != Cosine && l.scorer != SmithLinden {
+	if l.scorer != Cosine && l.scorer != SmithLinden && l.scorer != EASEScorer {
 		return nil, nil, fmt.Errorf("%w: scorer %d", ErrCorrupt, l.scorer)
 	}
 	l.index()

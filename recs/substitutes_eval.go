@@ -3,6 +3,7 @@ package recs
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 )
 
@@ -126,4 +127,84 @@ func EvaluateSubstitutes(js []Judged, sim interface {
 	}
 	res.Empty = float64(empty) / n
 	return res
+}
+
+// EvaluateSimilarIndex scores basket completion by s as EvaluateSimilar
+// does by embeddings (same baskets, hidden items and popularity fill for
+// the same opts.Seed): the query is the normalised sum of the visible
+// items' vectors in s, the ranking its nearest products that are items of
+// l, less the visible ones. Category and stock are not applied: this
+// measures the vectors.
+func EvaluateSimilarIndex(l *Lists, s *SimilarIndex, test [][]int32, opts EvalOptions) EvalResult {
+	k := opts.K
+	if k <= 0 {
+		k = 10
+	}
+	rng := rand.New(rand.NewPCG(opts.Seed, 0x5eed))
+	n := len(l.items)
+	pop := topByCount(l.count, 4*k+64)
+	visible := make([]bool, n)
+	seen := make([]bool, n)
+	rowItem := make([]int32, len(s.ids)) // graph row -> item of l, -1 for none
+	itemRow := make([]int32, n)
+	for i := range itemRow {
+		itemRow[i] = -1
+	}
+	for r, id := range s.ids {
+		rowItem[r] = -1
+		if x, ok := l.byID[id]; ok {
+			rowItem[r] = x
+			itemRow[x] = int32(r)
+		}
+	}
+	q := make([]float32, s.dim)
+	var (
+		basket, rank []int32
+		hits         []Hit
+		sum          EvalResult
+		cov, cnt     int
+	)
+	for _, b := range test {
+		basket = dedupe(append(basket[:0], b...))
+		if len(basket) < 2 {
+			continue
+		}
+		cnt++
+		hidden, vis := hide(rng, basket, opts.HideHalf)
+		clear(q)
+		found := 0
+		for _, v := range vis {
+			visible[v] = true
+			if r := itemRow[v]; r >= 0 {
+				found++
+				for i, x := range s.graph.Vector(uint32(r)) {
+					q[i] += x
+				}
+			}
+		}
+		rank = rank[:0]
+		if found > 0 && !isZero(q) {
+			normalize(q)
+			for want := 4*k + len(vis); len(rank) < k && want <= 4096; want *= 4 {
+				rank = rank[:0]
+				hits = s.graph.Search(hits[:0], q, want, want)
+				for _, h := range hits {
+					if x := rowItem[h.ID]; x >= 0 && !visible[x] && len(rank) < k {
+						rank = append(rank, x)
+					}
+				}
+				if len(hits) < want {
+					break
+				}
+			}
+		}
+		rank = fillFrom(rank, pop, k, visible)
+		for _, v := range vis {
+			visible[v] = false
+		}
+		score(&sum, rank, hidden)
+		cov += covered(seen, rank)
+	}
+	sum.finish("similar", cnt, n, cov)
+	return sum
 }

@@ -168,7 +168,11 @@ func (s *Server) related(p *catalog.Product) []relatedItem {
 	for _, it := range items {
 		q := it.Product
 		pr, was := q.Price()
-		out = append(out, relatedItem{ProductID: q.ID, Title: q.Title, Image: productImage(q), Price: price{pr, was}, Reason: reason})
+		why := reason
+		if it.Reason != "" {
+			why = it.Reason
+		}
+		out = append(out, relatedItem{ProductID: q.ID, Title: q.Title, Image: productImage(q), Price: price{pr, was}, Reason: why})
 	}
 	return out
 }

@@ -177,13 +177,19 @@ func parseRecsArgs(args *fasthttp.Args, def, maxLimit int) (int, *paramError) {
 // its co-purchase count.
 func appendAlsoBought(dst []byte, id, title string, items []recs.Item) []byte {
 	return appendItems(dst, id, items, true, func(it recs.Item) string {
+		if it.Reason != "" { // a fallback: the item is not one of id's own co-purchases
+			return it.Reason
+		}
 		return "bought with " + title + " in " + strconv.Itoa(it.Count) + " orders"
 	})
 }
 
 // appendSimilar appends {"product_id","items":[...]} for similar items.
 func appendSimilar(dst []byte, id, title string, items []recs.Item) []byte {
-	return appendItems(dst, id, items, false, func(recs.Item) string {
+	return appendItems(dst, id, items, false, func(it recs.Item) string {
+		if it.Reason != "" {
+			return it.Reason
+		}
 		return "bought by the same kind of customers as " + title
 	})
 }
@@ -264,7 +270,13 @@ func appendBoughtTogether(dst []byte, id string, bundles []recs.Bundle) []byte {
 		dst = appendFloat(dst, b.Confidence)
 		dst = append(dst, `,"lift":`...)
 		dst = appendFloat(dst, b.Lift)
-		dst = append(dst, `,"reason":"often bought together"}`...)
+		dst = append(dst, `,"reason":`...)
+		if b.Reason == "" {
+			dst = appendString(dst, recs.ReasonBoughtTogether)
+		} else {
+			dst = appendString(dst, b.Reason)
+		}
+		dst = append(dst, '}')
 	}
 	return append(dst, "]}"...)
 }

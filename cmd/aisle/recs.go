@@ -14,7 +14,7 @@ import (
 	"github.com/aisle/aisle/recs"
 )
 
-const recsUsage = `usage: aisle recs build [--data DIR] [--scorer cosine|smith-linden] [--top N] [--max-basket N] [--similar] [--resample N]
+const recsUsage = `usage: aisle recs build [--data DIR] [--scorer cosine|smith-linden] [--top N] [--max-basket N] [--similar] [--resample N] [--no-ease]
        aisle recs eval [--sample N] [--half] [--dims 64,128]`
 
 // recsCommand runs `aisle recs build` and `aisle recs eval`.
@@ -42,6 +42,7 @@ func recsBuild(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&scorer, "scorer", "cosine", "also-bought `scorer`: cosine or smith-linden")
 	fs.IntVar(&b.Options.TopN, "top", 0, "also-bought neighbours kept per item (0: the default, 50)")
 	fs.IntVar(&b.Options.MaxBasket, "max-basket", 0, "items counted per order (0: the default, 50)")
+	fs.BoolVar(&b.NoEASE, "no-ease", false, "write the scorer's lists without EASE over the most ordered items (serve adds it at start)")
 	fs.BoolVar(&b.Similar, "similar", true, "also learn the similar-items embeddings and their HNSW graph into the snapshot")
 	fs.IntVar(&b.Resample, "resample", 0, "build from this many `orders` drawn with replacement from the shipped ones, over copies of the items making 50,000 (a scale test; 0: the shipped orders as they are)")
 	if err := fs.Parse(args); err != nil {
@@ -64,7 +65,7 @@ func recsEval(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.IntVar(&e.Sample, "sample", 0, "score only the first `N` test orders (0: all)")
 	fs.BoolVar(&e.Half, "half", false, "hide half of each basket instead of one item")
-	dimList := fs.String("dims", "64,128", "comma-separated `dimensions` of the embeddings evaluated (none: skip them)")
+	dimList := fs.String("dims", "", "comma-separated `dimensions` of the embeddings evaluated on their own, as before the hybrid index (none: skip them)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -437,9 +437,12 @@
       return;
     }
     if (!r.items || !r.items.length) { sec.remove(); return; }
+    // Say where a fallback's items come from ("best seller in Laptops").
+    const why = [...new Set(r.items.map(it => it.reason).filter(x => x && !x.startsWith('bought with') && !x.startsWith('bought by') && x !== 'similar item'))];
+    const whyEl = why.length ? h('p', {class: 'mut why'}, why.slice(0, 2).join('; ')) : null;
     // The lists carry no image: fetch the first few products' pages.
     const ds = await Promise.all(r.items.slice(0, 6).map(it => settle(detail(it.product_id)).then(([d]) => d)));
-    put(sec, h2, h('div', {class: 'row'}, r.items.map((it, i) => card({product_id: it.product_id, title: it.title, price: it.price,
+    put(sec, h2, whyEl, h('div', {class: 'row'}, r.items.map((it, i) => card({product_id: it.product_id, title: it.title, price: it.price,
       thumbnail_url: ds[i] && (ds[i].thumbnail_url || (ds[i].images || [])[0]), rating: ds[i] && ds[i].reviews_summary}))));
   }
 
