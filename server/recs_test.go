@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/recs"
 )
 
@@ -191,5 +192,36 @@ func TestProductRelated(t *testing.T) {
 	s.SetRecs(testRecs(t))
 	if ids := related(); len(ids) == 0 || ids[0] != "p4" || strings.Contains(strings.Join(ids, ","), "p3") {
 		t.Errorf("related = %v, want p4 first and no out-of-stock p3", ids)
+	}
+}
+
+// reasonRecs answers every product with p2 as a fallback item and bundle,
+// as recs.Recs does for a product without orders.
+type reasonRecs struct{}
+
+func (reasonRecs) AlsoBought(dst []recs.Item, id string, limit int, ps recs.Products) []recs.Item {
+	p, _ := ps.Product("p2")
+	return append(dst, recs.Item{Product: p, Score: 0.5, Reason: "best seller in Headphones"})
+}
+
+func (reasonRecs) BoughtTogether(dst []recs.Bundle, id string, limit int, ps recs.Products) []recs.Bundle {
+	a, _ := ps.Product(id)
+	p, _ := ps.Product("p2")
+	return append(dst, recs.Bundle{Products: []*catalog.Product{a, p}, Reason: recs.ReasonSimilarBought})
+}
+
+// TestRecsFallbackReasons: a fallback's reason reaches the JSON in place
+// of "bought with X in N orders" and "often bought together".
+func TestRecsFallbackReasons(t *testing.T) {
+	s, base := startServer(t)
+	s.SetRecs(reasonRecs{})
+	_, _, body := get(t, "GET", base+"/api/v1/products/p1/also-bought")
+	var r recsResponse
+	if err := json.Unmarshal(body, &r); err != nil || len(r.Items) != 1 || r.Items[0].Reason != "best seller in Headphones" {
+		t.Errorf("also-bought: %s (%v)", body, err)
+	}
+	_, _, body = get(t, "GET", base+"/api/v1/products/p1/bought-together")
+	if !strings.Contains(string(body), `"reason":"`+recs.ReasonSimilarBought+`"`) {
+		t.Errorf("bought-together: %s", body)
 	}
 }
