@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -117,7 +116,7 @@ func EASE(ctx context.Context, o Orders, base *Lists, opts EASEOptions) (*Lists,
 			return nil, fmt.Errorf("recs: EASE stopped counting: %w", ctx.Err())
 		}
 	}
-	co := slices.Clone(g) // the co-counts, before the ridge
+	co := g // off the diagonal, the co-counts: the ridge and Factorize (which copies) leave them
 	for i := range m {
 		g[i*m+i] += opts.Lambda
 	}
