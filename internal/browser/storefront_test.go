@@ -269,9 +269,7 @@ func TestStorefront(t *testing.T) {
 	} {
 		step(pg.name, func(t *testing.T) {
 			srv.waitItems(t, "/api/v1/products/"+pg.id+"/similar", 6*time.Minute) // the content graph builds in the background
-			if err := chromedp.Do(b.step(t, 10*time.Second), chromedp.Navigate(srv.base+"/product/"+pg.id)); err != nil {
-				t.Fatal(err)
-			}
+			b.eval(t, `(() => { location.hash = "#/product/" + encodeURIComponent(`+jsString(pg.id)+`); return true })()`)
 			b.wait(t, `document.body.dataset.ready === "/product/`+pg.id+`" && document.querySelector("#title") !== null`, "the product page of "+pg.id)
 			b.waitFor(t, 30*time.Second, `document.querySelectorAll("#similar .row .card").length > 0`, "similar items")
 			b.waitFor(t, 30*time.Second, `document.querySelectorAll("#also .row .card").length > 0`, "also bought")
