@@ -312,7 +312,10 @@ func TestStorefront(t *testing.T) {
 		if json.Unmarshal(body, &posted); code != http.StatusCreated || posted.Status != "published" {
 			t.Fatalf("posting a review: %d %s", code, body)
 		}
-		b.eval(t, `(() => { delete document.body.dataset.ready; dispatchEvent(new HashChangeEvent("hashchange")); return true })()`)
+		// Back to the bundle's product page: the steps before showed
+		// other products. Setting the hash it already has fires no
+		// hashchange, so the page is reloaded by an explicit event.
+		b.eval(t, `(() => { delete document.body.dataset.ready; const h = "#/product/" + encodeURIComponent(`+jsString(bundleID)+`); if (location.hash === h) { dispatchEvent(new HashChangeEvent("hashchange")) } else { location.hash = h }; return true })()`)
 		b.wait(t, `document.body.dataset.ready === "/product/`+bundleID+`" && document.querySelector("#reviews select") !== null`, "the reviews of the product")
 		// The newest first, where the new review is.
 		b.eval(t, `(() => { const s = document.querySelector("#reviews select"); s.value = "recent"; s.dispatchEvent(new Event("change")); return true })()`)
