@@ -336,14 +336,13 @@ func (ev *evaluator) segment(seg *segment, del *roaring.Bitmap, base uint32) {
 	if r.Facets {
 		ev.countFacets(seg, full)
 	}
-	if ev.prunable() {
+	switch {
+	case ev.prunable():
 		ev.maxScore(seg, full, base)
-		return
-	}
-	if ev.blockMaxPrunable() && ev.blockMaxTerms(seg, int(full.GetCardinality())) {
+	case ev.blockMaxPrunable() && ev.blockMaxTerms(seg, int(full.GetCardinality())):
 		ev.res.Total += int(full.GetCardinality())
 		ev.blockMaxAnd(seg, full, base)
-	} else {
+	default:
 		ev.score(seg, full, base)
 	}
 	if !r.Facets {

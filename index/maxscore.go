@@ -38,13 +38,14 @@ func atLeast(sets []*roaring.Bitmap, m int) *roaring.Bitmap {
 
 // prunable reports whether the request is a disjunction whose top-k the
 // segment can find by MaxScore: a relaxed query (at least MinMatch of its
-// words) ranked by relevance, with no facets, whose total is counted from
-// bitmaps. With facets, every match is visited anyway and pruning saves
-// nothing.
+// words) ranked by relevance, whose total is counted from bitmaps. Facets
+// are counted by their own pass over the match set (facets.go), so they do
+// not stop pruning; sponsored candidates do (the engine asks for none on
+// its relaxed run).
 func (ev *evaluator) prunable() bool {
 	r := ev.r
 	return r.Sort == query.SortRelevance && r.MinMatch > 0 && r.MinMatch < len(r.Words) &&
-		!r.Facets && !r.CountOnly && !r.NoPrune && r.Sponsored == 0 && len(ev.words) == len(r.Words)
+		!r.CountOnly && !r.NoPrune && r.Sponsored == 0 && len(ev.words) == len(r.Words)
 }
 
 // msWord is one word in a MaxScore evaluation.
@@ -133,6 +134,7 @@ func (ev *evaluator) maxScore(seg *segment, full *roaring.Bitmap, base uint32) {
 		if !full.Contains(d) {
 			continue
 		}
+		ev.res.scored++
 		text, matched := ev.text(seg, d, best)
 		score := text
 		if !r.Plain {

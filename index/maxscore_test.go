@@ -42,8 +42,9 @@ func TestAtLeast(t *testing.T) {
 }
 
 // TestMaxScoreEqualsExhaustive checks that pruning changes nothing: the
-// top-k of a relaxed query is the same with MaxScore (no facets) as with
-// the exhaustive walk, for many queries and k.
+// top-k, the total and the facets of a relaxed query are the same with
+// MaxScore as with the exhaustive walk, for many queries and k, with and
+// without facets and a price filter (whose facet is counted without it).
 func TestMaxScoreEqualsExhaustive(t *testing.T) {
 	words := []string{"steel", "kettle", "glass", "black", "electric", "cordless", "travel", "mini", "pro", "blue"}
 	r := rand.New(rand.NewPCG(5, 6))
@@ -56,6 +57,9 @@ func TestMaxScoreEqualsExhaustive(t *testing.T) {
 		}
 		p := product(fmt.Sprintf("p%d", i), title)
 		p.SalesVelocity = r.Float64() * 20
+		p.Variants[0].Price.Amount = 100 + r.Int64N(20000)
+		p.Brand = fmt.Sprintf("b%d", r.IntN(6))
+		p.Rating.Avg = float64(r.IntN(51)) / 10
 		ps = append(ps, p)
 	}
 	// Three batches, so pruning works across segments.
@@ -67,7 +71,11 @@ func TestMaxScoreEqualsExhaustive(t *testing.T) {
 	pruned := 0
 	for q := range 200 {
 		nw := 2 + r.IntN(4)
-		req := &Request{Filter: Filter{Category: -1}, K: 1 + r.IntN(40), MinMatch: 1 + r.IntN(nw-1), Rank: &ro}
+		req := &Request{Filter: Filter{Category: -1}, K: 1 + r.IntN(40), MinMatch: 1 + r.IntN(nw-1), Rank: &ro,
+			Facets: r.IntN(2) == 0}
+		if r.IntN(3) == 0 {
+			req.Filter.PriceMax, req.Filter.HasPriceMax = 1000+r.Int64N(5000), true
+		}
 		for range nw {
 			w := query.Words(words[r.IntN(len(words))])[0]
 			df := v.DocFreq(w.Terms[0])
@@ -93,6 +101,9 @@ func TestMaxScoreEqualsExhaustive(t *testing.T) {
 			}
 			return out
 		}
+		if fa, fb := fmt.Sprint(a.Facets), fmt.Sprint(b.Facets); fa != fb {
+			t.Fatalf("query %d: facets pruned %s, exhaustive %s", q, fa, fb)
+		}
 		if !slices.Equal(ids(a.Hits), ids(b.Hits)) {
 			t.Fatalf("query %d %v min %d k %d:\npruned     %v\nexhaustive %v", q, req.Words, req.MinMatch, req.K, ids(a.Hits), ids(b.Hits))
 		}
@@ -102,6 +113,9 @@ func TestMaxScoreEqualsExhaustive(t *testing.T) {
 	}
 }
 
+// BenchmarkRelaxed compares MaxScore with the exhaustive walk on a
+// relaxed query (two of three words) over 100,000 products, top 20,
+// without and with facets (counted by their own pass either way).
 func BenchmarkRelaxed(b *testing.B) {
 	words := []string{"steel", "kettle", "glass", "black", "electric", "cordless", "travel", "mini", "pro", "blue"}
 	r := rand.New(rand.NewPCG(5, 6))
@@ -112,7 +126,10 @@ func BenchmarkRelaxed(b *testing.B) {
 		for range 1 + r.IntN(5) {
 			title += words[int(r.ExpFloat64()*2)%len(words)] + " "
 		}
-		ps = append(ps, product(fmt.Sprintf("p%d", i), title))
+		p := product(fmt.Sprintf("p%d", i), title)
+		p.Brand = fmt.Sprintf("b%d", r.IntN(200))
+		p.Variants[0].Price.Amount = 100 + r.Int64N(50000)
+		ps = append(ps, p)
 	}
 	s.Apply(ps, nil)
 	v := s.View()
@@ -123,14 +140,21 @@ func BenchmarkRelaxed(b *testing.B) {
 		req.Words = append(req.Words, t)
 		req.IDF = append(req.IDF, []float64{rank.IDF(v.Docs(), v.DocFreq(t[0]))})
 	}
-	for _, mode := range []string{"maxscore", "exhaustive"} {
-		b.Run(mode, func(b *testing.B) {
-			req.NoPrune = mode == "exhaustive"
-			var res Result
-			b.ReportAllocs()
-			for b.Loop() {
-				v.Search(req, &res)
-			}
-		})
+	for _, facets := range []bool{false, true} {
+		for _, mode := range []string{"maxscore", "exhaustive"} {
+			b.Run(fmt.Sprintf("facets=%v/%s", facets, mode), func(b *testing.B) {
+				req.NoPrune = mode == "exhaustive"
+				req.Facets = facets
+				var res Result
+				b.ReportAllocs()
+				c0 := cpuNanos()
+				for b.Loop() {
+					v.Search(req, &res)
+				}
+				b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(res.Total), "matches")
+				b.ReportMetric(float64(res.scored), "scored")
+			})
+		}
 	}
 }
