@@ -55,10 +55,12 @@ type Understood struct {
 	// a filter; "" for none.
 	Category string
 	// Filtered names the understood constraints the search applied as
-	// filters ("price_min", "price_max", "rating_min"): only those the
-	// query stated explicitly ("under $50", "4+ stars") and the request
-	// did not set itself. Everything else understood is a boost. Set by
-	// the search, not by Understand.
+	// filters ("price_min", "price_max", "rating_min", "color", "size"):
+	// a price or rating the query stated explicitly ("under $50", "4+
+	// stars") and the request did not set itself, and a colour or size
+	// when every one of the best matches carries it (the filter keeps
+	// them). Everything else understood is a boost. Set by the search,
+	// not by Understand.
 	Filtered []string
 }
 

@@ -109,11 +109,75 @@ func (e *Engine) prepare(r *Request, q string) (string, query.Filter, *query.Und
 }
 
 // runQuery runs the query text q of r into res: understanding, then the
-// search.
+// search. An understood colour or size filters only when it keeps the best
+// matches (attrFilter): the search then runs again with the filter.
 func (e *Engine) runQuery(ctx context.Context, st *state, r *Request, q string, res *Result) error {
 	text, f, und := e.prepare(r, q)
 	res.Understood = und
-	return e.execute(ctx, st, r, text, &f, und, res)
+	if err := e.execute(ctx, st, r, text, &f, und, res); err != nil {
+		return err
+	}
+	g, names := e.attrFilter(st, r, &f, und, res.PageSize)
+	if len(names) == 0 {
+		return nil
+	}
+	und.Filtered = append(und.Filtered, names...)
+	alt := &Result{Page: res.Page, PageSize: res.PageSize, Understood: und}
+	if err := e.execute(ctx, st, r, text, &g, und, alt); err != nil {
+		return err
+	}
+	*res = *alt
+	return nil
+}
+
+// bestMatches is how many of the first results an understood colour or
+// size must keep to become a filter.
+const bestMatches = 10
+
+// attrFilter decides whether the colours and sizes of u filter the search
+// whose merged hits st holds: an attribute filters when every one of the
+// best matches (the first min(size, bestMatches) results, after the
+// boosts) carries one of its understood values, so the filter keeps the
+// page the shopper sees and drops only products further down, of another
+// colour or none. Otherwise it stays a boost: in a catalog where most
+// products have no colour attribute ("white dishwasher" among titles that
+// say nothing of colour), the best matches lack it and nothing vanishes.
+// It returns f with the filters added and their names ("color", "size"),
+// or no names. A request that filters an attribute itself keeps its own.
+func (e *Engine) attrFilter(st *state, r *Request, f *query.Filter, u *query.Understood, size int) (query.Filter, []string) {
+	if u == nil || r.Sort != query.SortRelevance || len(st.hits) == 0 || len(u.Colors)+len(u.Sizes) == 0 {
+		return *f, nil
+	}
+	best := st.hits[:min(len(st.hits), size, bestMatches)]
+	var names []string
+	g := *f
+	for _, a := range []struct {
+		name string
+		vals []string
+	}{{"color", u.Colors}, {"size", u.Sizes}} {
+		if len(a.vals) == 0 || len(f.Attrs[a.name]) > 0 {
+			continue
+		}
+		all := true
+		for _, h := range best {
+			if !hasAttr(h.Product, a.name, a.vals) {
+				all = false
+				break
+			}
+		}
+		if !all {
+			continue
+		}
+		if len(names) == 0 {
+			g.Attrs = make(map[string][]string, len(f.Attrs)+1)
+			for k, v := range f.Attrs {
+				g.Attrs[k] = v
+			}
+		}
+		g.Attrs[a.name] = a.vals
+		names = append(names, a.name)
+	}
+	return g, names
 }
 
 // boostUnderstood raises, by the factor 1+BrandBoost, the score of every
