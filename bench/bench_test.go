@@ -37,7 +37,7 @@ func builtEngine(b *testing.B, name string) *engine {
 // against each engine from GOMAXPROCS goroutines: run with -cpu 1,2.
 func BenchmarkQueryLog(b *testing.B) {
 	ps, js := icecatSet(b)
-	log := QueryLog(ps, judgedQueries(js), 2000, 1)
+	log := QueryLog(ps, JudgedQueries(js), 2000, 1)
 	for _, name := range []string{"aisle", PeerBleve} {
 		b.Run("engine="+name, func(b *testing.B) {
 			e := builtEngine(b, name)

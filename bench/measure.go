@@ -99,6 +99,11 @@ type Load struct {
 	// queries. Neither sees work done in another process.
 	AllocsPerQuery float64 `json:"allocs_per_query"`
 	CPUPer1000     float64 `json:"cpu_s_per_1000"`
+	// ServerCPUPer1000 is the server process's CPU seconds per 1,000
+	// requests, over HTTP when its process is known; BodyBytes the mean
+	// response body.
+	ServerCPUPer1000 float64 `json:"server_cpu_s_per_1000,omitempty"`
+	BodyBytes        float64 `json:"body_bytes,omitempty"`
 	// Hist is the latency distribution for charts: counts per bucket of
 	// histEdges.
 	Hist []int `json:"hist"`
@@ -135,12 +140,26 @@ func runLoad(ctx context.Context, s Searcher, log []Query, conc int, d time.Dura
 	if len(log) == 0 {
 		return Load{}, fmt.Errorf("bench: empty query log")
 	}
+	ids := make([][]string, conc)
+	return runClients(ctx, len(log), conc, d, 0, progress, func(ctx context.Context, client, j int) error {
+		var err error
+		ids[client], _, err = s.Search(ctx, &log[j], 10, ids[client][:0])
+		return err
+	})
+}
+
+// runClients runs do from conc clients for d, or until they have made max
+// calls together when max > 0: client i calls do(ctx, i, j) for j from
+// i*n/conc on, modulo n, one call after the other. It times the calls that
+// succeed and returns their figures.
+func runClients(ctx context.Context, n, conc int, d time.Duration, max int64, progress func(float64), do func(ctx context.Context, client, j int) error) (Load, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	lat := make([][]time.Duration, conc)
 	errs := make([]int, conc)
 	var firstErr atomic.Pointer[error]
 	var stopped atomic.Bool
+	var calls atomic.Int64
 	var wg sync.WaitGroup
 	runtime.GC()
 	m0, c0 := mallocs(), cpuSeconds()
@@ -148,13 +167,17 @@ func runLoad(ctx context.Context, s Searcher, log []Query, conc int, d time.Dura
 	for i := range conc {
 		wg.Go(func() {
 			mine := make([]time.Duration, 0, 1<<14)
-			ids := make([]string, 0, 16)
-			for j := i * len(log) / conc; !stopped.Load(); j++ {
-				q := &log[j%len(log)]
+			for j := i * n / conc; !stopped.Load(); j++ {
+				if max > 0 && calls.Add(1) > max {
+					stopped.Store(true)
+					cancel() // wakes the waiting loop below
+					break
+				}
 				t := time.Now()
-				var err error
-				ids, _, err = s.Search(ctx, q, 10, ids)
-				if err != nil {
+				if err := do(ctx, i, j%n); err != nil {
+					if stopped.Load() && ctx.Err() != nil {
+						break // the run ended under this call
+					}
 					errs[i]++
 					firstErr.CompareAndSwap(nil, &err)
 					continue
@@ -183,19 +206,34 @@ wait:
 	secs := time.Since(start).Seconds()
 	m1, c1 := mallocs(), cpuSeconds()
 	progress(1)
+	l := summarize(lat, errs, secs)
+	l.Concurrency = conc
+	if p := firstErr.Load(); p != nil {
+		l.FirstError = (*p).Error()
+		if l.Queries == 0 {
+			return l, fmt.Errorf("bench: every query failed at concurrency %d: %w", conc, *p)
+		}
+	}
+	if done := l.Queries + l.Errors; done > 0 {
+		l.AllocsPerQuery = float64(m1-m0) / float64(done)
+		l.CPUPer1000 = (c1 - c0) / float64(done) * 1000
+	}
+	if max > 0 && calls.Load() > max {
+		return l, nil // stopped by the count, not by the caller
+	}
+	return l, ctx.Err()
+}
+
+// summarize returns the figures of the latencies each client measured,
+// with errs[i] failed calls of client i, over secs seconds.
+func summarize(lat [][]time.Duration, errs []int, secs float64) Load {
 	all := slices.Concat(lat...)
-	l := Load{Concurrency: conc, Queries: len(all), Seconds: secs}
+	l := Load{Queries: len(all), Seconds: secs}
 	for _, n := range errs {
 		l.Errors += n
 	}
-	if p := firstErr.Load(); p != nil {
-		l.FirstError = (*p).Error()
-	}
-	if p := firstErr.Load(); p != nil && len(all) == 0 {
-		return l, fmt.Errorf("bench: every query failed at concurrency %d: %w", conc, *p)
-	}
 	if len(all) == 0 {
-		return l, nil
+		return l
 	}
 	slices.Sort(all)
 	pct := func(p float64) float64 {
@@ -203,8 +241,6 @@ wait:
 	}
 	l.QPS = float64(len(all)) / secs
 	l.P50, l.P90, l.P99, l.P999 = pct(0.50), pct(0.90), pct(0.99), pct(0.999)
-	l.AllocsPerQuery = float64(m1-m0) / float64(len(all)+l.Errors)
-	l.CPUPer1000 = (c1 - c0) / float64(len(all)+l.Errors) * 1000
 	l.Hist = make([]int, len(histEdges)+1)
 	k := 0
 	for _, x := range all {
@@ -214,5 +250,5 @@ wait:
 		}
 		l.Hist[k]++
 	}
-	return l, ctx.Err()
+	return l
 }

@@ -44,7 +44,7 @@ func BenchmarkPruning(b *testing.B) {
 	if err := e.Upsert(ps...); err != nil {
 		b.Fatal(err)
 	}
-	log := QueryLog(ps, judgedQueries(js), 10000, 1)
+	log := QueryLog(ps, JudgedQueries(js), 10000, 1)
 	for _, w := range []struct {
 		name string
 		log  []Query

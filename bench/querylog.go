@@ -31,8 +31,8 @@ const (
 	shareTypo   = 0.08 // one word with one edit
 )
 
-// judgedQueries returns the distinct queries of js, in first-seen order.
-func judgedQueries(js []corpora.Judgment) []string {
+// JudgedQueries returns the distinct queries of js, in first-seen order.
+func JudgedQueries(js []corpora.Judgment) []string {
 	seen := map[string]bool{}
 	var qs []string
 	for _, j := range js {

@@ -70,12 +70,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	if r.HTTP != nil {
 		fmt.Fprintf(&b, "\n## HTTP over loopback (aisle serve --no-kafka with the shipped default store, in another process at %s)\n\n", r.HTTP.Addr)
-		b.WriteString("| engine | clients | q/s | p50 µs | p90 µs | p99 µs | p99.9 µs | allocs/q | CPU s/1000 q | errors |\n")
-		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-		for _, l := range r.HTTP.Loads {
-			writeLoadRow(&b, "aisle serve", l)
-		}
-		b.WriteString("\nallocs/q and CPU are the load generator's own, not the server's.\n")
+		r.HTTP.writeTable(&b)
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("bench: writing the markdown report: %w", err)
@@ -185,4 +180,36 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// WriteMarkdown writes the HTTP load table alone, as aisle-bench http
+// prints it.
+func (h *HTTPReport) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## HTTP load on %s (%d request paths)\n\n", h.Addr, h.Requests)
+	h.writeTable(&b)
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("bench: writing the markdown report: %w", err)
+	}
+	return nil
+}
+
+func (h *HTTPReport) writeTable(b *strings.Builder) {
+	b.WriteString("| connections | req/s | p50 µs | p90 µs | p99 µs | p99.9 µs | server CPU µs/req | client CPU µs/req | body bytes | errors |\n")
+	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, l := range h.Loads {
+		server := "-"
+		if l.ServerCPUPer1000 > 0 {
+			server = fmt.Sprintf("%.0f", l.ServerCPUPer1000*1000)
+		}
+		fmt.Fprintf(b, "| %d | %.0f | %.0f | %.0f | %.0f | %.0f | %s | %.0f | %.0f | %d |\n",
+			l.Concurrency, l.QPS, l.P50, l.P90, l.P99, l.P999, server, l.CPUPer1000*1000, l.BodyBytes, l.Errors)
+	}
+	fmt.Fprintf(b, "\nServer CPU is the server process's user+system time (/proc) over the requests answered; client CPU the load generator's. Load average %.1f before, %.1f after.\n",
+		h.LoadAvg[0], h.LoadAvg[1])
+	for _, l := range h.Loads {
+		if l.FirstError != "" {
+			fmt.Fprintf(b, "- %d connections, first error: %s\n", l.Concurrency, l.FirstError)
+		}
+	}
 }

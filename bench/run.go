@@ -39,8 +39,12 @@ type EngineReport struct {
 // HTTPReport is the load seen by a client in another process against the
 // running server over loopback.
 type HTTPReport struct {
-	Addr  string `json:"addr"`
-	Loads []Load `json:"loads"`
+	Addr string `json:"addr"`
+	// Requests is the number of distinct request paths replayed.
+	Requests int `json:"requests"`
+	// LoadAvg is the machine's one-minute load average before and after.
+	LoadAvg [2]float64 `json:"load_avg"`
+	Loads   []Load     `json:"loads"`
 }
 
 // Machine describes where a run ran.
@@ -64,7 +68,7 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 	if err := c.load(); err != nil {
 		return nil, err
 	}
-	judged := judgedQueries(c.Judgments)
+	judged := JudgedQueries(c.Judgments)
 	log := QueryLog(c.Products, judged, c.LogSize, c.Seed)
 	rep := &Report{Machine: machine(), Started: time.Now().UTC(), Products: len(c.Products),
 		Judged: len(judged), LogSize: len(log), Duration: c.Duration.Seconds()}

@@ -176,7 +176,7 @@ func facetLog(log []Query) []Query {
 // client. The log is regenerated from each grown catalog.
 func (c *Config) scale(ctx context.Context, _ []Query) ([]ScalePoint, error) {
 	var pts []ScalePoint
-	judged := judgedQueries(c.Judgments)
+	judged := JudgedQueries(c.Judgments)
 	for _, n := range c.Scale {
 		ps := Grow(c.Products, n, c.Seed)
 		log := QueryLog(ps, judged, c.LogSize, c.Seed)

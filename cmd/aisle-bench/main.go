@@ -3,6 +3,8 @@
 // that the serving binary, aisle, links neither peer.
 //
 //	go run ./cmd/aisle-bench [--short] [--out DIR] [--peers bleve,postgres] [--http] ...
+//	go run ./cmd/aisle-bench http --addr 127.0.0.1:8080 [--concurrency 1,2,8,64,256] [--duration 10s] [--cpus 1] [--log FILE]
+//	go run ./cmd/aisle-bench import [--sizes 100k,1m] ...
 package main
 
 import (
@@ -211,6 +213,8 @@ func main() {
 		err = serveChild(ctx, raw)
 	} else if len(os.Args) > 1 && os.Args[1] == "import" {
 		err = benchImportCommand(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	} else if len(os.Args) > 1 && os.Args[1] == "http" {
+		err = benchHTTPCommand(ctx, os.Args[2:], os.Stdout, os.Stderr)
 	} else {
 		var c benchConfig
 		if c, err = parseBenchFlags(os.Args[1:], os.Stderr); err == nil {
@@ -310,6 +314,6 @@ func httpWorkload(ctx context.Context, stderr io.Writer, d time.Duration, conc [
 			time.Sleep(100 * time.Millisecond)
 		}
 		fmt.Fprintf(stderr, "bench: loading the server at %s over HTTP\n", addr)
-		return bench.HTTPLoad(ctx, addr, log, conc, d)
+		return bench.HTTPLoad(ctx, addr, log, conc, d, cmd.Process.Pid)
 	}
 }
