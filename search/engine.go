@@ -199,6 +199,10 @@ type Engine struct {
 	spellErrors atomic.Int64
 	synonyms    atomic.Pointer[query.Synonyms]
 	variants    variantIndex // see variant.go
+
+	// remote, for a router, holds the shards (remote.go); nil for an
+	// engine over its own.
+	remote Remote
 }
 
 // New returns an empty engine.

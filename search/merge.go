@@ -132,14 +132,27 @@ func (e *Engine) facets(st *state, f *query.Filter) *Facets {
 	}
 	// The most frequent brands by a bounded heap, then the selected ones
 	// that did not make it.
+	// Brands tied at the cut go by name too, so the values shown do not
+	// depend on value numbers (nor, behind a router, on the shard count):
+	// the heap finds the cut's count, and every brand at or above it is
+	// sorted.
 	tk := rank.NewTopK(max)
 	for _, o := range fc.BrandSeen {
 		tk.Push(rank.Hit{Doc: o, Key: float64(fc.Brand[o])})
 	}
 	var top []oc
-	for _, h := range tk.Sorted(nil) {
-		top = append(top, oc{h.Doc, uint32(h.Key), d.Brand(h.Doc)})
-		delete(selected, h.Doc)
+	if best := tk.Sorted(nil); len(best) > 0 {
+		cut := uint32(best[len(best)-1].Key)
+		for _, o := range fc.BrandSeen {
+			if fc.Brand[o] >= cut {
+				top = append(top, oc{o, fc.Brand[o], d.Brand(o)})
+			}
+		}
+		slices.SortFunc(top, byCount)
+		top = top[:min(len(top), max)]
+		for _, t := range top {
+			delete(selected, t.ord)
+		}
 	}
 	for o := range selected {
 		var c uint32
@@ -293,6 +306,7 @@ func (e *Engine) relaxFilters(ctx context.Context, st *state, f *query.Filter) (
 		}
 		d.fn(&g)
 		e.resolveFilter(&g, &ir.Filter)
+		st.filter = &g
 		if err := e.run(ctx, st); err != nil {
 			return nil, err
 		}

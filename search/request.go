@@ -72,7 +72,12 @@ type Result struct {
 	// (price bounds, a minimum rating, brands, colours) and applied; nil
 	// when nothing was.
 	Understood *query.Understood
-	Took       time.Duration
+	// Partial is set by a router when some shards had no live replica:
+	// the answer is that of the others, and MissingShards names the
+	// missing ones.
+	Partial       bool
+	MissingShards []int
+	Took          time.Duration
 }
 
 // Hit is one product on a result page.

@@ -23,13 +23,21 @@ type state struct {
 	spons []index.Hit
 	facet index.FacetCounts
 	sub   []uint32 // category counts of subtrees, by node ord
+
+	// For a router (Engine.remote): the filter of the current run by
+	// name, what was understood and the predicted category's path, and
+	// the shards no replica answered during this search.
+	filter  *query.Filter
+	und     *query.Understood
+	undPath []string
+	missing []int
 }
 
 func (e *Engine) getState() *state {
 	if s, ok := e.states.Get().(*state); ok {
 		return s
 	}
-	n := len(e.shards)
+	n := max(len(e.shards), e.opts.Shards)
 	return &state{views: make([]index.View, n), res: make([]index.Result, n)}
 }
 
@@ -87,6 +95,7 @@ func (e *Engine) Search(ctx context.Context, r *Request) (*Result, error) {
 	for i, s := range e.shards {
 		st.views[i] = s.View()
 	}
+	st.missing = st.missing[:0]
 	res := &Result{Page: page, PageSize: size}
 	if err := e.runQuery(ctx, st, r, r.Query, res); err != nil {
 		return nil, err
@@ -94,6 +103,15 @@ func (e *Engine) Search(ctx context.Context, r *Request) (*Result, error) {
 	res, err := e.spellFallback(ctx, st, r, res)
 	if err != nil {
 		return nil, err
+	}
+	if e.remote != nil {
+		if err := e.fetchProducts(ctx, res); err != nil {
+			return nil, err
+		}
+		if len(st.missing) > 0 {
+			res.Partial = true
+			res.MissingShards = slices.Sorted(slices.Values(st.missing))
+		}
 	}
 	res.Took = time.Since(start)
 	if key != "" {
@@ -122,11 +140,19 @@ func (e *Engine) execute(ctx context.Context, st *state, r *Request, text string
 	if r.Plain {
 		ir.Rank = &e.plain
 	}
-	e.words(st, text)
+	if err := e.words(ctx, st, text); err != nil {
+		return err
+	}
 	if r.Sort == query.SortRelevance && !r.Plain {
 		ir.Sponsored = len(e.opts.Rank.SponsoredSlots) + size
 	}
 	e.resolveFilter(f, &ir.Filter)
+	st.filter, st.und, st.undPath = f, und, nil
+	if und != nil && und.Category != "" {
+		if sp := e.spelling.Load(); sp != nil {
+			st.undPath = sp.vocab.paths[und.Category]
+		}
+	}
 	if r.Facets {
 		e.facetAttrs(ir)
 	}
@@ -156,7 +182,9 @@ func (e *Engine) execute(ctx context.Context, st *state, r *Request, text string
 		res.Total = e.total(st)
 		res.Relaxed = res.Total > res.Exact
 	}
-	e.boostUnderstood(st, und)
+	if e.remote == nil { // a router's shards boost their own hits
+		e.boostUnderstood(st, und)
+	}
 	e.page(st, res, page, size)
 	if r.Facets && res.Facets == nil {
 		res.Facets = e.facets(st, f)
@@ -172,6 +200,9 @@ func (e *Engine) execute(ctx context.Context, st *state, r *Request, text string
 }
 
 func (e *Engine) run(ctx context.Context, st *state) error {
+	if e.remote != nil {
+		return e.runRemote(ctx, st)
+	}
 	return e.fanOut(ctx, st.views, &st.req, st.res)
 }
 
@@ -185,7 +216,7 @@ func (e *Engine) total(st *state) int {
 
 // words analyzes the query into the request's words, measures as one word, drops stop words when
 // anything else is left, and weighs every term by its IDF over all shards.
-func (e *Engine) words(st *state, q string) {
+func (e *Engine) words(ctx context.Context, st *state, q string) error {
 	ir := &st.req
 	// A measure is matched by its one term ("55 inch" -> "55in"), which
 	// the index holds for every spelling of it (`55"`, "55-inch").
@@ -198,11 +229,24 @@ func (e *Engine) words(st *state, q string) {
 	}
 	docs := 0
 	var lenSum [rank.NumFields]uint64
-	for _, v := range st.views {
-		docs += v.Docs()
-		ls := v.LenSum()
-		for f := range lenSum {
-			lenSum[f] += ls[f]
+	var remote *TermStats
+	if e.remote != nil {
+		var terms []string
+		for _, w := range ws {
+			terms = append(terms, w.Terms...)
+		}
+		var err error
+		if remote, err = e.remoteStats(ctx, st, terms); err != nil {
+			return err
+		}
+		docs, lenSum = remote.Docs, remote.LenSum
+	} else {
+		for _, v := range st.views {
+			docs += v.Docs()
+			ls := v.LenSum()
+			for f := range lenSum {
+				lenSum[f] += ls[f]
+			}
 		}
 	}
 	for f := range lenSum {
@@ -221,14 +265,19 @@ func (e *Engine) words(st *state, q string) {
 		idf := make([]float64, len(w.Terms))
 		for i, t := range w.Terms {
 			df := 0
-			for _, v := range st.views {
-				df += v.DocFreq(t)
+			if remote != nil {
+				df = remote.DF[t]
+			} else {
+				for _, v := range st.views {
+					df += v.DocFreq(t)
+				}
 			}
 			idf[i] = rank.IDF(docs, df)
 		}
 		ir.Words = append(ir.Words, w.Terms)
 		ir.IDF = append(ir.IDF, idf)
 	}
+	return nil
 }
 
 // resolveFilter turns filter values into dictionary ords. A value no

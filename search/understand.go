@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/index"
 	"github.com/aisle/aisle/query"
 )
 
@@ -191,17 +192,23 @@ func (e *Engine) boostUnderstood(st *state, u *query.Understood) {
 	if u == nil || st.req.Sort != query.SortRelevance {
 		return
 	}
-	fb, fc, fa := e.opts.BrandBoost, e.opts.CategoryBoost, e.opts.AttrBoost
 	var path []string
 	if sp := e.spelling.Load(); sp != nil && u.Category != "" {
 		path = sp.vocab.paths[u.Category]
 	}
+	e.boostHits(st.res, u, path)
+}
+
+// boostHits is boostUnderstood on the shard results res, with path the
+// predicted category's path.
+func (e *Engine) boostHits(res []index.Result, u *query.Understood, path []string) {
+	fb, fc, fa := e.opts.BrandBoost, e.opts.CategoryBoost, e.opts.AttrBoost
 	attrs := fa != 0 && (len(u.Colors) > 0 || len(u.Sizes) > 0)
 	if (len(u.Brands) == 0 || fb == 0) && (path == nil || fc == 0) && !attrs {
 		return
 	}
-	for i := range st.res {
-		hs := st.res[i].Hits
+	for i := range res {
+		hs := res[i].Hits
 		for k := range hs {
 			f := 0.0
 			p := hs[k].Product
