@@ -231,6 +231,8 @@ func (ev *evaluator) walk(seg *segment, docs *roaring.Bitmap, base uint32, spons
 				if end == math.MaxUint32 {
 					return
 				}
+				ev.res.skipped++
+				ev.tick(1) // a jump past blocks, counted as one document
 				it.AdvanceIfNeeded(end + 1)
 				continue
 			}
@@ -238,6 +240,8 @@ func (ev *evaluator) walk(seg *segment, docs *roaring.Bitmap, base uint32, spons
 				// The blocks' best texts times this document's own
 				// boost (and bid): cheaper than scoring it, and
 				// tighter where they vary.
+				ev.res.skipped++
+				ev.tick(1) // a document walked, not scored
 				it.Next()
 				continue
 			}

@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 
@@ -94,6 +95,93 @@ func TestSearchContextStopsMidShard(t *testing.T) {
 					stopped.Total, full.Total, stopped.scored, full.scored, 2*checkEvery)
 			}
 			t.Logf("in full %d matches, %d scored; stopped after %d counted, %d scored", full.Total, full.scored, stopped.Total, stopped.scored)
+		})
+	}
+}
+
+// TestSearchContextStopsInFacetsAndPrunedWalks: the loops that score
+// nothing check the deadline too (issue 14 item 13): facet counting of
+// every match (before, once per segment), and the documents a pruned walk
+// passes without scoring (block-max's skipped blocks and documents,
+// MaxScore's candidates outside the filters). A search stopped after the
+// first segment check has counted or walked at most a few thousand
+// documents.
+func TestSearchContextStopsInFacetsAndPrunedWalks(t *testing.T) {
+	const n = 40_000
+	s := zipfShard(t, n)
+	v := s.View()
+	var avg rank.FieldStats
+	ls := v.LenSum()
+	for f := range ls {
+		avg.AvgLen[f] = float64(ls[f]) / float64(v.Docs())
+	}
+	ro := rank.DefaultOptions()
+	req := func(q string, edit func(*Request)) *Request {
+		r := &Request{Filter: Filter{Category: -1}, K: 10, Rank: &ro, Fields: avg}
+		for _, w := range query.Words(q) {
+			r.Words = append(r.Words, w.Terms)
+			r.IDF = append(r.IDF, []float64{rank.IDF(v.Docs(), v.DocFreq(w.Terms[0]))})
+		}
+		if edit != nil {
+			edit(r)
+		}
+		return r
+	}
+	// facetDocs is the documents whose category leaf was counted (the
+	// price buckets are added up at the end of a segment).
+	facetDocs := func(res *Result) (n uint32) {
+		for _, c := range res.Facets.Leaf {
+			n += c
+		}
+		return n
+	}
+	for _, c := range []struct {
+		name string
+		r    *Request
+		// work is what the evaluation counted or walked.
+		work func(*Result) int
+	}{
+		{"facets of every product", req("", func(r *Request) { r.Sort = query.SortPriceAsc; r.Facets = true }),
+			func(res *Result) int { return int(facetDocs(res)) }},
+		{"facets with a price filter", req("", func(r *Request) {
+			r.Sort = query.SortPriceAsc
+			r.Facets = true
+			r.Filter.HasPriceMin, r.Filter.PriceMin = true, 1
+		}), func(res *Result) int { return int(facetDocs(res)) }},
+		{"block-max walk", req("w0", func(r *Request) { r.K = 1000 }), func(res *Result) int { return res.scored + res.skipped }},
+		{"MaxScore walk", req("w0 w1 w3", func(r *Request) {
+			// 10 brands of 500: most candidates are outside the filter.
+			r.MinMatch = 1
+			for i := range 10 {
+				o, _ := v.opts.Dicts.LookupBrand(fmt.Sprintf("b%d", i))
+				r.Filter.Brands = append(r.Filter.Brands, o)
+			}
+		}),
+			func(res *Result) int { return res.scored + res.skipped }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var full Result
+			if err := v.SearchContext(context.Background(), c.r, &full); err != nil {
+				t.Fatal(err)
+			}
+			if c.work(&full) < 3*checkEvery {
+				t.Fatalf("%d documents counted or walked (%d scored, %d skipped): too few to show a stop", c.work(&full), full.scored, full.skipped)
+			}
+			var stopped Result
+			ctx := &stopAfter{Context: context.Background()}
+			ctx.n.Store(2) // the entry check and the first segment's pass
+			func() {
+				defer func() {
+					if p := recover(); p != errStopped {
+						t.Errorf("recovered %v; want errStopped", p)
+					}
+				}()
+				v.search(ctx, c.r, &stopped)
+			}()
+			if got := c.work(&stopped); got > 2*checkEvery {
+				t.Errorf("stopped after %d documents counted or walked (in full %d); want a stop within %d", got, c.work(&full), 2*checkEvery)
+			}
+			t.Logf("in full %d documents (%d scored, %d skipped); stopped after %d", c.work(&full), full.scored, full.skipped, c.work(&stopped))
 		})
 	}
 }

@@ -350,24 +350,24 @@ func (ev *evaluator) segment(seg *segment, del *roaring.Bitmap, base uint32) {
 	}
 	fc := &ev.res.Facets
 	if len(f.Brands) > 0 {
-		countColumn(narrowed(exBrand), &ev.buf, func(d uint32) {
+		ev.countColumn(narrowed(exBrand), func(d uint32) {
 			if b := seg.brand[d]; b >= 0 {
 				fc.countBrand(b)
 			}
 		})
 	}
 	if f.HasPriceMin || f.HasPriceMax {
-		countColumn(narrowed(exPrice), &ev.buf, func(d uint32) { fc.Price[priceBucket(seg.price[d])]++ })
+		ev.countColumn(narrowed(exPrice), func(d uint32) { fc.Price[priceBucket(seg.price[d])]++ })
 	}
 	if f.RatingMin > 0 {
-		countColumn(narrowed(exRate), &ev.buf, func(d uint32) { countRating(fc, seg.rating[d]) })
+		ev.countColumn(narrowed(exRate), func(d uint32) { countRating(fc, seg.rating[d]) })
 	}
 	// A filtered attribute counts its values without its own filter; the
 	// others were counted while scoring.
 	for k, i := range r.FacetAttrFilter {
 		if i >= 0 {
 			col, counts := seg.fattr[k], fc.Attr[k]
-			countColumn(narrowed(3+i), &ev.buf, func(d uint32) {
+			ev.countColumn(narrowed(3+i), func(d uint32) {
 				if v := col[d]; v >= 0 {
 					counts[v]++
 				}
@@ -448,6 +448,7 @@ func (ev *evaluator) textMatch(seg *segment) *roaring.Bitmap {
 	out := roaring.New()
 	it := union.ManyIterator()
 	for n := it.NextMany(ev.buf[:]); n > 0; n = it.NextMany(ev.buf[:]) {
+		ev.tick(n)
 		for _, d := range ev.buf[:n] {
 			c := 0
 			for _, s := range present {
@@ -471,6 +472,7 @@ func (ev *evaluator) predicate(seg *segment, set *roaring.Bitmap, pmin, pmax, rm
 	var keep [256]uint32
 	it := set.ManyIterator()
 	for n := it.NextMany(ev.buf[:]); n > 0; n = it.NextMany(ev.buf[:]) {
+		ev.tick(n)
 		k := 0
 		for _, d := range ev.buf[:n] {
 			p := seg.price[d]
@@ -485,10 +487,13 @@ func (ev *evaluator) predicate(seg *segment, set *roaring.Bitmap, pmin, pmax, rm
 	return out
 }
 
-func countColumn(set *roaring.Bitmap, buf *[256]uint32, fn func(uint32)) {
+// countColumn calls fn for every document of set, checking the deadline
+// as it goes.
+func (ev *evaluator) countColumn(set *roaring.Bitmap, fn func(uint32)) {
 	it := set.ManyIterator()
-	for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
-		for _, d := range buf[:n] {
+	for n := it.NextMany(ev.buf[:]); n > 0; n = it.NextMany(ev.buf[:]) {
+		ev.tick(n)
+		for _, d := range ev.buf[:n] {
 			fn(d)
 		}
 	}

@@ -67,6 +67,7 @@ func (ev *evaluator) countFacets(seg *segment, full *roaring.Bitmap) {
 	var rating [len(RatingBuckets) + 1]uint32
 	it := full.ManyIterator()
 	for n := it.NextMany(ev.buf[:]); n > 0; n = it.NextMany(ev.buf[:]) {
+		ev.tick(n)
 		ds := ev.buf[:n]
 		for _, d := range ds {
 			if l := seg.leaf[d]; l >= 0 {

@@ -132,6 +132,8 @@ func (ev *evaluator) maxScore(seg *segment, full *roaring.Bitmap, base uint32) {
 			ws[i].it.AdvanceIfNeeded(d + 1)
 		}
 		if !full.Contains(d) {
+			ev.res.skipped++
+			ev.tick(1) // a candidate walked, not scored
 			continue
 		}
 		ev.res.scored++

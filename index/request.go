@@ -75,6 +75,9 @@ type Result struct {
 	// scored counts the documents whose text was scored, for tests of
 	// pruning.
 	scored int
+	// skipped counts the steps of a pruned walk that scored nothing (a
+	// document passed or a jump past blocks), for tests of deadlines.
+	skipped int
 }
 
 // Reset empties r, keeping its memory.
@@ -83,6 +86,7 @@ func (r *Result) Reset() {
 	r.Sponsored = r.Sponsored[:0]
 	r.Total = 0
 	r.scored = 0
+	r.skipped = 0
 	r.Facets.reset()
 }
 
