@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -119,6 +120,13 @@ func (a *App) startRecs() *recs.Home {
 	}
 	live := recs.NewLive(recs.LiveOptions{})
 	a.orders = &orderSinks{home, live}
+	// A stop writes the similar items again when products were added
+	// since they were written, so a restart finds them.
+	a.closers = append(a.closers, func() {
+		if err := a.products.save(); err != nil {
+			fmt.Fprintf(stderr, "aisle: %v\n", err)
+		}
+	})
 	if a.opts.Store == StoreNone {
 		// A store's own catalog: the shipped orders are of other
 		// products. The lists start empty and the live orders fill
@@ -237,19 +245,58 @@ func (a *App) buildServedRecs(ctx context.Context, l *recs.Lists, e *recs.Embedd
 	if err != nil {
 		return err
 	}
-	r, sim, err := servedRecs(ctx, ps, l, e, live, 1) // one worker: the index is loading beside it
+	simPath := filepath.Join(a.opts.Data, SimilarFile)
+	r, sim, loaded, err := loadServedRecs(ctx, simPath, ps, l, e, live, 1, stderr) // one worker: the index is loading beside it
 	if err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err // nothing served after Close
 	}
+	how := "built"
+	if loaded {
+		how = "read from " + simPath
+	}
 	a.recs.set(r)
 	a.similar.set(sim)
-	added := a.products.attach(sim)
-	fmt.Fprintf(stderr, "aisle: similar items: content and hybrid vectors of %d products and their graph in %.1f s; %d products indexed since added\n",
-		len(ps), time.Since(start).Seconds(), added)
-	return nil
+	added := a.products.attach(sim, simPath, loaded)
+	fmt.Fprintf(stderr, "aisle: similar items: content and hybrid vectors of %d products and their graph %s in %.1f s; %d products indexed since added\n",
+		len(ps), how, time.Since(start).Seconds(), added)
+	return a.products.save() // when built, or products were added
+}
+
+// SimilarFile holds the similar-items index (content and hybrid vectors,
+// their graph, the products added since) in the data directory, so a
+// restart reads it instead of building the graph again.
+const SimilarFile = "similar.snap"
+
+// loadServedRecs is servedRecs reading the similar-items index from path
+// when it was written for the same inputs (loaded true), building it when
+// there is none, or it is stale or corrupt (then it says so on stderr and
+// the caller writes it again).
+func loadServedRecs(ctx context.Context, path string, ps []*catalog.Product, l *recs.Lists, e *recs.Embeddings, live *recs.Live, workers int, stderr io.Writer) (*recs.Recs, *recs.SimilarIndex, bool, error) {
+	content, err := recs.NewContent(ps, recs.ContentOptions{})
+	if err != nil {
+		return nil, nil, false, err
+	}
+	opts := ServedSimilarIndex
+	opts.Workers = workers
+	if f, err := os.Open(path); err == nil {
+		sim, err := recs.ReadSimilar(bufio.NewReaderSize(f, 1<<20), ps, content, e, listCounts(l), opts)
+		f.Close()
+		if err == nil {
+			return recs.NewRecs(recs.Fresh{Lists: l, Live: live}, sim, ps, recs.CategoryOptions{}), sim, true, nil
+		}
+		if !errors.Is(err, recs.ErrStale) && !errors.Is(err, recs.ErrCorrupt) {
+			return nil, nil, false, fmt.Errorf("reading %s: %w", path, err)
+		}
+		fmt.Fprintf(stderr, "aisle: similar items: %s: %v; building afresh\n", path, err)
+	}
+	sim, err := recs.BuildSimilar(ctx, ps, content, e, listCounts(l), opts)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return recs.NewRecs(recs.Fresh{Lists: l, Live: live}, sim, ps, recs.CategoryOptions{}), sim, false, nil
 }
 
 // servedRecs builds what serving answers from lists l, embeddings e (nil:

@@ -1,10 +1,12 @@
 package app
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/ingest"
+	"github.com/aisle/aisle/internal/atomicfile"
 	"github.com/aisle/aisle/recs"
 	"github.com/aisle/aisle/search"
 )
@@ -18,6 +20,8 @@ type productHook struct {
 	sim     *recs.SimilarIndex
 	pending []*catalog.Product
 	dropped int
+	path    string // where sim is written (SimilarFile)
+	written int    // sim's added products when last written; -1 never
 }
 
 // maxPending bounds the products kept while the similar-items graph builds.
@@ -45,11 +49,16 @@ func (h *productHook) observe(ps []*catalog.Product) {
 }
 
 // attach makes sim the index products are added to, adds those kept
-// meanwhile and returns how many were new to it.
-func (h *productHook) attach(sim *recs.SimilarIndex) int {
+// meanwhile and returns how many were new to it. save writes sim to path;
+// read says sim was read from there.
+func (h *productHook) attach(sim *recs.SimilarIndex, path string, read bool) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	_, before := sim.Len()
+	h.path, h.written = path, -1
+	if read {
+		h.written = before
+	}
 	for _, p := range h.pending {
 		_ = sim.Add(p)
 	}
@@ -84,4 +93,23 @@ func (a *App) sink(eng *search.Engine) ingest.Sink {
 		return eng
 	}
 	return hookedEngine{eng, &a.products}
+}
+
+// save writes the attached index to its file atomically, unless nothing
+// was added to it since it was last written (or none is attached).
+func (h *productHook) save() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.sim == nil {
+		return nil
+	}
+	_, added := h.sim.Len()
+	if added == h.written {
+		return nil
+	}
+	if _, err := atomicfile.WriteFunc(h.path, h.sim.WriteTo); err != nil {
+		return fmt.Errorf("recs: writing %s: %w", h.path, err)
+	}
+	h.written = added
+	return nil
 }

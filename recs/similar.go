@@ -98,6 +98,7 @@ type SimilarIndex struct {
 	members map[string][]int32 // rows of each top-level category
 	byID    map[string]int32
 	graph   *HNSW
+	print   uint64 // fingerprint of the inputs (similar_file.go)
 
 	mu    sync.RWMutex
 	added addedSet
@@ -111,16 +112,14 @@ type addedSet struct {
 	byID map[string]int32
 }
 
-// BuildSimilar computes the vector of every product of ps (nil entries
-// skipped, a repeated id keeps its last version) and builds their graph.
-// behav may be nil (content only); counts gives a product's orders (nil: no
-// orders anywhere). It checks ctx between stages.
-func BuildSimilar(ctx context.Context, ps []*catalog.Product, content *Content, behav *Embeddings, counts func(string) int, opts SimilarOptions) (*SimilarIndex, error) {
+// newSimilar checks the inputs of BuildSimilar and ReadSimilar and returns
+// an empty index for them, with the products it keeps, in order.
+func newSimilar(ps []*catalog.Product, content *Content, behav *Embeddings, counts func(string) int, opts SimilarOptions) (*SimilarIndex, []*catalog.Product, error) {
 	if content == nil {
-		return nil, errors.New("recs: BuildSimilar needs a Content")
+		return nil, nil, errors.New("recs: similar items need a Content")
 	}
 	if err := opts.HNSW.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	opts = opts.EnsureDefaults()
 	s := &SimilarIndex{opts: opts, content: content, counts: counts, dimC: content.Dim()}
@@ -130,7 +129,7 @@ func BuildSimilar(ctx context.Context, ps []*catalog.Product, content *Content, 
 	}
 	switch {
 	case opts.BehaviourOnly && s.behav == nil:
-		return nil, errors.New("recs: BehaviourOnly needs Embeddings")
+		return nil, nil, errors.New("recs: BehaviourOnly needs Embeddings")
 	case opts.BehaviourOnly:
 		s.dim = s.dimB
 	default:
@@ -154,6 +153,20 @@ func BuildSimilar(ctx context.Context, ps []*catalog.Product, content *Content, 
 			rows = append(rows, p)
 		}
 	}
+	return s, rows, nil
+}
+
+// BuildSimilar computes the vector of every product of ps (nil entries
+// skipped, a repeated id keeps its last version) and builds their graph.
+// behav may be nil (content only); counts gives a product's orders (nil: no
+// orders anywhere). It checks ctx between stages.
+func BuildSimilar(ctx context.Context, ps []*catalog.Product, content *Content, behav *Embeddings, counts func(string) int, opts SimilarOptions) (*SimilarIndex, error) {
+	s, rows, err := newSimilar(ps, content, behav, counts, opts)
+	if err != nil {
+		return nil, err
+	}
+	opts = s.opts
+	s.print = s.fingerprint(rows)
 	n := len(rows)
 	s.ids = make([]string, n)
 	s.tops = make([]string, n)
