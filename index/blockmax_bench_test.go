@@ -94,3 +94,38 @@ func cpuNanos() int64 {
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
+
+// BenchmarkColumnSort compares a sort by price with the text scored only
+// for documents whose price can enter the top 10 against scoring every
+// match, on the shard of BenchmarkBlockMax.
+func BenchmarkColumnSort(b *testing.B) {
+	s := zipfShard(b, 125_000)
+	v := s.View()
+	var avg rank.FieldStats
+	ls := v.LenSum()
+	for f := range ls {
+		avg.AvgLen[f] = float64(ls[f]) / float64(v.Docs())
+	}
+	ro := rank.DefaultOptions()
+	for _, q := range []string{"w2", "w5 w40"} {
+		req := &Request{Filter: Filter{Category: -1}, K: 10, Rank: &ro, Fields: avg, Sort: query.SortPriceAsc}
+		for _, w := range query.Words(q) {
+			req.Words = append(req.Words, w.Terms)
+			req.IDF = append(req.IDF, []float64{rank.IDF(v.Docs(), v.DocFreq(w.Terms[0]))})
+		}
+		for _, mode := range []string{"pruned", "exhaustive"} {
+			b.Run(fmt.Sprintf("q=%s/%s", strings.ReplaceAll(q, " ", "+"), mode), func(b *testing.B) {
+				req.NoPrune = mode == "exhaustive"
+				var res Result
+				b.ReportAllocs()
+				c0 := cpuNanos()
+				for b.Loop() {
+					v.Search(req, &res)
+				}
+				b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(res.Total), "matches")
+				b.ReportMetric(float64(res.scored), "scored")
+			})
+		}
+	}
+}

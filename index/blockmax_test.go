@@ -92,3 +92,53 @@ func TestBlockMaxEqualsExhaustive(t *testing.T) {
 	}
 	t.Logf("%d block-max requests; %d documents scored pruned, %d exhaustive", blockMax, scoredPruned, scoredAll)
 }
+
+// TestColumnSortEqualsExhaustive checks that a sort by a column, which
+// skips scoring the text of documents whose key cannot enter the top-k,
+// answers exactly what the walk scoring every match does (ties on the key
+// are broken by the score, so a document whose key equals the k-th is
+// still scored), and that it skipped work.
+func TestColumnSortEqualsExhaustive(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	s, err := NewShard(Options{
+		Rank: rank.DefaultOptions(), Dicts: NewDicts(), FacetAttrs: []string{"Color", "Size"},
+		MaxSegments: 100, Now: func() time.Time { return mergeNow },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		var ps []*catalog.Product
+		for _, id := range r.Perm(9000)[:2000+r.IntN(2000)] {
+			ps = append(ps, randProduct(r, fmt.Sprintf("p%d", id)))
+		}
+		s.Apply(ps, []string{fmt.Sprintf("p%d", r.IntN(9000))})
+	}
+	reqs := randomRequests(r, s, 300)
+	for _, q := range reqs {
+		q.Sort = query.Sort(1 + r.IntN(4))
+		q.Sponsored = 0 // the engine asks for sponsored hits on relevance only
+		q.K = []int{1, 5, 10, 100}[r.IntN(4)]
+	}
+	pruned := searchAll(s, reqs)
+	var scoredPruned, scoredAll int
+	var res Result
+	v := s.View()
+	for _, q := range reqs {
+		v.Search(q, &res)
+		scoredPruned += res.scored
+		q.NoPrune = true
+		v.Search(q, &res)
+		scoredAll += res.scored
+	}
+	exhaustive := searchAll(s, reqs)
+	for i := range reqs {
+		if pruned[i] != exhaustive[i] {
+			t.Fatalf("request %d (%+v) pruned:\n%s\nexhaustive:\n%s", i, reqs[i], pruned[i], exhaustive[i])
+		}
+	}
+	if scoredPruned*2 > scoredAll {
+		t.Fatalf("column sorts scored %d texts, the exhaustive walk %d: it skipped too little", scoredPruned, scoredAll)
+	}
+	t.Logf("%d texts scored pruned, %d exhaustive", scoredPruned, scoredAll)
+}

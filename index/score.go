@@ -17,6 +17,7 @@ func (ev *evaluator) score(seg *segment, full *roaring.Bitmap, base uint32) {
 	best := ev.best[:len(r.Words)]
 	relaxed := ev.relaxed()
 	wantSpons := r.Sponsored > 0 && seg.hasSpons && !r.CountOnly
+	byColumn := r.Sort != query.SortRelevance
 
 	it := full.ManyIterator()
 	for n := it.NextMany(ev.buf[:]); n > 0; n = it.NextMany(ev.buf[:]) {
@@ -26,6 +27,23 @@ func (ev *evaluator) score(seg *segment, full *roaring.Bitmap, base uint32) {
 			continue
 		}
 		for _, d := range ev.buf[:n] {
+			var key float64
+			switch r.Sort {
+			case query.SortPriceAsc:
+				key = -float64(seg.price[d])
+			case query.SortPriceDesc:
+				key = float64(seg.price[d])
+			case query.SortRating:
+				key = float64(seg.rating[d])
+			case query.SortNewest:
+				key = float64(seg.created[d])
+			}
+			if byColumn && !r.NoPrune && !wantSpons && ev.top.Full() && key < ev.top.Min().Key {
+				// Sorted by a column: a key below the k-th cannot
+				// enter whatever the text scores (the score only
+				// breaks ties), so the text is not scored.
+				continue
+			}
 			// Text score: per word, its best alternative term.
 			text := 1.0
 			matched := len(r.Words)
@@ -37,21 +55,11 @@ func (ev *evaluator) score(seg *segment, full *roaring.Bitmap, base uint32) {
 			if !r.Plain {
 				score *= float64(seg.boost[d])
 			}
-			var key float64
-			switch r.Sort {
-			case query.SortRelevance:
+			if !byColumn {
 				key = score
 				if relaxed {
 					key += ev.level(best, matched) * relaxedStep
 				}
-			case query.SortPriceAsc:
-				key = -float64(seg.price[d])
-			case query.SortPriceDesc:
-				key = float64(seg.price[d])
-			case query.SortRating:
-				key = float64(seg.rating[d])
-			case query.SortNewest:
-				key = float64(seg.created[d])
 			}
 			h := rank.Hit{Doc: base + d, Key: key, Score: score}
 			ev.top.Push(h)
