@@ -189,6 +189,7 @@ func TestIntegrity(t *testing.T) {
 	t.Run("GuestsCannotReviewOrVote", e.guestsCannotReviewOrVote)
 	t.Run("BoundedArithmetic", e.boundedArithmetic)
 	t.Run("KeyChecksLimitedBeforeArgon2", e.keyChecksLimitedBeforeArgon2)
+	t.Run("BulkKeyChecksLimitedBeforeArgon2", e.bulkKeyChecksLimitedBeforeArgon2)
 	t.Run("FreshWaitsHoldNoSlots", e.freshWaitsHoldNoSlots)
 	t.Run("CartsCannotHoard", e.cartsCannotHoard)
 	t.Run("DocumentedBehaviour", e.documentedBehaviour)
@@ -365,6 +366,38 @@ func (e *integrityEnv) keyChecksLimitedBeforeArgon2(t *testing.T) {
 		if code, m, err := e.doFrom(again, wrong(7), "POST", "/api/v1/seller/products", `{}`); err != nil || code != 401 {
 			t.Fatalf("a repeated wrong key: %d %v %v; want 401 (failure cache)", code, m, err)
 		}
+	}
+}
+
+// bulkKeyChecksLimitedBeforeArgon2 is item 6 on the bulk endpoint, whose
+// body-size hook sees the header before the handler: 100 wrong secrets
+// under the seller's key id from one client get 429 once that client's
+// argon2id allowance is spent (before, the hook hashed every one without
+// a limit and cached the failure, so the handler answered 401 to all
+// 100), and the seller's own bulk job from another client is accepted.
+func (e *integrityEnv) bulkKeyChecksLimitedBeforeArgon2(t *testing.T) {
+	const path = "/api/v1/seller/products/bulk"
+	keyID := e.dc.SellerAPIKey[:len("ak_")+16]
+	attacker := fromAddr("127.0.0.4")
+	codes := map[int]int{}
+	for i := range 100 {
+		code, m, err := e.doFrom(attacker, fmt.Sprintf("%s_%043d", keyID, 1000+i), "POST", path, `{"products":[]}`)
+		if err != nil {
+			t.Fatalf("wrong secret %d: %v", i, err)
+		}
+		if code != 401 && code != 429 {
+			t.Fatalf("wrong secret %d: %d %v; want 401 or 429", i, code, m)
+		}
+		codes[code]++
+	}
+	t.Logf("attacker's answers: %v", codes)
+	if codes[429] == 0 {
+		t.Errorf("100 wrong secrets on the bulk endpoint from one client answered %v; want 429 once its key checks are spent", codes)
+	}
+	m := e.must(t, 202, e.dc.SellerAPIKey, "POST", path,
+		`{"products":[{"title":"Bulk under attack","variants":[{"variant_id":"bulk-attack-v1","price_cents":100}]}]}`)
+	if m["status_url"] == nil {
+		t.Errorf("the seller's bulk job: %v", m)
 	}
 }
 

@@ -214,6 +214,7 @@ type Server struct {
 	suggestLim  *limiter        // per client
 	writeLim    *limiter        // per seller
 	keyLim      *limiter        // per client, uncached API key checks
+	bulkLim     *limiter        // per key id, large bulk bodies of uncached keys (bulk.go)
 	bulk        bulkJobs        // see bulk.go
 	cart        *cartConfig     // see cart.go; nil without Services.Cart
 	checkout    *checkoutConfig // see checkout.go; nil without Services.Checkout
@@ -235,6 +236,7 @@ func New(svc Services, opts Options) *Server {
 	s.suggestLim = newLimiter(s.opts.SuggestRate, s.opts.SuggestBurst)
 	s.writeLim = newLimiter(s.opts.SellerWritesPerMinute/60, s.opts.SellerWriteBurst)
 	s.keyLim = newLimiter(s.opts.KeyCheckRate, s.opts.KeyCheckBurst)
+	s.bulkLim = newLimiter(s.opts.KeyCheckRate, s.opts.KeyCheckBurst)
 	s.srv = &fasthttp.Server{
 		Handler:               s.Handler(),
 		Name:                  "aisle",
