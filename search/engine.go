@@ -181,6 +181,7 @@ type Engine struct {
 	dicts  *index.Dicts
 	shards []*index.Shard
 	sem    chan struct{}
+	slots  chan struct{} // searches running; see admit.go
 	states sync.Pool
 	panics atomic.Int64
 
@@ -216,6 +217,7 @@ func New(opts Options) (*Engine, error) {
 		plain: opts.Rank.Plain(),
 		dicts: index.NewDicts(),
 		sem:   make(chan struct{}, runtime.GOMAXPROCS(0)),
+		slots: make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	if opts.BrandBoost < 0 {
 		e.opts.BrandBoost = 0

@@ -86,6 +86,10 @@ func (e *Engine) Search(ctx context.Context, r *Request) (*Result, error) {
 			return res, nil
 		}
 	}
+	if err := e.admit(ctx); err != nil {
+		return nil, err
+	}
+	defer e.release()
 	page, size := max(r.Page, 1), r.PageSize
 	if size == 0 {
 		size = 20
