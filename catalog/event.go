@@ -104,9 +104,13 @@ func checkSchema(s int) error {
 // is the record key, which must equal the product id. Unknown fields are
 // ignored; missing required ones are an error.
 func DecodeProductEvent(key, value []byte) (ProductEvent, error) {
-	var e ProductEvent
-	if err := decode(value, &e); err != nil {
-		return e, err
+	e, ok := decodeProductEventFast(value)
+	if !ok {
+		// Unusual or invalid text: the general decoder decides.
+		e = ProductEvent{}
+		if err := decode(value, &e); err != nil {
+			return e, err
+		}
 	}
 	if err := checkSchema(e.Schema); err != nil {
 		return e, err
