@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -134,27 +135,34 @@ func BenchmarkRelaxed(b *testing.B) {
 	s.Apply(ps, nil)
 	v := s.View()
 	ro := rank.DefaultOptions()
-	req := &Request{Filter: Filter{Category: -1}, K: 20, MinMatch: 2, Rank: &ro}
-	for _, w := range []string{"steel", "kettle", "cordless"} {
-		t := query.Words(w)[0].Terms
-		req.Words = append(req.Words, t)
-		req.IDF = append(req.IDF, []float64{rank.IDF(v.Docs(), v.DocFreq(t[0]))})
-	}
-	for _, facets := range []bool{false, true} {
-		for _, mode := range []string{"maxscore", "exhaustive"} {
-			b.Run(fmt.Sprintf("facets=%v/%s", facets, mode), func(b *testing.B) {
-				req.NoPrune = mode == "exhaustive"
-				req.Facets = facets
-				var res Result
-				b.ReportAllocs()
-				c0 := cpuNanos()
-				for b.Loop() {
-					v.Search(req, &res)
-				}
-				b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N), "cpu-ns/op")
-				b.ReportMetric(float64(res.Total), "matches")
-				b.ReportMetric(float64(res.scored), "scored")
-			})
+	// Two of three frequent words, and the engine's relaxed run (any of
+	// the words) of three rarer ones.
+	for _, c := range []struct {
+		words []string
+		min   int
+	}{{[]string{"steel", "kettle", "cordless"}, 2}, {[]string{"blue", "pro", "mini"}, 1}} {
+		req := &Request{Filter: Filter{Category: -1}, K: 20, MinMatch: c.min, Rank: &ro}
+		for _, w := range c.words {
+			t := query.Words(w)[0].Terms
+			req.Words = append(req.Words, t)
+			req.IDF = append(req.IDF, []float64{rank.IDF(v.Docs(), v.DocFreq(t[0]))})
+		}
+		for _, facets := range []bool{false, true} {
+			for _, mode := range []string{"maxscore", "exhaustive"} {
+				b.Run(fmt.Sprintf("q=%s/min=%d/facets=%v/%s", strings.Join(c.words, "+"), c.min, facets, mode), func(b *testing.B) {
+					req.NoPrune = mode == "exhaustive"
+					req.Facets = facets
+					var res Result
+					b.ReportAllocs()
+					c0 := cpuNanos()
+					for b.Loop() {
+						v.Search(req, &res)
+					}
+					b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N), "cpu-ns/op")
+					b.ReportMetric(float64(res.Total), "matches")
+					b.ReportMetric(float64(res.scored), "scored")
+				})
+			}
 		}
 	}
 }
