@@ -129,3 +129,51 @@ func BenchmarkColumnSort(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRelaxedZipf is the engine's relaxed run (any of the words, top
+// 10) on the shard of BenchmarkBlockMax, for queries shaped like the
+// bench's log: four words of one product's title, so that few products
+// match them all and the page is filled with partial matches.
+func BenchmarkRelaxedZipf(b *testing.B) {
+	s := zipfShard(b, 125_000)
+	v := s.View()
+	var avg rank.FieldStats
+	ls := v.LenSum()
+	for f := range ls {
+		avg.AvgLen[f] = float64(ls[f]) / float64(v.Docs())
+	}
+	ro := rank.DefaultOptions()
+	snap := s.snap.Load()
+	var reqs []*Request
+	for i := 0; len(reqs) < 50; i += 997 {
+		ws := query.Words(snap.segs[0].docs[i%len(snap.segs[0].docs)].Title)
+		if len(ws) < 4 {
+			continue
+		}
+		req := &Request{Filter: Filter{Category: -1}, K: 10, Rank: &ro, Fields: avg, MinMatch: 1}
+		for _, w := range ws[:4] {
+			req.Words = append(req.Words, w.Terms)
+			req.IDF = append(req.IDF, []float64{rank.IDF(v.Docs(), v.DocFreq(w.Terms[0]))})
+		}
+		reqs = append(reqs, req)
+	}
+	for _, facets := range []bool{false, true} {
+		for _, mode := range []string{"maxscore", "exhaustive"} {
+			b.Run(fmt.Sprintf("facets=%v/%s", facets, mode), func(b *testing.B) {
+				var res Result
+				scored, i := 0, 0
+				b.ReportAllocs()
+				c0 := cpuNanos()
+				for b.Loop() {
+					req := reqs[i%len(reqs)]
+					i++
+					req.NoPrune, req.Facets = mode == "exhaustive", facets
+					v.Search(req, &res)
+					scored += res.scored
+				}
+				b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(scored)/float64(b.N), "scored/op")
+			})
+		}
+	}
+}

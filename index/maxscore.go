@@ -50,8 +50,10 @@ func (ev *evaluator) prunable() bool {
 
 // msWord is one word in a MaxScore evaluation.
 type msWord struct {
-	it roaring.IntPeekable
-	ub float64 // upper bound of what the word adds to a document's key
+	it   roaring.IntPeekable
+	ub   float64 // upper bound of what the word adds to a document's key
+	cov  float64 // the word's share of the query's IDF (wordIDF)
+	text float64 // upper bound of what it adds to the boosted BM25F
 }
 
 // maxScore collects the top-k of full, the documents matching enough
@@ -85,7 +87,8 @@ func (ev *evaluator) maxScore(seg *segment, full *roaring.Bitmap, base uint32) {
 		// A document's level is at most fullLevel times its coverage
 		// (fullLevel for all words, the floor of coverageLevels times it
 		// for some), so each word adds at most its share of fullLevel.
-		ws = append(ws, msWord{it: bm.Iterator(), ub: ev.wordIDF[wi]*fullLevel*relaxedStep + idf*boost})
+		ws = append(ws, msWord{it: bm.Iterator(), ub: ev.wordIDF[wi]*fullLevel*relaxedStep + idf*boost,
+			cov: ev.wordIDF[wi], text: idf * boost})
 	}
 	slices.SortFunc(ws, func(a, b msWord) int {
 		switch {
@@ -96,9 +99,14 @@ func (ev *evaluator) maxScore(seg *segment, full *roaring.Bitmap, base uint32) {
 		}
 		return 0
 	})
-	prefix := make([]float64, len(ws)+1)
+	// Prefix sums of the bounds, and of the coverage and text bounds for
+	// the document-level bound below.
+	prefix := make([]float64, 3*(len(ws)+1))
+	prefix, pcov, ptext := prefix[:len(ws)+1], prefix[len(ws)+1:2*(len(ws)+1)], prefix[2*(len(ws)+1):]
 	for i, w := range ws {
 		prefix[i+1] = prefix[i] + w.ub
+		pcov[i+1] = pcov[i] + w.cov
+		ptext[i+1] = ptext[i] + w.text
 	}
 	if cap(ev.best) < len(r.Words) {
 		ev.best = make([]float64, len(r.Words))
@@ -128,8 +136,29 @@ func (ev *evaluator) maxScore(seg *segment, full *roaring.Bitmap, base uint32) {
 		if !ok {
 			return
 		}
+		// The document's bound: the non-essential words, which it may
+		// match, and the essential words it does match.
+		matches, cov, text := e, pcov[e], ptext[e]
 		for i := e; i < len(ws); i++ {
-			ws[i].it.AdvanceIfNeeded(d + 1)
+			if ws[i].it.HasNext() && ws[i].it.PeekNext() == d {
+				matches++
+				cov += ws[i].cov
+				text += ws[i].text
+				ws[i].it.Next()
+			}
+		}
+		if ev.top.Full() {
+			level := float64(fullLevel)
+			if matches < len(r.Words) {
+				// Lifted by a hair: level sums the same shares in
+				// another order.
+				level = math.Floor(cov*coverageLevels*boundSlack + 1e-9)
+			}
+			if level*relaxedStep+text*boundSlack < ev.top.Min().Key {
+				ev.res.skipped++
+				ev.tick(1)
+				continue
+			}
 		}
 		if !full.Contains(d) {
 			ev.res.skipped++
