@@ -179,7 +179,7 @@ func Open(ctx context.Context, opts Options) (_ *App, err error) {
 	fmt.Fprintf(a.log, "aisle: listening on http://%s\n", a.ln.Addr())
 	a.rx = newReindexer()
 	if !opts.NoKafka {
-		asrv, aln, err := listenAdmin(opts.AdminAddr, a.rx, keys)
+		asrv, aln, err := listenAdmin(opts.AdminAddr, a.rx, keys, a.recsAdmin)
 		if err != nil {
 			a.ln.Close()
 			return nil, fmt.Errorf("serve: admin listener: %w", err)

@@ -113,13 +113,12 @@ func ReadRecsSnapshot(path string) (*recs.Lists, *recs.Embeddings, error) {
 // the server through a.recs and a.similar.
 func (a *App) startRecs() *recs.Home {
 	ctx, stderr := a.ctx, a.log
-	setRecs := func(r server.Recommender) { a.recs.set(r) }
 	home, err := recs.NewHome(recs.HomeOptions{})
 	if err != nil {
 		panic(err) // the default options are valid
 	}
 	live := recs.NewLive(recs.LiveOptions{})
-	a.orders = &orderSinks{home, live}
+	a.orders = &orderSinks{home: home, live: live, set: func(r server.Recommender) { a.recs.set(r) }}
 	// A stop writes the similar items again when products were added
 	// since they were written, so a restart finds them.
 	a.closers = append(a.closers, func() {
@@ -136,8 +135,7 @@ func (a *App) startRecs() *recs.Home {
 		if err != nil {
 			fmt.Fprintf(stderr, "aisle: recs: %v\n", err)
 		} else {
-			setRecs(recs.Fresh{Lists: l, Live: live})
-			home.SetLists(l)
+			a.orders.setLists(l)
 		}
 		return home
 	}
@@ -149,8 +147,7 @@ func (a *App) startRecs() *recs.Home {
 	l, e, err := ReadRecsSnapshot(path)
 	switch {
 	case err == nil:
-		setRecs(recs.Fresh{Lists: l, Live: live})
-		home.SetLists(l)
+		a.orders.setLists(l)
 		if e != nil && e.Options() == ServedSimilar() {
 			a.similar.set(e) // the behaviour vectors until the hybrid graph is built
 		}
@@ -158,6 +155,7 @@ func (a *App) startRecs() *recs.Home {
 	case !errors.Is(err, fs.ErrNotExist):
 		fmt.Fprintf(stderr, "aisle: recs: %v; building afresh\n", err)
 	}
+	a.orders.building = true // until buildServedRecs returns
 	a.group.Go(func() {
 		// The builds check ctx only between their stages (EASE's inverse,
 		// the embeddings, the graph take tens of seconds on two loaded
@@ -165,7 +163,7 @@ func (a *App) startRecs() *recs.Home {
 		// own goroutine, outside the App's group, and serve or write
 		// nothing once ctx ends.
 		done := make(chan error, 1)
-		go func() { done <- a.buildServedRecs(ctx, l, e, live, home, path) }()
+		go func() { done <- a.buildServedRecs(ctx, l, e, path) }()
 		select {
 		case err := <-done:
 			if err != nil && ctx.Err() == nil {
@@ -180,7 +178,8 @@ func (a *App) startRecs() *recs.Home {
 // buildServedRecs completes what the snapshot lacks (l and e may be nil):
 // the served lists (EASE), the embeddings, then the similar-items graph
 // and the fallbacks, setting each for the server as soon as it is ready.
-func (a *App) buildServedRecs(ctx context.Context, l *recs.Lists, e *recs.Embeddings, live *recs.Live, home *recs.Home, path string) error {
+func (a *App) buildServedRecs(ctx context.Context, l *recs.Lists, e *recs.Embeddings, path string) error {
+	defer a.orders.built()
 	stderr := a.log
 	write := func(l *recs.Lists, e *recs.Embeddings) error {
 		if err := ctx.Err(); err != nil {
@@ -203,8 +202,7 @@ func (a *App) buildServedRecs(ctx context.Context, l *recs.Lists, e *recs.Embedd
 		if l, err = buildRecs(ctx, recs.Options{Workers: 1}, stderr); err != nil {
 			return err
 		}
-		a.recs.set(recs.Fresh{Lists: l, Live: live})
-		home.SetLists(l)
+		a.orders.setLists(l)
 		if err := write(l, nil); err != nil {
 			return err
 		}
@@ -219,8 +217,7 @@ func (a *App) buildServedRecs(ctx context.Context, l *recs.Lists, e *recs.Embedd
 			fmt.Fprintf(stderr, "aisle: recs: serving the %v lists: %v\n", l.Stats().Scorer, err)
 		} else {
 			l = el
-			a.recs.set(recs.Fresh{Lists: l, Live: live})
-			home.SetLists(l)
+			a.orders.setLists(l)
 			keep := e
 			if keep != nil && keep.Options() != ServedSimilar() {
 				keep = nil
@@ -246,7 +243,7 @@ func (a *App) buildServedRecs(ctx context.Context, l *recs.Lists, e *recs.Embedd
 		return err
 	}
 	simPath := filepath.Join(a.opts.Data, SimilarFile)
-	r, sim, loaded, err := loadServedRecs(ctx, simPath, ps, l, e, live, 1, stderr) // one worker: the index is loading beside it
+	sim, loaded, err := loadServedRecs(ctx, simPath, ps, l, e, 1, stderr) // one worker: the index is loading beside it
 	if err != nil {
 		return err
 	}
@@ -257,7 +254,7 @@ func (a *App) buildServedRecs(ctx context.Context, l *recs.Lists, e *recs.Embedd
 	if loaded {
 		how = "read from " + simPath
 	}
-	a.recs.set(r)
+	a.orders.setSimilar(sim, ps)
 	a.similar.set(sim)
 	added := a.products.attach(sim, simPath, loaded)
 	fmt.Fprintf(stderr, "aisle: similar items: content and hybrid vectors of %d products and their graph %s in %.1f s; %d products indexed since added\n",
@@ -274,10 +271,10 @@ const SimilarFile = "similar.snap"
 // when it was written for the same inputs (loaded true), building it when
 // there is none, or it is stale or corrupt (then it says so on stderr and
 // the caller writes it again).
-func loadServedRecs(ctx context.Context, path string, ps []*catalog.Product, l *recs.Lists, e *recs.Embeddings, live *recs.Live, workers int, stderr io.Writer) (*recs.Recs, *recs.SimilarIndex, bool, error) {
+func loadServedRecs(ctx context.Context, path string, ps []*catalog.Product, l *recs.Lists, e *recs.Embeddings, workers int, stderr io.Writer) (*recs.SimilarIndex, bool, error) {
 	content, err := recs.NewContent(ps, recs.ContentOptions{})
 	if err != nil {
-		return nil, nil, false, err
+		return nil, false, err
 	}
 	opts := ServedSimilarIndex
 	opts.Workers = workers
@@ -285,18 +282,18 @@ func loadServedRecs(ctx context.Context, path string, ps []*catalog.Product, l *
 		sim, err := recs.ReadSimilar(bufio.NewReaderSize(f, 1<<20), ps, content, e, listCounts(l), opts)
 		f.Close()
 		if err == nil {
-			return recs.NewRecs(recs.Fresh{Lists: l, Live: live}, sim, ps, recs.CategoryOptions{}), sim, true, nil
+			return sim, true, nil
 		}
 		if !errors.Is(err, recs.ErrStale) && !errors.Is(err, recs.ErrCorrupt) {
-			return nil, nil, false, fmt.Errorf("reading %s: %w", path, err)
+			return nil, false, fmt.Errorf("reading %s: %w", path, err)
 		}
 		fmt.Fprintf(stderr, "aisle: similar items: %s: %v; building afresh\n", path, err)
 	}
 	sim, err := recs.BuildSimilar(ctx, ps, content, e, listCounts(l), opts)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, false, err
 	}
-	return recs.NewRecs(recs.Fresh{Lists: l, Live: live}, sim, ps, recs.CategoryOptions{}), sim, false, nil
+	return sim, false, nil
 }
 
 // servedRecs builds what serving answers from lists l, embeddings e (nil:
@@ -337,19 +334,6 @@ func easeLists(ctx context.Context, l *recs.Lists, stderr io.Writer) (*recs.List
 	}
 	fmt.Fprintf(stderr, "aisle: recs: EASE over the %d most ordered items in %.1f s\n", ServedEASE.EnsureDefaults().Items, time.Since(start).Seconds())
 	return l, nil
-}
-
-// orderSinks are what live orders update: the users' histories of the
-// home page, and the co-purchases layered on the lists (recs.Fresh).
-type orderSinks struct {
-	home *recs.Home
-	live *recs.Live
-}
-
-// observe hands e to both sinks.
-func (s *orderSinks) observe(e catalog.OrderEvent) {
-	s.home.Observe(e)
-	s.live.Observe(e)
 }
 
 // orderHook returns the ingest OnOrder of the recommendations, or nil when

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/recs"
+	"github.com/aisle/aisle/server"
 )
 
 // TestRecsBeatPopularity is basket completion on the held-out orders
@@ -176,7 +177,7 @@ func TestDemoHistoryAndOrderHook(t *testing.T) {
 		t.Error("a hook with no recommendations")
 	}
 	live := recs.NewLive(recs.LiveOptions{})
-	a.orders = &orderSinks{h, live}
+	a.orders = &orderSinks{home: h, live: live, set: func(server.Recommender) {}}
 	hook := a.orderHook()
 	hook(catalog.OrderEvent{OrderID: "live-1", UserID: DemoUser, PlacedAt: time.Now(),
 		Lines: []catalog.OrderLine{{ProductID: "instacart-1", Quantity: 1}, {ProductID: "instacart-2", Quantity: 1}}})

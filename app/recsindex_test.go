@@ -36,7 +36,7 @@ func TestSimilarFileRestart(t *testing.T) {
 	start := func(ps []*catalog.Product) (*recs.SimilarIndex, bool, string) {
 		t.Helper()
 		var log bytes.Buffer
-		_, sim, loaded, err := loadServedRecs(context.Background(), path, ps, l, nil, recs.NewLive(recs.LiveOptions{}), 1, &log)
+		sim, loaded, err := loadServedRecs(context.Background(), path, ps, l, nil, 1, &log)
 		if err != nil {
 			t.Fatal(err)
 		}

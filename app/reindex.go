@@ -66,8 +66,13 @@ func (r *reindexer) status() reindexStatus {
 //
 //	POST /admin/reindex  start a reindex: 202, or 409 when one is running
 //	GET  /admin/reindex  its status
-func adminHandler(rx *reindexer) http.Handler {
+//
+// and the routes other parts add (routes, e.g. recsAdmin).
+func adminHandler(rx *reindexer, routes ...func(*http.ServeMux)) http.Handler {
 	mux := http.NewServeMux()
+	for _, add := range routes {
+		add(mux)
+	}
 	write := func(w http.ResponseWriter, code int, v any) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
@@ -89,10 +94,10 @@ func adminHandler(rx *reindexer) http.Handler {
 // listenAdmin listens on addr for the admin API, served to requests with
 // the admin key of keys by the returned server's Serve until its
 // Shutdown.
-func listenAdmin(addr string, rx *reindexer, keys server.KeyVerifier) (*http.Server, net.Listener, error) {
+func listenAdmin(addr string, rx *reindexer, keys server.KeyVerifier, routes ...func(*http.ServeMux)) (*http.Server, net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, err
 	}
-	return &http.Server{Handler: requireAdmin(keys, adminHandler(rx)), ReadHeaderTimeout: 5 * time.Second}, ln, nil
+	return &http.Server{Handler: requireAdmin(keys, adminHandler(rx, routes...)), ReadHeaderTimeout: 5 * time.Second}, ln, nil
 }

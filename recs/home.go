@@ -176,7 +176,7 @@ func (h *Home) Observe(e catalog.OrderEvent) bool {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.seen.add(e.OrderID) {
+	if !h.seen.add(e.OrderID, nil) {
 		return false
 	}
 	for _, id := range items {

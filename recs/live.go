@@ -78,9 +78,15 @@ func (l *Live) Observe(e catalog.OrderEvent) bool {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.seen.add(e.OrderID) {
+	if !l.seen.add(e.OrderID, items) {
 		return false
 	}
+	l.count(items)
+	return true
+}
+
+// count adds the pairs of items. Called with l.mu held.
+func (l *Live) count(items []string) {
 	for _, a := range items {
 		for _, b := range items {
 			if a != b {
@@ -88,7 +94,36 @@ func (l *Live) Observe(e catalog.OrderEvent) bool {
 			}
 		}
 	}
-	return true
+}
+
+// Carry counts into dst, a new Live, the orders l remembers that folded
+// does not name, in the order l saw them; those folded count as seen in
+// dst (a redelivery or a replay is not counted again). It is the live
+// half of a batch build that folds live orders in: build the new
+// recommender over the new lists and an empty dst, then, with the orders
+// stopped, Carry and serve it, and each order counts once, by the batch
+// or live. The orders l has forgotten (past MaxOrders) are not carried.
+func (l *Live) Carry(dst *Live, folded func(orderID string) bool) {
+	if dst == l {
+		panic("recs: Live.Carry into itself")
+	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	dst.mu.Lock()
+	defer dst.mu.Unlock()
+	for i := range l.seen.ring {
+		o := l.seen.ring[(l.seen.next+i)%len(l.seen.ring)]
+		if dst.seen.add(o.id, o.items) && !folded(o.id) {
+			dst.count(o.items)
+		}
+	}
+}
+
+// Orders returns the number of orders l remembers.
+func (l *Live) Orders() int {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return len(l.seen.ring)
 }
 
 func (l *Live) add(a, b string) {
@@ -146,25 +181,31 @@ func (l *Live) top(dst []livePair, id string) []livePair {
 // ones counts again.
 type seenOrders struct {
 	ids  map[string]struct{}
-	ring []string // in arrival order
+	ring []seenOrder // in arrival order from ring[next]
 	next int
 	max  int
+}
+
+// seenOrder is an order remembered: its id and the products counted.
+type seenOrder struct {
+	id    string
+	items []string
 }
 
 func newSeenOrders(n int) seenOrders {
 	return seenOrders{ids: map[string]struct{}{}, max: max(n, 1)}
 }
 
-// add reports whether id is new, and remembers it.
-func (s *seenOrders) add(id string) bool {
+// add reports whether id is new, and remembers it with its items.
+func (s *seenOrders) add(id string, items []string) bool {
 	if _, dup := s.ids[id]; dup {
 		return false
 	}
 	if len(s.ring) < s.max {
-		s.ring = append(s.ring, id)
+		s.ring = append(s.ring, seenOrder{id, items})
 	} else {
-		delete(s.ids, s.ring[s.next])
-		s.ring[s.next] = id
+		delete(s.ids, s.ring[s.next].id)
+		s.ring[s.next] = seenOrder{id, items}
 		s.next = (s.next + 1) % len(s.ring)
 	}
 	s.ids[id] = struct{}{}

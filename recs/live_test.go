@@ -94,3 +94,39 @@ func TestLiveBounded(t *testing.T) {
 		t.Error("an order id forgotten long ago not counted")
 	}
 }
+
+// TestLiveCarry: the live half of a batch that folds orders in counts
+// only the orders the batch did not see, keeps the folded ones as seen
+// (a replay does not count them again), and leaves the old Live as it
+// was (served until the swap).
+func TestLiveCarry(t *testing.T) {
+	live := NewLive(LiveOptions{MinCount: 1, MaxOrders: 4})
+	for i := range 6 { // o0 and o1 are forgotten: MaxOrders 4
+		live.Observe(liveOrder(fmt.Sprint("o", i), "a", "b"))
+	}
+	live.Observe(liveOrder("o6", "a", "c"))
+	if got := live.Count("a", "b"); got != 6 {
+		t.Fatalf("a-b counted %d, want 6", got)
+	}
+	folded := map[string]bool{"o3": true, "o4": true, "o6": true}
+	next := NewLive(LiveOptions{MinCount: 1, MaxOrders: 4})
+	live.Carry(next, func(id string) bool { return folded[id] })
+	if got, want := next.Count("a", "b"), 1; got != want { // o5 only (o2 forgotten by then)
+		t.Errorf("a-b after folding o3, o4, o6: %d, want %d", got, want)
+	}
+	if got := next.Count("a", "c"); got != 0 {
+		t.Errorf("a-c after folding o6: %d, want 0", got)
+	}
+	if got := live.Count("a", "b"); got != 6 {
+		t.Errorf("the old Live changed: a-b %d", got)
+	}
+	if next.Observe(liveOrder("o6", "a", "c")) || next.Observe(liveOrder("o5", "a", "b")) {
+		t.Error("a folded or counted order was counted again")
+	}
+	if !next.Observe(liveOrder("o7", "a", "c")) || next.Count("a", "c") != 1 {
+		t.Error("a new order was not counted after the swap")
+	}
+	if got := next.Orders(); got != 4 {
+		t.Errorf("%d orders remembered, want 4", got)
+	}
+}
