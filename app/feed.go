@@ -79,7 +79,7 @@ func (a *App) feed(ctx context.Context) error {
 		return err
 	}
 	defer func() { cur.stop() }()
-	owners := newVariantOwners(liveVariants{live})
+	owners := newVariantOwners(liveVariants{live}, shopStore.VariantProducts)
 	a.setIngest(stockOwner{ingest.NewWriter(prod, cur.c), shopStore, cur.c, prod, shopStore.Replica(), owners}, cur.c)
 	defer a.setIngest(nil, nil)
 	if n := cur.eng.Len(); n > 0 {

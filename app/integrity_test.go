@@ -31,6 +31,8 @@ import (
 type integrityEnv struct {
 	a  *aisle
 	dc DevCredentials
+	// brokers are the external broker's, for a restart.
+	brokers []string
 	// order is an order placed by a guest (CartsCannotHoard), for the
 	// other users' checks.
 	order string
@@ -61,7 +63,7 @@ func newIntegrityEnv(t *testing.T) *integrityEnv {
 	}
 	a := startAisle(t, t.TempDir(), func(o *Options) { o.NoRecs, o.Brokers = true, b.Addrs() })
 	t.Cleanup(func() { a.stop(t) })
-	return &integrityEnv{a: a, dc: readDevCredentials(t, a)}
+	return &integrityEnv{a: a, dc: readDevCredentials(t, a), brokers: b.Addrs()}
 }
 
 // do sends one request and returns the status and decoded JSON body; it
@@ -193,6 +195,7 @@ func TestIntegrity(t *testing.T) {
 	t.Run("FreshWaitsHoldNoSlots", e.freshWaitsHoldNoSlots)
 	t.Run("CartsCannotHoard", e.cartsCannotHoard)
 	t.Run("DocumentedBehaviour", e.documentedBehaviour)
+	t.Run("DeletedVariantIDsStayOwned", e.deletedVariantIDsStayOwned) // restarts the App: last
 }
 
 // documentedBehaviour is item 9: the demo sign-in checks the Host header
@@ -499,6 +502,42 @@ func (e *integrityEnv) variantIDsOwned(t *testing.T) {
 		t.Errorf("PATCH of the victim's variant under the thief's product: %d %v %v; want 404", code, m, err)
 	}
 	e.waitProduct(t, victim, func(p map[string]any) bool { return p["stock_status"] == "IN_STOCK" })
+}
+
+// deletedVariantIDsStayOwned is item 2 across a delete and a restart: a
+// deleted product's variant ids stay its own, because its stock cells stay
+// in the commerce store, the durable record of who holds an id. Another
+// product taking one gets 409 id_taken, before and after a restart (before
+// the fix, the restarted server rebuilt its map from the index alone,
+// where the deleted product is gone, and answered 201: the new product got
+// the old one's cells, which its PATCHes could not reach).
+func (e *integrityEnv) deletedVariantIDsStayOwned(t *testing.T) {
+	id := e.createProduct(t, "Deleted kettle", "gone-v1", 4)
+	e.must(t, 200, e.dc.SellerAPIKey, "DELETE", "/api/v1/seller/products/"+url.PathEscape(id), "")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, _, err := e.do("", "GET", "/api/v1/products/"+url.PathEscape(id), "")
+		if err == nil && code == 404 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the deleted product still answers %d %v after 30 s", code, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	reuse := `{"title":"Reuser kettle","variants":[{"variant_id":"gone-v1","price_cents":1,"stock":[{"warehouse_id":"wh-001","available":1}]}]}`
+	e.must(t, 409, e.dc.SellerAPIKey, "POST", "/api/v1/seller/products", reuse)
+	e.a.stop(t)
+	e.a = startAisle(t, e.a.data, func(o *Options) { o.NoRecs, o.Brokers = true, e.brokers })
+	t.Cleanup(func() { e.a.stop(t) })
+	e.waitProduct(t, "filler", func(map[string]any) bool { return true })
+	m := e.must(t, 409, e.dc.SellerAPIKey, "POST", "/api/v1/seller/products", reuse)
+	if !strings.Contains(fmt.Sprint(m), "id_taken") {
+		t.Errorf("reusing a deleted product's variant id after a restart: %v; want code id_taken", m)
+	}
+	// A new id is still free.
+	e.must(t, 201, e.dc.SellerAPIKey, "POST", "/api/v1/seller/products",
+		`{"title":"Fresh kettle","variants":[{"variant_id":"fresh-v1","price_cents":1}]}`)
 }
 
 // sellerIDsValidated is item 8: ids that no other endpoint could take are

@@ -32,37 +32,70 @@ type stockOwner struct {
 }
 
 // variantOwners makes variant ids unique across products (issue 14, item
-// 2): a product may use a variant id that no other live product holds and
-// that no other product was published with by this process. Checks and
-// publishes are serialised by mu, so two sellers racing for one id get one
-// 201 and one 409. An id stays with the product this process published it
-// for until a restart, even when a later version of the product drops it;
-// after a restart the index is the record.
+// 2): a product may use a variant id that no other product holds. Holding
+// an id: the live index's product with it, a product this process
+// published with it (until a restart), or the product named by the id's
+// stock cells in the commerce store, which is the durable record: cells
+// outlive a product's delete, so a deleted product's variant ids stay its
+// own, across restarts (reusing one would give the new product the old
+// product's cells, which ChangeStock refuses, and its leftover units).
+// Checks and publishes are serialised by mu, so two sellers racing for one
+// id get one 201 and one 409.
 type variantOwners struct {
-	mu   sync.Mutex
-	live server.VariantFinder
-	byID map[string]string // variant id -> product id published with it
+	mu    sync.Mutex
+	live  server.VariantFinder
+	cells func(ids []string) (map[string]string, error) // commerce.Store.VariantProducts
+	byID  map[string]string                             // variant id -> product id published with it
 }
 
-func newVariantOwners(live server.VariantFinder) *variantOwners {
-	return &variantOwners{live: live, byID: map[string]string{}}
+func newVariantOwners(live server.VariantFinder, cells func([]string) (map[string]string, error)) *variantOwners {
+	return &variantOwners{live: live, cells: cells, byID: map[string]string{}}
 }
 
 // check returns catalog.ErrIDTaken, naming the variant, when another
-// product holds one of p's variant ids. Called with mu held.
-func (v *variantOwners) check(p *catalog.Product) error {
+// product holds one of p's variant ids; held is what cells returned for
+// the ids (heldBy). Called with mu held.
+func (v *variantOwners) check(p *catalog.Product, held map[string]string) error {
 	for i, vr := range p.Variants {
-		owner, ok := v.byID[vr.ID]
+		owner, ok := v.owner(vr.ID)
 		if !ok {
-			if q, live := v.live.ProductOfVariant(vr.ID); live {
-				owner, ok = q.ID, true
-			}
+			owner, ok = held[vr.ID]
 		}
 		if ok && owner != p.ID {
 			return fmt.Errorf("%w: variants[%d].variant_id %q is used by another product", catalog.ErrIDTaken, i, vr.ID)
 		}
 	}
 	return nil
+}
+
+// owner returns the product holding id by this process's record or the
+// live index.
+func (v *variantOwners) owner(id string) (string, bool) {
+	if owner, ok := v.byID[id]; ok {
+		return owner, true
+	}
+	if q, live := v.live.ProductOfVariant(id); live {
+		return q.ID, true
+	}
+	return "", false
+}
+
+// heldBy reads from the store's cells, in one transaction, the products
+// holding the variant ids of ps that neither this process nor the live
+// index places.
+func (v *variantOwners) heldBy(ps ...*catalog.Product) (map[string]string, error) {
+	var ids []string
+	for _, p := range ps {
+		for _, vr := range p.Variants {
+			if _, ok := v.owner(vr.ID); !ok {
+				ids = append(ids, vr.ID)
+			}
+		}
+	}
+	if len(ids) == 0 || v.cells == nil {
+		return nil, nil
+	}
+	return v.cells(ids)
 }
 
 func (v *variantOwners) record(p *catalog.Product) {
@@ -78,7 +111,11 @@ func (o stockOwner) PublishProduct(ctx context.Context, p *catalog.Product, crea
 	}
 	o.ids.mu.Lock()
 	defer o.ids.mu.Unlock()
-	if err := o.ids.check(p); err != nil {
+	held, err := o.ids.heldBy(p)
+	if err != nil {
+		return ingest.Written{}, err
+	}
+	if err := o.ids.check(p, held); err != nil {
 		return ingest.Written{}, err
 	}
 	w, err := o.Writer.PublishProduct(ctx, p, create)
@@ -98,10 +135,14 @@ func (o stockOwner) CreateProducts(ctx context.Context, ps []*catalog.Product) (
 	var ok []*catalog.Product
 	var at []int
 	claimed := map[string]string{}
+	held, herr := o.ids.heldBy(ps...)
 	for i, p := range ps {
-		err := o.checkWarehouses(p)
+		err := herr
 		if err == nil {
-			err = o.ids.check(p)
+			err = o.checkWarehouses(p)
+		}
+		if err == nil {
+			err = o.ids.check(p, held)
 		}
 		for j, vr := range p.Variants {
 			if owner, dup := claimed[vr.ID]; err == nil && dup && owner != p.ID {

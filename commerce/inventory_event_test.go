@@ -1,6 +1,7 @@
 package commerce
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/aisle/aisle/catalog"
@@ -96,5 +97,24 @@ func TestAdoptStock(t *testing.T) {
 	}
 	if _, err := s.AdoptStock(catalog.InventoryEvent{VariantID: "v", WarehouseID: "w", Available: -1, Version: 9}); err == nil {
 		t.Error("negative units adopted")
+	}
+}
+
+// TestVariantProducts: the product a variant id's cells belong to, read
+// in one transaction for many ids (issue 14 item 2: the durable record
+// of who holds an id); ids without cells, or with a NUL, are absent, and
+// an id that prefixes another does not match it.
+func TestVariantProducts(t *testing.T) {
+	s := openStore(t, "r", false)
+	_, err := s.SeedStock([]*catalog.Product{
+		{ID: "p1", Variants: []catalog.Variant{{ID: "v", Stock: map[string]int{"w1": 3, "w2": 0}}, {ID: "vv", Stock: map[string]int{"w1": 1}}}},
+		{ID: "p2", Variants: []catalog.Variant{{ID: "u", Stock: map[string]int{"w2": 2}}}},
+	})
+	must(t, err)
+	got, err := s.VariantProducts([]string{"v", "vv", "u", "x", "v\x00w1", ""})
+	must(t, err)
+	want := map[string]string{"v": "p1", "vv": "p1", "u": "p2"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("VariantProducts = %v, want %v", got, want)
 	}
 }

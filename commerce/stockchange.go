@@ -1,6 +1,7 @@
 package commerce
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -64,6 +65,37 @@ func (s *Store) ChangeStock(productID, variant, warehouse string, listed int, ch
 	})
 	if err != nil {
 		return Stock{}, err
+	}
+	return out, nil
+}
+
+// VariantProducts returns, for each of ids that has a stock cell, the
+// product its cells belong to: the durable record of which product holds
+// a variant id (cells outlive a product's delete, so its ids stay its
+// own). An id without cells, or whose cells name no product, is absent.
+func (s *Store) VariantProducts(ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	err := s.db.view(func(tx kvTx) error {
+		c := tx.Bucket(bucketStock).Cursor()
+		for _, id := range ids {
+			if id == "" || strings.IndexByte(id, 0) >= 0 {
+				continue
+			}
+			prefix := []byte(id + "\x00")
+			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+				if st, err := decodeStock(k, v); err == nil && st.ProductID != "" {
+					out[id] = st.ProductID
+					break
+				}
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, ErrClosed) {
+		return nil, ErrClosed
+	}
+	if err != nil {
+		return nil, fmt.Errorf("commerce: reading the products of %d variants: %w", len(ids), err)
 	}
 	return out, nil
 }
