@@ -59,11 +59,16 @@ func decodeNDJSONLine(line []byte, n int, opts FileOptions) Row {
 	add := func(field, format string, args ...any) {
 		row.Errors = append(row.Errors, RowError{Line: n, Field: field, Reason: fmt.Sprintf(format, args...)})
 	}
-	var fp fileProduct
-	if err := json.Unmarshal(line, &fp, fileJSON); err != nil {
-		field, reason := jsonProblem(err)
-		add(field, "%s", reason)
-		return row
+	fp, ok := decodeFileLineFast(line)
+	if !ok {
+		// Unusual or invalid text: the general decoder decides and says
+		// what is wrong.
+		fp = fileProduct{}
+		if err := json.Unmarshal(line, &fp, fileJSON); err != nil {
+			field, reason := jsonProblem(err)
+			add(field, "%s", reason)
+			return row
+		}
 	}
 	switch {
 	case fp.ID != "" && fp.ExternalID != "" && fp.ID != fp.ExternalID:
