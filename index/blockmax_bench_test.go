@@ -177,3 +177,41 @@ func BenchmarkRelaxedZipf(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFacetSample compares facets counted exactly with facets counted
+// over the segment's 1-in-8 sample, on the shard of BenchmarkBlockMax
+// (125,000 products, top 10, pruning on): the browse page (every
+// product), one very frequent word and one mid-frequency word.
+func BenchmarkFacetSample(b *testing.B) {
+	s := zipfShard(b, 125_000)
+	v := s.View()
+	var avg rank.FieldStats
+	ls := v.LenSum()
+	for f := range ls {
+		avg.AvgLen[f] = float64(ls[f]) / float64(v.Docs())
+	}
+	ro := rank.DefaultOptions()
+	for _, q := range []string{"", "w2", "w300"} {
+		req := &Request{Filter: Filter{Category: -1}, K: 10, Rank: &ro, Fields: avg, Facets: true}
+		for _, w := range query.Words(q) {
+			req.Words = append(req.Words, w.Terms)
+			req.IDF = append(req.IDF, []float64{rank.IDF(v.Docs(), v.DocFreq(w.Terms[0]))})
+		}
+		for _, mode := range []string{"sampled", "exact"} {
+			b.Run(fmt.Sprintf("q=%s/%s", q, mode), func(b *testing.B) {
+				req.FacetSampleAbove = 0
+				if mode == "sampled" {
+					req.FacetSampleAbove = 1000
+				}
+				var res Result
+				b.ReportAllocs()
+				c0 := cpuNanos()
+				for b.Loop() {
+					v.Search(req, &res)
+				}
+				b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(res.Total), "matches")
+			})
+		}
+	}
+}

@@ -349,27 +349,33 @@ func (ev *evaluator) segment(seg *segment, del *roaring.Bitmap, base uint32) {
 		return
 	}
 	fc := &ev.res.Facets
+	// Each pass counts its set, or its sample with each document counted
+	// w times (sample.go).
 	if len(f.Brands) > 0 {
-		ev.countColumn(narrowed(exBrand), func(d uint32) {
+		set, w := ev.facetSet(seg, narrowed(exBrand))
+		ev.countColumn(set, func(d uint32) {
 			if b := seg.brand[d]; b >= 0 {
-				fc.countBrand(b)
+				fc.countBrand(b, w)
 			}
 		})
 	}
 	if f.HasPriceMin || f.HasPriceMax {
-		ev.countColumn(narrowed(exPrice), func(d uint32) { fc.Price[priceBucket(seg.price[d])]++ })
+		set, w := ev.facetSet(seg, narrowed(exPrice))
+		ev.countColumn(set, func(d uint32) { fc.Price[priceBucket(seg.price[d])] += w })
 	}
 	if f.RatingMin > 0 {
-		ev.countColumn(narrowed(exRate), func(d uint32) { countRating(fc, seg.rating[d]) })
+		set, w := ev.facetSet(seg, narrowed(exRate))
+		ev.countColumn(set, func(d uint32) { countRating(fc, seg.rating[d], w) })
 	}
 	// A filtered attribute counts its values without its own filter; the
 	// others were counted while scoring.
 	for k, i := range r.FacetAttrFilter {
 		if i >= 0 {
 			col, counts := seg.fattr[k], fc.Attr[k]
-			ev.countColumn(narrowed(3+i), func(d uint32) {
+			set, w := ev.facetSet(seg, narrowed(3+i))
+			ev.countColumn(set, func(d uint32) {
 				if v := col[d]; v >= 0 {
-					counts[v]++
+					counts[v] += w
 				}
 			})
 		}
@@ -499,10 +505,10 @@ func (ev *evaluator) countColumn(set *roaring.Bitmap, fn func(uint32)) {
 	}
 }
 
-func countRating(fc *FacetCounts, r float32) {
+func countRating(fc *FacetCounts, r float32, w uint32) {
 	for i, t := range RatingBuckets {
 		if r >= t {
-			fc.Rating[i]++
+			fc.Rating[i] += w
 		}
 	}
 }

@@ -92,7 +92,7 @@ func countBrandColumn(seg *segment, set *roaring.Bitmap, fc *FacetCounts, buf *[
 	ev := evaluator{buf: *buf} // no context: no deadline checks
 	ev.countColumn(set, func(d uint32) {
 		if b := seg.brand[d]; b >= 0 {
-			fc.countBrand(b)
+			fc.countBrand(b, 1)
 		}
 	})
 }

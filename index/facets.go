@@ -65,6 +65,7 @@ func (ev *evaluator) countFacets(seg *segment, full *roaring.Bitmap) {
 	}
 	var price [len(PriceBuckets) + 1]uint32
 	var rating [len(RatingBuckets) + 1]uint32
+	full, w := ev.facetSet(seg, full)
 	it := full.ManyIterator()
 	for n := it.NextMany(ev.buf[:]); n > 0; n = it.NextMany(ev.buf[:]) {
 		ev.tick(n)
@@ -74,13 +75,13 @@ func (ev *evaluator) countFacets(seg *segment, full *roaring.Bitmap) {
 				if fc.Leaf[l] == 0 {
 					fc.LeafSeen = append(fc.LeafSeen, uint32(l))
 				}
-				fc.Leaf[l]++
+				fc.Leaf[l] += w
 			}
 		}
 		if brandFacet {
 			for _, d := range ds {
 				if b := seg.brand[d]; b >= 0 {
-					fc.countBrand(b)
+					fc.countBrand(b, w)
 				}
 			}
 		}
@@ -98,19 +99,19 @@ func (ev *evaluator) countFacets(seg *segment, full *roaring.Bitmap) {
 			counts := attrCounts[k]
 			for _, d := range ds {
 				if v := col[d]; v >= 0 {
-					counts[v]++
+					counts[v] += w
 				}
 			}
 		}
 	}
 	for i, c := range price {
-		fc.Price[i] += c
+		fc.Price[i] += c * w
 	}
 	// A rating reaching n thresholds counts in the last n buckets ("4
 	// and up" is the first and the hardest to reach).
 	for n := 1; n < len(rating); n++ {
 		for i := len(RatingBuckets) - n; i < len(RatingBuckets); i++ {
-			fc.Rating[i] += rating[n]
+			fc.Rating[i] += rating[n] * w
 		}
 	}
 }

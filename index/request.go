@@ -36,6 +36,12 @@ type Request struct {
 	// FacetAttrFilter holds, for each of the shard's FacetAttrs, the
 	// index in Filter.Attrs of the filter on the same attribute, or -1.
 	FacetAttrFilter []int
+	// FacetSampleAbove, when above 0, is the most documents of a segment
+	// a facet pass counts one by one: a larger set is counted over its
+	// documents in the segment's fixed 1-in-FacetSampleRate sample
+	// (sampleDocs), each counted FacetSampleRate times, and
+	// Result.FacetsSampled is set.
+	FacetSampleAbove int
 	// CountOnly skips scoring: only Total is filled in.
 	CountOnly bool
 	// Plain scores by BM25F alone.
@@ -72,6 +78,9 @@ type Result struct {
 	Sponsored []Hit
 	Total     int
 	Facets    FacetCounts
+	// FacetsSampled is set when a facet count was estimated from a
+	// sample (Request.FacetSampleAbove), not counted exactly.
+	FacetsSampled bool
 	// scored counts the documents whose text was scored, for tests of
 	// pruning.
 	scored int
@@ -85,6 +94,7 @@ func (r *Result) Reset() {
 	r.Hits = r.Hits[:0]
 	r.Sponsored = r.Sponsored[:0]
 	r.Total = 0
+	r.FacetsSampled = false
 	r.scored = 0
 	r.skipped = 0
 	r.Facets.reset()
@@ -140,11 +150,12 @@ func (f *FacetCounts) reset() {
 // Reset zeroes f, keeping its memory.
 func (f *FacetCounts) Reset() { f.reset() }
 
-func (f *FacetCounts) countBrand(b int32) {
+// countBrand counts w documents of brand b.
+func (f *FacetCounts) countBrand(b int32, w uint32) {
 	if f.Brand[b] == 0 {
 		f.BrandSeen = append(f.BrandSeen, uint32(b))
 	}
-	f.Brand[b]++
+	f.Brand[b] += w
 }
 
 // Add adds o's counts to f.

@@ -41,6 +41,7 @@ type segment struct {
 	maxBoost float32                        // the largest of boost, an upper bound for pruning
 	spons    atomic.Pointer[roaring.Bitmap] // see sponsoredDocs
 	bcols    bucketColsPtr                  // see buckets
+	sample   atomic.Pointer[roaring.Bitmap] // see sampleDocs
 	cacheID  atomic.Uint64                  // the segment's number in the filter cache; 0 before its first use
 
 	bytes int64

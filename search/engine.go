@@ -80,6 +80,12 @@ type Options struct {
 	// FilterCacheBytes bounds the shards' cache of filter combinations
 	// (see index.FilterCache); default 16 MiB, negative for none.
 	FilterCacheBytes int64
+	// FacetSampleAbove is the most matches of one index segment whose
+	// facets are counted one by one; above it they are counted over the
+	// segment's 1-in-8 sample, scaled up, and the result says so
+	// (Facets.Sampled, JSON facets_exact false). Default 50,000; negative
+	// for exact counts always. See index.Request.FacetSampleAbove.
+	FacetSampleAbove int
 }
 
 // EnsureDefaults fills unset fields with defaults.
@@ -129,6 +135,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.FilterCacheBytes == 0 {
 		o.FilterCacheBytes = 16 << 20
+	}
+	if o.FacetSampleAbove == 0 {
+		o.FacetSampleAbove = 50_000
 	}
 }
 

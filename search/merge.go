@@ -107,6 +107,9 @@ func (e *Engine) facets(st *state, f *query.Filter) *Facets {
 		fc.Add(&st.res[i].Facets)
 	}
 	out := &Facets{}
+	for i := range st.res {
+		out.Sampled = out.Sampled || st.res[i].FacetsSampled
+	}
 	d := e.dicts
 	max := e.opts.MaxFacetValues
 

@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -73,4 +74,46 @@ func answer(t *testing.T, e *Engine, r Request) string {
 		fmt.Fprintf(&b, "%+v\n", *res.Facets)
 	}
 	return b.String()
+}
+
+// TestFacetSampling checks the engine's sampled facets: with a threshold
+// below the shards' match sets the facets are flagged Sampled and each
+// count is a multiple of the sample rate near the exact count; with the
+// default threshold on the same catalog they are exact and not flagged;
+// the page and the total do not change.
+func TestFacetSampling(t *testing.T) {
+	ps := fixture(4000, 61)
+	run := func(above int) *Result {
+		t.Helper()
+		e, err := New(Options{NoSpell: true, Shards: 2, FacetSampleAbove: above, ResponseCacheBytes: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Upsert(ps...); err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.Search(context.Background(), &Request{Query: "wireless", Facets: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	exact, sampled := run(0), run(100)
+	if exact.Facets.Sampled || !sampled.Facets.Sampled {
+		t.Fatalf("sampled flags: default threshold %v, threshold 100 %v", exact.Facets.Sampled, sampled.Facets.Sampled)
+	}
+	if exact.Total != sampled.Total || len(exact.Hits) != len(sampled.Hits) || exact.Hits[0].Product.ID != sampled.Hits[0].Product.ID {
+		t.Fatalf("the page changed: total %d/%d", exact.Total, sampled.Total)
+	}
+	want := map[string]int{}
+	for _, b := range exact.Facets.Brand {
+		want[b.Value] = b.Count
+	}
+	for _, b := range sampled.Facets.Brand {
+		c := float64(want[b.Value])
+		if b.Count%8 != 0 || math.Abs(float64(b.Count)-c) > 5*math.Sqrt(7*c) {
+			t.Errorf("brand %s: %d sampled, %v exact", b.Value, b.Count, c)
+		}
+	}
+	t.Logf("total %d; brands exact %v, sampled %v", exact.Total, exact.Facets.Brand, sampled.Facets.Brand)
 }

@@ -88,6 +88,7 @@ func (e *Engine) runRemote(ctx context.Context, st *state) error {
 		res.Sponsored = stubHits(res.Sponsored, sr.Sponsored)
 		if sr.Facets != nil {
 			e.internFacets(&res.Facets, sr.Facets)
+			res.FacetsSampled = sr.Facets.Sampled
 		}
 	}
 	return nil

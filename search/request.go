@@ -108,6 +108,11 @@ type Facets struct {
 	Price      []RangeCount
 	Rating     []RangeCount
 	Attributes []AttributeFacet
+	// Sampled is set when some counts are estimates: a shard's match set
+	// was larger than Options.FacetSampleAbove, so its counts came from
+	// a 1-in-8 sample, scaled up (relative standard error about √(7/c)
+	// for a count c).
+	Sampled bool
 }
 
 // FacetValue is one value of a facet with its count.

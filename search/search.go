@@ -159,6 +159,7 @@ func (e *Engine) execute(ctx context.Context, st *state, r *Request, text string
 	}
 	if r.Facets {
 		e.facetAttrs(ir)
+		ir.FacetSampleAbove = max(e.opts.FacetSampleAbove, 0)
 	}
 	if err := e.run(ctx, st); err != nil {
 		return err

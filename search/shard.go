@@ -96,6 +96,9 @@ type ShardFacets struct {
 	Attrs  [][]NameCount                       `json:"attrs,omitempty"`
 	Price  [len(index.PriceBuckets) + 1]uint32 `json:"price"`
 	Rating [len(index.RatingBuckets)]uint32    `json:"rating"`
+	// Sampled is set when a count was estimated from a sample
+	// (Options.FacetSampleAbove).
+	Sampled bool `json:"sampled,omitempty"`
 }
 
 // NameCount is a facet value's count.
@@ -172,6 +175,7 @@ func (e *Engine) SearchShards(ctx context.Context, r *ShardRequest) (*ShardResul
 	e.resolveFilter(&r.Filter, &ir.Filter)
 	if r.Facets {
 		e.facetAttrs(ir)
+		ir.FacetSampleAbove = max(e.opts.FacetSampleAbove, 0)
 	}
 	views := make([]index.View, len(r.Shards))
 	res := make([]index.Result, len(r.Shards))
@@ -187,6 +191,7 @@ func (e *Engine) SearchShards(ctx context.Context, r *ShardRequest) (*ShardResul
 	out := &ShardResult{}
 	var hits []index.Hit
 	var fc index.FacetCounts
+	sampled := false
 	for i := range res {
 		out.Total += res[i].Total
 		hits = append(hits, res[i].Hits...)
@@ -195,6 +200,7 @@ func (e *Engine) SearchShards(ctx context.Context, r *ShardRequest) (*ShardResul
 		}
 		if r.Facets {
 			fc.Add(&res[i].Facets)
+			sampled = sampled || res[i].FacetsSampled
 		}
 	}
 	// The best K of these shards hold the best K of the router's merge.
@@ -204,6 +210,7 @@ func (e *Engine) SearchShards(ctx context.Context, r *ShardRequest) (*ShardResul
 	}
 	if r.Facets {
 		out.Facets = e.nameFacets(&fc)
+		out.Facets.Sampled = sampled
 	}
 	return out, nil
 }

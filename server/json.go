@@ -232,6 +232,8 @@ func appendSearchResult(dst []byte, res *search.Result, priceDigits int) []byte 
 	} else {
 		dst = appendFacets(dst, res.Facets, priceDigits)
 	}
+	dst = append(dst, `,"facets_exact":`...)
+	dst = appendBool(dst, res.Facets == nil || !res.Facets.Sampled)
 	dst = append(dst, `,"total":`...)
 	dst = strconv.AppendInt(dst, int64(res.Total), 10)
 	dst = append(dst, `,"page":`...)

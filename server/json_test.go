@@ -138,8 +138,18 @@ func TestAppendSearchResult(t *testing.T) {
 		t.Errorf("price facet %s", b)
 	}
 	empty := appendSearchResult(nil, &search.Result{Page: 1, PageSize: 20}, 2)
-	want := `{"results":[],"facets":null,"total":0,"page":1,"page_size":20,"took_ms":0.000,"relaxed":false,"exact_total":0,"filter_relaxations":[]}`
+	want := `{"results":[],"facets":null,"facets_exact":true,"total":0,"page":1,"page_size":20,"took_ms":0.000,"relaxed":false,"exact_total":0,"filter_relaxations":[]}`
 	if string(empty) != want {
 		t.Errorf("empty result:\n got %s\nwant %s", empty, want)
+	}
+	for _, sampled := range []bool{false, true} {
+		res := testResult()
+		res.Facets.Sampled = sampled
+		var v struct {
+			FacetsExact *bool `json:"facets_exact"`
+		}
+		if b := appendSearchResult(nil, res, 2); json.Unmarshal(b, &v) != nil || v.FacetsExact == nil || *v.FacetsExact == sampled {
+			t.Errorf("facets sampled %v: %s", sampled, b)
+		}
 	}
 }

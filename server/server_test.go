@@ -158,6 +158,7 @@ type searchResponse struct {
 		Category     string   `json:"category"`
 	} `json:"results"`
 	Facets            *json.RawMessage  `json:"facets"`
+	FacetsExact       *bool             `json:"facets_exact"`
 	Total             *int              `json:"total"`
 	Page              int               `json:"page"`
 	PageSize          int               `json:"page_size"`
@@ -182,7 +183,7 @@ func TestSearch(t *testing.T) {
 	if err := dec.Decode(&r); err != nil {
 		t.Fatalf("decoding %s: %v", body, err)
 	}
-	if r.Total == nil || r.TookMs == nil || r.Relaxed == nil || r.FilterRelaxations == nil {
+	if r.Total == nil || r.TookMs == nil || r.Relaxed == nil || r.FilterRelaxations == nil || r.FacetsExact == nil || !*r.FacetsExact {
 		t.Errorf("missing total, took_ms, relaxed or filter_relaxations: %s", body)
 	}
 	if r.Page != 1 || r.PageSize != 10 {

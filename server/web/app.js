@@ -267,15 +267,17 @@
       [['relevance', 'Relevance'], ['price_asc', 'Price: low to high'], ['price_desc', 'Price: high to low'], ['rating', 'Rating'], ['newest', 'Newest']]
         .map(([v, l]) => h('option', {value: v, selected: (p.get('sort') || 'relevance') === v}, l)));
     put(main, h('div', {class: 'serp'},
-      facetsEl(r.facets, p, {nav, set, multi, has}),
+      facetsEl(r.facets, p, {nav, set, multi, has, approx: r.facets_exact === false}),
       h('div', {}, head, h('div', {class: 'bar'}, h('span', {id: 'total', role: 'status'}, r.total.toLocaleString('en-US') + ' results'), h('label', {}, 'Sort ', sort)), body)));
     const f = focusAfter && main.querySelector(focusAfter);
     focusAfter = null;
     if (f) f.focus();
   }
 
-  function facetsEl(f, p, {nav, set, multi, has}) {
+  function facetsEl(f, p, {nav, set, multi, has, approx}) {
     if (!f) return h('aside', {class: 'facets'});
+    // Counts estimated from a sample (facets_exact false) read "≈1,200".
+    const cnt = c => h('span', {class: 'n'}, '(' + (approx ? '≈' : '') + c + ')');
     // On a phone the filters start folded, so the results show first.
     const wide = matchMedia('(min-width: 761px)').matches;
     const box = (title, items) => items.length ? h('details', {open: wide}, h('summary', {}, h('h3', {style: 'display:inline'}, title)), h('ul', {}, items)) : null;
@@ -283,15 +285,15 @@
     const check = (label, count, on, href, name) => h('li', {}, h('label', {},
       h('input', {type: 'checkbox', checked: on, name, value: label, onchange: () => {
         focusAfter = '.facets input[name="' + CSS.escape(name) + '"][value="' + CSS.escape(label) + '"]'; location.hash = href;
-      }}), ' ', label, ' ', h('span', {class: 'n'}, '(' + count + ')')));
+      }}), ' ', label, ' ', cnt(count)));
     const brands = (f.brand || []).map(b => check(b.value, b.count, has('brand', b.value), multi('brand', b.value, !has('brand', b.value)), 'brand'));
     const cats = (f.category || []).filter(c => c.level <= 2).slice(0, 12).map(c => h('li', {style: 'padding-left:' + c.level + 'em'},
-      p.get('category') === c.slug ? h('b', {}, c.name) : h('a', {href: set('category', c.slug)}, c.name), ' ', h('span', {class: 'n'}, '(' + c.count + ')')));
+      p.get('category') === c.slug ? h('b', {}, c.name) : h('a', {href: set('category', c.slug)}, c.name), ' ', cnt(c.count)));
     const prices = (f.price || []).map(b => {
       const on = String(b.from) === p.get('price_min') && String(b.to == null ? '' : b.to) === (p.get('price_max') || '');
       const label = b.to == null ? money({amount: b.from}) + ' and up' : money({amount: b.from}) + ' – ' + money({amount: b.to});
       const href = nav(n => { n.set('price_min', b.from); if (b.to == null) n.delete('price_max'); else n.set('price_max', b.to); });
-      return h('li', {}, on ? h('b', {}, label) : h('a', {href}, label), ' ', h('span', {class: 'n'}, '(' + b.count + ')'));
+      return h('li', {}, on ? h('b', {}, label) : h('a', {href}, label), ' ', cnt(b.count));
     });
     const range = h('form', {class: 'range', onsubmit: ev => {
       ev.preventDefault();
@@ -302,7 +304,7 @@
     '–', h('input', {name: 'price_max', inputmode: 'decimal', 'aria-label': 'Maximum price', placeholder: 'max', value: p.get('price_max') || ''}),
     h('button', {type: 'submit', class: 'sec'}, 'Go'));
     const ratings = (f.rating || []).map(b => h('li', {}, p.get('rating_min') === String(b.from) ? h('b', {}, b.from + '★ & up') :
-      h('a', {href: set('rating_min', String(b.from))}, b.from + '★ & up'), ' ', h('span', {class: 'n'}, '(' + b.count + ')')));
+      h('a', {href: set('rating_min', String(b.from))}, b.from + '★ & up'), ' ', cnt(b.count)));
     const attrs = (f.attributes || []).slice(0, 3).map(a => box(a.name.replace(/_/g, ' '), a.values.slice(0, 10).map(v =>
       check(v.value, v.count, has('attr.' + a.name, v.value), multi('attr.' + a.name, v.value, !has('attr.' + a.name, v.value)), 'attr.' + a.name))));
     return h('aside', {class: 'facets', 'aria-label': 'Filters'},
