@@ -74,6 +74,9 @@ type App struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	// closeFn, for an index node or a router (cluster.go), stops what
+	// Close stops for RoleAll.
+	closeFn func() error
 }
 
 // Open starts the application: it listens at once (so /healthz answers 503
@@ -84,6 +87,9 @@ func Open(ctx context.Context, opts Options) (_ *App, err error) {
 	opts = opts.EnsureDefaults()
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
+	}
+	if opts.Role != RoleAll {
+		return openClusterRole(ctx, opts)
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a := &App{opts: opts, log: opts.Log, ctx: bg, cancel: cancel, served: make(chan error, 1), done: make(chan struct{})}
@@ -277,6 +283,9 @@ func (a *App) AdminAddr() net.Addr {
 // that ended the App, if any, with any error of the shutdown. Close may be
 // called more than once.
 func (a *App) Close() error {
+	if a.closeFn != nil {
+		return a.closeCluster()
+	}
 	a.closeOnce.Do(func() {
 		a.logf("shutting down")
 		var errs []error

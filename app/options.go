@@ -11,14 +11,21 @@ import (
 	"time"
 )
 
-// Role names what a process runs. Only RoleAll exists today; the cluster
-// work adds an index node (shards and ingest, no HTTP API) and a router
-// (the HTTP API over remote shards) beside it.
+// Role names what a process runs (doc/cluster.md).
 type Role string
 
-// RoleAll runs everything in one process: the index and its ingest, the
-// commerce runtime, recommendations and the HTTP API.
-const RoleAll Role = "all"
+const (
+	// RoleAll runs everything in one process: the index and its ingest,
+	// the commerce runtime, recommendations and the HTTP API.
+	RoleAll Role = "all"
+	// RoleIndex is an index node of a cluster: it holds the shards its
+	// replica set's consumer group assigns it and answers the internal
+	// shard API on Addr; no public API.
+	RoleIndex Role = "index"
+	// RoleRouter holds no index: it answers the public search API on
+	// Addr by scatter-gather over the index nodes of ReplicaSets.
+	RoleRouter Role = "router"
+)
 
 // Options configure an App: every serve flag is a field. The zero value of
 // a field with a default (Addr, Data, Shards, AdminAddr, Role, Log) means
@@ -27,6 +34,12 @@ const RoleAll Role = "all"
 type Options struct {
 	// Role is what this process runs (RoleAll).
 	Role Role
+	// ReplicaSet (RoleIndex) names the replica set this node belongs to:
+	// its consumer group. NodeID is its static member id, kept across
+	// restarts so it takes its shards back without a full rebalance.
+	ReplicaSet, NodeID string
+	// ReplicaSets (RoleRouter) are the replica sets the router reads.
+	ReplicaSets []string
 	// Addr is the address of the HTTP API; port 0 picks a free port.
 	Addr string
 	// Data is the data directory, created if missing.
@@ -131,8 +144,21 @@ func (o Options) EnsureDefaults() Options {
 func (o Options) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if o.Role != RoleAll {
-		bad("role %q is not one this build runs (only %q)", o.Role, RoleAll)
+	switch o.Role {
+	case RoleAll:
+	case RoleIndex:
+		if o.ReplicaSet == "" || o.NodeID == "" {
+			bad("--role index needs --replica-set and --node-id")
+		}
+	case RoleRouter:
+		if len(o.ReplicaSets) == 0 {
+			bad("--role router needs --replica-sets")
+		}
+	default:
+		bad("role %q is not one of %s, %s, %s", o.Role, RoleAll, RoleIndex, RoleRouter)
+	}
+	if o.Role != RoleAll && len(o.Brokers) == 0 {
+		bad("--role %s needs --brokers (the cluster's Kafka)", o.Role)
 	}
 	if o.Shards < 1 {
 		bad("--shards is %d; it must be at least 1", o.Shards)

@@ -272,6 +272,16 @@ func appendSearchResult(dst []byte, res *search.Result, priceDigits int) []byte 
 		dst = append(dst, `,"understood":`...)
 		dst = appendUnderstood(dst, u)
 	}
+	if res.Partial { // a router's answer with shards missing (doc/cluster.md)
+		dst = append(dst, `,"partial":true,"missing_shards":[`...)
+		for i, s := range res.MissingShards {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = strconv.AppendInt(dst, int64(s), 10)
+		}
+		dst = append(dst, ']')
+	}
 	return append(dst, '}')
 }
 

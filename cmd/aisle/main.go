@@ -1,15 +1,6 @@
 // Command aisle runs the Aisle search service. It parses flags and calls
-// package app, which is the application (`aisle help` lists the commands).
-//
-//	aisle serve [--addr 127.0.0.1:8080] [--data ./data] [--shards 8]
-//	aisle seller create --name NAME [--data ./data]
-//	aisle seller revoke --id SELLER_ID [--data ./data]
-//	aisle recs build|eval ...
-//	aisle bench ...
-//
-// serve starts listening at once, answering /healthz with 503, then loads
-// the shipped store into the engine and turns ready. SIGINT or SIGTERM
-// shuts it down gracefully (app.App.Close).
+// package app, which is the application (`aisle help` lists the commands;
+// SIGINT or SIGTERM stops serve gracefully, app.App.Close).
 package main
 
 import (
@@ -105,6 +96,10 @@ func parseServeFlags(args []string, stderr io.Writer) (app.Options, error) {
 	fs.StringVar(&opts.Replica, "replica", "", "`id` of this cart replica (unique per process); default: generated once into --data")
 	fs.StringVar(&opts.CommerceDB, "commerce-db", "", "PostgreSQL `url` (postgres://user@host:port/db) of the commerce store shared by replicas; default the bbolt file in --data")
 	fs.StringVar(&opts.TokenKey, "token-key", "", "`file` of the user token HMAC key (32+ bytes); default token.key in --data, generated")
+	fs.Func("role", "what this process runs: `all` (default), index (a cluster's index node) or router (doc/cluster.md)", func(s string) error { opts.Role = app.Role(s); return nil })
+	fs.StringVar(&opts.ReplicaSet, "replica-set", "", "--role index: the `name` of this node's replica set")
+	fs.StringVar(&opts.NodeID, "node-id", "", "--role index: this node's static `id`, kept across restarts")
+	fs.Func("replica-sets", "--role router: the replica set `names` to search, comma-separated", func(s string) error { opts.ReplicaSets = splitList(s); return nil })
 	if err := fs.Parse(args); err != nil {
 		return opts, err
 	}

@@ -30,6 +30,7 @@ func Layers() map[string]int {
 		"search":   2,
 		"server":   3,
 		"bench":    3,
+		"cluster":  3,
 		"app":      4,
 		"cmd":      5,
 	}
