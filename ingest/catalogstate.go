@@ -2,14 +2,18 @@ package ingest
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/go-json-experiment/json"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/aisle/aisle/catalog"
 )
 
 // Headers of catalog.products records. They repeat what the value says, so
@@ -24,6 +28,9 @@ const (
 	HeaderHash    = "aisle-hash"    // hex of ContentHash of the product; absent on tombstones
 	HeaderDeleted = "aisle-deleted" // "1" on a tombstone
 	HeaderCreated = "aisle-created" // the product's created_at, RFC 3339
+	// HeaderVariants lists the product's variant ids, each a uvarint
+	// length and the bytes; absent on tombstones.
+	HeaderVariants = "aisle-variants"
 )
 
 // ProductState is what the products topic says of one product: its newest
@@ -39,6 +46,11 @@ type ProductState struct {
 	Hash    [16]byte // catalog.ContentHash
 	Seller  string
 	Created int64 // Unix nanoseconds; 0 when unknown
+	// Variants are the variant ids the product's records on the topic
+	// name, newest first: a variant id names one variant of one product,
+	// also once the product is deleted or the variant dropped (issue 14).
+	// Ids only in records compaction removed are forgotten.
+	Variants []string
 }
 
 // CreatedAt returns the creation time, zero when unknown.
@@ -75,6 +87,9 @@ func (s CatalogState) apply(r *kgo.Record, ids sellerIDs) error {
 			Product *struct {
 				SellerID  string    `json:"seller_id"`
 				CreatedAt time.Time `json:"created_at"`
+				Variants  []struct {
+					ID string `json:"variant_id"`
+				} `json:"variants"`
 			} `json:"product"`
 		}
 		if err := json.Unmarshal(r.Value, &ev); err != nil {
@@ -86,6 +101,9 @@ func (s CatalogState) apply(r *kgo.Record, ids sellerIDs) error {
 			if !ev.Product.CreatedAt.IsZero() {
 				st.Created = ev.Product.CreatedAt.UnixNano()
 			}
+			for _, v := range ev.Product.Variants {
+				st.Variants = append(st.Variants, v.ID)
+			}
 		}
 	}
 	id := string(r.Key)
@@ -94,6 +112,13 @@ func (s CatalogState) apply(r *kgo.Record, ids sellerIDs) error {
 	case !had, st.Version > old.Version, st.Version == old.Version && st.Deleted:
 		if st.Deleted && st.Seller == "" {
 			st.Seller = old.Seller
+		}
+		// A product keeps every variant id it had: one a newer version
+		// dropped still names it in carts, orders and stock cells.
+		for _, v := range old.Variants {
+			if !slices.Contains(st.Variants, v) {
+				st.Variants = append(st.Variants, v)
+			}
 		}
 		s[id] = st
 	}
@@ -122,6 +147,12 @@ func headerState(r *kgo.Record, ids sellerIDs) (ProductState, bool) {
 			if t, err := time.Parse(time.RFC3339Nano, string(h.Value)); err == nil {
 				st.Created = t.UnixNano()
 			}
+		case HeaderVariants:
+			vs, ok := variantIDs(h.Value)
+			if !ok {
+				return st, false
+			}
+			st.Variants = vs
 		}
 	}
 	return st, hasV
@@ -200,9 +231,33 @@ func ReadCatalogState(ctx context.Context, brokers []string) (CatalogState, erro
 	return st, nil
 }
 
-// productHeaders returns the headers of a product record.
-func productHeaders(version uint64, seller string, hash []byte, created time.Time) []kgo.RecordHeader {
-	hs := make([]kgo.RecordHeader, 0, 4)
+// appendVariantIDs appends the HeaderVariants form of p's variant ids.
+func appendVariantIDs(dst []byte, p *catalog.Product) []byte {
+	for i := range p.Variants {
+		dst = catalog.AppendString(dst, p.Variants[i].ID)
+	}
+	return dst
+}
+
+// variantIDs reads the HeaderVariants form; ok is false when it is
+// malformed.
+func variantIDs(b []byte) ([]string, bool) {
+	var out []string
+	for len(b) > 0 {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return nil, false
+		}
+		out = append(out, string(b[k:k+int(n)]))
+		b = b[k+int(n):]
+	}
+	return out, true
+}
+
+// productHeaders returns the headers of a product record; variants is
+// the HeaderVariants form of its variant ids (appendVariantIDs).
+func productHeaders(version uint64, seller string, hash []byte, created time.Time, variants []byte) []kgo.RecordHeader {
+	hs := make([]kgo.RecordHeader, 0, 5)
 	hs = append(hs, kgo.RecordHeader{Key: HeaderVersion, Value: strconv.AppendUint(nil, version, 10)})
 	if seller != "" {
 		hs = append(hs, kgo.RecordHeader{Key: HeaderSeller, Value: []byte(seller)})
@@ -212,6 +267,9 @@ func productHeaders(version uint64, seller string, hash []byte, created time.Tim
 	}
 	if !created.IsZero() {
 		hs = append(hs, kgo.RecordHeader{Key: HeaderCreated, Value: created.AppendFormat(nil, time.RFC3339Nano)})
+	}
+	if len(variants) > 0 {
+		hs = append(hs, kgo.RecordHeader{Key: HeaderVariants, Value: variants})
 	}
 	return hs
 }

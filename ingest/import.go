@@ -307,7 +307,13 @@ func (im *importer) read(ctx context.Context, srcs []ImportSource, spool *os.Fil
 
 	zw := s2.NewWriter(spool, s2.WriterConcurrency(1))
 	seen := map[string]int64{}      // id -> source<<32 | line, for duplicates and DeleteMissing
-	variants := map[string]string{} // variant id -> product id
+	variants := map[string]string{} // variant id -> product id, in the files
+	onTopic := map[string]string{}  // variant id -> product id, on the topic (deleted ones too)
+	for id, st := range im.state {
+		for _, v := range st.Variants {
+			onTopic[v] = id
+		}
+	}
 	toPublish := 0
 	res := im.res
 	addErr := func(src int, e catalog.RowError) {
@@ -337,13 +343,21 @@ func (im *importer) read(ctx context.Context, srcs []ImportSource, spool *os.Fil
 					seen[it.id] = int64(b.src)<<32 | int64(int32(it.line))
 				}
 			}
-			// A variant id names one variant of one product: carts and
-			// orders find the product by it.
+			// A variant id names one variant of one product, for good:
+			// carts, orders and stock cells find the product by it, and a
+			// deleted product keeps its variant ids (issue 14).
 			for i, v := range it.vids {
 				if owner, taken := variants[v]; taken && owner != it.id {
 					line := int(int32(seen[owner]))
 					it.errs = append(it.errs, catalog.RowError{Line: it.line, Field: fmt.Sprintf("variants[%d].variant_id", i),
 						Reason: fmt.Sprintf("%q is a variant of product %q (line %d) too", v, owner, line)})
+				} else if owner, taken := onTopic[v]; taken && owner != it.id {
+					what := "product"
+					if im.state[owner].Deleted {
+						what = "deleted product"
+					}
+					it.errs = append(it.errs, catalog.RowError{Line: it.line, Field: fmt.Sprintf("variants[%d].variant_id", i),
+						Reason: fmt.Sprintf("%q is a variant of %s %q on the catalog topic", v, what, owner)})
 				}
 			}
 			if len(it.errs) == 0 {
@@ -475,7 +489,7 @@ func withSeller(p *catalog.Product, seller string) *catalog.Product {
 
 // A spool entry: uvarint key length, key, uvarint value length, value,
 // uvarint version, 16 bytes of content hash, varint created_at in Unix
-// nanoseconds.
+// nanoseconds, uvarint length and the variant ids (HeaderVariants).
 func appendSpoolEntry(dst []byte, p *catalog.Product, value []byte, h [16]byte) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(p.ID)))
 	dst = append(dst, p.ID...)
@@ -483,7 +497,14 @@ func appendSpoolEntry(dst []byte, p *catalog.Product, value []byte, h [16]byte) 
 	dst = append(dst, value...)
 	dst = binary.AppendUvarint(dst, p.Version)
 	dst = append(dst, h[:]...)
-	return binary.AppendVarint(dst, p.CreatedAt.UnixNano())
+	dst = binary.AppendVarint(dst, p.CreatedAt.UnixNano())
+	n := 0
+	for i := range p.Variants {
+		l := len(p.Variants[i].ID)
+		n += l + len(binary.AppendUvarint(nil, uint64(l)))
+	}
+	dst = binary.AppendUvarint(dst, uint64(n))
+	return appendVariantIDs(dst, p)
 }
 
 func readSpoolEntry(r *bufio.Reader, seller string) (*kgo.Record, error) {
@@ -515,8 +536,16 @@ func readSpoolEntry(r *bufio.Reader, seller string) (*kgo.Record, error) {
 	if err != nil {
 		return nil, err
 	}
+	nl, err := binary.ReadUvarint(r)
+	if err != nil {
+		return nil, err
+	}
+	vids := make([]byte, nl)
+	if _, err := io.ReadFull(r, vids); err != nil {
+		return nil, err
+	}
 	return &kgo.Record{Topic: TopicProducts, Key: key, Value: val,
-		Headers: productHeaders(ver, seller, h[:], time.Unix(0, created).UTC())}, nil
+		Headers: productHeaders(ver, seller, h[:], time.Unix(0, created).UTC(), vids)}, nil
 }
 
 // publish produces the spooled events and the tombstones asynchronously

@@ -172,6 +172,43 @@ func TestImportReimportAndDeleteMissing(t *testing.T) {
 	}
 }
 
+// TestImportVariantsOnTopic: a variant id of a product on the topic (of
+// a deleted one, one a newer version dropped, one of a record without the
+// aisle-variants header, decoded instead) cannot be another product's in
+// a file; the product itself may keep and change its own.
+func TestImportVariantsOnTopic(t *testing.T) {
+	e := newEnv(t, 4)
+	line := func(id, vid string) string {
+		return fmt.Sprintf(`{"id":%q,"title":"T %s","variants":[{"variant_id":%q,"price_cents":100}]}`, id, id, vid) + "\n"
+	}
+	if res, err := e.importText("a.ndjson", line("a", "shared-v")+line("b", "b-v"), ImportOptions{}); err != nil || res.Created != 2 {
+		t.Fatalf("first import: %v %+v", err, res)
+	}
+	bare := rec(t, testProduct("c", 1)) // variant c-v, without the headers
+	bare.Headers = nil
+	e.produce(bare)
+	// a is deleted: its variant id stays its own.
+	if res, err := e.importText("b.ndjson", line("b", "b-v2")+line("c", "c-v"), ImportOptions{DeleteMissing: true}); err != nil || res.Deleted != 1 || res.Updated != 2 {
+		t.Fatalf("sync: %v %+v", err, res)
+	}
+	res, err := e.importText("c.ndjson", line("d", "shared-v")+line("e", "c-v")+line("b", "b-v3")+line("f", "b-v"), ImportOptions{})
+	if !errors.Is(err, ErrInvalidRows) {
+		t.Fatalf("err %v, want ErrInvalidRows", err)
+	}
+	var got []string
+	for _, fe := range res.Errors {
+		got = append(got, fmt.Sprintf("%d %s: %s", fe.Line, fe.Field, fe.Reason))
+	}
+	want := []string{
+		`1 variants[0].variant_id: "shared-v" is a variant of deleted product "a" on the catalog topic`,
+		`2 variants[0].variant_id: "c-v" is a variant of product "c" on the catalog topic`,
+		`4 variants[0].variant_id: "b-v" is a variant of product "b" on the catalog topic`,
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // TestImportCSV imports the CSV form with a file version.
 func TestImportCSV(t *testing.T) {
 	e := newEnv(t, 2)

@@ -36,7 +36,7 @@ func ProductRecord(p *catalog.Product) (*kgo.Record, error) {
 	}
 	h, _ := catalog.ContentHash(p, nil)
 	return &kgo.Record{Topic: TopicProducts, Key: []byte(p.ID), Value: v,
-		Headers: productHeaders(p.Version, p.SellerID, h[:], p.CreatedAt)}, nil
+		Headers: productHeaders(p.Version, p.SellerID, h[:], p.CreatedAt, appendVariantIDs(nil, p))}, nil
 }
 
 // TombstoneRecord returns the versioned tombstone of product id.
