@@ -3,8 +3,10 @@ package recs
 import (
 	"fmt"
 	mrand "math/rand"
+	"runtime"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,7 +20,9 @@ import (
 // queries, at several ef. Both graphs have M 16 and are built with an
 // efConstruction of 100 (coder/hnsw uses its EfSearch while adding, so it is
 // set to 100 for the build and to ef for the search). One op is one query;
-// recall@10 and build-s are reported as metrics.
+// recall@10, build-s and cpu-ns/op (the CPU time of the benchmark's
+// thread per query, RUSAGE_THREAD: on the shared machine ns/op counts the
+// other processes' turns) are reported as metrics.
 //
 //	go test ./recs -run '^$' -bench 'HNSW' -benchtime 2000x -timeout 30m
 //
@@ -31,7 +35,7 @@ const (
 	probeEfC     = 100
 )
 
-var probeEfs = []int{10, 16, 32, 64, 128, 256}
+var probeEfs = []int{10, 16, 32, 40, 48, 64, 128, 256}
 
 type probeCase struct {
 	vs    vectorSet
@@ -115,13 +119,17 @@ func BenchmarkHNSW(b *testing.B) {
 						}
 						recall := recallAt(pc.vs, pc.truth, 10, search)
 						b.ReportAllocs()
+						runtime.LockOSThread()
+						defer runtime.UnlockOSThread()
 						b.ResetTimer()
+						c0 := threadCPU()
 						i := 0
 						for b.Loop() {
 							qi := i % probeQueries
 							search(pc.vs.queries[qi*probeDim:(qi+1)*probeDim], 10)
 							i++
 						}
+						b.ReportMetric(float64(threadCPU()-c0)/float64(b.N), "cpu-ns/op")
 						b.ReportMetric(recall, "recall@10")
 						b.ReportMetric(pc.build[impl].Seconds(), "build-s")
 					})
@@ -129,6 +137,17 @@ func BenchmarkHNSW(b *testing.B) {
 			}
 		}
 	}
+}
+
+// threadCPU is the CPU time of the calling OS thread (user and system), in
+// nanoseconds: a query's cost on a shared machine, where the wall clock
+// counts the other processes' turns too.
+func threadCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
+		panic(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 // BenchmarkHNSWParallel is Aisle's search from every core at once, ef 64,
