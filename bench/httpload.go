@@ -37,6 +37,10 @@ type HTTPLoadConfig struct {
 	// (user and system, from /proc) is read around each level, giving
 	// the server's CPU per request whatever else the machine runs.
 	ServerPID int
+	// AcceptEncoding, when set, is sent as the Accept-Encoding header
+	// (e.g. "gzip" or "zstd"); the body size then counts the bytes as
+	// sent, compressed or not.
+	AcceptEncoding string
 	// Progress, when set, is told the share of each level gone.
 	Progress func(level int, done float64)
 }
@@ -138,8 +142,14 @@ func RunHTTPLoad(ctx context.Context, c HTTPLoadConfig) (*HTTPReport, error) {
 			MaxIdleConnDuration: time.Minute, MaxIdemponentCallAttempts: 1}
 		reqs := make([]fasthttp.Request, conc)
 		resps := make([]fasthttp.Response, conc)
+		for i := range reqs {
+			if c.AcceptEncoding != "" {
+				reqs[i].Header.Set(fasthttp.HeaderAcceptEncoding, c.AcceptEncoding)
+			}
+		}
 		bytesRead := make([]int64, conc)
 		s0, sok := procCPU(c.ServerPID)
+		h0, m0, cok := responseCacheLookups(host)
 		l, err := runClients(ctx, len(uris), conc, c.Duration, c.MaxRequests, func(f float64) { c.Progress(li, f) },
 			func(ctx context.Context, i, j int) error {
 				req, resp := &reqs[i], &resps[i]
@@ -151,7 +161,7 @@ func RunHTTPLoad(ctx context.Context, c HTTPLoadConfig) (*HTTPReport, error) {
 				if code := resp.StatusCode(); code != fasthttp.StatusOK {
 					return fmt.Errorf("bench: GET %s answered %d: %.200s", c.Paths[j], code, body)
 				}
-				if len(body) == 0 || body[0] != '{' {
+				if len(body) == 0 || body[0] != '{' && len(resp.Header.ContentEncoding()) == 0 {
 					return fmt.Errorf("bench: GET %s answered a body that is not a JSON object: %.200q", c.Paths[j], body)
 				}
 				bytesRead[i] += int64(len(body))
@@ -162,6 +172,11 @@ func RunHTTPLoad(ctx context.Context, c HTTPLoadConfig) (*HTTPReport, error) {
 			if done := l.Queries + l.Errors; done > 0 {
 				l.ServerCPUPer1000 = (s1 - s0) / float64(done) * 1000
 			}
+		}
+		if h1, m1, ok := responseCacheLookups(host); ok && cok && h1+m1 > h0+m0 {
+			l.CacheHitRate = float64(h1-h0) / float64(h1+m1-h0-m0)
+		} else {
+			l.CacheHitRate = -1
 		}
 		var total int64
 		for _, b := range bytesRead {
@@ -285,4 +300,33 @@ func loadAvg() float64 {
 	}
 	v, _ := strconv.ParseFloat(f[0], 64)
 	return v
+}
+
+// responseCacheLookups reads the response cache's hit and miss counters
+// from the server's /metrics (aisle_cache_lookups_total); false when the
+// server has none.
+func responseCacheLookups(host string) (hits, misses uint64, ok bool) {
+	code, body, err := fasthttp.GetTimeout(nil, "http://"+host+"/metrics", 10*time.Second)
+	if err != nil || code != fasthttp.StatusOK {
+		return 0, 0, false
+	}
+	var seen int
+	for _, line := range strings.Split(string(body), "\n") {
+		rest, found := strings.CutPrefix(line, `aisle_cache_lookups_total{cache="response",result="`)
+		if !found {
+			continue
+		}
+		kind, val, _ := strings.Cut(rest, `"} `)
+		n, err := strconv.ParseUint(strings.TrimSpace(val), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch kind {
+		case "hit":
+			hits, seen = n, seen|1
+		case "miss":
+			misses, seen = n, seen|2
+		}
+	}
+	return hits, misses, seen == 3
 }

@@ -21,6 +21,10 @@ func TestRunHTTPLoad(t *testing.T) {
 	}
 	var served, bad atomic.Int64
 	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		if string(ctx.Path()) == "/metrics" { // read around each level
+			ctx.SetBodyString("aisle_cache_lookups_total{cache=\"response\",result=\"hit\"} 7\naisle_cache_lookups_total{cache=\"response\",result=\"miss\"} 3\n")
+			return
+		}
 		served.Add(1)
 		if string(ctx.QueryArgs().Peek("q")) == "fail" {
 			bad.Add(1)
@@ -50,6 +54,9 @@ func TestRunHTTPLoad(t *testing.T) {
 		}
 		if l.Errors == 0 || !strings.Contains(l.FirstError, "answered 400") {
 			t.Errorf("c=%d: errors %d, first %q; want the 400s of q=fail counted", l.Concurrency, l.Errors, l.FirstError)
+		}
+		if l.CacheHitRate != -1 {
+			t.Errorf("c=%d: cache hit rate %v with counters that did not move; want -1 (unknown)", l.Concurrency, l.CacheHitRate)
 		}
 		if l.Queries == 0 || l.P50 <= 0 || l.P999 < l.P50 || l.BodyBytes != float64(len(`{"results":[],"total":0}`)) {
 			t.Errorf("c=%d: figures %+v", l.Concurrency, l)

@@ -104,6 +104,9 @@ type Load struct {
 	// response body.
 	ServerCPUPer1000 float64 `json:"server_cpu_s_per_1000,omitempty"`
 	BodyBytes        float64 `json:"body_bytes,omitempty"`
+	// CacheHitRate is the share of the searches the server answered from
+	// its response cache (its /metrics), -1 where unknown.
+	CacheHitRate float64 `json:"cache_hit_rate,omitempty"`
 	// Hist is the latency distribution for charts: counts per bucket of
 	// histEdges.
 	Hist []int `json:"hist"`

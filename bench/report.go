@@ -195,17 +195,21 @@ func (h *HTTPReport) WriteMarkdown(w io.Writer) error {
 }
 
 func (h *HTTPReport) writeTable(b *strings.Builder) {
-	b.WriteString("| connections | req/s | p50 µs | p90 µs | p99 µs | p99.9 µs | server CPU µs/req | client CPU µs/req | body bytes | errors |\n")
-	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| connections | req/s | p50 µs | p90 µs | p99 µs | p99.9 µs | server CPU µs/req | client CPU µs/req | body bytes | response cache hits | errors |\n")
+	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, l := range h.Loads {
 		server := "-"
 		if l.ServerCPUPer1000 > 0 {
 			server = fmt.Sprintf("%.0f", l.ServerCPUPer1000*1000)
 		}
-		fmt.Fprintf(b, "| %d | %.0f | %.0f | %.0f | %.0f | %.0f | %s | %.0f | %.0f | %d |\n",
-			l.Concurrency, l.QPS, l.P50, l.P90, l.P99, l.P999, server, l.CPUPer1000*1000, l.BodyBytes, l.Errors)
+		hits := "-"
+		if l.CacheHitRate >= 0 {
+			hits = fmt.Sprintf("%.0f%%", l.CacheHitRate*100)
+		}
+		fmt.Fprintf(b, "| %d | %.0f | %.0f | %.0f | %.0f | %.0f | %s | %.0f | %.0f | %s | %d |\n",
+			l.Concurrency, l.QPS, l.P50, l.P90, l.P99, l.P999, server, l.CPUPer1000*1000, l.BodyBytes, hits, l.Errors)
 	}
-	fmt.Fprintf(b, "\nServer CPU is the server process's user+system time (/proc) over the requests answered; client CPU the load generator's. Load average %.1f before, %.1f after.\n",
+	fmt.Fprintf(b, "\nServer CPU is the server process's user+system time (/proc) over the requests answered; client CPU the load generator's; cache hits the searches the server answered from its response cache (its /metrics). Load average %.1f before, %.1f after.\n",
 		h.LoadAvg[0], h.LoadAvg[1])
 	for _, l := range h.Loads {
 		if l.FirstError != "" {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -12,11 +13,11 @@ import (
 
 func BenchmarkAppendSearchResult(b *testing.B) {
 	res := testResult()
-	buf := appendSearchResult(nil, res, 2)
+	buf := appendSearchResult(nil, res, 2, nil)
 	b.SetBytes(int64(len(buf)))
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = appendSearchResult(buf[:0], res, 2)
+		buf = appendSearchResult(buf[:0], res, 2, nil)
 	}
 }
 
@@ -110,6 +111,83 @@ func BenchmarkRouter(b *testing.B) {
 					b.Fatal("no route")
 				}
 			}
+		})
+	}
+}
+
+// fullFacetResult is a first page of 10 hits with facet lists as long as
+// the engine makes them as shipped: 20 brands, 80 categories, 20 colours.
+func fullFacetResult() *search.Result {
+	res := testResult()
+	res.Hits = res.Hits[:10]
+	f := &search.Facets{Price: res.Facets.Price, Rating: res.Facets.Rating}
+	for i := range 20 {
+		f.Brand = append(f.Brand, search.FacetValue{Value: "Brand number " + strconv.Itoa(i), Count: 500 - i})
+	}
+	for i := range 80 {
+		f.Category = append(f.Category, search.CategoryCount{Slug: "electronics/computers/laptops-" + strconv.Itoa(i),
+			Name: "Laptops " + strconv.Itoa(i), Level: min(i/10, 2), Count: 300 - i})
+	}
+	color := search.AttributeFacet{Name: "color"}
+	for i := range 20 {
+		color.Values = append(color.Values, search.FacetValue{Value: "colour " + strconv.Itoa(i), Count: 90 - i})
+	}
+	f.Attributes = []search.AttributeFacet{color}
+	res.Facets = f
+	return res
+}
+
+// BenchmarkSearchJSON writes a 10-hit page with the facet lists whole
+// (facets=brand:20,category:80,color:20) and trimmed to the page's
+// defaults (facets=true): CPU per response and bytes.
+func BenchmarkSearchJSON(b *testing.B) {
+	res := fullFacetResult()
+	for _, bc := range []struct{ name, query string }{
+		{"facets=whole", "facets=brand:20,category:80,color:20"},
+		{"facets=trimmed", "facets=true"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var args fasthttp.Args
+			args.Parse(bc.query)
+			var a searchArgs
+			if err := a.parse(&args, 2); err != nil {
+				b.Fatal(err)
+			}
+			buf := appendSearchResult(nil, res, 2, &a)
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = appendSearchResult(buf[:0], res, 2, &a)
+			}
+			b.ReportMetric(float64(len(buf)), "bytes/response")
+		})
+	}
+}
+
+// BenchmarkCompress is what compressing a search response costs, at each
+// encoding's fastest level, on the whole-facets page of
+// BenchmarkSearchJSON.
+func BenchmarkCompress(b *testing.B) {
+	body := appendSearchResult(nil, fullFacetResult(), 2, nil)
+	for _, bc := range []struct {
+		name string
+		f    func(dst, src []byte) []byte
+	}{
+		{"none", func(dst, src []byte) []byte { return append(dst, src...) }},
+		{"gzip", func(dst, src []byte) []byte {
+			return fasthttp.AppendGzipBytesLevel(dst, src, fasthttp.CompressBestSpeed)
+		}},
+		{"zstd", func(dst, src []byte) []byte {
+			return fasthttp.AppendZstdBytesLevel(dst, src, fasthttp.CompressZstdBestSpeed)
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			out := bc.f(nil, body)
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				out = bc.f(out[:0], body)
+			}
+			b.ReportMetric(float64(len(out)), "bytes/response")
 		})
 	}
 }

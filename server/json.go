@@ -3,6 +3,7 @@ package server
 import (
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode"
@@ -213,8 +214,10 @@ func appendSlug(dst []byte, path []string) []byte {
 	return dst
 }
 
-// appendSearchResult appends the JSON body of a search response.
-func appendSearchResult(dst []byte, res *search.Result, priceDigits int) []byte {
+// appendSearchResult appends the JSON body of a search response. The facet
+// lists are trimmed to the limits of a (see facetLimits), keeping the
+// values a filters by; a nil a writes them whole.
+func appendSearchResult(dst []byte, res *search.Result, priceDigits int, a *searchArgs) []byte {
 	dst = append(dst, `{"results":[`...)
 	for i := range res.Hits {
 		h := &res.Hits[i]
@@ -230,7 +233,7 @@ func appendSearchResult(dst []byte, res *search.Result, priceDigits int) []byte 
 	if res.Facets == nil {
 		dst = append(dst, "null"...)
 	} else {
-		dst = appendFacets(dst, res.Facets, priceDigits)
+		dst = appendFacets(dst, res.Facets, priceDigits, a)
 	}
 	dst = append(dst, `,"facets_exact":`...)
 	dst = appendBool(dst, res.Facets == nil || !res.Facets.Sampled)
@@ -388,11 +391,16 @@ func appendHit(dst []byte, h *search.Hit) []byte {
 	return append(dst, `"}`...)
 }
 
-func appendFacets(dst []byte, f *search.Facets, priceDigits int) []byte {
+func appendFacets(dst []byte, f *search.Facets, priceDigits int, a *searchArgs) []byte {
+	brandMax, catMax := len(f.Brand), len(f.Category)
+	var brands []string
+	if a != nil {
+		brandMax, catMax, brands = a.facets.brand, a.facets.category, a.brands
+	}
 	dst = append(dst, `{"brand":`...)
-	dst = appendFacetValues(dst, f.Brand)
+	dst = appendFacetValues(dst, f.Brand, brandMax, brands)
 	dst = append(dst, `,"category":[`...)
-	for i, c := range f.Category {
+	for i, c := range f.Category[:min(catMax, len(f.Category))] {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
@@ -411,25 +419,37 @@ func appendFacets(dst []byte, f *search.Facets, priceDigits int) []byte {
 	dst = append(dst, `,"rating":`...)
 	dst = appendRanges(dst, f.Rating, 1)
 	dst = append(dst, `,"attributes":[`...)
-	for i, a := range f.Attributes {
+	for i, at := range f.Attributes {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
+		n, sel := len(at.Values), []string(nil)
+		if a != nil {
+			n, sel = a.facets.attrLimit(at.Name), a.attrs[at.Name]
+		}
 		dst = append(dst, `{"name":`...)
-		dst = appendString(dst, a.Name)
+		dst = appendString(dst, at.Name)
 		dst = append(dst, `,"values":`...)
-		dst = appendFacetValues(dst, a.Values)
+		dst = appendFacetValues(dst, at.Values, n, sel)
 		dst = append(dst, '}')
 	}
 	return append(dst, "]}"...)
 }
 
-func appendFacetValues(dst []byte, vs []search.FacetValue) []byte {
+// appendFacetValues appends the first n values of vs, and after them any
+// later value that is one of selected (the storefront keeps a ticked box
+// on the page), in their order.
+func appendFacetValues(dst []byte, vs []search.FacetValue, n int, selected []string) []byte {
 	dst = append(dst, '[')
+	first := true
 	for i, v := range vs {
-		if i > 0 {
+		if i >= n && !isSelected(v.Value, selected) {
+			continue
+		}
+		if !first {
 			dst = append(dst, ',')
 		}
+		first = false
 		dst = append(dst, `{"value":`...)
 		dst = appendString(dst, v.Value)
 		dst = append(dst, `,"count":`...)
@@ -437,6 +457,17 @@ func appendFacetValues(dst []byte, vs []search.FacetValue) []byte {
 		dst = append(dst, '}')
 	}
 	return append(dst, ']')
+}
+
+// isSelected reports whether v is one of the filter values sel, compared
+// as the engine compares them, without regard to case.
+func isSelected(v string, sel []string) bool {
+	for _, s := range sel {
+		if strings.EqualFold(s, v) {
+			return true
+		}
+	}
+	return false
 }
 
 // appendRanges appends range buckets with their bounds divided by div (to

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/aisle/aisle/catalog"
 	"github.com/aisle/aisle/search"
+	"github.com/valyala/fasthttp"
 )
 
 func TestAppendString(t *testing.T) {
@@ -113,7 +115,7 @@ func testResult() *search.Result {
 }
 
 func TestAppendSearchResult(t *testing.T) {
-	b := appendSearchResult(nil, testResult(), 2)
+	b := appendSearchResult(nil, testResult(), 2, nil)
 	var v struct {
 		Results []map[string]any `json:"results"`
 		Facets  struct {
@@ -137,7 +139,7 @@ func TestAppendSearchResult(t *testing.T) {
 	if p := v.Facets.Price; len(p) != 2 || *p[0].To != 50 || p[1].From != 50 || p[1].To != nil {
 		t.Errorf("price facet %s", b)
 	}
-	empty := appendSearchResult(nil, &search.Result{Page: 1, PageSize: 20}, 2)
+	empty := appendSearchResult(nil, &search.Result{Page: 1, PageSize: 20}, 2, nil)
 	want := `{"results":[],"facets":null,"facets_exact":true,"total":0,"page":1,"page_size":20,"took_ms":0.000,"relaxed":false,"exact_total":0,"filter_relaxations":[]}`
 	if string(empty) != want {
 		t.Errorf("empty result:\n got %s\nwant %s", empty, want)
@@ -148,8 +150,79 @@ func TestAppendSearchResult(t *testing.T) {
 		var v struct {
 			FacetsExact *bool `json:"facets_exact"`
 		}
-		if b := appendSearchResult(nil, res, 2); json.Unmarshal(b, &v) != nil || v.FacetsExact == nil || *v.FacetsExact == sampled {
+		if b := appendSearchResult(nil, res, 2, nil); json.Unmarshal(b, &v) != nil || v.FacetsExact == nil || *v.FacetsExact == sampled {
 			t.Errorf("facets sampled %v: %s", sampled, b)
 		}
+	}
+}
+
+// TestFacetLimits: facet lists are trimmed to the defaults or to facets=
+// name:N, keeping a selected value past the limit; facets=true and false
+// are unchanged.
+func TestFacetLimits(t *testing.T) {
+	vals := func(n int, prefix string) []search.FacetValue {
+		var out []search.FacetValue
+		for i := range n {
+			out = append(out, search.FacetValue{Value: prefix + strconv.Itoa(i), Count: 100 - i})
+		}
+		return out
+	}
+	var cats []search.CategoryCount
+	for i := range 30 {
+		cats = append(cats, search.CategoryCount{Slug: "c" + strconv.Itoa(i), Name: "C", Count: 1})
+	}
+	res := &search.Result{Page: 1, PageSize: 20, Facets: &search.Facets{Brand: vals(20, "b"), Category: cats,
+		Attributes: []search.AttributeFacet{{Name: "color", Values: vals(20, "col")}, {Name: "size", Values: vals(20, "s")}}}}
+	type facets struct {
+		Brand []struct {
+			Value string `json:"value"`
+		} `json:"brand"`
+		Category   []json.RawMessage `json:"category"`
+		Attributes []struct {
+			Values []json.RawMessage `json:"values"`
+		} `json:"attributes"`
+	}
+	for _, tc := range []struct {
+		query                      string
+		brands, cats, color, sizes int
+		lastBrand                  string
+	}{
+		{"facets=true", DefaultBrandValues, DefaultCategoryValues, DefaultAttrValues, DefaultAttrValues, "b9"},
+		{"", DefaultBrandValues, DefaultCategoryValues, DefaultAttrValues, DefaultAttrValues, "b9"},
+		{"facets=brand:50", 20, DefaultCategoryValues, DefaultAttrValues, DefaultAttrValues, "b19"},
+		{"facets=brand:3,category:2,color:1", 3, 2, 1, DefaultAttrValues, "b2"},
+		{"facets=brand:3&brand=B17", 4, DefaultCategoryValues, DefaultAttrValues, DefaultAttrValues, "b17"},
+		{"facets=color:2&attr.color=col15,col1", DefaultBrandValues, DefaultCategoryValues, 3, DefaultAttrValues, "b9"},
+	} {
+		var args fasthttp.Args
+		args.Parse(tc.query)
+		var a searchArgs
+		if err := a.parse(&args, 2); err != nil {
+			t.Fatalf("%s: %v", tc.query, err)
+		}
+		if !a.req.Facets {
+			t.Errorf("%s: facets off", tc.query)
+		}
+		b := appendSearchResult(nil, res, 2, &a)
+		var v struct {
+			Facets facets `json:"facets"`
+		}
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatalf("%s: %v: %s", tc.query, err, b)
+		}
+		f := v.Facets
+		if len(f.Brand) != tc.brands || len(f.Category) != tc.cats || len(f.Attributes) != 2 ||
+			len(f.Attributes[0].Values) != tc.color || len(f.Attributes[1].Values) != tc.sizes {
+			t.Errorf("%s: %d brands, %d categories, %d colors, %d sizes; want %d, %d, %d, %d", tc.query,
+				len(f.Brand), len(f.Category), len(f.Attributes[0].Values), len(f.Attributes[1].Values), tc.brands, tc.cats, tc.color, tc.sizes)
+		} else if last := f.Brand[len(f.Brand)-1].Value; last != tc.lastBrand {
+			t.Errorf("%s: last brand %q, want %q", tc.query, last, tc.lastBrand)
+		}
+	}
+	var args fasthttp.Args
+	args.Parse("facets=false")
+	var a searchArgs
+	if err := a.parse(&args, 2); err != nil || a.req.Facets {
+		t.Errorf("facets=false: %v, facets %v", err, a.req.Facets)
 	}
 }

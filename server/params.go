@@ -21,6 +21,19 @@ const (
 	MaxAttrFilters = 32
 	// DefaultPageSize is the page size when page_size is not given.
 	DefaultPageSize = 20
+	// DefaultBrandValues, DefaultCategoryValues and DefaultAttrValues are
+	// how many values of each facet list a response holds unless facets=
+	// asks for more: what the storefront page shows (server/web/app.js
+	// shows every brand given, the first 12 categories, 10 values of an
+	// attribute).
+	DefaultBrandValues    = 10
+	DefaultCategoryValues = 12
+	DefaultAttrValues     = 10
+	// MaxFacetValues bounds a facets=name:N; the engine computes at most
+	// its own search.Options.MaxFacetValues (20 as shipped) of a list.
+	MaxFacetValues = 100
+	// maxFacetLimits bounds the name:N items of facets=.
+	maxFacetLimits = 16
 )
 
 // Error codes in the "code" field of an error response.
@@ -80,12 +93,42 @@ type searchArgs struct {
 	req    search.Request
 	brands []string
 	attrs  map[string][]string
+	facets facetLimits
+}
+
+// facetLimits says how many values of each facet list a response holds:
+// brand, category, and each attribute (by name in attrs, otherwise attr).
+type facetLimits struct {
+	brand, category, attr int
+	attrs                 []facetLimit
+}
+
+type facetLimit struct {
+	name string
+	n    int
+}
+
+func (f *facetLimits) reset() {
+	f.brand, f.category, f.attr = DefaultBrandValues, DefaultCategoryValues, DefaultAttrValues
+	clear(f.attrs)
+	f.attrs = f.attrs[:0]
+}
+
+// attrLimit returns the limit of the attribute facet name.
+func (f *facetLimits) attrLimit(name string) int {
+	for _, l := range f.attrs {
+		if l.name == name {
+			return l.n
+		}
+	}
+	return f.attr
 }
 
 func (a *searchArgs) reset() {
 	clear(a.brands)
 	a.brands = a.brands[:0]
 	clear(a.attrs)
+	a.facets.reset()
 	a.req = search.Request{}
 }
 
@@ -186,7 +229,9 @@ func (a *searchArgs) parse(args *fasthttp.Args, priceDigits int) *paramError {
 				return invalid("page_size", "is "+string(v)+", more than the limit of "+strconv.Itoa(search.MaxPageSize))
 			}
 		case "facets":
-			r.Facets, err = parseBool("facets", v)
+			if r.Facets, err = parseBool("facets", v); err != nil && len(v) > 0 && v[0] >= 'a' && v[0] <= 'z' {
+				r.Facets, err = true, a.facets.parse(v)
+			}
 		case "relax":
 			var relax bool
 			relax, err = parseBool("relax", v)
@@ -214,6 +259,37 @@ func (a *searchArgs) parse(args *fasthttp.Args, priceDigits int) *paramError {
 	}
 	if len(a.attrs) > 0 {
 		r.Filter.Attrs = a.attrs
+	}
+	return nil
+}
+
+// parse reads facets=name:N[,name:N]: brand, category or an attribute
+// facet's name, each with the most values its list may hold.
+func (f *facetLimits) parse(v []byte) *paramError {
+	const msg = "must be true, false, or a list of name:N such as brand:50,color:20 (N from 1 to "
+	s := string(v)
+	for s != "" {
+		item, rest, _ := strings.Cut(s, ",")
+		s = rest
+		name, num, ok := strings.Cut(strings.TrimSpace(item), ":")
+		if !ok || name == "" {
+			return invalid("facets", msg+strconv.Itoa(MaxFacetValues)+")")
+		}
+		n, err := parsePositive("facets", []byte(num))
+		if err != nil || n > MaxFacetValues {
+			return invalid("facets", msg+strconv.Itoa(MaxFacetValues)+"); "+strconv.Quote(item)+" is not")
+		}
+		switch name {
+		case "brand":
+			f.brand = n
+		case "category":
+			f.category = n
+		default:
+			if len(f.attrs) >= maxFacetLimits {
+				return invalid("facets", "names more than "+strconv.Itoa(maxFacetLimits)+" facets")
+			}
+			f.attrs = append(f.attrs, facetLimit{name, n})
+		}
 	}
 	return nil
 }

@@ -108,6 +108,10 @@ type Options struct {
 	// MaxBulkBodySize bounds the body of a bulk import carrying a valid
 	// seller key (others keep MaxRequestBodySize); default 32 MiB.
 	MaxBulkBodySize int
+	// CompressMinBytes is the smallest search response compressed for a
+	// client that accepts zstd or gzip; default 8 KiB, negative for never
+	// (compress.go).
+	CompressMinBytes int
 }
 
 // EnsureDefaults returns o with every zero field set to its default.
@@ -147,6 +151,7 @@ func (o Options) EnsureDefaults() Options {
 	setInt(&o.MaxJSONStringBytes, 96<<10)
 	setInt(&o.MaxBulkProducts, 10_000)
 	setInt(&o.MaxBulkBodySize, 32<<20)
+	setInt(&o.CompressMinBytes, 8<<10)
 	if o.Currency == "" {
 		o.Currency = "USD"
 	}
@@ -379,7 +384,7 @@ func (s *Server) search(ctx *fasthttp.RequestCtx) {
 	sctx, cancel := context.WithTimeout(context.Background(), s.opts.SearchTimeout)
 	res, err := s.eng.Search(sctx, &a.req)
 	cancel()
-	a.reset() // drop references to the request's strings before pooling
+	defer a.reset() // drop references to the request's strings before pooling
 	if err != nil {
 		switch {
 		case errors.Is(err, search.ErrInvalidRequest):
@@ -393,9 +398,8 @@ func (s *Server) search(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	buf := getBuf()
-	*buf = appendSearchResult(*buf, res, s.priceDigits)
-	ctx.SetContentType("application/json")
-	ctx.SetBody(*buf)
+	*buf = appendSearchResult(*buf, res, s.priceDigits, a)
+	s.writeJSON(ctx, *buf)
 	putBuf(buf)
 }
 

@@ -30,6 +30,7 @@ func benchHTTPCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	writeLog := fs.String("write-log", "", "only write the request paths of the mixed log to `file` (for --log, wrk or curl) and exit")
 	cpus := fs.String("cpus", "", "pin this load generator to these `CPUs` (\"1\", \"0,1\", \"2-3\"), GOMAXPROCS their number; pin the server with taskset -c")
 	serverPID := fs.Int("server-pid", 0, "the server's process `id`: its CPU time per request is read from /proc (default: found from --addr's port when this user can see it)")
+	enc := fs.String("accept-encoding", "", "send this Accept-Encoding `header` (gzip, zstd) so the server may compress; the body size is then as sent")
 	out := fs.String("out", "", "also write the report as JSON to `file`")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -79,7 +80,7 @@ func benchHTTPCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "aisle-bench: wrote %d request paths to %s\n", len(paths), *writeLog)
 		return nil
 	}
-	cfg := bench.HTTPLoadConfig{Addr: *addr, Paths: paths, Duration: *dur, MaxRequests: *maxReq, ServerPID: *serverPID}
+	cfg := bench.HTTPLoadConfig{Addr: *addr, Paths: paths, Duration: *dur, MaxRequests: *maxReq, ServerPID: *serverPID, AcceptEncoding: *enc}
 	var err error
 	if cfg.Concurrency, err = parseSizes(*conc); err != nil {
 		return fmt.Errorf("bench http: --concurrency: %w", err)
