@@ -427,59 +427,67 @@ func (s *spellIndex) CoCount(a, b string) int {
 	return n
 }
 
-// correction is what correct changed.
+// correction is a kind of change correct makes.
 type correction uint8
 
 const (
 	noCorrection correction = iota
 	misspelt                // words in neither the catalog nor the lexicon
-	compound                // words joined or split (Compounds)
+	compound                // a non-word split in two (Compounds)
+	joined                  // two words the catalog writes as one (Joins)
 	realWord                // a known word typed for another (CorrectRealWords)
 )
 
-// correct returns q with its misspelt words replaced by their corrections,
-// and which kind of correction it made. Everything else of q is kept as
-// typed, so the corrected query reads the same to query understanding
-// ("$20-$50"). realWords also tries CorrectRealWords when no word is
-// misspelt.
-// unmatched says the query matched no product at all, when a real word the
-// catalog lacks may be corrected too.
-func (e *Engine) correct(st *state, q string, realWords, unmatched bool) (string, correction) {
+// correct returns q with the change of the given kind made, "" when it
+// makes none. Everything else of q is kept as typed, so the corrected
+// query reads the same to query understanding ("$20-$50"). unmatched says
+// the query matched no product at all, when a misspelt correction may
+// change a real word the catalog lacks too.
+func (e *Engine) correct(st *state, q string, kind correction, unmatched bool) string {
 	sp := e.spelling.Load()
 	if sp == nil || e.opts.NoSpell {
-		return "", noCorrection
+		return ""
 	}
 	ws := query.Words(q)
 	if len(ws) == 0 || len(ws) > e.opts.MaxWords {
-		return "", noCorrection
+		return ""
 	}
 	folded := make([]string, len(ws))
 	for i, w := range ws {
 		folded[i] = strings.ReplaceAll(query.Fold(w.Text), "'", "")
 	}
 	ix := &spellIndex{views: st.views}
-	kind := misspelt
 	var c spell.Correction
-	if unmatched {
-		c = e.corrector.CorrectUnmatched(sp.dict, ix, folded)
-	} else {
-		c = e.corrector.Correct(sp.dict, ix, folded)
+	switch kind {
+	case misspelt:
+		if unmatched {
+			c = e.corrector.CorrectUnmatched(sp.dict, ix, folded)
+		} else {
+			c = e.corrector.Correct(sp.dict, ix, folded)
+		}
+	case compound:
+		if unmatched {
+			c = e.corrector.CompoundsUnmatched(sp.dict, ix, folded)
+		} else {
+			c = e.corrector.Compounds(sp.dict, ix, folded)
+		}
+	case joined:
+		c = e.corrector.Joins(sp.dict, ix, folded)
+	case realWord:
+		c = e.corrector.CorrectRealWords(sp.dict, ix, folded)
+		if c.Changed > 0 && !titlePhrase(sp, c.Words, folded) {
+			return ""
+		}
 	}
 	if c.Changed == 0 {
-		c, kind = e.corrector.Compounds(sp.dict, ix, folded), compound
-	}
-	if c.Changed == 0 && realWords {
-		c, kind = e.corrector.CorrectRealWords(sp.dict, ix, folded), realWord
-	}
-	if c.Changed == 0 || kind == realWord && !titlePhrase(sp, c.Words, folded) {
-		return "", noCorrection
+		return ""
 	}
 	var b strings.Builder
 	pos, changed := 0, false
 	for i, w := range ws {
 		at := strings.Index(q[pos:], w.Text)
 		if at < 0 {
-			return "", noCorrection // cannot happen: Text is a substring of q, in order
+			return "" // cannot happen: Text is a substring of q, in order
 		}
 		at += pos
 		if c.Words[i] == "" {
@@ -498,9 +506,9 @@ func (e *Engine) correct(st *state, q string, realWords, unmatched bool) (string
 	}
 	b.WriteString(q[pos:])
 	if !changed {
-		return "", noCorrection
+		return ""
 	}
-	return b.String(), kind
+	return b.String()
 }
 
 // realWordPhrase is the fewest titles that must hold a real-word
@@ -573,42 +581,56 @@ func trailingSpace(q string) string {
 // products with every word, word by word, and then relaxes the corrected
 // query as any other: "wireles mouse pad for gaming laptp" is answered for
 // "wireless mouse pad for gaming laptop" though no product holds all six
-// words. A correction of misspelt words (in neither the catalog nor the
-// English lexicon) replaces the results (CorrectedFrom is set) when the
-// corrected query finds something and at least as many full matches. A
-// word split in two (spell.Compounds: "gardenhose" -> "garden hose")
-// replaces them when the change finds more full matches. A real-word correction
-// ("house pad" for "mouse pad") needs strong evidence:
-// the query as typed matched no product with every word, or SpellRatio
-// times fewer than the correction does. Otherwise the correction is not
-// offered. A query that matched at least SpellMaxTotal products with every
-// word is never corrected.
+// words. The kinds of correction are tried in turn until one replaces the
+// results (CorrectedFrom is set):
+//   - a non-word split in two (spell.Compounds: "gardenhose" -> "garden
+//     hose"), when the change finds more full matches;
+//   - misspelt words (in neither the catalog nor the English lexicon),
+//     when the corrected query finds something and at least as many full
+//     matches;
+//   - two words joined (spell.Joins: "head phones" -> "headphones"), when
+//     the change finds more full matches;
+//   - a real-word correction ("house pad" for "mouse pad"), which needs
+//     strong evidence: the query as typed matched no product with every
+//     word, or SpellRatio times fewer than the correction does.
+//
+// A query that matched at least SpellMaxTotal products with every word is
+// only joined, when the joined word is in SpellRatio times more products
+// than the query matched ("lap top" -> "laptop").
 func (e *Engine) spellFallback(ctx context.Context, st *state, r *Request, res *Result) (*Result, error) {
-	if r.NoSpell || res.Exact >= e.opts.SpellMaxTotal {
+	if r.NoSpell {
 		return res, nil
 	}
-	corrected, kind := e.correct(st, r.Query, true, res.Total == 0)
-	if kind == noCorrection {
-		return res, nil
+	kinds := []correction{compound, misspelt, joined, realWord}
+	if res.Exact >= e.opts.SpellMaxTotal {
+		kinds = kinds[2:3]
 	}
-	alt := &Result{Page: res.Page, PageSize: res.PageSize}
-	if err := e.runQuery(ctx, st, r, corrected, alt); err != nil {
-		return nil, err
+	for _, kind := range kinds {
+		corrected := e.correct(st, r.Query, kind, res.Total == 0)
+		if corrected == "" {
+			continue
+		}
+		alt := &Result{Page: res.Page, PageSize: res.PageSize}
+		if err := e.runQuery(ctx, st, r, corrected, alt); err != nil {
+			return nil, err
+		}
+		var replace bool
+		switch kind {
+		case misspelt:
+			replace = alt.Total > 0 && alt.Exact >= res.Exact
+		case compound:
+			replace = alt.Exact > res.Exact
+		case joined:
+			replace = alt.Exact > res.Exact && (res.Exact < e.opts.SpellMaxTotal || alt.Exact >= e.opts.SpellRatio*res.Exact)
+		case realWord:
+			far := alt.Exact >= e.opts.SpellRatio*max(res.Exact, 1)
+			replace = alt.Exact > 0 && (res.Exact == 0 || far)
+		}
+		if replace {
+			alt.DidYouMean = corrected
+			alt.CorrectedFrom = r.Query
+			return alt, nil
+		}
 	}
-	var replace bool
-	switch kind {
-	case misspelt:
-		replace = alt.Total > 0 && alt.Exact >= res.Exact
-	case compound:
-		replace = alt.Exact > res.Exact
-	case realWord:
-		far := alt.Exact >= e.opts.SpellRatio*max(res.Exact, 1)
-		replace = alt.Exact > 0 && (res.Exact == 0 || far)
-	}
-	if !replace {
-		return res, nil
-	}
-	alt.DidYouMean = corrected
-	alt.CorrectedFrom = r.Query
-	return alt, nil
+	return res, nil
 }

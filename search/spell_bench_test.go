@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -42,7 +43,7 @@ func BenchmarkCorrect(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		e.correct(st, benchTypos[i%len(benchTypos)], false, false)
+		e.correct(st, benchTypos[i%len(benchTypos)], misspelt, false)
 		i++
 	}
 }
@@ -74,5 +75,43 @@ func BenchmarkSuggest(b *testing.B) {
 	slices.Sort(lat)
 	if len(lat) > 0 {
 		b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+	}
+}
+
+// benchSlips are misspelt queries of every kind the fallback tries: one
+// and two edits, a word split in two, two words joined.
+var benchSlips = []string{"wirelss hedphones", "laptpo bag", "keybaord", "ltpop bag", "wirless huadphones", "head phones",
+	"lap top sleeve", "key board", "gamingkeyboard", "bluetoothspeaker", "nintendo swich", "smartwach"}
+
+// BenchmarkSearchMisspelt measures whole searches of misspelt queries on
+// the default store with its spelling built: the query as typed and every
+// correction the fallback runs.
+func BenchmarkSearchMisspelt(b *testing.B) {
+	e := spellEngine(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		r := Request{Query: benchSlips[i%len(benchSlips)], Facets: true, NoCache: true}
+		if _, err := e.Search(context.Background(), &r); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkJudgedQueriesServed is BenchmarkJudgedQueries (one goroutine)
+// with the spelling built, as a store serves: a query that matched enough
+// products still has its neighbouring words looked up for a join.
+func BenchmarkJudgedQueriesServed(b *testing.B) {
+	e := spellEngine(b)
+	_, qs := storeEngine(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		r := Request{Query: qs[i%len(qs)], Facets: true, NoCache: true}
+		if _, err := e.Search(context.Background(), &r); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }

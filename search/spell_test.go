@@ -285,3 +285,44 @@ func TestSearchCompounds(t *testing.T) {
 		t.Errorf("did_you_mean %q exact %d; want garden hose reel, 6", res.DidYouMean, res.Exact)
 	}
 }
+
+// TestSearchJoins: two words the catalog writes as one are joined ("head
+// phones" -> "headphones"), also when the words as typed match a few
+// products, if the joined word is in far more ("lap top"); a pair the
+// catalog writes apart is left alone.
+func TestSearchJoins(t *testing.T) {
+	var ps []*catalog.Product
+	add := func(prefix, title string, n int) {
+		for i := range n {
+			id := prefix + strconv.Itoa(i)
+			ps = append(ps, &catalog.Product{ID: id, Title: title, Version: 1,
+				Variants: []catalog.Variant{{ID: id + "-v1", Price: catalog.Money{Amount: 2000, Currency: "USD"}, Stock: map[string]int{"wh-1": 1}}}})
+		}
+	}
+	add("hp", "wireless headphones", 30)
+	add("hd", "shower head", 4)
+	add("ph", "phones case", 4)
+	add("lt", "laptop sleeve", 210)
+	add("tr", "lap tray with top cushion", 10)
+	add("mp", "mouse pad", 12)
+	add("mq", "mousepad xl", 3)
+	e := newEngine(t, 2, ps)
+	if err := e.RebuildSpelling(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ q, dym string }{
+		{"head phones", "headphones"},
+		{"wireless head phones", "wireless headphones"},
+		{"lap top", "laptop"},
+		{"mouse pad", ""},
+		{"lap tray", ""},
+	} {
+		res, err := e.Search(context.Background(), &Request{Query: c.q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.DidYouMean != c.dym || c.dym != "" && (res.CorrectedFrom != c.q || res.Exact < 30) {
+			t.Errorf("%q: did_you_mean %q from %q, %d exact; want %q", c.q, res.DidYouMean, res.CorrectedFrom, res.Exact, c.dym)
+		}
+	}
+}

@@ -26,8 +26,15 @@ type Options struct {
 	// MinLen1 is the shortest word, in letters, corrected with one edit;
 	// default 4.
 	MinLen1 int
-	// MinLen2 is the shortest word corrected with two edits; default 8.
+	// MinLen2 is the shortest word corrected with two edits; default 5.
 	MinLen2 int
+	// SureLen2 is the shortest word whose two-edit corrections need no
+	// more evidence than one edit's; default 8. Below it, a two-edit
+	// candidate must share RealWordMin products with another query word,
+	// or, for a word alone, be in KnownFreq products and ten times as many
+	// as any other two-edit candidate: "ltpop" is "laptop", and a clean
+	// word of five to seven letters is not taken for a far word.
+	SureLen2 int
 	// KnownFreq is the product count from which a word is left alone:
 	// a word in at least KnownFreq products (by its Dict frequency or the
 	// Index's DocFreq) is never corrected; default 3.
@@ -45,6 +52,10 @@ type Options struct {
 	// RealWordMin is the fewest products the changed word must share
 	// with another query word; default 5.
 	RealWordMin int
+	// JoinRatio is how many times more products must hold two words
+	// joined as one than hold them both for Joins to join them;
+	// default 20.
+	JoinRatio float64
 	// Lexicon, when set, holds the real words of the language: a word in
 	// it is never corrected as a misspelling, and CorrectRealWords changes
 	// it only through CorrectRealWords, whose evidence the caller may
@@ -66,7 +77,10 @@ func (o *Options) EnsureDefaults() {
 		o.MinLen1 = 4
 	}
 	if o.MinLen2 == 0 {
-		o.MinLen2 = 8
+		o.MinLen2 = 5
+	}
+	if o.SureLen2 == 0 {
+		o.SureLen2 = 8
 	}
 	if o.KnownFreq == 0 {
 		o.KnownFreq = 3
@@ -83,6 +97,9 @@ func (o *Options) EnsureDefaults() {
 	if o.RealWordMin == 0 {
 		o.RealWordMin = 5
 	}
+	if o.JoinRatio == 0 {
+		o.JoinRatio = 20
+	}
 }
 
 // Validate lists every problem with o.
@@ -94,11 +111,17 @@ func (o *Options) Validate() error {
 	if o.MinLen2 < o.MinLen1 {
 		errs = append(errs, fmt.Errorf("spell: MinLen2 is %d, below MinLen1 %d", o.MinLen2, o.MinLen1))
 	}
+	if o.SureLen2 < o.MinLen2 {
+		errs = append(errs, fmt.Errorf("spell: SureLen2 is %d, below MinLen2 %d", o.SureLen2, o.MinLen2))
+	}
 	if o.KnownFreq < 1 {
 		errs = append(errs, fmt.Errorf("spell: KnownFreq is %d; want at least 1", o.KnownFreq))
 	}
 	if o.MinRatio < 1 {
 		errs = append(errs, fmt.Errorf("spell: MinRatio is %g; want at least 1", o.MinRatio))
+	}
+	if o.JoinRatio < 1 {
+		errs = append(errs, fmt.Errorf("spell: JoinRatio is %g; want at least 1", o.JoinRatio))
 	}
 	if o.MaxCandidates < 1 || o.MaxCandidates > 32 {
 		errs = append(errs, fmt.Errorf("spell: MaxCandidates is %d; want 1 to 32", o.MaxCandidates))
@@ -193,8 +216,11 @@ func (c *Corrector) search(a *lookup, d *Dict, word string, edits int, dst []Can
 			// distance and weigh by the typist's likely slips. A word
 			// with a digit is a model number: never offered for a
 			// typed word without one.
+			// Nor is the word less its first letter, unless doubled: a
+			// letter is seldom typed before a word ("xbox" is not
+			// "box"; "ttripod" is "tripod").
 			if dist := distance(word, string(k), false); dist <= float64(edits) && (!hasDigit(string(k)) || hasDigit(word)) &&
-				(c.opts.Never == nil || !c.opts.Never(string(k))) {
+				(c.opts.Never == nil || !c.opts.Never(string(k))) && (string(k) != word[1:] || word[0] == word[1]) {
 				cost := Cost(word, string(k))
 				dst = append(dst, Candidate{Word: string(k), Freq: f, Dist: int(dist), Cost: cost, Score: score(cost, f)})
 			}
@@ -268,17 +294,21 @@ func (c *Corrector) correct(d *Dict, ix Index, words []string, lexicon bool) Cor
 	if d == nil {
 		return out
 	}
-	var candArr [32]Candidate
+	var candArr, stemArr [32]Candidate
 	for i, w := range words {
 		if c.known(d, ix, w) && (lexicon || !c.opts.Lexicon.Has(w) || c.catalogKnown(d, ix, w)) {
 			continue
 		}
 		cands := c.Candidates(d, w, candArr[:0])
 		suffix := ""
-		if len(cands) == 0 && c.opts.Stem != nil {
-			// Try the stem, and give the correction back the suffix.
+		if !hasNear(cands) && c.opts.Stem != nil {
+			// Try the stem, and give the correction back the suffix,
+			// when the word has nothing within one edit and the stem has
+			// ("earuds", stem "earud", is "earbuds", not "cards").
 			if st := c.opts.Stem(w); st != w && strings.HasPrefix(w, st) && !c.known(d, ix, st) {
-				cands, suffix = c.Candidates(d, st, candArr[:0]), w[len(st):]
+				if sc := c.Candidates(d, st, stemArr[:0]); len(cands) == 0 || hasNear(sc) {
+					cands, suffix = sc, w[len(st):]
+				}
 			}
 		}
 		if len(cands) == 0 {
@@ -287,6 +317,9 @@ func (c *Corrector) correct(d *Dict, ix Index, words []string, lexicon bool) Cor
 		typed := d.Freq(w)
 		if ix != nil {
 			typed = max(typed, uint64(ix.DocFreq(w)))
+		}
+		if runeCount(w) < c.opts.SureLen2 {
+			cands = c.sure2(ix, out.Words, i, cands)
 		}
 		if typed > 0 {
 			// A word of the catalog, if misspelt there too, is only
@@ -324,6 +357,62 @@ func (c *Corrector) correct(d *Dict, ix Index, words []string, lexicon bool) Cor
 		out.Changed++
 	}
 	return out
+}
+
+// sure2 drops from cands, the candidates for words[i], the two-edit ones
+// without strong evidence (Options.SureLen2): no candidate within one edit
+// (however rare: "earbus" is "earbud", not "targus"), no repeat of another
+// query word ("nigjht light" is not "light light"), and a share of
+// RealWordMin products with another query word, or for a word alone,
+// KnownFreq products and ten times as many as any other two-edit
+// candidate.
+func (c *Corrector) sure2(ix Index, words []string, i int, cands []Candidate) []Candidate {
+	far, near := 0, false
+	var top, second uint64
+	for _, cd := range cands {
+		if cd.Dist >= 2 {
+			far++
+			if cd.Freq > top {
+				top, second = cd.Freq, top
+			} else if cd.Freq > second {
+				second = cd.Freq
+			}
+		} else {
+			near = true
+		}
+	}
+	if far == 0 {
+		return cands
+	}
+	alone := ix == nil || !hasContext(words, i)
+	n := 0
+	for _, cd := range cands {
+		keep := cd.Dist < 2
+		switch {
+		case keep:
+		case near || slices.Contains(words, cd.Word):
+		case alone:
+			keep = cd.Freq == top && top >= uint64(c.opts.KnownFreq) && top >= 10*second
+		default:
+			_, peak := c.coScore(ix, words, i, cd.Word)
+			keep = peak >= c.opts.RealWordMin
+		}
+		if keep {
+			cands[n] = cd
+			n++
+		}
+	}
+	return cands[:n]
+}
+
+// hasNear reports whether a candidate is within one edit.
+func hasNear(cands []Candidate) bool {
+	for _, cd := range cands {
+		if cd.Dist < 2 {
+			return true
+		}
+	}
+	return false
 }
 
 // plural returns fix, or its plural when the typed word w ends in "s" and

@@ -338,7 +338,7 @@ func TestCompounds(t *testing.T) {
 	}
 	ix := pairIndex{[2]string{"dish", "washer"}: 2, [2]string{"knob", "set"}: 9, [2]string{"garden", "hose"}: 6}
 	for _, tc := range []struct{ in, want []string }{
-		{[]string{"white", "dish", "washer"}, []string{"white", "dish", "washer"}}, // never joined
+		{[]string{"white", "dish", "washer"}, []string{"white", "dish", "washer"}}, // Joins joins
 		{[]string{"door", "knobset"}, []string{"door", "knob set"}},
 		{[]string{"garden", "hose"}, []string{"garden", "hose"}}, // not written joined
 		{[]string{"gardenhose"}, []string{"garden hose"}},        // held together
@@ -347,5 +347,115 @@ func TestCompounds(t *testing.T) {
 		if got := c.Compounds(d, ix, tc.in).Words; !slices.Equal(got, tc.want) {
 			t.Errorf("Compounds(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+	// In a query that matched nothing, one product holding both is enough.
+	if got := c.CompoundsUnmatched(d, ix, []string{"dishwasher2"}).Words; !slices.Equal(got, []string{"dishwasher2"}) {
+		t.Errorf("CompoundsUnmatched(dishwasher2) = %q, want it unchanged (a digit)", got)
+	}
+	for _, tc := range []struct {
+		in   string
+		want string
+		f    func(*Dict, Index, []string) Correction
+	}{
+		{"dishwasherx", "dishwasherx", c.Compounds},
+		{"dishwasher", "dishwasher", c.CompoundsUnmatched}, // a word of the catalog
+		{"dishwasherx", "dishwasherx", c.CompoundsUnmatched},
+	} {
+		if got := strings.Join(tc.f(d, ix, []string{tc.in}).Words, " "); got != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if got := c.CompoundsUnmatched(d, ix, []string{"dishwasher"}).Changed; got != 0 {
+		t.Errorf("CompoundsUnmatched split a catalog word")
+	}
+	d2, err := Build(maps.All(map[string]uint64{"dish": 30, "washer": 25, "bluetooth": 9, "speaker": 7}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix2 := pairIndex{[2]string{"bluetooth", "speaker"}: 1}
+	if got := strings.Join(c.CompoundsUnmatched(d2, ix2, []string{"bluetoothspeaker"}).Words, " "); got != "bluetooth speaker" {
+		t.Errorf("CompoundsUnmatched(bluetoothspeaker) = %q, want bluetooth speaker", got)
+	}
+	if got := strings.Join(c.Compounds(d2, ix2, []string{"bluetoothspeaker"}).Words, " "); got != "bluetoothspeaker" {
+		t.Errorf("Compounds(bluetoothspeaker) = %q on one product; want it unchanged", got)
+	}
+}
+
+// countIndex answers DocFreq from a table and CoCount from pairs.
+type countIndex struct {
+	df    map[string]int
+	pairs pairIndex
+}
+
+func (f countIndex) DocFreq(w string) int    { return f.df[w] }
+func (f countIndex) CoCount(a, b string) int { return f.pairs.CoCount(a, b) }
+
+// TestJoins: two words the catalog writes as one are joined when the joined
+// word is in JoinRatio times more products than hold both words.
+func TestJoins(t *testing.T) {
+	words := map[string]uint64{"headphones": 400, "head": 60, "phones": 90, "mousepad": 20, "mouse": 300, "pad": 80,
+		"dishwasher": 40, "dish": 30, "washer": 25, "sony": 50, "sonyx": 5, "x": 9}
+	d, err := Build(maps.All(words), slices.Values([]string{"sony"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	df := map[string]int{}
+	for w, f := range words {
+		df[w] = int(f)
+	}
+	ix := countIndex{df, pairIndex{{"head", "phones"}: 3, {"mouse", "pad"}: 150, {"dish", "washer"}: 1}}
+	c, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"wireless head phones", "wireless headphones"}, // 400 >= 20 * 3
+		{"white dish washer", "white dishwasher"},
+		{"mouse pad", "mouse pad"}, // the catalog writes it apart more
+		{"sony x", "sony x"},       // a brand, and one letter
+		{"head", "head"},
+	} {
+		got := c.Joins(d, ix, strings.Fields(tc.in))
+		if s := strings.Join(slices.DeleteFunc(got.Words, func(w string) bool { return w == "" }), " "); s != tc.want {
+			t.Errorf("Joins(%q) = %q, want %q", tc.in, s, tc.want)
+		}
+	}
+}
+
+// TestCorrectTwoEdits: a word of five to seven letters with nothing within
+// one edit is corrected with two, on strong evidence only.
+func TestCorrectTwoEdits(t *testing.T) {
+	words := map[string]uint64{"laptop": 900, "lapdog": 1, "garmin": 40, "gaming": 300, "earbud": 2, "targus": 60,
+		"night": 2, "light": 500, "box": 300, "watch": 200, "patch": 3}
+	d, err := Build(maps.All(words), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := pairIndex{{"laptop", "bag"}: 30, {"watch", "gps"}: 12}
+	for _, tc := range []struct{ in, want string }{
+		{"ltpop", "laptop"},             // alone: 900 and no other two-edit word
+		{"ltpop bag", "laptop bag"},     // 30 products of laptop and bag
+		{"earbus", "earbud"},            // one edit, however rare, before two: not targus
+		{"nigjht light", "night light"}, // never a repeat of another word
+		{"gps wsrtch", "gps watch"},
+		{"xbox", "xbox"}, // not box: a letter is seldom typed before a word
+		{"bbox", "box"},  // unless doubled
+	} {
+		if got := strings.Join(c.Correct(d, ix, strings.Fields(tc.in)).Words, " "); got != tc.want {
+			t.Errorf("Correct(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	// Without the evidence a two-edit word stays as typed: "gaimn" is one
+	// edit from nothing, two from gaming and from garmin (40 products, not
+	// ten times fewer than gaming's 300).
+	if got := strings.Join(c.Correct(d, nil, []string{"gaimn"}).Words, " "); got != "gaimn" {
+		t.Errorf("Correct(gaimn) = %q, want it unchanged", got)
+	}
+	if got := strings.Join(c.Correct(d, pairIndex{{"gaming", "mouse"}: 9}, []string{"gaimn", "mouse"}).Words, " "); got != "gaming mouse" {
+		t.Errorf("Correct(gaimn mouse) = %q, want gaming mouse", got)
 	}
 }

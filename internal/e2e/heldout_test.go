@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/aisle/aisle/corpora"
 	"github.com/aisle/aisle/query"
 	"github.com/aisle/aisle/search"
+	"github.com/aisle/aisle/spell"
 )
 
 // The held-out style check: data shaped unlike the corpus the weights were
@@ -63,6 +65,70 @@ func typo(r *rand.Rand, q string) (string, bool) {
 	return strings.Join(words, " "), true
 }
 
+// typo2 returns q with two typing slips in one of its words of five
+// letters or more, the word still starting with its first letter and at
+// Damerau distance 2 from the word meant; false when q has no such word.
+func typo2(r *rand.Rand, q string) (string, bool) {
+	words := strings.Fields(q)
+	for range 8 {
+		t1, ok := typo(r, q)
+		if !ok {
+			return "", false
+		}
+		ws := strings.Fields(t1)
+		i := slices.IndexFunc(ws, func(w string) bool { return !slices.Contains(words, w) })
+		if i < 0 || len(ws[i]) < 4 {
+			continue
+		}
+		t2, ok := typo(r, ws[i])
+		if !ok || spell.Distance(t2, words[i]) != 2 {
+			continue
+		}
+		ws[i] = t2
+		return strings.Join(ws, " "), true
+	}
+	return "", false
+}
+
+// split returns q with one of its words of six letters or more written as
+// the two words of the lexicon it is made of ("headphones" -> "head
+// phones", "notebook" -> "note book"), each of three letters or more; false
+// when q has no such word.
+func split(lex *spell.Lexicon, q string) (string, bool) {
+	words := strings.Fields(q)
+	for i, w := range words {
+		if len(w) < 6 || !isLetters(w) {
+			continue
+		}
+		for k := 3; k <= len(w)-3; k++ {
+			if lex.Has(w[:k]) && lex.Has(w[k:]) {
+				words[i] = w[:k] + " " + w[k:]
+				return strings.Join(words, " "), true
+			}
+		}
+	}
+	return "", false
+}
+
+// join returns q with two neighbouring words of three letters or more
+// written as one ("mouse pad" -> "mousepad"); false when q has no such
+// pair.
+func join(r *rand.Rand, q string) (string, bool) {
+	words := strings.Fields(q)
+	var at []int
+	for i := 0; i+1 < len(words); i++ {
+		if len(words[i]) >= 3 && len(words[i+1]) >= 3 && isLetters(words[i]) && isLetters(words[i+1]) {
+			at = append(at, i)
+		}
+	}
+	if len(at) == 0 {
+		return "", false
+	}
+	i := at[r.IntN(len(at))]
+	words[i] += words[i+1]
+	return strings.Join(slices.Delete(words, i+1, i+2), " "), true
+}
+
 func isLetters(w string) bool {
 	for i := 0; i < len(w); i++ {
 		if w[i] < 'a' || w[i] > 'z' {
@@ -101,16 +167,22 @@ type spellFigures struct {
 	clean, changed int // clean queries, and those corrected
 	typos, fixed   int // queries with a typo, and those fixed exactly
 	zero, asked    int // queries (clean and typo) with no result
+	// The other slips: two in one word, a word split in two, two words
+	// joined; each asked and fixed exactly.
+	typos2, fixed2, splits, splitsFixed, joins, joinsFixed int
 }
 
 func (f spellFigures) String() string {
-	return fmt.Sprintf("clean=%d false_corrections=%.4f typos=%d fixed_exactly=%.4f zero_rate=%.4f",
-		f.clean, float64(f.changed)/float64(max(f.clean, 1)), f.typos, float64(f.fixed)/float64(max(f.typos, 1)),
-		float64(f.zero)/float64(max(f.asked, 1)))
+	rate := func(a, b int) float64 { return float64(a) / float64(max(b, 1)) }
+	return fmt.Sprintf("clean=%d false_corrections=%.4f typos=%d fixed_exactly=%.4f zero_rate=%.4f"+
+		" typos2=%d fixed2=%.4f splits=%d splits_fixed=%.4f joins=%d joins_fixed=%.4f",
+		f.clean, rate(f.changed, f.clean), f.typos, rate(f.fixed, f.typos), rate(f.zero, f.asked),
+		f.typos2, rate(f.fixed2, f.typos2), f.splits, rate(f.splitsFixed, f.splits), f.joins, rate(f.joinsFixed, f.joins))
 }
 
-// measureSpelling runs every query as typed and with one typo.
-func measureSpelling(t *testing.T, eng *search.Engine, queries []string, seed uint64) spellFigures {
+// measureSpelling runs every query as typed, with one typo, with two in
+// one word, with a word split in two and with two words joined.
+func measureSpelling(t *testing.T, eng *search.Engine, lex *spell.Lexicon, queries []string, seed uint64) spellFigures {
 	r := rand.New(rand.NewPCG(seed, 16))
 	var f spellFigures
 	run := func(q string) *search.Result {
@@ -145,6 +217,44 @@ func measureSpelling(t *testing.T, eng *search.Engine, queries []string, seed ui
 			t.Logf("typo %q -> %q, meant %q", tq, res.DidYouMean, q)
 		}
 	}
+	// The other slips, from their own random sources so the one-typo
+	// queries above stay the same.
+	r2, rj := rand.New(rand.NewPCG(seed, 2)), rand.New(rand.NewPCG(seed, 3))
+	for _, q := range queries {
+		q = strings.Join(strings.Fields(query.Fold(q)), " ")
+		for _, v := range []struct {
+			kind         string
+			tq           string
+			ok           bool
+			asked, fixed *int
+		}{
+			{"typo2", "", false, &f.typos2, &f.fixed2},
+			{"split", "", false, &f.splits, &f.splitsFixed},
+			{"join", "", false, &f.joins, &f.joinsFixed},
+		} {
+			switch v.kind {
+			case "typo2":
+				v.tq, v.ok = typo2(r2, q)
+			case "split":
+				v.tq, v.ok = split(lex, q)
+			case "join":
+				v.tq, v.ok = join(rj, q)
+			}
+			if !v.ok {
+				continue
+			}
+			*v.asked++
+			res, err := eng.Search(context.Background(), &search.Request{Query: v.tq, PageSize: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.DidYouMean == q {
+				*v.fixed++
+			} else if testing.Verbose() && *v.asked-*v.fixed <= 10 {
+				t.Logf("%s %q -> %q, meant %q", v.kind, v.tq, res.DidYouMean, q)
+			}
+		}
+	}
 	return f
 }
 
@@ -172,19 +282,32 @@ func TestHeldOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// BigBasket queries: the first two or three words of every 40th title.
-	var bbQueries []string
-	for i := 0; i < len(bb); i += 40 {
-		ws := strings.Fields(strings.Map(func(r rune) rune {
-			if r == ',' || r == '-' || r == '(' || r == ')' || r == '&' || r == '/' {
-				return ' '
-			}
-			return r
-		}, bb[i].Title))
-		if len(ws) >= 2 {
-			bbQueries = append(bbQueries, strings.Join(ws[:min(len(ws), 2+i%2)], " "))
-		}
+	ic, err := corpora.Instacart()
+	if err != nil {
+		t.Fatal(err)
 	}
+	lex, err := spell.English()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// BigBasket and Instacart queries: the first two or three words of
+	// every 40th (80th) title.
+	fromTitles := func(ps []*catalog.Product, every int) []string {
+		var qs []string
+		for i := 0; i < len(ps); i += every {
+			ws := strings.Fields(strings.Map(func(r rune) rune {
+				if r == ',' || r == '-' || r == '(' || r == ')' || r == '&' || r == '/' {
+					return ' '
+				}
+				return r
+			}, ps[i].Title))
+			if len(ws) >= 2 {
+				qs = append(qs, strings.Join(ws[:min(len(ws), 2+i%2)], " "))
+			}
+		}
+		return qs
+	}
+	bbQueries, icQueries := fromTitles(bb, 40), fromTitles(ic, 80)
 	for _, set := range []struct {
 		name    string
 		ps      []*catalog.Product
@@ -194,6 +317,7 @@ func TestHeldOut(t *testing.T) {
 		{"icecat", neutral(icecat), judged, true},
 		{"icecat-titles", titlesOnly(neutral(icecat)), judged, true},
 		{"bigbasket-titles", titlesOnly(bb), bbQueries, false},
+		{"instacart-titles", titlesOnly(ic), icQueries, false},
 	} {
 		eng, err := search.New(search.Options{Shards: 4})
 		if err != nil {
@@ -234,7 +358,7 @@ func TestHeldOut(t *testing.T) {
 			}
 			line += fmt.Sprintf(" typo_ndcg@10=%.4f", tm.NDCG10)
 		}
-		f := measureSpelling(t, eng, set.queries, 3)
+		f := measureSpelling(t, eng, lex, set.queries, 3)
 		line += " " + f.String()
 		t.Log(line)
 		if rate := float64(f.changed) / float64(f.clean); rate >= 0.02 {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/aisle/aisle/corpora"
 	"github.com/aisle/aisle/rank"
 	"github.com/aisle/aisle/search"
+	"github.com/aisle/aisle/spell"
 )
 
 var update = flag.Bool("update", false, "rewrite corpora/icecat/rank_stats.txt with the measured figures")
@@ -135,9 +137,27 @@ func TestRankStats(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			line := fmt.Sprintf("%-22s %v", set.name+"/"+c.name, m)
+			line := fmt.Sprintf("%-27s %v", set.name+"/"+c.name, m)
 			t.Log(line)
 			lines = append(lines, line)
+			if c.name != "blended" {
+				continue
+			}
+			// The served lines: the same engine with its spelling and
+			// understanding built, as a store serves, on the queries as
+			// judged and with slips typed into them.
+			if err := eng.RebuildSpelling(); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range slips(js) {
+				m, err := Evaluate(eng, v.js, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				line := fmt.Sprintf("%-27s %v", set.name+"/"+v.name, m)
+				t.Log(line)
+				lines = append(lines, line)
+			}
 		}
 	}
 	if *update {
@@ -146,6 +166,9 @@ func TestRankStats(t *testing.T) {
 			"# category, attributes or description: the shape of a new seller's catalog); store = the default store (icecat + bigbasket + instacart).\n" +
 			"# Generated fields are neutralised before indexing, so only real signals (Icecat's release date) can move the blended lines.\n" +
 			"# bm25f = text alone; blended = text with all business signals; bm25f+X = text with one signal.\n" +
+			"# served = blended with spelling and query understanding built, as served; served+typo = each judged query with one\n" +
+			"# generated typo (a word of 5+ letters), +typo2 = two in one word, +split = a word split into two lexicon words\n" +
+			"# (headphones -> head phones), +join = two words joined (mouse pad -> mousepad); scored on the judgements of the query as meant.\n" +
 			"# Rewritten by: go test ./internal/e2e -run TestRankStats -update. The test fails when an ndcg@10 falls more than 0.005 below this file.\n"
 		if err := os.WriteFile(statsFile, []byte(head+strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 			t.Fatal(err)
@@ -196,4 +219,57 @@ func ndcgOf(line string) float64 {
 		}
 	}
 	return -1
+}
+
+// slip is a judged query set with one kind of slip typed into its queries.
+type slip struct {
+	name string
+	js   []corpora.Judgment
+}
+
+// slips returns the judgements as they are ("served") and with each kind
+// of slip typed into the queries that have room for one, each query
+// keeping the judgements of the query as meant. The slips are drawn with
+// fixed seeds, so the sets are the same on every run.
+func slips(js []corpora.Judgment) []slip {
+	lex, err := spell.English()
+	if err != nil {
+		panic(err) // the embedded list: cannot fail
+	}
+	r1, r2, rj := rand.New(rand.NewPCG(7, 16)), rand.New(rand.NewPCG(7, 2)), rand.New(rand.NewPCG(7, 3))
+	kinds := []struct {
+		name string
+		f    func(string) (string, bool)
+	}{
+		{"served", func(q string) (string, bool) { return q, true }},
+		{"served+typo", func(q string) (string, bool) { return typo(r1, q) }},
+		{"served+typo2", func(q string) (string, bool) { return typo2(r2, q) }},
+		{"served+split", func(q string) (string, bool) { return split(lex, q) }},
+		{"served+join", func(q string) (string, bool) { return join(rj, q) }},
+	}
+	var queries []string
+	seen := map[string]bool{}
+	for _, j := range js {
+		if !seen[j.Query] {
+			seen[j.Query] = true
+			queries = append(queries, j.Query)
+		}
+	}
+	out := make([]slip, len(kinds))
+	for k, kind := range kinds {
+		typed := map[string]string{}
+		for _, q := range queries {
+			if tq, ok := kind.f(strings.ToLower(q)); ok {
+				typed[q] = tq
+			}
+		}
+		out[k].name = kind.name
+		for _, j := range js {
+			if tq, ok := typed[j.Query]; ok {
+				j.Query = tq
+				out[k].js = append(out[k].js, j)
+			}
+		}
+	}
+	return out
 }
