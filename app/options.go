@@ -40,6 +40,8 @@ type Options struct {
 	ReplicaSet, NodeID string
 	// ReplicaSets (RoleRouter) are the replica sets the router reads.
 	ReplicaSets []string
+	// Nodes is the index nodes per replica set of RunCluster.
+	Nodes int
 	// Addr is the address of the HTTP API; port 0 picks a free port.
 	Addr string
 	// Data is the data directory, created if missing.

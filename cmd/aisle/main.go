@@ -36,6 +36,7 @@ func main() {
 }
 
 const usage = `usage: aisle serve [--addr HOST:PORT] [--data DIR] [--store demo|none] [--shards N] [--brokers HOST:PORT,...] [--kafka-port N] [--no-kafka] [--token-key FILE] ...
+       aisle cluster [--nodes 3] [--replica-sets 2] [--data DIR] [--addr HOST:PORT] (doc/cluster.md)
        aisle import [--data DIR | --brokers HOST:PORT,...] [--seller ID] [--delete-missing] FILE...
        aisle seller create|revoke|list ...
        aisle recs build|eval ...
@@ -51,10 +52,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return errors.New("no command given")
 	}
 	switch args[0] {
-	case "serve":
+	case "serve", "cluster": // cluster takes serve's flags, --nodes, and --replica-sets as a count
 		opts, err := parseServeFlags(args[1:], stderr)
 		if err != nil {
 			return err
+		}
+		if args[0] == "cluster" {
+			return app.RunCluster(ctx, opts)
 		}
 		return serve(ctx, opts)
 	case "recs":
@@ -99,6 +103,7 @@ func parseServeFlags(args []string, stderr io.Writer) (app.Options, error) {
 	fs.Func("role", "what this process runs: `all` (default), index (a cluster's index node) or router (doc/cluster.md)", func(s string) error { opts.Role = app.Role(s); return nil })
 	fs.StringVar(&opts.ReplicaSet, "replica-set", "", "--role index: the `name` of this node's replica set")
 	fs.StringVar(&opts.NodeID, "node-id", "", "--role index: this node's static `id`, kept across restarts")
+	fs.IntVar(&opts.Nodes, "nodes", 3, "aisle cluster: index `nodes` per replica set")
 	fs.Func("replica-sets", "--role router: the replica set `names` to search, comma-separated", func(s string) error { opts.ReplicaSets = splitList(s); return nil })
 	if err := fs.Parse(args); err != nil {
 		return opts, err
