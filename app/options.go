@@ -103,6 +103,7 @@ const (
 func DefaultOptions() Options {
 	return Options{
 		Role:         RoleAll,
+		Nodes:        3,
 		Addr:         "127.0.0.1:8080",
 		Data:         "./data",
 		Shards:       8,
@@ -122,6 +123,9 @@ func (o Options) EnsureDefaults() Options {
 	}
 	if o.Addr == "" {
 		o.Addr = d.Addr
+	}
+	if o.Nodes == 0 {
+		o.Nodes = d.Nodes
 	}
 	if o.Data == "" {
 		o.Data = d.Data

@@ -103,7 +103,7 @@ func parseServeFlags(args []string, stderr io.Writer) (app.Options, error) {
 	fs.Func("role", "what this process runs: `all` (default), index (a cluster's index node) or router (doc/cluster.md)", func(s string) error { opts.Role = app.Role(s); return nil })
 	fs.StringVar(&opts.ReplicaSet, "replica-set", "", "--role index: the `name` of this node's replica set")
 	fs.StringVar(&opts.NodeID, "node-id", "", "--role index: this node's static `id`, kept across restarts")
-	fs.IntVar(&opts.Nodes, "nodes", 3, "aisle cluster: index `nodes` per replica set")
+	fs.IntVar(&opts.Nodes, "nodes", opts.Nodes, "aisle cluster: index `nodes` per replica set")
 	fs.Func("replica-sets", "--role router: the replica set `names` to search, comma-separated", func(s string) error { opts.ReplicaSets = splitList(s); return nil })
 	if err := fs.Parse(args); err != nil {
 		return opts, err
