@@ -24,7 +24,7 @@ func (s *countSink) Apply(ups []*catalog.Product, dels []string) error {
 
 // BenchmarkApply publishes n product events (benchCatalog's products) to
 // the embedded broker, then times a fresh consumer from its start until it
-// has applied them all: decoding, the partition state, the log (zstd and
+// has applied them all: decoding, the partition state, the log (s2 and
 // fsync) and the Kafka fetches, with a Sink that only counts. It reports
 // events/s and the process's CPU time (user and system) per event, which
 // moves far less with the machine's load than the wall time.

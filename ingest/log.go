@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/aisle/aisle/internal/atomicfile"
+	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -19,7 +20,7 @@ import (
 //
 //	uint32 little-endian  payload length
 //	uint32 little-endian  CRC-32C of the payload
-//	payload               zstd-compressed entry (codec.go)
+//	payload               s2-compressed entry (codec.go; klauspost/compress/s2's block format)
 //
 // Each entry holds full records (the latest of each changed product) and
 // the next offset of every topic of the partition after the batch. Replay
@@ -44,7 +45,15 @@ import (
 // 3: binary entries (codec.go) instead of JSON; snapshots replace
 // compaction. A version 1 or 2 log is read once and rewritten as a version
 // 3 log of one entry holding its whole state.
-const logFormat = 3
+// 4: frames compressed with s2 instead of zstd (a record's compression
+// took 1.9 µs of CPU instead of 4.4 on the store's products). A version 3
+// log, and the version 3 old log of an interrupted snapshot, are read once
+// (with zstd) and rewritten as a version 4 log of one entry holding the
+// partition's whole state; older versions as before.
+const logFormat = 4
+
+// zstdFormat is the last log format whose frames are zstd-compressed.
+const zstdFormat = 3
 
 // oldLogPath names the log of a partition in an older format.
 func oldLogPath(dir string, partition int32, format int) string {
@@ -103,14 +112,12 @@ type plog struct {
 	leftover bool
 	f        *os.File
 	size     int64
-	enc      *zstd.Encoder
-	dec      *zstd.Decoder
-	raw      []byte
-	scratch  []byte
-}
-
-func newLogEncoder() (*zstd.Encoder, error) {
-	return zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest))
+	// format is the log format of the file, which says how its frames
+	// are compressed: logFormat, or zstdFormat (or older) while it is
+	// read for an upgrade.
+	format  int
+	raw     []byte
+	scratch []byte
 }
 
 func logPath(dir string, partition int32) string {
@@ -126,24 +133,12 @@ func openLog(dir string, partition int32, st *state, base map[string]int64) (*pl
 	if err := atomicfile.MkdirAll(dir); err != nil {
 		return nil, nil, nil, fmt.Errorf("ingest: %w", err)
 	}
-	l := &plog{path: logPath(dir, partition)}
-	var err error
-	if l.enc, err = newLogEncoder(); err != nil {
-		return nil, nil, nil, err
-	}
-	if l.dec, err = zstd.NewReader(nil); err != nil {
-		return nil, nil, nil, err
-	}
+	l := &plog{path: logPath(dir, partition), format: logFormat}
 	offsets := map[string]int64{}
 	for t, o := range base {
 		offsets[t] = o
 	}
 	changed := map[string]bool{}
-	if _, err := os.Stat(l.path); errors.Is(err, os.ErrNotExist) {
-		if err := l.upgrade(dir, partition, st, offsets, changed); err != nil {
-			return nil, nil, nil, err
-		}
-	}
 	replay := func(l *plog) (int64, error) {
 		return l.replay(func(raw []byte, pos int64) error {
 			e, err := decodeEntry(raw)
@@ -156,10 +151,15 @@ func openLog(dir string, partition int32, st *state, base map[string]int64) (*pl
 			return nil
 		})
 	}
+	if _, err := os.Stat(l.path); errors.Is(err, os.ErrNotExist) {
+		if err := l.upgrade(dir, partition, st, offsets, changed, replay); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	// A log set aside for a snapshot that a crash interrupted comes
 	// first; the partition is snapshotted again once restored.
 	if f, err := os.Open(oldLogPath3(dir, partition)); err == nil {
-		_, err := replay(&plog{path: f.Name(), f: f, dec: l.dec})
+		_, err := replay(&plog{path: f.Name(), f: f, format: logFormat})
 		f.Close()
 		if err != nil {
 			return nil, nil, nil, err
@@ -191,8 +191,11 @@ func openLog(dir string, partition int32, st *state, base map[string]int64) (*pl
 }
 
 // upgrade reads the newest log of an older format, if any, into st and
-// writes it as a current log of one entry; then removes the old file.
-func (l *plog) upgrade(dir string, partition int32, st *state, offsets map[string]int64, changed map[string]bool) error {
+// writes it as a current log of one entry; then removes the old file. A
+// version 3 log is replayed as a current one (replay), after the old log
+// of a snapshot it interrupted, if any.
+func (l *plog) upgrade(dir string, partition int32, st *state, offsets map[string]int64, changed map[string]bool,
+	replay func(*plog) (int64, error)) error {
 	for v := logFormat - 1; v >= 1; v-- {
 		old := oldLogPath(dir, partition, v)
 		f, err := os.Open(old)
@@ -202,21 +205,55 @@ func (l *plog) upgrade(dir string, partition int32, st *state, offsets map[strin
 		if err != nil {
 			return fmt.Errorf("ingest: cannot upgrade the version %d log of partition %d: %w", v, partition, err)
 		}
-		ol := &plog{path: old, f: f, dec: l.dec}
-		_, err = ol.replay(func(raw []byte, pos int64) error {
-			var e entry
-			if err := json.Unmarshal(raw, &e); err != nil {
-				return fmt.Errorf("ingest: log %s at %d: %w", old, pos, err)
+		var interrupted string
+		if v == zstdFormat {
+			interrupted = oldLogPathOf(dir, partition, v)
+			if of, err := os.Open(interrupted); err == nil {
+				_, err := replay(&plog{path: interrupted, f: of, format: v})
+				of.Close()
+				if err != nil {
+					f.Close()
+					return err
+				}
+			} else if !errors.Is(err, os.ErrNotExist) {
+				f.Close()
+				return fmt.Errorf("ingest: %w", err)
 			}
-			e.apply(st, offsets, changed)
-			return nil
-		})
+			_, err = replay(&plog{path: old, f: f, format: v})
+		} else {
+			ol := &plog{path: old, f: f, format: v}
+			_, err = ol.replay(func(raw []byte, pos int64) error {
+				var e entry
+				if err := json.Unmarshal(raw, &e); err != nil {
+					return fmt.Errorf("ingest: log %s at %d: %w", old, pos, err)
+				}
+				e.apply(st, offsets, changed)
+				return nil
+			})
+		}
 		f.Close()
 		if err != nil {
 			return err
 		}
-		if err := l.rewrite(st, offsets); err != nil {
+		// A version 3 log follows a snapshot: the new log holds what it
+		// held after it (the records it changed, the offsets, sales and
+		// order ids); the older ones hold the whole state.
+		e := stateEntry(st, offsets)
+		if v == zstdFormat {
+			e.Records = e.Records[:0]
+			for id := range changed {
+				if r := st.recs[id]; r != nil {
+					e.Records = append(e.Records, r)
+				}
+			}
+		}
+		if err := l.rewriteEntry(e); err != nil {
 			return err
+		}
+		if interrupted != "" {
+			if err := os.Remove(interrupted); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("ingest: %w", err)
+			}
 		}
 		return os.Remove(old)
 	}
@@ -248,7 +285,7 @@ func (l *plog) replay(fn func(raw []byte, pos int64) error) (int64, error) {
 		if crc32.Checksum(buf, crcTable) != binary.LittleEndian.Uint32(hdr[4:]) {
 			return pos, nil
 		}
-		raw, err := l.dec.DecodeAll(buf, l.raw[:0])
+		raw, err := l.decompress(buf)
 		if err != nil {
 			return 0, fmt.Errorf("ingest: log %s at %d: checksum ok but cannot decompress: %w", l.path, pos, err)
 		}
@@ -274,9 +311,34 @@ func (l *plog) append(e *entry) error {
 	return nil
 }
 
+// decompress returns the entry of a frame's payload, in l.raw's memory.
+func (l *plog) decompress(payload []byte) ([]byte, error) {
+	if l.format > zstdFormat {
+		n, err := s2.DecodedLen(payload)
+		if err != nil {
+			return nil, err
+		}
+		if cap(l.raw) < n {
+			l.raw = make([]byte, n)
+		}
+		return s2.Decode(l.raw[:cap(l.raw)], payload)
+	}
+	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.DecodeAll(payload, l.raw[:0])
+}
+
 func (l *plog) frame(raw []byte) []byte {
-	l.scratch = append(l.scratch[:0], make([]byte, 8)...)
-	l.scratch = l.enc.EncodeAll(raw, l.scratch)
+	n := 8 + s2.MaxEncodedLen(len(raw))
+	if cap(l.scratch) < n {
+		l.scratch = make([]byte, n)
+	}
+	l.scratch = l.scratch[:n]
+	enc := s2.Encode(l.scratch[8:], raw)
+	l.scratch = l.scratch[:8+len(enc)]
 	payload := l.scratch[8:]
 	binary.LittleEndian.PutUint32(l.scratch[:4], uint32(len(payload)))
 	binary.LittleEndian.PutUint32(l.scratch[4:8], crc32.Checksum(payload, crcTable))
@@ -300,7 +362,13 @@ func stateEntry(st *state, offsets map[string]int64) *entry {
 // rewrite replaces the log with one entry holding every record of st,
 // through a temporary file and a rename.
 func (l *plog) rewrite(st *state, offsets map[string]int64) error {
-	raw := appendEntry(nil, stateEntry(st, offsets))
+	return l.rewriteEntry(stateEntry(st, offsets))
+}
+
+// rewriteEntry replaces the log with the one entry e, through a temporary
+// file and a rename.
+func (l *plog) rewriteEntry(e *entry) error {
+	raw := appendEntry(nil, e)
 	frame := l.frame(raw)
 	if err := atomicfile.Write(l.path, frame); err != nil {
 		return err
@@ -361,7 +429,5 @@ func (l *plog) close() error {
 	if l == nil || l.f == nil {
 		return nil
 	}
-	l.enc.Close()
-	l.dec.Close()
 	return errors.Join(l.f.Sync(), l.f.Close())
 }

@@ -1,10 +1,14 @@
 package ingest
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"hash/crc32"
 	"os"
 	"reflect"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/aisle/aisle/catalog"
 )
@@ -120,8 +124,75 @@ func TestLogCorruptChecksum(t *testing.T) {
 	}
 }
 
+// zstdFrame is a frame of a log of format 3 or older: the payload
+// zstd-compressed.
+func zstdFrame(t *testing.T, raw []byte) []byte {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	payload := enc.EncodeAll(raw, nil)
+	out := binary.LittleEndian.AppendUint32(nil, uint32(len(payload)))
+	out = binary.LittleEndian.AppendUint32(out, crc32.Checksum(payload, crcTable))
+	return append(out, payload...)
+}
+
+// A version 3 log (zstd frames), and the version 3 old log of a snapshot
+// it interrupted, are read once and rewritten as a version 4 log holding
+// what they held after the snapshot: the entries the snapshot covers are
+// skipped, the records changed after it are marked changed.
+func TestLogUpgradeFromV3(t *testing.T) {
+	dir := t.TempDir()
+	prod := func(id string) *record {
+		return &record{ID: id, Content: &catalog.Product{ID: id, Title: id, Version: 1}, ContentV: 1}
+	}
+	write := func(path string, es ...entry) {
+		var file []byte
+		for _, e := range es {
+			file = append(file, zstdFrame(t, appendEntry(nil, &e))...)
+		}
+		if err := os.WriteFile(path, file, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The snapshot was taken at offset 5; the old log holds an entry it
+	// covers and one after it; the current log one more and a torn tail.
+	write(oldLogPathOf(dir, 0, 3),
+		entry{Offsets: map[string]int64{TopicProducts: 5}, Records: []*record{prod("covered")}},
+		entry{Offsets: map[string]int64{TopicProducts: 6}, Records: []*record{prod("a")}})
+	write(oldLogPath(dir, 0, 3),
+		entry{Offsets: map[string]int64{TopicProducts: 8, TopicOrders: 2}, Records: []*record{prod("b")},
+			Sales: map[string]int64{"a": 3}, Orders: []string{"o-1"}})
+	f, _ := os.OpenFile(oldLogPath(dir, 0, 3), os.O_APPEND|os.O_WRONLY, 0o644)
+	f.Write([]byte{9, 9, 9})
+	f.Close()
+	base := map[string]int64{TopicProducts: 5}
+	st := newState()
+	l, offs, changed, err := openLog(dir, 0, st, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.close()
+	want := map[string]bool{"a": true, "b": true}
+	if offs[TopicProducts] != 8 || offs[TopicOrders] != 2 || !reflect.DeepEqual(changed, want) || st.sales["a"] != 3 || st.recs["covered"] != nil {
+		t.Fatalf("after the upgrade: offsets %v, changed %v, sales %v, covered %v", offs, changed, st.sales, st.recs["covered"])
+	}
+	for _, old := range []string{oldLogPathOf(dir, 0, 3), oldLogPath(dir, 0, 3)} {
+		if _, err := os.Stat(old); !os.IsNotExist(err) {
+			t.Errorf("%s is still there: %v", old, err)
+		}
+	}
+	st2 := newState()
+	_, offs2, changed2, err := openLog(dir, 0, st2, base)
+	if err != nil || !reflect.DeepEqual(offs2, offs) || !reflect.DeepEqual(changed2, want) || len(st2.recs) != 2 ||
+		st2.sales["a"] != 3 || len(st2.orderIDs) != 1 {
+		t.Fatalf("the version 4 log reads %v %v %v %v, err %v", offs2, changed2, st2.recs, st2.sales, err)
+	}
+}
+
 // A version 1 or 2 log (JSON entries) is read once and rewritten as a
-// version 3 log holding the same state.
+// current log holding the same state.
 func TestLogUpgradeFromJSON(t *testing.T) {
 	for _, v := range []int{1, 2} {
 		dir := t.TempDir()
@@ -130,15 +201,10 @@ func TestLogUpgradeFromJSON(t *testing.T) {
 			{Offsets: map[string]int64{TopicProducts: 7}, Records: []*record{{ID: "a", Content: p, ContentV: 1}}},
 			{Offsets: map[string]int64{TopicProducts: 7, TopicOrders: 3}, Sales: map[string]int64{"a": 4}, Orders: []string{"o-1"}},
 		}
-		l := &plog{}
-		var err error
-		if l.enc, err = newLogEncoder(); err != nil {
-			t.Fatal(err)
-		}
 		var file []byte
 		for _, e := range entries {
 			raw, _ := json.Marshal(&e)
-			file = append(file, l.frame(raw)...)
+			file = append(file, zstdFrame(t, raw)...)
 		}
 		if err := os.WriteFile(oldLogPath(dir, 0, v), file, 0o644); err != nil {
 			t.Fatal(err)

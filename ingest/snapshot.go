@@ -214,8 +214,11 @@ var snapEncoder = sync.OnceValues(func() (*zstd.Encoder, error) {
 	return zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
 })
 
-func oldLogPath3(dir string, partition int32) string {
-	return filepath.Join(dir, fmt.Sprintf("partition-%04d.v%d.old.log", partition, logFormat))
+// oldLogPath3 names the log set aside while a snapshot is written.
+func oldLogPath3(dir string, partition int32) string { return oldLogPathOf(dir, partition, logFormat) }
+
+func oldLogPathOf(dir string, partition int32, format int) string {
+	return filepath.Join(dir, fmt.Sprintf("partition-%04d.v%d.old.log", partition, format))
 }
 
 // snapCapture is a partition as it was between two polls, when every
