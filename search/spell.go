@@ -601,9 +601,9 @@ func (e *Engine) spellFallback(ctx context.Context, st *state, r *Request, res *
 	if r.NoSpell {
 		return res, nil
 	}
-	kinds := []correction{compound, misspelt, joined, realWord}
+	kinds := []correction{compound, joined, misspelt, realWord}
 	if res.Exact >= e.opts.SpellMaxTotal {
-		kinds = kinds[2:3]
+		kinds = kinds[1:2]
 	}
 	for _, kind := range kinds {
 		corrected := e.correct(st, r.Query, kind, res.Total == 0)

@@ -306,6 +306,8 @@ func TestSearchJoins(t *testing.T) {
 	add("tr", "lap tray with top cushion", 10)
 	add("mp", "mouse pad", 12)
 	add("mq", "mousepad xl", 3)
+	add("ss", "samsung phone", 30)
+	add("su", "sun hat", 5)
 	e := newEngine(t, 2, ps)
 	if err := e.RebuildSpelling(); err != nil {
 		t.Fatal(err)
@@ -316,6 +318,7 @@ func TestSearchJoins(t *testing.T) {
 		{"lap top", "laptop"},
 		{"mouse pad", ""},
 		{"lap tray", ""},
+		{"sam sung", "samsung"}, // a join before "sung" -> "sun", a real word the catalog lacks
 	} {
 		res, err := e.Search(context.Background(), &Request{Query: c.q})
 		if err != nil {

@@ -216,11 +216,10 @@ func (c *Corrector) search(a *lookup, d *Dict, word string, edits int, dst []Can
 			// distance and weigh by the typist's likely slips. A word
 			// with a digit is a model number: never offered for a
 			// typed word without one.
-			// Nor is the word less its first letter, unless doubled: a
-			// letter is seldom typed before a word ("xbox" is not
-			// "box"; "ttripod" is "tripod").
+			// Nor is a word shorter than MinLen1, which is too short
+			// to be corrected itself ("xbox" is not "box").
 			if dist := distance(word, string(k), false); dist <= float64(edits) && (!hasDigit(string(k)) || hasDigit(word)) &&
-				(c.opts.Never == nil || !c.opts.Never(string(k))) && (string(k) != word[1:] || word[0] == word[1]) {
+				(c.opts.Never == nil || !c.opts.Never(string(k))) && runeCount(string(k)) >= c.opts.MinLen1 {
 				cost := Cost(word, string(k))
 				dst = append(dst, Candidate{Word: string(k), Freq: f, Dist: int(dist), Cost: cost, Score: score(cost, f)})
 			}

@@ -442,8 +442,9 @@ func TestCorrectTwoEdits(t *testing.T) {
 		{"earbus", "earbud"},            // one edit, however rare, before two: not targus
 		{"nigjht light", "night light"}, // never a repeat of another word
 		{"gps wsrtch", "gps watch"},
-		{"xbox", "xbox"}, // not box: a letter is seldom typed before a word
-		{"bbox", "box"},  // unless doubled
+		{"xbox", "xbox"},    // not box: too short to be corrected, so never offered
+		{"watchh", "watch"}, // a letter typed after
+		{"wwatch", "watch"}, // or before
 	} {
 		if got := strings.Join(c.Correct(d, ix, strings.Fields(tc.in)).Words, " "); got != tc.want {
 			t.Errorf("Correct(%q) = %q, want %q", tc.in, got, tc.want)
