@@ -164,6 +164,10 @@ type RecsEval struct {
 	// Dims are the dimensions of the embeddings evaluated (none: skip
 	// them).
 	Dims []int
+	// Orders names the orders evaluated: "instacart" (the default, the
+	// shipped store's) or "retail" (the FIMI retail baskets, another
+	// domain with no products behind them: the lists only).
+	Orders string
 	// Log receives the figures.
 	Log io.Writer
 }
@@ -178,9 +182,27 @@ type RecsEval struct {
 // each dimension as before.
 func EvalRecs(ctx context.Context, o RecsEval) error {
 	sample, half, dims, stderr := o.Sample, o.Half, o.Dims, o.Log
-	train, test, err := splitOrders()
+	var (
+		train recs.Orders
+		test  [][]int32
+		err   error
+	)
+	switch o.Orders {
+	case "", "instacart":
+		train, test, err = splitOrders()
+	case "retail":
+		train, test, err = splitRetail()
+	default:
+		err = fmt.Errorf("recs eval: no orders named %q (instacart, retail)", o.Orders)
+	}
 	if err != nil {
 		return err
+	}
+	if o.Orders == "retail" {
+		if sample > 0 && sample < len(test) {
+			test = test[:sample]
+		}
+		return evalLists(ctx, train, test, recs.EvalOptions{HideHalf: half, Seed: 1}, stderr)
 	}
 	if sample > 0 && sample < len(test) {
 		test = test[:sample]
@@ -235,6 +257,9 @@ func EvalRecs(ctx context.Context, o RecsEval) error {
 	easeR, _ := recs.Evaluate(served, test, eo)
 	easeR.Method = "ease (served)"
 	report(easeR, fmt.Sprintf("(%d items, λ %g; %.1f s)", ServedEASE.EnsureDefaults().Items, ServedEASE.EnsureDefaults().Lambda, time.Since(start).Seconds()))
+	if err := evalTunedEASE(ctx, train, cos, test, eo, report, stderr); err != nil {
+		return err
+	}
 	home, _ := recs.EvaluateHome(served, test, cats, recs.HomeOptions{}, eo)
 	report(home, fmt.Sprintf("(home row over the served lists, %d items per aisle at most)", recs.HomeOptions{}.EnsureDefaults().PerCategory))
 	if err := evalVectors(ctx, served, train, test, eo, report, stderr); err != nil {
@@ -244,6 +269,100 @@ func EvalRecs(ctx context.Context, o RecsEval) error {
 		return evalSimilar(ctx, cos, train, test, half, dims, stderr)
 	}
 	return nil
+}
+
+// easeGrid are the EASE options TuneEASE chooses from: λ, and the
+// dropout-shaped ridge of Steck 2020.
+func easeGrid() []recs.EASEOptions {
+	var g []recs.EASEOptions
+	for _, lp := range [][2]float64{{20, 0}, {50, 0}, {200, 0}, {50, 0.1}, {50, 0.25}, {20, 0.25}} {
+		o := ServedEASE
+		o.Lambda, o.Dropout = lp[0], lp[1]
+		g = append(g, o)
+	}
+	return g
+}
+
+// evalTunedEASE reports EASE with λ and dropout chosen by validation on
+// the training orders (recs.TuneEASE), fitted on all of them.
+func evalTunedEASE(ctx context.Context, train recs.Orders, cos *recs.Lists, test [][]int32, eo recs.EvalOptions, report func(recs.EvalResult, string), stderr io.Writer) error {
+	start := time.Now()
+	grid := easeGrid()
+	best, hits, err := recs.TuneEASE(ctx, train, grid, eo)
+	if err != nil {
+		return err
+	}
+	for i, g := range grid {
+		fmt.Fprintf(stderr, "aisle: EASE validation (every tenth training basket held out) λ %g dropout %g: HR@10 %.4f\n", g.Lambda, g.Dropout, hits[i])
+	}
+	fmt.Fprintf(stderr, "aisle: EASE by validation chose λ %g dropout %g in %.1f s\n", best.Lambda, best.Dropout, time.Since(start).Seconds())
+	l, err := recs.EASE(ctx, train, cos, best)
+	if err != nil {
+		return err
+	}
+	r, _ := recs.Evaluate(l, test, eo)
+	r.Method = "ease, by validation"
+	report(r, fmt.Sprintf("(λ %g, dropout %g)", best.Lambda, best.Dropout))
+	return nil
+}
+
+// splitRetail returns the FIMI retail baskets split as the shipped orders
+// are: every eleventh basket (index % 11 == 0) held out.
+func splitRetail() (train recs.Orders, test [][]int32, err error) {
+	raw, err := corpora.RetailBaskets()
+	if err != nil {
+		return recs.Orders{}, nil, err
+	}
+	dense := map[int32]int32{}
+	for i, b := range raw {
+		bk := make([]int32, 0, len(b))
+		for _, x := range b {
+			d, ok := dense[x]
+			if !ok {
+				d = int32(len(train.Items))
+				dense[x] = d
+				train.Items = append(train.Items, "retail-"+strconv.Itoa(int(x)))
+			}
+			bk = append(bk, d)
+		}
+		if i%11 == 0 {
+			test = append(test, bk)
+		} else {
+			train.Baskets = append(train.Baskets, bk)
+		}
+	}
+	return train, test, nil
+}
+
+// evalLists scores the lists alone (orders with no products behind them):
+// popularity, cosine, EASE at the served λ and at λ by validation, each
+// against cosine with paired intervals.
+func evalLists(ctx context.Context, train recs.Orders, test [][]int32, eo recs.EvalOptions, stderr io.Writer) error {
+	fmt.Fprintf(stderr, "aisle: %d train baskets, %d test baskets over %d items\n", len(train.Baskets), len(test), len(train.Items))
+	cos, err := recs.Build(ctx, train, recs.Options{})
+	if err != nil {
+		return err
+	}
+	cosR, pop := recs.Evaluate(cos, test, eo)
+	report := func(r recs.EvalResult, note string) {
+		d, ci, err := recs.PairedDiff(r, cosR)
+		if err != nil {
+			fmt.Fprintf(stderr, "aisle: eval %v  %s\n", r, note)
+			return
+		}
+		fmt.Fprintf(stderr, "aisle: eval %v  vs cosine %+.4f ± %.4f (%+.1f%%)  %s\n", r, d, ci, 100*d/cosR.HitRate, note)
+	}
+	report(pop, "")
+	report(cosR, "")
+	start := time.Now()
+	served, err := recs.EASE(ctx, train, cos, ServedEASE)
+	if err != nil {
+		return err
+	}
+	r, _ := recs.Evaluate(served, test, eo)
+	r.Method = "ease (served λ)"
+	report(r, fmt.Sprintf("(λ %g; %.1f s)", ServedEASE.EnsureDefaults().Lambda, time.Since(start).Seconds()))
+	return evalTunedEASE(ctx, train, cos, test, eo, report, stderr)
 }
 
 // evalVectors builds the similar-items index from content, behaviour and

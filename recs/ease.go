@@ -33,6 +33,12 @@ type EASEOptions struct {
 	TopN int
 	// MaxBasket caps a basket as Options does; default 50.
 	MaxBasket int
+	// Dropout p, from 0 to below 1, adds p/(1-p) times an item's own
+	// count to its ridge: the dropout-shaped regulariser of Steck 2020
+	// ("Autoencoders that don't overfit towards the identity", EDLAE's
+	// full-rank closed form), which regularises a popular item more than
+	// λ alone does. Default 0: plain EASE.
+	Dropout float64
 	// Tail, when positive, weighs the base list's neighbours outside the
 	// model, added to a modelled item's EASE neighbours (EASE cannot name
 	// them); default none. Measured: 0.3 and 1 do not raise HR@10
@@ -65,6 +71,9 @@ func (o EASEOptions) Validate() error {
 	}
 	if o.Lambda < 0 || math.IsNaN(o.Lambda) || math.IsInf(o.Lambda, 0) {
 		errs = append(errs, fmt.Errorf("recs: EASEOptions.Lambda is %v; want a finite positive number", o.Lambda))
+	}
+	if !(o.Dropout >= 0 && o.Dropout < 1) {
+		errs = append(errs, fmt.Errorf("recs: EASEOptions.Dropout is %v; want 0 to below 1", o.Dropout))
 	}
 	if o.TopN < 0 || o.MaxBasket < 0 || o.MaxBasket == 1 {
 		errs = append(errs, fmt.Errorf("recs: EASEOptions.TopN %d or MaxBasket %d out of range", o.TopN, o.MaxBasket))
@@ -118,7 +127,7 @@ func EASE(ctx context.Context, o Orders, base *Lists, opts EASEOptions) (*Lists,
 	}
 	co := g // off the diagonal, the co-counts: the ridge and Factorize (which copies) leave them
 	for i := range m {
-		g[i*m+i] += opts.Lambda
+		g[i*m+i] += opts.Lambda + opts.Dropout/(1-opts.Dropout)*g[i*m+i]
 	}
 	var chol mat.Cholesky
 	if ok := chol.Factorize(mat.NewSymDense(m, g)); !ok {

@@ -67,8 +67,30 @@ func TestEASE(t *testing.T) {
 			t.Errorf("B[b][a] = %v, want %v", nb.Score, want)
 		}
 	}
-	if _, err := EASE(context.Background(), tiny, tb, EASEOptions{Lambda: -1}); err == nil {
-		t.Error("a negative λ is accepted")
+	// Dropout 0.5 adds p/(1-p) = 1 × each item's count to its ridge
+	// (Steck 2020): G + λI + diag(G) over (b, a, c).
+	td, err := EASE(context.Background(), tiny, tb, EASEOptions{Items: 3, Lambda: 1, Dropout: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pd := invert3([][]float64{{11, 4, 2}, {4, 9, 1}, {2, 1, 5}})
+	wantD := -pd[0][1] / pd[1][1]
+	found := false
+	for _, nb := range td.Neighbors(1) {
+		if nb.Item == 0 {
+			found = true
+			if absf(float64(nb.Score)-wantD) > 1e-5 {
+				t.Errorf("dropout 0.5: B[b][a] = %v, want %v", nb.Score, wantD)
+			}
+		}
+	}
+	if !found {
+		t.Error("dropout 0.5: a is not among b's neighbours")
+	}
+	for _, o := range []EASEOptions{{Lambda: -1}, {Dropout: 1}, {Dropout: -0.1}} {
+		if _, err := EASE(context.Background(), tiny, tb, o); err == nil {
+			t.Errorf("%+v is accepted", o)
+		}
 	}
 }
 

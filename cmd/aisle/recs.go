@@ -65,6 +65,7 @@ func recsEval(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.IntVar(&e.Sample, "sample", 0, "score only the first `N` test orders (0: all)")
 	fs.BoolVar(&e.Half, "half", false, "hide half of each basket instead of one item")
+	fs.StringVar(&e.Orders, "orders", "instacart", "the `orders` evaluated: instacart (the shipped store's) or retail (FIMI retail baskets, lists only)")
 	dimList := fs.String("dims", "", "comma-separated `dimensions` of the embeddings evaluated on their own, as before the hybrid index (none: skip them)")
 	if err := fs.Parse(args); err != nil {
 		return err
