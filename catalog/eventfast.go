@@ -23,14 +23,16 @@ import (
 // not: FuzzProductEventFast holds it to that, and TestProductEventFast
 // checks that the events Aisle's writers produce take the fast path.
 //
-// The strings of one event share one allocation, as catalog's binary
-// decoder's do.
+// Each string of an event is its own allocation, as with the general
+// decoder: an event's product lives on in the ingest state and the index,
+// and its strings in longer-lived places still (the key of the product's
+// ingest record, the index's brand and attribute dictionaries), where
+// one string sharing an allocation with the whole product would keep
+// every older version's text alive.
 
 // decodeProductEventFast reads b into e; ok is false when it gave up.
 func decodeProductEventFast(b []byte) (e ProductEvent, ok bool) {
-	// About 60% of an event's text is the strings it keeps; a string
-	// that does not fit starts another arena.
-	d := fastDec{b: b, arena: make([]byte, 0, len(b)*5/8+16)}
+	d := fastDec{b: b, own: true, arena: make([]byte, 0, 256)}
 	d.event(&e)
 	if d.fail {
 		return ProductEvent{}, false
@@ -76,8 +78,10 @@ type fastDec struct {
 	fail bool
 	// arena holds the strings handed out: it is allocated once with room
 	// for all of them and only appended to, so a string made of its bytes
-	// is never changed afterwards.
+	// is never changed afterwards. With own, it is only where a string is
+	// unescaped, and each string is copied out of it.
 	arena []byte
+	own   bool
 }
 
 func (d *fastDec) ws() {
@@ -233,6 +237,11 @@ func (d *fastDec) strAt() string {
 			n := len(d.arena) - start
 			if n == 0 {
 				return ""
+			}
+			if d.own {
+				str := string(d.arena[start:])
+				d.arena = d.arena[:start]
+				return str
 			}
 			return unsafe.String(&d.arena[start], n)
 		case c < 0x20:

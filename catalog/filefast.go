@@ -13,6 +13,10 @@ import "time"
 // the event reader gives up on. decodeNDJSONLine then decodes the line
 // with the general decoder, which reports what is wrong with it.
 // FuzzFileLineFast holds the fast reader to the general decoder.
+//
+// The strings of one line share one allocation (as catalog's binary
+// decoder's do): the importer keeps a line's product only while it
+// checks and encodes it.
 
 // decodeFileLineFast reads line into fp; ok is false when it gave up.
 func decodeFileLineFast(line []byte) (fp fileProduct, ok bool) {

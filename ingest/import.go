@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -422,12 +423,15 @@ func (im *importer) encodeBatch(b *importBatch, scratch []byte) []byte {
 	b.items = make([]importItem, 0, len(b.chunks))
 	for _, c := range b.chunks {
 		row := b.dec.Decode(c)
-		it := importItem{line: row.Line, id: row.ID, errs: row.Errors}
+		// The ids outlive the row (the collector keeps every product and
+		// variant id of the files): they are copied, since a decoded row's
+		// strings share one allocation with all its text.
+		it := importItem{line: row.Line, id: strings.Clone(row.ID), errs: row.Errors}
 		if p := row.Product; p != nil {
 			it.variants = len(p.Variants)
 			it.vids = make([]string, len(p.Variants))
 			for i := range p.Variants {
-				it.vids[i] = p.Variants[i].ID
+				it.vids[i] = strings.Clone(p.Variants[i].ID)
 			}
 			var h [16]byte
 			h, scratch = catalog.ContentHash(withSeller(p, im.opts.Seller), scratch)
