@@ -34,6 +34,8 @@ type Members struct {
 
 	mu    sync.Mutex
 	table Table
+	last  map[string][][]int32 // per group, the members' shards of its last good description
+	addrs map[string][]string  // per group, the members' addresses, aligned with last
 }
 
 // Table returns the latest table.
@@ -54,15 +56,27 @@ func (m *Members) Read(ctx context.Context) (Table, error) {
 	if err != nil {
 		return t, fmt.Errorf("cluster: describing groups %v: %w", groups, err)
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.last == nil {
+		m.last, m.addrs = map[string][][]int32{}, map[string][]string{}
+	}
 	for _, g := range groups {
 		d, ok := dg[g]
-		if !ok || d.Err != nil {
-			t.Problems = append(t.Problems, fmt.Sprintf("%s: %v", g, d.Err))
+		if !ok || d.Err != nil || (d.State != "Stable" && m.last[g] != nil) {
+			// A group whose coordinator does not answer this time
+			// (moving, loading), or that is rebalancing (assignments
+			// in flux), keeps its last stable description: the router
+			// fails over per request from nodes that are gone.
+			t.Problems = append(t.Problems, fmt.Sprintf("%s: %s %v", g, d.State, d.Err))
+			for i, shards := range m.last[g] {
+				for _, p := range shards {
+					t.Shards[p] = append(t.Shards[p], m.addrs[g][i])
+				}
+			}
 			continue
 		}
-		if d.State != "Stable" {
-			t.Problems = append(t.Problems, fmt.Sprintf("%s: %s", g, d.State))
-		}
+		m.last[g], m.addrs[g] = nil, nil
 		for _, mem := range d.Members {
 			meta, ok := mem.Join.AsConsumer()
 			if !ok || len(meta.UserData) == 0 {
@@ -77,17 +91,19 @@ func (m *Members) Read(ctx context.Context) (Table, error) {
 				if tp.Topic != m.Topic {
 					continue
 				}
+				var mine []int32
 				for _, p := range tp.Partitions {
 					if int(p) < m.Shards && !slices.Contains(t.Shards[p], addr) {
 						t.Shards[p] = append(t.Shards[p], addr)
+						mine = append(mine, p)
 					}
 				}
+				m.last[g] = append(m.last[g], mine)
+				m.addrs[g] = append(m.addrs[g], addr)
 			}
 		}
 	}
-	m.mu.Lock()
 	m.table = t
-	m.mu.Unlock()
 	return t, nil
 }
 
@@ -98,19 +114,21 @@ func (m *Members) Run(ctx context.Context, logf func(string, ...any)) {
 	if iv == 0 {
 		iv = 250 * time.Millisecond
 	}
-	last := ""
+	last := "every group stable"
 	for {
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err := m.Read(rctx)
+		t, err := m.Read(rctx)
 		cancel()
-		if err != nil && ctx.Err() == nil && err.Error() != last {
-			logf("%v", err)
-		}
+		msg := "every group stable"
 		if err != nil {
-			last = err.Error()
-		} else {
-			last = ""
+			msg = err.Error()
+		} else if len(t.Problems) > 0 {
+			msg = fmt.Sprint(t.Problems)
 		}
+		if msg != last && ctx.Err() == nil {
+			logf("cluster: membership: %s", msg)
+		}
+		last = msg
 		select {
 		case <-ctx.Done():
 			return

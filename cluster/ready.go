@@ -85,17 +85,22 @@ func (r *Readiness) step(ctx context.Context) error {
 		return fmt.Errorf("cluster: describing group %s: %w", r.Group, err)
 	}
 	mine := map[int32]bool{}
-	if d, ok := dg[r.Group]; ok && d.Err == nil {
-		for _, m := range d.Members {
-			if m.InstanceID == nil || *m.InstanceID != r.InstanceID {
-				continue
-			}
-			if as, ok := m.Assigned.AsConsumer(); ok {
-				for _, t := range as.Topics {
-					for _, p := range t.Partitions {
-						if int(p) < r.Shards {
-							mine[p] = true
-						}
+	d, ok := dg[r.Group]
+	if !ok || d.Err != nil || d.State != "Stable" {
+		// Rebalancing: the assignment is in flux (a cooperative
+		// rebalance keeps the partitions that do not move), so the
+		// shards served stay as they are until the group is stable.
+		return nil
+	}
+	for _, m := range d.Members {
+		if m.InstanceID == nil || *m.InstanceID != r.InstanceID {
+			continue
+		}
+		if as, ok := m.Assigned.AsConsumer(); ok {
+			for _, t := range as.Topics {
+				for _, p := range t.Partitions {
+					if int(p) < r.Shards {
+						mine[p] = true
 					}
 				}
 			}
