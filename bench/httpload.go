@@ -33,6 +33,12 @@ type HTTPLoadConfig struct {
 	// MaxRequests, when positive, also ends a level after that many
 	// requests.
 	MaxRequests int64
+	// Rate, when positive, makes the load open: the connections together
+	// start Rate requests a second on a fixed schedule, whatever the
+	// answers' speed, and each latency counts from the scheduled start
+	// (so a server falling behind shows in it). Zero: each connection
+	// sends when its last answer arrives.
+	Rate float64
 	// ServerPID, when positive, is the server's process: its CPU time
 	// (user and system, from /proc) is read around each level, giving
 	// the server's CPU per request whatever else the machine runs.
@@ -87,6 +93,9 @@ func (c *HTTPLoadConfig) validate() (string, error) {
 	if c.Duration < 10*time.Millisecond || c.Duration > maxHTTPDuration {
 		errs = append(errs, fmt.Errorf("bench: duration %v; want 10ms to %v", c.Duration, maxHTTPDuration))
 	}
+	if c.Rate < 0 || c.Rate > 1e6 {
+		errs = append(errs, fmt.Errorf("bench: rate %g requests a second; want 0 (closed loop) to 1,000,000", c.Rate))
+	}
 	if c.MaxRequests < 0 {
 		errs = append(errs, fmt.Errorf("bench: MaxRequests is %d; want 0 (no bound) or more", c.MaxRequests))
 	}
@@ -132,7 +141,7 @@ func RunHTTPLoad(ctx context.Context, c HTTPLoadConfig) (*HTTPReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &HTTPReport{Addr: host, Requests: len(c.Paths), LoadAvg: [2]float64{loadAvg(), 0}}
+	rep := &HTTPReport{Addr: host, Requests: len(c.Paths), Rate: c.Rate, LoadAvg: [2]float64{loadAvg(), 0}}
 	uris := make([][]byte, len(c.Paths))
 	for i, p := range c.Paths {
 		uris[i] = []byte("http://" + host + p)
@@ -150,7 +159,11 @@ func RunHTTPLoad(ctx context.Context, c HTTPLoadConfig) (*HTTPReport, error) {
 		bytesRead := make([]int64, conc)
 		s0, sok := procCPU(c.ServerPID)
 		h0, m0, cok := responseCacheLookups(host)
-		l, err := runClients(ctx, len(uris), conc, c.Duration, c.MaxRequests, func(f float64) { c.Progress(li, f) },
+		var pace time.Duration
+		if c.Rate > 0 {
+			pace = time.Duration(float64(conc) / c.Rate * float64(time.Second))
+		}
+		l, err := runClients(ctx, len(uris), conc, c.Duration, c.MaxRequests, pace, func(f float64) { c.Progress(li, f) },
 			func(ctx context.Context, i, j int) error {
 				req, resp := &reqs[i], &resps[i]
 				req.SetRequestURIBytes(uris[j])

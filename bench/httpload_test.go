@@ -146,3 +146,28 @@ func TestProcCPU(t *testing.T) {
 		t.Error("procCPU(0) ok")
 	}
 }
+
+// TestRunHTTPLoadOpen: with a rate, the connections never start requests
+// ahead of the schedule, whatever the server's speed.
+func TestRunHTTPLoadOpen(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString(`{}`) }}
+	go srv.Serve(ln)
+	defer srv.Shutdown()
+	const rate = 400
+	rep, err := RunHTTPLoad(context.Background(), HTTPLoadConfig{Addr: ln.Addr().String(), Paths: []string{"/a", "/b"},
+		Concurrency: []int{4}, Duration: 300 * time.Millisecond, Rate: rate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := rep.Loads[0]
+	if n := l.Queries + l.Errors; n == 0 || float64(n) > rate*l.Seconds+4 {
+		t.Errorf("%d requests in %.3f s at %d a second: ahead of the schedule", n, l.Seconds, rate)
+	}
+	if rep.Rate != rate {
+		t.Errorf("report rate %v", rep.Rate)
+	}
+}

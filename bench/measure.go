@@ -144,7 +144,7 @@ func runLoad(ctx context.Context, s Searcher, log []Query, conc int, d time.Dura
 		return Load{}, fmt.Errorf("bench: empty query log")
 	}
 	ids := make([][]string, conc)
-	return runClients(ctx, len(log), conc, d, 0, progress, func(ctx context.Context, client, j int) error {
+	return runClients(ctx, len(log), conc, d, 0, 0, progress, func(ctx context.Context, client, j int) error {
 		var err error
 		ids[client], _, err = s.Search(ctx, &log[j], 10, ids[client][:0])
 		return err
@@ -155,7 +155,12 @@ func runLoad(ctx context.Context, s Searcher, log []Query, conc int, d time.Dura
 // calls together when max > 0: client i calls do(ctx, i, j) for j from
 // i*n/conc on, modulo n, one call after the other. It times the calls that
 // succeed and returns their figures.
-func runClients(ctx context.Context, n, conc int, d time.Duration, max int64, progress func(float64), do func(ctx context.Context, client, j int) error) (Load, error) {
+//
+// With pace > 0 the load is open: client i means to start its k-th call
+// at i*pace/conc + k*pace from the start, waits until then when early, and
+// times each call from when it was meant to start, so a call delayed by
+// the ones before it counts its wait (no coordinated omission).
+func runClients(ctx context.Context, n, conc int, d time.Duration, max int64, pace time.Duration, progress func(float64), do func(ctx context.Context, client, j int) error) (Load, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	lat := make([][]time.Duration, conc)
@@ -170,6 +175,7 @@ func runClients(ctx context.Context, n, conc int, d time.Duration, max int64, pr
 	for i := range conc {
 		wg.Go(func() {
 			mine := make([]time.Duration, 0, 1<<14)
+			next := start.Add(pace * time.Duration(i) / time.Duration(conc))
 			for j := i * n / conc; !stopped.Load(); j++ {
 				if max > 0 && calls.Add(1) > max {
 					stopped.Store(true)
@@ -177,6 +183,18 @@ func runClients(ctx context.Context, n, conc int, d time.Duration, max int64, pr
 					break
 				}
 				t := time.Now()
+				if pace > 0 {
+					if wait := next.Sub(t); wait > 0 {
+						select {
+						case <-time.After(wait):
+						case <-ctx.Done():
+						}
+						if stopped.Load() {
+							break
+						}
+					}
+					t, next = next, next.Add(pace)
+				}
 				if err := do(ctx, i, j%n); err != nil {
 					if stopped.Load() && ctx.Err() != nil {
 						break // the run ended under this call

@@ -186,7 +186,11 @@ func orDash(s string) string {
 // prints it.
 func (h *HTTPReport) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## HTTP load on %s (%d request paths)\n\n", h.Addr, h.Requests)
+	fmt.Fprintf(&b, "## HTTP load on %s (%d request paths", h.Addr, h.Requests)
+	if h.Rate > 0 {
+		fmt.Fprintf(&b, ", open load of %g requests a second, latency from the scheduled start", h.Rate)
+	}
+	b.WriteString(")\n\n")
 	h.writeTable(&b)
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("bench: writing the markdown report: %w", err)

@@ -42,6 +42,8 @@ type HTTPReport struct {
 	Addr string `json:"addr"`
 	// Requests is the number of distinct request paths replayed.
 	Requests int `json:"requests"`
+	// Rate is the open load's requests a second; 0 for a closed loop.
+	Rate float64 `json:"rate,omitempty"`
 	// LoadAvg is the machine's one-minute load average before and after.
 	LoadAvg [2]float64 `json:"load_avg"`
 	Loads   []Load     `json:"loads"`

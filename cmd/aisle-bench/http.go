@@ -23,6 +23,7 @@ func benchHTTPCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	addr := fs.String("addr", "", "the server, `host:port` or http://host:port, on a loopback address (required unless --write-log)")
 	conc := fs.String("concurrency", "1,2,8,64,256", "comma-separated `numbers` of keep-alive connections, one request in flight each")
 	dur := fs.Duration("duration", 10*time.Second, "how long each concurrency level runs (at most 10m)")
+	rate := fs.Float64("rate", 0, "open load: `requests` a second over all connections on a fixed schedule, latency counted from each scheduled start (0: each connection sends when its last answer arrives)")
 	maxReq := fs.Int64("max-requests", 0, "also end a level after this many `requests` (0: no bound)")
 	logFile := fs.String("log", "", "`file` of request paths to replay, one a line (default: the mixed log of the shipped store, as the in-process bench replays it)")
 	logSize := fs.Int("log-size", 10000, "generated queries mixed with the judged ones, without --log")
@@ -80,7 +81,7 @@ func benchHTTPCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "aisle-bench: wrote %d request paths to %s\n", len(paths), *writeLog)
 		return nil
 	}
-	cfg := bench.HTTPLoadConfig{Addr: *addr, Paths: paths, Duration: *dur, MaxRequests: *maxReq, ServerPID: *serverPID, AcceptEncoding: *enc}
+	cfg := bench.HTTPLoadConfig{Addr: *addr, Paths: paths, Duration: *dur, MaxRequests: *maxReq, Rate: *rate, ServerPID: *serverPID, AcceptEncoding: *enc}
 	var err error
 	if cfg.Concurrency, err = parseSizes(*conc); err != nil {
 		return fmt.Errorf("bench http: --concurrency: %w", err)
