@@ -194,6 +194,7 @@ func TestIntegrity(t *testing.T) {
 	t.Run("BulkKeyChecksLimitedBeforeArgon2", e.bulkKeyChecksLimitedBeforeArgon2)
 	t.Run("FreshWaitsHoldNoSlots", e.freshWaitsHoldNoSlots)
 	t.Run("CartsCannotHoard", e.cartsCannotHoard)
+	t.Run("ManyGuestsCannotHoard", e.manyGuestsCannotHoard)
 	t.Run("DocumentedBehaviour", e.documentedBehaviour)
 	t.Run("DeletedVariantIDsStayOwned", e.deletedVariantIDsStayOwned) // restarts the App: last
 }
@@ -259,6 +260,31 @@ func (e *integrityEnv) cartsCannotHoard(t *testing.T) {
 		t.Fatalf("a shopper's checkout of 99 of 150 units while two carts hold 99 each: %d %v", code, m)
 	}
 	e.order, _ = m["order_id"].(string)
+}
+
+// manyGuestsCannotHoard is item 4 with more carts than the per-line bound
+// covers: 15 guests (free to mint) add 10 units each of a 150-unit
+// product. Soft holds leave half of a cell available, so a shopper's
+// checkout of 75 units succeeds (before, the 15 lines of 10 held all 150
+// units and the checkout got 409 for 15 minutes).
+func (e *integrityEnv) manyGuestsCannotHoard(t *testing.T) {
+	e.createProduct(t, "Crowded kettle", "crowd-v1", 150)
+	guests := fromAddr("127.0.0.5")
+	for i := range 15 {
+		_, m, err := e.doFrom(guests, "", "POST", "/api/v1/guest", "")
+		if err != nil || m["user_id"] == nil {
+			t.Fatalf("guest %d: %v %v", i, m, err)
+		}
+		gid, tok := m["user_id"].(string), m["user_token"].(string)
+		if code, m, err := e.doFrom(guests, tok, "POST", "/api/v1/cart/"+gid+"/items", `{"variant_id":"crowd-v1","quantity":10}`); err != nil || code != 201 {
+			t.Fatalf("guest %d adds 10: %d %v %v", i, code, m, err)
+		}
+	}
+	bid, btok := e.guest(t)
+	e.must(t, 201, btok, "POST", "/api/v1/cart/"+bid+"/items", `{"variant_id":"crowd-v1","quantity":75}`)
+	if code, m := e.checkout(t, btok, "crowd"); code != 201 {
+		t.Fatalf("a shopper's checkout of 75 of 150 units while 15 carts hold 10 each: %d %v", code, m)
+	}
 }
 
 // freshWaitsHoldNoSlots is item 7: 6 clients, each within its search

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -242,9 +243,14 @@ func (s *Store) CartState(userID string) (*CartState, error) {
 			return err
 		}
 		held := map[string]int{}
+		given := map[string]map[string]int{} // variant -> warehouse -> units
 		if r != nil && r.State == Soft {
 			for _, l := range r.Lines {
 				held[l.VariantID] += l.Quantity
+				if given[l.VariantID] == nil {
+					given[l.VariantID] = map[string]int{}
+				}
+				given[l.VariantID][l.WarehouseID] += l.Quantity
 			}
 		}
 		out = &CartState{Cart: c, Holds: make(map[string]Hold, c.Len())}
@@ -253,7 +259,9 @@ func (s *Store) CartState(userID string) (*CartState, error) {
 				out.Holds[it.VariantID] = Held
 				continue
 			}
-			_, free, cells := bestCell(tx, it.VariantID, nil)
+			// A line holding part of its units (the hoarding bounds)
+			// counts its own hold as free, as holdCart does.
+			_, free, _, cells := bestCell(tx, it.VariantID, given[it.VariantID])
 			switch {
 			case cells == 0:
 				out.Holds[it.VariantID] = Untracked
@@ -273,9 +281,10 @@ func (s *Store) CartState(userID string) (*CartState, error) {
 
 // bestCell returns the warehouse of variant with the most units free,
 // counting as free the units given[warehouse] this cart holds already,
-// the units free there, and how many cells the variant has. Ties go to
-// the first warehouse id in byte order.
-func bestCell(tx kvTx, variant string, given map[string]int) (warehouse string, free, cells int) {
+// the units free there, its units in all (available and reserved), and
+// how many cells the variant has. Ties go to the first warehouse id in
+// byte order.
+func bestCell(tx kvTx, variant string, given map[string]int) (warehouse string, free, units, cells int) {
 	prefix := []byte(variant + "\x00")
 	c := tx.Bucket(bucketStock).Cursor()
 	free = -1
@@ -286,10 +295,10 @@ func bestCell(tx kvTx, variant string, given map[string]int) (warehouse string, 
 		}
 		cells++
 		if f := st.Available + given[st.WarehouseID]; f > free {
-			warehouse, free = st.WarehouseID, f
+			warehouse, free, units = st.WarehouseID, f, st.Available+st.Reserved
 		}
 	}
-	return warehouse, max(free, 0), cells
+	return warehouse, max(free, 0), units, cells
 }
 
 // holdCart replaces the soft reservation CartHoldPrefix+userID with one
@@ -324,14 +333,16 @@ func (s *Store) holdCart(tx kvTx, userID string, c *Cart) (map[string]Hold, []St
 	items := c.Items()
 	holds := make(map[string]Hold, len(items))
 	var lines []Line
+	cartHeld := 0
 	for _, it := range items {
-		w, free, cells := bestCell(tx, it.VariantID, givenBack[it.VariantID])
-		// A line holds at most MaxHoldPerLine units (hoarding); it is
-		// Short only when the stock cannot cover it whole.
-		held := it.Quantity
-		if m := s.opts.MaxHoldPerLine; m > 0 {
-			held = min(held, m)
-		}
+		w, free, units, cells := bestCell(tx, it.VariantID, givenBack[it.VariantID])
+		// Against hoarding, a line holds at most MaxHoldPerLine units, the
+		// cart at most MaxHoldPerCart, and no hold takes a cell below
+		// SoftHoldKeep of its units (softHoldable); a line holding less
+		// (or nothing) is still Held while the stock covers it whole, and
+		// its checkout reserves the rest at confirm. It is Short only when
+		// the stock cannot cover it.
+		held := s.softHoldable(it.Quantity, cartHeld, free, units)
 		switch {
 		case cells == 0:
 			holds[it.VariantID] = Untracked
@@ -341,7 +352,10 @@ func (s *Store) holdCart(tx kvTx, userID string, c *Cart) (map[string]Hold, []St
 			holds[it.VariantID] = Held
 		default:
 			holds[it.VariantID] = Held
-			lines = append(lines, Line{VariantID: it.VariantID, WarehouseID: w, Quantity: held})
+			if held > 0 {
+				lines = append(lines, Line{VariantID: it.VariantID, WarehouseID: w, Quantity: held})
+				cartHeld += held
+			}
 		}
 	}
 	if hard || (len(old) == 0 && len(lines) == 0) {
@@ -375,6 +389,26 @@ func (s *Store) holdCart(tx kvTx, userID string, c *Cart) (map[string]Hold, []St
 		return nil, nil, err
 	}
 	return holds, cells, putResv(tx, id, &reservation{State: Soft, Lines: lines, Expires: expires})
+}
+
+// softHoldable returns how many of a line's want units a cart may
+// soft-hold, the cart holding cartHeld units already, from a cell with
+// free units free (counting the cart's own hold) of units in all: up to
+// MaxHoldPerLine, and those whole or nothing within MaxHoldPerCart and
+// SoftHoldKeep. Whole, because a line held in part by those bounds would
+// keep its units held after its checkout is refused for the rest.
+func (s *Store) softHoldable(want, cartHeld, free, units int) int {
+	held := want
+	if m := s.opts.MaxHoldPerLine; m > 0 {
+		held = min(held, m)
+	}
+	if m := s.opts.MaxHoldPerCart; m > 0 && cartHeld+held > m {
+		return 0
+	}
+	if k := s.opts.SoftHoldKeep; k > 0 && held > free-int(math.Ceil(k*float64(units))) {
+		return 0
+	}
+	return held
 }
 
 // consumedKey is the meta key of the next offset to read of one partition

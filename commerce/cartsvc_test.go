@@ -37,8 +37,11 @@ func stockOf(t *testing.T, s *Store, v, w string) (avail, resv int) {
 // hold whole is Short and holds nothing, a variant without stock cells is
 // Untracked, and the cart is always written.
 func TestUpdateCartPublishesAndHolds(t *testing.T) {
-	s := openStore(t, "r1", true)
-	_, err := s.SetStock("p", "v", "w1", 3)
+	// Whole lines held: the hoarding bounds are TestCartHoldsCannotHoard's.
+	s, err := openTest(t, Options{Path: filepath.Join(t.TempDir(), "c.db"), Replica: "r1", GroupCommit: true, SoftHoldKeep: -1})
+	must(t, err)
+	defer s.Close()
+	_, err = s.SetStock("p", "v", "w1", 3)
 	must(t, err)
 	_, err = s.SetStock("p", "v", "w2", 5)
 	must(t, err)
@@ -98,7 +101,7 @@ func TestCartHoldExpires(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	s, err := openTest(t, Options{Path: filepath.Join(t.TempDir(), "c.db"), Replica: "r", Now: clock})
+	s, err := openTest(t, Options{Path: filepath.Join(t.TempDir(), "c.db"), Replica: "r", Now: clock, SoftHoldKeep: -1})
 	must(t, err)
 	defer s.Close()
 	_, err = s.SetStock("p", "v", "w", 2)
@@ -306,5 +309,65 @@ func TestConsumedOffsets(t *testing.T) {
 	}
 	if other, _ := s.ConsumedOffsets("other", 1); other[0] != -1 {
 		t.Fatalf("another topic: %v", other)
+	}
+}
+
+// TestCartHoldsCannotHoard (issue 14 item 4): however many carts hold a
+// product (guests are free to mint), soft holds leave SoftHoldKeep of each
+// cell available, so the product never shows sold out for holds alone and
+// a checkout reaches those units; a cart holds at most MaxHoldPerCart
+// units over its lines; a line holding part of its units is Held while
+// the stock covers it.
+func TestCartHoldsCannotHoard(t *testing.T) {
+	s := openStore(t, "r", false)
+	_, err := s.SetStock("p", "v", "w", 150)
+	must(t, err)
+	for i := range 20 {
+		cs, err := s.UpdateCart(fmt.Sprintf("guest-%d", i), CartLimits{}, func(c *Cart) error { return c.Add("v", 10) })
+		must(t, err)
+		if cs.Holds["v"] != Held {
+			t.Fatalf("cart %d: line %v, want held", i, cs.Holds["v"])
+		}
+	}
+	// Lines are held whole or not at all: 7 carts hold 10 each, the
+	// eighth would leave 70 of 150.
+	if a, r := stockOf(t, s, "v", "w"); a != 80 || r != 70 {
+		t.Errorf("20 carts of 10 units hold: available %d reserved %d; want 80 and 70", a, r)
+	}
+	if _, err := s.HardReserve("order-1", []Line{{"v", "w", 80}}); err != nil {
+		t.Errorf("a checkout of the 80 units the carts left: %v", err)
+	}
+	// One cart over many products holds at most MaxHoldPerCart (30).
+	for i := range 5 {
+		_, err := s.SetStock("q", fmt.Sprintf("u%d", i), "w", 1000)
+		must(t, err)
+	}
+	cs, err := s.UpdateCart("greedy", CartLimits{}, func(c *Cart) error {
+		for i := range 5 {
+			if err := c.Add(fmt.Sprintf("u%d", i), 10); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	must(t, err)
+	held := 0
+	for i := range 5 {
+		v := fmt.Sprintf("u%d", i)
+		_, r := stockOf(t, s, v, "w")
+		held += r
+		if cs.Holds[v] != Held {
+			t.Errorf("%s: %v, want held (the stock covers it)", v, cs.Holds[v])
+		}
+	}
+	if held != 30 {
+		t.Errorf("a cart of 5 lines of 10 units holds %d units; want 30", held)
+	}
+	got, err := s.CartState("greedy")
+	must(t, err)
+	for v, h := range got.Holds {
+		if h != Held {
+			t.Errorf("CartState %s: %v, want held", v, h)
+		}
 	}
 }

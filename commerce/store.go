@@ -68,6 +68,17 @@ type Options struct {
 	// units holds this many and its checkout reserves the rest at
 	// confirm. Default 10; negative: no bound.
 	MaxHoldPerLine int
+	// MaxHoldPerCart bounds the units one cart soft-holds over all its
+	// lines (held in cart order; later lines hold what is left). Default
+	// 30; negative: no bound.
+	MaxHoldPerCart int
+	// SoftHoldKeep is the share of a cell's units (available and
+	// reserved) that soft holds leave available: a cart line holds a
+	// cell's units only down to it. Holds alone then never show a product
+	// sold out, and however many carts (guests are free to mint) hold a
+	// product, checkouts reach at least this share of it. Default 0.5;
+	// negative: none.
+	SoftHoldKeep float64
 	// Now is the clock for expiries; default time.Now.
 	Now func() time.Time
 }
@@ -86,6 +97,12 @@ func (o *Options) EnsureDefaults() {
 	if o.MaxHoldPerLine == 0 {
 		o.MaxHoldPerLine = 10
 	}
+	if o.MaxHoldPerCart == 0 {
+		o.MaxHoldPerCart = 30
+	}
+	if o.SoftHoldKeep == 0 {
+		o.SoftHoldKeep = 0.5
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -102,6 +119,9 @@ func (o *Options) Validate() error {
 	}
 	if o.BatchDelay < 0 || o.MaxBatch < 0 || o.SoftTTL < 0 || o.Pool < 0 {
 		errs = append(errs, fmt.Errorf("commerce: negative option: BatchDelay %v, MaxBatch %d, SoftTTL %v, Pool %d", o.BatchDelay, o.MaxBatch, o.SoftTTL, o.Pool))
+	}
+	if o.SoftHoldKeep > 1 {
+		errs = append(errs, fmt.Errorf("commerce: Options.SoftHoldKeep is %v; want a share of at most 1", o.SoftHoldKeep))
 	}
 	return errors.Join(errs...)
 }
