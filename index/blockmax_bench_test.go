@@ -215,3 +215,33 @@ func BenchmarkFacetSample(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBrowse compares the browse page (no words, by relevance, top
+// 20 and sponsored candidates, no facets) skipping ranges of documents by
+// their best boost with the walk over every product, on the shard of
+// BenchmarkBlockMax, all products and one category of 50.
+func BenchmarkBrowse(b *testing.B) {
+	s := zipfShard(b, 125_000)
+	v := s.View()
+	ro := rank.DefaultOptions()
+	cat, _ := s.opts.Dicts.LookupCategory("c/c7")
+	for _, c := range []struct {
+		name string
+		cat  int32
+	}{{"all", -1}, {"category", int32(cat)}} {
+		req := &Request{Filter: Filter{Category: c.cat}, K: 20, Sponsored: 4, Rank: &ro}
+		for _, mode := range []string{"pruned", "exhaustive"} {
+			b.Run(fmt.Sprintf("%s/%s", c.name, mode), func(b *testing.B) {
+				req.NoPrune = mode == "exhaustive"
+				var res Result
+				b.ReportAllocs()
+				c0 := cpuNanos()
+				for b.Loop() {
+					v.Search(req, &res)
+				}
+				b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(res.Total), "matches")
+			})
+		}
+	}
+}

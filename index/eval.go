@@ -339,6 +339,8 @@ func (ev *evaluator) segment(seg *segment, del *roaring.Bitmap, base uint32) {
 	switch {
 	case ev.prunable():
 		ev.maxScore(seg, full, base)
+	case ev.browsePrunable():
+		ev.browse(seg, full, base)
 	case ev.blockMaxPrunable() && ev.blockMaxTerms(seg, int(full.GetCardinality())):
 		ev.res.Total += int(full.GetCardinality())
 		ev.blockMaxAnd(seg, full, base)

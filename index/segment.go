@@ -42,6 +42,7 @@ type segment struct {
 	spons    atomic.Pointer[roaring.Bitmap] // see sponsoredDocs
 	bcols    bucketColsPtr                  // see buckets
 	sample   atomic.Pointer[roaring.Bitmap] // see sampleDocs
+	branges  atomic.Pointer[[]float32]      // see boostRanges
 	cacheID  atomic.Uint64                  // the segment's number in the filter cache; 0 before its first use
 
 	bytes int64
