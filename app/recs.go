@@ -129,14 +129,15 @@ func (a *App) startRecs() *recs.Home {
 	if a.opts.Store == StoreNone {
 		// A store's own catalog: the shipped orders are of other
 		// products. The lists start empty and the live orders fill
-		// the home page and the also-bought lists; similar items are
-		// not built (their endpoint answers 503).
+		// the home page and the also-bought lists; similar items follow
+		// the catalog (followSimilar).
 		l, err := recs.Build(ctx, recs.Orders{}, recs.Options{Workers: 1})
 		if err != nil {
 			fmt.Fprintf(stderr, "aisle: recs: %v\n", err)
 		} else {
 			a.orders.setLists(l)
 		}
+		a.group.Go(func() { a.followSimilar(ctx, l, 2*time.Second) })
 		return home
 	}
 	if err := seedDemoHistory(home); err != nil {
@@ -173,6 +174,54 @@ func (a *App) startRecs() *recs.Home {
 		}
 	})
 	return home
+}
+
+// followSimilar builds the similar items of a store's own catalog (--store
+// none; issue 17): from the products' content alone, there being no
+// orders of them, once the index holds products and again each time it
+// has doubled since the last build (so the words' weights follow the
+// catalog, and all builds together cost at most twice the last one),
+// checking every period. In between, products the index applies get their
+// vector at once through the product hook. Until the first build the
+// similar-items endpoint answers 503.
+func (a *App) followSimilar(ctx context.Context, l *recs.Lists, period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	built := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		eng := a.live.get()
+		if eng == nil {
+			continue
+		}
+		if n := eng.Len(); n == 0 || built > 0 && n < 2*built {
+			continue
+		}
+		start := time.Now()
+		var ps []*catalog.Product
+		eng.Each(func(p *catalog.Product) bool { ps = append(ps, p); return true })
+		content, err := recs.NewContent(ps, recs.ContentOptions{})
+		var sim *recs.SimilarIndex
+		if err == nil {
+			opts := ServedSimilarIndex
+			opts.Workers = 1 // the index is serving beside it
+			sim, err = recs.BuildSimilar(ctx, ps, content, nil, listCounts(l), opts)
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				fmt.Fprintf(a.log, "aisle: similar items: %v\n", err)
+			}
+			continue
+		}
+		a.similar.set(sim)
+		a.products.attach(sim, filepath.Join(a.opts.Data, SimilarFile), false)
+		built = len(ps)
+		fmt.Fprintf(a.log, "aisle: similar items: content vectors of %d products and their graph built in %.1f s\n", built, time.Since(start).Seconds())
+	}
 }
 
 // buildServedRecs completes what the snapshot lacks (l and e may be nil):

@@ -87,9 +87,9 @@ func (e hookedEngine) Apply(upserts []*catalog.Product, deletes []string) error 
 }
 
 // sink is eng as the ingest consumers' Sink: hooked to the similar items
-// when they are built (the recommendations on, the shipped store).
+// when they are built (the recommendations on).
 func (a *App) sink(eng *search.Engine) ingest.Sink {
-	if a.opts.NoRecs || a.opts.Store == StoreNone {
+	if a.opts.NoRecs {
 		return eng
 	}
 	return hookedEngine{eng, &a.products}

@@ -147,6 +147,23 @@ func TestStoreNone(t *testing.T) {
 		}
 	}
 
+	// Similar items follow the catalog: built from the imported
+	// products' content (before, 503 for good).
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		code, body := httpGet(t, a.base+"/api/v1/products/tent-2p/similar")
+		if code == 200 {
+			if !strings.Contains(string(body), `"tent-4p"`) {
+				t.Errorf("similar items of tent-2p: %s; want tent-4p among them", body)
+			}
+			t.Logf("similar items of the imported catalog %.2f s after the import started", time.Since(start).Seconds())
+			break
+		}
+		if code != 503 || time.Now().After(deadline) {
+			t.Fatalf("similar items of an imported product: %d %s", code, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	for _, u := range []string{"/api/v1/products/tent-2p/also-bought", "/api/v1/products/tent-2p/bought-together", "/api/v1/recs/home"} {
 		if code, body := httpGet(t, a.base+u); code != 200 {
 			t.Errorf("tiny store: GET %s: %d %s", u, code, body)
