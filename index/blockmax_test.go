@@ -114,7 +114,11 @@ func TestColumnSortEqualsExhaustive(t *testing.T) {
 		}
 		s.Apply(ps, []string{fmt.Sprintf("p%d", r.IntN(9000))})
 	}
-	reqs := randomRequests(r, s, 300)
+	n := 300
+	if testing.Short() {
+		n = 60 // the race pass
+	}
+	reqs := randomRequests(r, s, n)
 	for _, q := range reqs {
 		q.Sort = query.Sort(1 + r.IntN(4))
 		q.Sponsored = 0 // the engine asks for sponsored hits on relevance only

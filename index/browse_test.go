@@ -34,7 +34,11 @@ func TestBrowseEqualsExhaustive(t *testing.T) {
 		s.Apply(ps, []string{fmt.Sprintf("p%d", r.IntN(12000))})
 	}
 	plain := rank.DefaultOptions().Plain()
-	reqs := randomRequests(r, s, 200)
+	n := 200
+	if testing.Short() {
+		n = 50 // the race pass
+	}
+	reqs := randomRequests(r, s, n)
 	for _, q := range reqs {
 		q.Words, q.IDF, q.MinMatch = nil, nil, 0
 		q.Sort = query.SortRelevance
