@@ -58,8 +58,8 @@ type Understood struct {
 	// filters ("price_min", "price_max", "rating_min", "color", "size"):
 	// a price or rating the query stated explicitly ("under $50", "4+
 	// stars") and the request did not set itself, and a colour or size
-	// when every one of the best matches carries it (the filter keeps
-	// them). Everything else understood is a boost. Set by the search,
+	// when every one of the best matches carries it and the filter keeps
+	// every full match. Everything else understood is a boost. Set by the search,
 	// not by Understand.
 	Filtered []string
 }

@@ -111,7 +111,12 @@ func (e *Engine) prepare(r *Request, q string) (string, query.Filter, *query.Und
 
 // runQuery runs the query text q of r into res: understanding, then the
 // search. An understood colour or size filters only when it keeps the best
-// matches (attrFilter): the search then runs again with the filter.
+// matches (attrFilter): the search then runs again with the filter, whose
+// results replace the first run's when they hold every full match, so only
+// partial matches of another colour or none are dropped. On the judged
+// Icecat queries with a colour put before them (rank_stats served+colour),
+// filtering on the first page's evidence alone cut recall@100 from 0.899
+// to 0.818, with the same NDCG@10; keeping the full matches, 0.896.
 func (e *Engine) runQuery(ctx context.Context, st *state, r *Request, q string, res *Result) error {
 	text, f, und := e.prepare(r, q)
 	res.Understood = und
@@ -122,11 +127,14 @@ func (e *Engine) runQuery(ctx context.Context, st *state, r *Request, q string, 
 	if len(names) == 0 {
 		return nil
 	}
-	und.Filtered = append(und.Filtered, names...)
 	alt := &Result{Page: res.Page, PageSize: res.PageSize, Understood: und}
 	if err := e.execute(ctx, st, r, text, &g, und, alt); err != nil {
 		return err
 	}
+	if alt.Exact < res.Exact {
+		return nil // the filter would drop full matches
+	}
+	und.Filtered = append(und.Filtered, names...)
 	*res = *alt
 	return nil
 }

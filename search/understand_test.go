@@ -26,10 +26,11 @@ func kettles(prefix, title, color string, n int) []*catalog.Product {
 }
 
 // TestColorFiltersOnlyWhenItKeepsTheBestMatches: a colour named in the
-// query filters when every one of the best matches has that colour (the
-// filter keeps the page and drops, further down, the products of no or
-// another colour); in a catalog where the best matches say nothing of
-// their colour, it stays a boost and nothing vanishes.
+// query filters when every one of the best matches has that colour and the
+// filter keeps every full match (it drops only partial matches of another
+// or no colour); when a product of no colour matches every word, or the
+// best matches say nothing of their colour, it stays a boost and nothing
+// vanishes.
 func TestColorFiltersOnlyWhenItKeepsTheBestMatches(t *testing.T) {
 	for _, c := range []struct {
 		name     string
@@ -38,11 +39,15 @@ func TestColorFiltersOnlyWhenItKeepsTheBestMatches(t *testing.T) {
 		filtered bool
 		total    [2]int // on pages 1 and 2 (page 2 is relaxed)
 	}{
-		{"every best match white", [][]*catalog.Product{
+		{"every full match white", [][]*catalog.Product{
+			kettles("w", "white kettle", "White", 12),
+			kettles("b", "black kettle", "Black", 4),
+		}, "white kettle", true, [2]int{12, 12}}, // unfiltered, page 2 adds the black kettles
+		{"a full match of no colour", [][]*catalog.Product{
 			kettles("w", "white kettle", "White", 12),
 			kettles("d", "white kettle descaler tablets for limescale", "", 3),
 			kettles("b", "black kettle", "Black", 4),
-		}, "white kettle", true, [2]int{12, 12}},
+		}, "white kettle", false, [2]int{15, 19}},
 		{"most lack a colour", [][]*catalog.Product{
 			kettles("w", "white kettle", "White", 3),
 			kettles("n", "white kettle", "", 9),

@@ -113,6 +113,7 @@ func TestRankStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
+	colours := colourJudgments(js, icecat)
 	var lines []string
 	for _, set := range []struct {
 		name string
@@ -149,7 +150,7 @@ func TestRankStats(t *testing.T) {
 			if err := eng.RebuildSpelling(); err != nil {
 				t.Fatal(err)
 			}
-			for _, v := range slips(js) {
+			for _, v := range append(slips(js), slip{"served+colour", colours}) {
 				m, err := Evaluate(eng, v.js, false)
 				if err != nil {
 					t.Fatal(err)
@@ -169,6 +170,8 @@ func TestRankStats(t *testing.T) {
 			"# served = blended with spelling and query understanding built, as served; served+typo = each judged query with one\n" +
 			"# generated typo (a word of 5+ letters), +typo2 = two in one word, +split = a word split into two lexicon words\n" +
 			"# (headphones -> head phones), +join = two words joined (mouse pad -> mousepad); scored on the judgements of the query as meant.\n" +
+			"# served+colour = each judged query with the commonest colour of its relevant products before it (black laptop bag), a product\n" +
+			"# of another colour judged 0, one of that colour or none as judged for the query.\n" +
 			"# Rewritten by: go test ./internal/e2e -run TestRankStats -update. The test fails when an ndcg@10 falls more than 0.005 below this file.\n"
 		if err := os.WriteFile(statsFile, []byte(head+strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 			t.Fatal(err)
@@ -270,6 +273,47 @@ func slips(js []corpora.Judgment) []slip {
 				out[k].js = append(out[k].js, j)
 			}
 		}
+	}
+	return out
+}
+
+// colourJudgments returns, for each judged query whose relevant products
+// (rated 1 or more) include some with a colour attribute, the judgements of
+// the query with their commonest colour before it ("black laptop bag"): a
+// product of another colour is rated 0, one of that colour or of no colour
+// keeps its rating. The query names a colour; the shopper wants that one.
+func colourJudgments(js []corpora.Judgment, ps []*catalog.Product) []corpora.Judgment {
+	colour := map[string]string{}
+	for _, p := range ps {
+		if c := strings.ToLower(p.Attributes["color"]); c != "" && !strings.ContainsAny(c, ", /") {
+			colour[p.ID] = c
+		}
+	}
+	count := map[string]map[string]int{}
+	for _, j := range js {
+		if c := colour[j.ProductID]; c != "" && j.Rating > 0 {
+			if count[j.Query] == nil {
+				count[j.Query] = map[string]int{}
+			}
+			count[j.Query][c]++
+		}
+	}
+	var out []corpora.Judgment
+	for _, j := range js {
+		best, n := "", 0
+		for c, k := range count[j.Query] {
+			if k > n || k == n && c < best {
+				best, n = c, k
+			}
+		}
+		if best == "" {
+			continue
+		}
+		if c := colour[j.ProductID]; c != "" && c != best {
+			j.Rating = 0
+		}
+		j.Query = best + " " + strings.ToLower(j.Query)
+		out = append(out, j)
 	}
 	return out
 }
