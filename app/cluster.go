@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -25,6 +27,17 @@ func openClusterRole(ctx context.Context, opts Options) (*App, error) {
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a := &App{opts: opts, log: opts.Log, ctx: bg, cancel: cancel, done: make(chan struct{})}
 	var err error
+	if opts.CPUProfile != "" {
+		f, err := os.Create(opts.CPUProfile)
+		if err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		a.closers = append(a.closers, func() { pprof.StopCPUProfile(); f.Close() })
+	}
 	if opts.Role == RoleIndex {
 		err = a.openIndex(ctx)
 	} else {
@@ -179,11 +192,8 @@ type routerEngine struct {
 func (r routerEngine) Product(id string) (*catalog.Product, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ps, err := r.remote.Products(ctx, []string{id})
-	if err != nil || len(ps) == 0 {
-		return nil, false
-	}
-	return ps[0], true
+	p, ok, err := r.remote.Product(ctx, id)
+	return p, ok && err == nil
 }
 
 // closeCluster is Close for an index node or a router.

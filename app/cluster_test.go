@@ -124,7 +124,16 @@ func TestCluster(t *testing.T) {
 			t.Errorf("only %d of %d queries found products: a weak comparison", found, len(qs))
 		}
 	}
-	t.Run("equivalent", func(t *testing.T) { same(t, queries) })
+	t.Run("equivalent", func(t *testing.T) {
+		same(t, queries)
+		for _, p := range ps[:20] { // product pages: the whole product
+			code, got := httpGet(t, base+"/api/v1/products/"+url.PathEscape(p.ID))
+			_, want := httpGet(t, refBase+"/api/v1/products/"+url.PathEscape(p.ID))
+			if code != 200 || string(got) != string(want) {
+				t.Errorf("product %s: %d %s\nwant %s", p.ID, code, got, want)
+			}
+		}
+	})
 
 	// One node of replica set a goes (its listener closes, as after
 	// kill -9; a static member does not leave its group): set b answers

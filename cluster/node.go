@@ -25,7 +25,7 @@ const (
 type Shards interface {
 	ShardTermStats(shards []int, terms []string) (*search.TermStats, error)
 	SearchShards(ctx context.Context, r *search.ShardRequest) (*search.ShardResult, error)
-	ShardProducts(ids []string) []*catalog.Product
+	ShardProducts(ids []string, listing bool) []*catalog.Product
 }
 
 // statsRequest and productsRequest are the bodies of PathStats and
@@ -38,6 +38,9 @@ type statsRequest struct {
 type productsRequest struct {
 	Shards []int    `json:"shards"`
 	IDs    []string `json:"ids"`
+	// Listing asks for what a result page shows (search.Listing), not
+	// whole products.
+	Listing bool `json:"listing,omitempty"`
 }
 
 // Node serves the shard API of one index node.
@@ -94,7 +97,7 @@ func (n *Node) handle(c *fasthttp.RequestCtx) {
 	case PathProducts:
 		var r productsRequest
 		if err = n.decode(c, &r, func() []int { return r.Shards }); err == nil {
-			out = n.Shards.ShardProducts(r.IDs)
+			out = n.Shards.ShardProducts(r.IDs, r.Listing)
 		}
 	default:
 		c.Error("not found", fasthttp.StatusNotFound)

@@ -234,8 +234,22 @@ func (r *Remote) Search(ctx context.Context, req search.ShardRequest) ([]*search
 }
 
 // Products implements search.Remote: each id is asked of its shard's
-// nodes; the products of a shard with no live replica are left out.
+// nodes, for its listing; the products of a shard with no live replica
+// are left out.
 func (r *Remote) Products(ctx context.Context, ids []string) ([]*catalog.Product, error) {
+	return r.products(ctx, ids, true)
+}
+
+// Product returns the whole product with id, for its page.
+func (r *Remote) Product(ctx context.Context, id string) (*catalog.Product, bool, error) {
+	ps, err := r.products(ctx, []string{id}, false)
+	if err != nil || len(ps) == 0 {
+		return nil, false, err
+	}
+	return ps[0], true, nil
+}
+
+func (r *Remote) products(ctx context.Context, ids []string, listing bool) ([]*catalog.Product, error) {
 	byShard := make(map[int][]string)
 	for _, id := range ids {
 		s := index.Partition(id, r.Shards)
@@ -256,7 +270,7 @@ func (r *Remote) Products(ctx context.Context, ids []string) ([]*catalog.Product
 			return nil
 		}
 		var ps []*catalog.Product
-		if err := r.call(ctx, addr, PathProducts, productsRequest{Shards: asked, IDs: want}, &ps); err != nil {
+		if err := r.call(ctx, addr, PathProducts, productsRequest{Shards: asked, IDs: want, Listing: listing}, &ps); err != nil {
 			return err
 		}
 		mu.Lock()

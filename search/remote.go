@@ -20,8 +20,8 @@ type Remote interface {
 	// Search sends r to the nodes holding the shards, each with its
 	// Shards set to those it is asked for, and returns their answers.
 	Search(ctx context.Context, r ShardRequest) (res []*ShardResult, missing []int, err error)
-	// Products returns the live products with ids; unknown ones are
-	// left out.
+	// Products returns the live products with ids, unknown ones left
+	// out: their Listing, which is all a result page shows.
 	Products(ctx context.Context, ids []string) ([]*catalog.Product, error)
 }
 
@@ -30,7 +30,8 @@ type Remote interface {
 // statistics, relaxation, sponsored slots, facet merge and pagination as
 // one engine holding every shard, so the answer is the same. Spelling
 // correction and query understanding need the catalog's dictionary, which
-// a router does not build: they are off (see doc/cluster.md). The response
+// a router does not build: they are off (see doc/cluster.md). Hits hold
+// their product's Listing, not the whole product. The response
 // cache is off, since the router does not see catalog changes.
 func NewRouter(opts Options, remote Remote) (*Engine, error) {
 	if remote == nil {

@@ -94,7 +94,7 @@ func (n *nodes) Products(_ context.Context, ids []string) ([]*catalog.Product, e
 		s := index.Partition(id, n.shards)
 		for i, h := range n.holds {
 			if !n.down[s] && slices.Contains(h, s) {
-				out = append(out, n.engines[i].ShardProducts([]string{id})...)
+				out = append(out, n.engines[i].ShardProducts([]string{id}, true)...)
 				break
 			}
 		}
@@ -320,7 +320,7 @@ func diffResults(want, got *Result) string {
 		return fmt.Sprintf("filter relaxations %+v, want %+v", got.FilterRelaxations, want.FilterRelaxations)
 	}
 	for i := range want.Hits {
-		if want.Hits[i].Product.Title != got.Hits[i].Product.Title || want.Hits[i].Offer != got.Hits[i].Offer {
+		if !reflect.DeepEqual(Listing(want.Hits[i].Product), got.Hits[i].Product) || want.Hits[i].Offer != got.Hits[i].Offer {
 			return fmt.Sprintf("hit %d: product or offer differs", i)
 		}
 	}

@@ -245,13 +245,27 @@ func (e *Engine) nameFacets(fc *index.FacetCounts) *ShardFacets {
 }
 
 // ShardProducts returns the live products with ids, in order, skipping
-// those e does not hold.
-func (e *Engine) ShardProducts(ids []string) []*catalog.Product {
+// those e does not hold; with listing set, only the fields a result page
+// shows (Listing).
+func (e *Engine) ShardProducts(ids []string, listing bool) []*catalog.Product {
 	out := make([]*catalog.Product, 0, len(ids))
 	for _, id := range ids {
 		if p, ok := e.Product(id); ok {
+			if listing {
+				p = Listing(p)
+			}
 			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// Listing returns a copy of p with only what a result page shows of a
+// hit: id, title, brand, category, rating, thumbnail and badges (the
+// price and stock travel in the hit's Offer). A router fetches these for
+// its pages: a whole product, with its description and variants, costs
+// several times more to encode and decode.
+func Listing(p *catalog.Product) *catalog.Product {
+	return &catalog.Product{ID: p.ID, Title: p.Title, Brand: p.Brand, Category: p.Category, Rating: p.Rating,
+		Thumbnail: p.Thumbnail, Badges: p.Badges, Version: p.Version}
 }
