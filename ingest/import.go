@@ -240,6 +240,13 @@ type importItem struct {
 	start, end int // the spool entry in the batch's buffer
 }
 
+// variantOwner is the product a variant id belongs to, and whether a
+// product of the files claimed it (else it is only on the topic).
+type variantOwner struct {
+	id     string
+	inFile bool
+}
+
 type importBatch struct {
 	src    int
 	dec    *catalog.FileDecoder
@@ -307,12 +314,18 @@ func (im *importer) read(ctx context.Context, srcs []ImportSource, spool *os.Fil
 	}()
 
 	zw := s2.NewWriter(spool, s2.WriterConcurrency(1))
-	seen := map[string]int64{}      // id -> source<<32 | line, for duplicates and DeleteMissing
-	variants := map[string]string{} // variant id -> product id, in the files
-	onTopic := map[string]string{}  // variant id -> product id, on the topic (deleted ones too)
+	seen := map[string]int64{} // id -> source<<32 | line, for duplicates and DeleteMissing
+	// owners maps each variant id to its product: on the topic (deleted
+	// products too) and in the files. One map, and the state's lists
+	// dropped once in it: a re-import of 1M products holds each id once.
+	owners := map[string]variantOwner{}
 	for id, st := range im.state {
 		for _, v := range st.Variants {
-			onTopic[v] = id
+			owners[v] = variantOwner{id: id}
+		}
+		if st.Variants != nil {
+			st.Variants = nil
+			im.state[id] = st
 		}
 	}
 	toPublish := 0
@@ -348,22 +361,27 @@ func (im *importer) read(ctx context.Context, srcs []ImportSource, spool *os.Fil
 			// carts, orders and stock cells find the product by it, and a
 			// deleted product keeps its variant ids (issue 14).
 			for i, v := range it.vids {
-				if owner, taken := variants[v]; taken && owner != it.id {
-					line := int(int32(seen[owner]))
+				o, taken := owners[v]
+				switch {
+				case !taken || o.id == it.id:
+				case o.inFile:
+					line := int(int32(seen[o.id]))
 					it.errs = append(it.errs, catalog.RowError{Line: it.line, Field: fmt.Sprintf("variants[%d].variant_id", i),
-						Reason: fmt.Sprintf("%q is a variant of product %q (line %d) too", v, owner, line)})
-				} else if owner, taken := onTopic[v]; taken && owner != it.id {
+						Reason: fmt.Sprintf("%q is a variant of product %q (line %d) too", v, o.id, line)})
+				default:
 					what := "product"
-					if im.state[owner].Deleted {
+					if im.state[o.id].Deleted {
 						what = "deleted product"
 					}
 					it.errs = append(it.errs, catalog.RowError{Line: it.line, Field: fmt.Sprintf("variants[%d].variant_id", i),
-						Reason: fmt.Sprintf("%q is a variant of %s %q on the catalog topic", v, what, owner)})
+						Reason: fmt.Sprintf("%q is a variant of %s %q on the catalog topic", v, what, o.id)})
 				}
 			}
 			if len(it.errs) == 0 {
 				for _, v := range it.vids {
-					variants[v] = it.id
+					if o, taken := owners[v]; !taken || !o.inFile {
+						owners[v] = variantOwner{id: it.id, inFile: true}
+					}
 				}
 			}
 			if len(it.errs) > 0 {
