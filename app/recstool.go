@@ -271,13 +271,13 @@ func EvalRecs(ctx context.Context, o RecsEval) error {
 	return nil
 }
 
-// easeGrid are the EASE options TuneEASE chooses from: λ, and the
-// dropout-shaped ridge of Steck 2020.
+// easeGrid are the EASE options TuneEASE chooses from: λ, the
+// dropout-shaped ridge of Steck 2020, and the blend with the cosine lists.
 func easeGrid() []recs.EASEOptions {
 	var g []recs.EASEOptions
-	for _, lp := range [][2]float64{{20, 0}, {50, 0}, {200, 0}, {50, 0.1}, {50, 0.25}, {20, 0.25}} {
+	for _, p := range [][3]float64{{20, 0, 0}, {50, 0, 0}, {200, 0, 0}, {50, 0.1, 0}, {50, 0, 0.25}, {50, 0, 0.5}, {50, 0, 1}} {
 		o := ServedEASE
-		o.Lambda, o.Dropout = lp[0], lp[1]
+		o.Lambda, o.Dropout, o.Cosine = p[0], p[1], p[2]
 		g = append(g, o)
 	}
 	return g
@@ -293,16 +293,16 @@ func evalTunedEASE(ctx context.Context, train recs.Orders, cos *recs.Lists, test
 		return err
 	}
 	for i, g := range grid {
-		fmt.Fprintf(stderr, "aisle: EASE validation (every tenth training basket held out) λ %g dropout %g: HR@10 %.4f\n", g.Lambda, g.Dropout, hits[i])
+		fmt.Fprintf(stderr, "aisle: EASE validation (every tenth training basket held out) λ %g dropout %g cosine %g: HR@10 %.4f\n", g.Lambda, g.Dropout, g.Cosine, hits[i])
 	}
-	fmt.Fprintf(stderr, "aisle: EASE by validation chose λ %g dropout %g in %.1f s\n", best.Lambda, best.Dropout, time.Since(start).Seconds())
+	fmt.Fprintf(stderr, "aisle: EASE by validation chose λ %g dropout %g cosine %g in %.1f s\n", best.Lambda, best.Dropout, best.Cosine, time.Since(start).Seconds())
 	l, err := recs.EASE(ctx, train, cos, best)
 	if err != nil {
 		return err
 	}
 	r, _ := recs.Evaluate(l, test, eo)
 	r.Method = "ease, by validation"
-	report(r, fmt.Sprintf("(λ %g, dropout %g)", best.Lambda, best.Dropout))
+	report(r, fmt.Sprintf("(λ %g, dropout %g, cosine %g)", best.Lambda, best.Dropout, best.Cosine))
 	return nil
 }
 

@@ -87,7 +87,29 @@ func TestEASE(t *testing.T) {
 	if !found {
 		t.Error("dropout 0.5: a is not among b's neighbours")
 	}
-	for _, o := range []EASEOptions{{Lambda: -1}, {Dropout: 1}, {Dropout: -0.1}} {
+	// The cosine blend adds to each pair its base score times a constant
+	// proportional to Cosine: twice the Cosine, twice the addition.
+	score := func(l *Lists, x, y int32) float32 {
+		for _, nb := range l.Neighbors(x) {
+			if nb.Item == y {
+				return nb.Score
+			}
+		}
+		return -1
+	}
+	var blended [3]float32
+	for i, c := range []float64{0, 0.5, 1} {
+		l, err := EASE(context.Background(), tiny, tb, EASEOptions{Items: 3, Lambda: 1, Cosine: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		blended[i] = score(l, 1, 0)
+	}
+	if cs := score(tb, 1, 0); cs <= 0 || blended[0] != score(te, 1, 0) || blended[1] <= blended[0] ||
+		absf(float64((blended[2]-blended[0])-2*(blended[1]-blended[0]))) > 1e-5 {
+		t.Errorf("B[b][a] with cosine 0, 0.5, 1: %v (cosine list %v)", blended, cs)
+	}
+	for _, o := range []EASEOptions{{Lambda: -1}, {Dropout: 1}, {Dropout: -0.1}, {Cosine: -1}} {
 		if _, err := EASE(context.Background(), tiny, tb, o); err == nil {
 			t.Errorf("%+v is accepted", o)
 		}
