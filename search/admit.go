@@ -17,6 +17,10 @@ import "context"
 // instead, blocked and off the run queues, every search waits about as
 // long as any other: the median rises to the fair share and the tail
 // falls to it (doc/design.md, "Where the time goes").
+//
+// A router's engine (one with a Remote) admits nothing: its searches spend
+// their time waiting on the nodes' answers, and GOMAXPROCS slots would
+// cap it at that many round trips at once.
 
 // admit waits for a search slot, or for ctx to end; the caller calls
 // e.release() once when admitted.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 )
 
 // TestAdmission: with every search slot taken, a search waits, and ends
@@ -41,5 +42,34 @@ func TestAdmission(t *testing.T) {
 	}
 	if n := len(e.slots); n != cap(e.slots)-1 {
 		t.Errorf("%d slots taken after the search, want %d: a slot leaked", n, cap(e.slots)-1)
+	}
+}
+
+// TestRouterAdmitsNothing: a router's searches wait on its nodes, so they
+// take no slot; with every slot of the router taken, it still answers.
+func TestRouterAdmitsNothing(t *testing.T) {
+	opts := Options{Shards: 2}
+	router, err := NewRouter(opts, newNodes(t, opts, fixture(100, 5), [][]int{{0}, {1}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range cap(router.slots) {
+		router.slots <- struct{}{}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := router.Search(ctx, &Request{Query: "the", PageSize: 5})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Minute): // not a timing assertion: a hang
+		cancel()
+		t.Fatalf("a router's search waited for a slot: %v", <-done)
 	}
 }
