@@ -87,7 +87,11 @@ func (ev *evaluator) maxScore(seg *segment, full *roaring.Bitmap, base uint32) {
 		// A document's level is at most fullLevel times its coverage
 		// (fullLevel for all words, the floor of coverageLevels times it
 		// for some), so each word adds at most its share of fullLevel.
-		ws = append(ws, msWord{it: bm.Iterator(), ub: ev.wordIDF[wi]*fullLevel*relaxedStep + idf*boost,
+		// The word's documents among the matches: a filter or the
+		// deletions leave candidates only where they can be kept, and
+		// the walk does not go through a frequent word's whole posting
+		// for a narrow filter.
+		ws = append(ws, msWord{it: roaring.And(bm, full).Iterator(), ub: ev.wordIDF[wi]*fullLevel*relaxedStep + idf*boost,
 			cov: ev.wordIDF[wi], text: idf * boost})
 	}
 	slices.SortFunc(ws, func(a, b msWord) int {
