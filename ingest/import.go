@@ -261,6 +261,20 @@ type importBatch struct {
 // their count and the ids seen.
 func (im *importer) read(ctx context.Context, srcs []ImportSource, spool *os.File) (int, map[string]int64, error) {
 	const batchRows = 256
+	// owners maps each variant id to its product: on the topic (deleted
+	// products too) and in the files. One map, and the state's lists
+	// dropped once in it: a re-import of 1M products holds each id once.
+	// Built before the workers start: they read the state.
+	owners := map[string]variantOwner{}
+	for id, st := range im.state {
+		for _, v := range st.Variants {
+			owners[v] = variantOwner{id: id}
+		}
+		if st.Variants != nil {
+			st.Variants = nil
+			im.state[id] = st
+		}
+	}
 	work := make(chan *importBatch, im.opts.Workers*2)
 	ordered := make(chan *importBatch, im.opts.Workers*4)
 	var wg sync.WaitGroup
@@ -315,19 +329,6 @@ func (im *importer) read(ctx context.Context, srcs []ImportSource, spool *os.Fil
 
 	zw := s2.NewWriter(spool, s2.WriterConcurrency(1))
 	seen := map[string]int64{} // id -> source<<32 | line, for duplicates and DeleteMissing
-	// owners maps each variant id to its product: on the topic (deleted
-	// products too) and in the files. One map, and the state's lists
-	// dropped once in it: a re-import of 1M products holds each id once.
-	owners := map[string]variantOwner{}
-	for id, st := range im.state {
-		for _, v := range st.Variants {
-			owners[v] = variantOwner{id: id}
-		}
-		if st.Variants != nil {
-			st.Variants = nil
-			im.state[id] = st
-		}
-	}
 	toPublish := 0
 	res := im.res
 	addErr := func(src int, e catalog.RowError) {
