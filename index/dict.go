@@ -1,6 +1,7 @@
 package index
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/aisle/aisle/catalog"
@@ -59,8 +60,14 @@ func brandKey(b string) string { return query.Fold(b) }
 func AttrName(n string) string { return query.Fold(n) }
 
 // intern returns the ord of k in idx, calling add under the write lock to
-// number a new one. Lookups of known keys take only the read lock.
-func intern[K comparable](d *Dicts, idx map[K]uint32, k K, add func() uint32) uint32 {
+// number a new one and storing own(k) as its key. Lookups of known keys take
+// only the read lock.
+//
+// Every string the dictionaries keep is a copy (own, strings.Clone): the
+// caller's strings may share one allocation with a whole decoded event or
+// snapshot record, which a kept substring would hold alive for the life of
+// the engine. New values are rare, so the copies cost nothing measurable.
+func intern[K comparable](d *Dicts, idx map[K]uint32, k K, own func(K) K, add func() uint32) uint32 {
 	d.mu.RLock()
 	o, ok := idx[k]
 	d.mu.RUnlock()
@@ -73,7 +80,7 @@ func intern[K comparable](d *Dicts, idx map[K]uint32, k K, add func() uint32) ui
 		return o
 	}
 	o = add()
-	idx[k] = o
+	idx[own(k)] = o
 	return o
 }
 
@@ -82,8 +89,8 @@ func (d *Dicts) brand(name string) (uint32, bool) {
 	if k == "" {
 		return 0, false
 	}
-	return intern(d, d.brandIdx, k, func() uint32 {
-		d.brandName = append(d.brandName, name)
+	return intern(d, d.brandIdx, k, strings.Clone, func() uint32 {
+		d.brandName = append(d.brandName, strings.Clone(name))
 		return uint32(len(d.brandName) - 1)
 	}), true
 }
@@ -109,8 +116,9 @@ func (d *Dicts) category(path []string) (uint32, bool) {
 		o, ok := d.nodeIdx[slug]
 		if !ok {
 			o = uint32(len(d.nodes))
+			slug = strings.Clone(slug)
 			d.nodeIdx[slug] = o
-			d.nodes = append(d.nodes, Node{Slug: slug, Name: path[i], Level: i, Parent: parent})
+			d.nodes = append(d.nodes, Node{Slug: slug, Name: strings.Clone(path[i]), Level: i, Parent: parent})
 		}
 		parent = int32(o)
 	}
@@ -122,10 +130,11 @@ func (d *Dicts) attr(name, value string) (uint32, bool) {
 	if k.name == "" || k.value == "" {
 		return 0, false
 	}
-	return intern(d, d.attrIdx, k, func() uint32 {
+	return intern(d, d.attrIdx, k, func(k attrKey) attrKey { return attrKey{strings.Clone(k.name), strings.Clone(k.value)} }, func() uint32 {
 		o := uint32(len(d.attrs))
-		d.attrs = append(d.attrs, AttrValue{Name: k.name, Value: value, Local: uint32(len(d.attrByName[k.name]))})
-		d.attrByName[k.name] = append(d.attrByName[k.name], o)
+		name := strings.Clone(k.name)
+		d.attrs = append(d.attrs, AttrValue{Name: name, Value: strings.Clone(value), Local: uint32(len(d.attrByName[name]))})
+		d.attrByName[name] = append(d.attrByName[name], o)
 		return o
 	}), true
 }
