@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/aisle/aisle/catalog"
+	"github.com/aisle/aisle/cluster"
 	"github.com/aisle/aisle/corpora"
 	"github.com/aisle/aisle/ingest"
 	"github.com/aisle/aisle/query"
@@ -105,6 +106,52 @@ func TestCluster(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+
+	// Both replica sets must serve every shard before a node goes: the
+	// loop above passes as soon as the router can answer through either
+	// set. The groups' own description (read here as the router reads
+	// it) must list a node of each set for every shard, and each node
+	// must have logged that it serves its shards (caught up); then the
+	// router's membership, read every 250 ms, is given a second to see
+	// the same.
+	mem := &cluster.Members{Client: prod, ReplicaSets: []string{"a", "b"}, Shards: shards, Topic: ingest.TopicProducts}
+	lastServing := func(id string) []int {
+		log := nodes[id].opts.Log.(*syncBuffer).String()
+		i := strings.LastIndex(log, "serving shards [")
+		if i < 0 {
+			return nil
+		}
+		list, _, _ := strings.Cut(strings.TrimPrefix(log[i:], "serving shards ["), "]")
+		var out []int
+		for _, w := range strings.Fields(list) {
+			var n int
+			if _, err := fmt.Sscan(w, &n); err == nil {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	for deadline := time.Now().Add(3 * time.Minute); ; {
+		tb, err := mem.Read(ctx)
+		ok := err == nil && len(tb.Problems) == 0
+		for s := range shards {
+			ok = ok && len(tb.Shards[s]) == 2
+		}
+		for _, set := range [][2]string{{"a1", "a2"}, {"b1", "b2"}} {
+			served := append(lastServing(set[0]), lastServing(set[1])...)
+			for s := range shards {
+				ok = ok && slices.Contains(served, s)
+			}
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replica sets never both served every shard: table %+v, err %v", tb, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
 
 	generated := 150
 	if testing.Short() { // the CI's race pass
