@@ -106,7 +106,11 @@ func serveOver(t testing.TB, s *Server) string {
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ln) }()
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// Longer than the server's ReadTimeout (10 s): a client's
+		// connection dialled but never used (net/http's transport
+		// dials ahead under load) is not idle to fasthttp, so Shutdown
+		// waits until that timeout closes it.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := s.Shutdown(ctx); err != nil {
 			t.Errorf("Shutdown: %v", err)
